@@ -1,0 +1,325 @@
+"""
+Every error ``ircc_account`` raises, under one root.
+
+Each error class carries a stable machine code (``storage.conflict``) that
+callers, logs and translations can rely on, and a message in English and in
+French. Messages are fixed templates filled only with safe parameters (a field
+name, a limit, a plugin id): never a secret, a token, or personal data.
+
+The tree is shallow::
+
+    IrccAccountError
+    ├── ConfigurationError
+    ├── ValidationError (also ValueError)
+    │   ├── RequiredField, FieldTooLong, ControlCharacters, InvalidFormat,
+    │   │   UnknownValue, OutOfRange
+    ├── CryptoError
+    │   ├── KeyNotFound, DecryptionFailed, PersonalDataErased
+    ├── StorageError
+    │   ├── NotFound (also LookupError), Conflict, UnsafeStorageSettings,
+    │   │   StorageUnavailable, SchemaOutOfDate
+    ├── IdentityError          (login, tokens, sessions, logout)
+    ├── ServiceError           (the service registry and its plugins)
+    ├── AuthorizationError     (also PermissionError: the policy said no)
+    ├── DelegationError        (representatives, organisations, grants)
+    └── AuditError             (the tamper-evident log)
+
+Verification failures say *that* something failed, never *which* check, so an
+attacker learns nothing from the message (see
+:class:`cryptography.fernet.InvalidToken` for the same choice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Literal
+
+__all__ = [
+    "AuditError",
+    "AuthorizationError",
+    "ConfigurationError",
+    "Conflict",
+    "ControlCharacters",
+    "CryptoError",
+    "DecryptionFailed",
+    "DelegationError",
+    "FieldTooLong",
+    "IdentityError",
+    "InvalidFormat",
+    "IrccAccountError",
+    "KeyNotFound",
+    "NotFound",
+    "OutOfRange",
+    "PersonalDataErased",
+    "RequiredField",
+    "SchemaOutOfDate",
+    "ServiceError",
+    "StorageError",
+    "StorageUnavailable",
+    "UnknownValue",
+    "UnsafeStorageSettings",
+    "ValidationError",
+]
+
+Language = Literal["en", "fr"]
+SafeParam = str | int
+
+
+class IrccAccountError(Exception):
+    """
+    The root of every error this library raises.
+
+    Attributes:
+        code: A stable machine code, ``area.reason``; part of the public API.
+        message_en: The English message template.
+        message_fr: The French message template.
+        params: Safe values (field names, limits, ids) the templates use.
+            Never secrets, tokens or personal data.
+    """
+
+    code: ClassVar[str] = "error"
+    message_en: ClassVar[str] = "Something went wrong."
+    message_fr: ClassVar[str] = "Une erreur s'est produite."
+
+    def __init__(self, **params: SafeParam) -> None:
+        self.params: Mapping[str, SafeParam] = dict(params)
+        super().__init__(self.message("en"))
+
+    def message(self, language: Language = "en") -> str:
+        """
+        The message in *language* (``"en"`` or ``"fr"``), with its parameters.
+        """
+        template = self.message_fr if language == "fr" else self.message_en
+        try:
+            return template.format(**self.params)
+        except (KeyError, IndexError):
+            # A missing parameter must never turn an error into another error.
+            return template
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message('en')}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, params={dict(self.params)!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (plugin workers, crash-test children).
+        return (_rebuild, (type(self), dict(self.params)))
+
+
+def _rebuild(cls: type[IrccAccountError], params: dict[str, SafeParam]) -> IrccAccountError:
+    return cls(**params)
+
+
+# --- configuration ---------------------------------------------------------
+
+
+class ConfigurationError(IrccAccountError):
+    """The library was set up wrongly (a missing key, an unsafe option)."""
+
+    code = "config.invalid"
+    message_en = "The configuration is invalid: {reason}."
+    message_fr = "La configuration n'est pas valide : {reason}."
+
+
+# --- validation ------------------------------------------------------------
+
+
+class ValidationError(IrccAccountError, ValueError):
+    """
+    A value failed validation. ``params["field"]`` names the field.
+    """
+
+    code = "validation.invalid"
+    message_en = "The value of {field} is not valid."
+    message_fr = "La valeur du champ {field} n'est pas valide."
+
+
+class RequiredField(ValidationError):
+    """A required value is missing or empty."""
+
+    code = "validation.required"
+    message_en = "{field} is required."
+    message_fr = "Le champ {field} est obligatoire."
+
+
+class FieldTooLong(ValidationError):
+    """A value is longer than its limit."""
+
+    code = "validation.too_long"
+    message_en = "{field} is longer than {limit} characters."
+    message_fr = "Le champ {field} dépasse {limit} caractères."
+
+
+class ControlCharacters(ValidationError):
+    """A text value holds control characters (line breaks where none belong, escapes)."""
+
+    code = "validation.control_characters"
+    message_en = "{field} contains characters that are not allowed."
+    message_fr = "Le champ {field} contient des caractères non permis."
+
+
+class InvalidFormat(ValidationError):
+    """A value does not have the expected shape (a UCI, a date, an email address)."""
+
+    code = "validation.format"
+    message_en = "{field} is not in the expected format."
+    message_fr = "Le champ {field} n'est pas dans le format attendu."
+
+
+class UnknownValue(ValidationError):
+    """A value is not one of the allowed choices."""
+
+    code = "validation.unknown_value"
+    message_en = "{field} is not one of the allowed values."
+    message_fr = "Le champ {field} n'est pas l'une des valeurs permises."
+
+
+class OutOfRange(ValidationError):
+    """A value lies outside its allowed range (a date in the future, an end before a start)."""
+
+    code = "validation.out_of_range"
+    message_en = "{field} is outside the allowed range."
+    message_fr = "Le champ {field} est hors de la plage permise."
+
+
+# --- cryptography ----------------------------------------------------------
+
+
+class CryptoError(IrccAccountError):
+    """Encryption, decryption or key handling failed."""
+
+    code = "crypto.error"
+    message_en = "A cryptographic operation failed."
+    message_fr = "Une opération cryptographique a échoué."
+
+
+class KeyNotFound(CryptoError):
+    """The key a record names is not in the keyring."""
+
+    code = "crypto.key_not_found"
+    message_en = "The key {key_id} is not available."
+    message_fr = "La clé {key_id} n'est pas disponible."
+
+
+class DecryptionFailed(CryptoError):
+    """
+    A ciphertext did not decrypt: wrong key, altered bytes, or moved to another record.
+
+    The message deliberately does not say which.
+    """
+
+    code = "crypto.decryption_failed"
+    message_en = "The protected data could not be read."
+    message_fr = "Les données protégées n'ont pas pu être lues."
+
+
+class PersonalDataErased(CryptoError):
+    """The account's data key was destroyed (crypto-shredding): its personal data is gone."""
+
+    code = "crypto.data_erased"
+    message_en = "This personal data has been permanently erased."
+    message_fr = "Ces renseignements personnels ont été effacés de façon permanente."
+
+
+# --- storage ---------------------------------------------------------------
+
+
+class StorageError(IrccAccountError):
+    """The store failed or refused an operation."""
+
+    code = "storage.error"
+    message_en = "The data store could not complete the operation."
+    message_fr = "Le magasin de données n'a pas pu terminer l'opération."
+
+
+class NotFound(StorageError, LookupError):
+    """The record does not exist (or the caller may not know that it does)."""
+
+    code = "storage.not_found"
+    message_en = "The {kind} was not found."
+    message_fr = "L'élément demandé ({kind}) est introuvable."
+
+
+class Conflict(StorageError):
+    """The write clashes with existing data (a duplicate key, a concurrent change)."""
+
+    code = "storage.conflict"
+    message_en = "The {kind} conflicts with existing data."
+    message_fr = "L'élément ({kind}) entre en conflit avec des données existantes."
+
+
+class UnsafeStorageSettings(StorageError):
+    """The database runs with settings that could lose acknowledged writes."""
+
+    code = "storage.unsafe_settings"
+    message_en = "The database setting {setting} is unsafe; refusing to start."
+    message_fr = "Le paramètre {setting} de la base de données n'est pas sûr; démarrage refusé."
+
+
+class StorageUnavailable(StorageError):
+    """The database could not be reached or stayed busy past the timeout."""
+
+    code = "storage.unavailable"
+    message_en = "The data store is unavailable. Try again later."
+    message_fr = "Le magasin de données n'est pas disponible. Réessayez plus tard."
+
+
+class SchemaOutOfDate(StorageError):
+    """The database schema is not at the version this library needs."""
+
+    code = "storage.schema_out_of_date"
+    message_en = "The database schema is out of date; run the migrations."
+    message_fr = "Le schéma de la base de données n'est pas à jour; exécutez les migrations."
+
+
+# --- identity --------------------------------------------------------------
+
+
+class IdentityError(IrccAccountError):
+    """Login, token validation, sessions or logout failed."""
+
+    code = "login.failed"
+    message_en = "Sign-in could not be completed. Please start again."
+    message_fr = "La connexion n'a pas pu être effectuée. Veuillez recommencer."
+
+
+# --- services --------------------------------------------------------------
+
+
+class ServiceError(IrccAccountError):
+    """The service registry or one of its plugins failed."""
+
+    code = "service.error"
+    message_en = "The service {service_id} is not available right now."
+    message_fr = "Le service {service_id} n'est pas disponible pour le moment."
+
+
+# --- authorization and delegation ------------------------------------------
+
+
+class AuthorizationError(IrccAccountError, PermissionError):
+    """The authorization policy denied the request."""
+
+    code = "authz.denied"
+    message_en = "You are not allowed to do this."
+    message_fr = "Vous n'êtes pas autorisé à faire ceci."
+
+
+class DelegationError(IrccAccountError):
+    """A representative, organisation or consent grant operation was refused."""
+
+    code = "delegation.invalid"
+    message_en = "This delegation request is not valid."
+    message_fr = "Cette demande de délégation n'est pas valide."
+
+
+# --- audit -----------------------------------------------------------------
+
+
+class AuditError(IrccAccountError):
+    """The audit log refused an entry or failed verification."""
+
+    code = "audit.error"
+    message_en = "The audit log could not complete the operation."
+    message_fr = "Le journal d'audit n'a pas pu terminer l'opération."
