@@ -19,6 +19,9 @@ The tree is shallow::
     │   ├── NotFound (also LookupError), Conflict, UnsafeStorageSettings,
     │   │   StorageUnavailable, SchemaOutOfDate
     ├── IdentityError          (login, tokens, sessions, logout)
+    │   ├── InvalidCallback, InvalidToken (InvalidLogoutToken),
+    │   │   ProviderMetadataInvalid, ProviderUnavailable, StepUpRequired,
+    │   │   SessionExpired, RateLimited, LegacyClaimFailed
     ├── ServiceError           (the service registry and its plugins)
     ├── AuthorizationError     (also PermissionError: the policy said no)
     ├── DelegationError        (representatives, organisations, grants)
@@ -45,15 +48,24 @@ __all__ = [
     "DelegationError",
     "FieldTooLong",
     "IdentityError",
+    "InvalidCallback",
     "InvalidFormat",
+    "InvalidLogoutToken",
+    "InvalidToken",
     "IrccAccountError",
     "KeyNotFound",
+    "LegacyClaimFailed",
     "NotFound",
     "OutOfRange",
     "PersonalDataErased",
+    "ProviderMetadataInvalid",
+    "ProviderUnavailable",
+    "RateLimited",
     "RequiredField",
     "SchemaOutOfDate",
     "ServiceError",
+    "SessionExpired",
+    "StepUpRequired",
     "StorageError",
     "StorageUnavailable",
     "UnknownValue",
@@ -282,6 +294,82 @@ class IdentityError(IrccAccountError):
     code = "login.failed"
     message_en = "Sign-in could not be completed. Please start again."
     message_fr = "La connexion n'a pas pu être effectuée. Veuillez recommencer."
+
+
+class InvalidCallback(IdentityError):
+    """
+    An authorization response was malformed, replayed, or did not belong to this session.
+
+    The message never says which check failed.
+    """
+
+    code = "login.invalid_callback"
+
+
+class InvalidToken(IdentityError):
+    """
+    A token (ID token, logout token, delegation token, any JWS) failed validation.
+
+    The message never says which check failed.
+    """
+
+    code = "token.invalid"
+    message_en = "The security token could not be accepted."
+    message_fr = "Le jeton de sécurité n'a pas pu être accepté."
+
+
+class InvalidLogoutToken(InvalidToken):
+    """A back-channel logout token failed validation."""
+
+    code = "logout.invalid_token"
+
+
+class ProviderMetadataInvalid(IdentityError):
+    """A provider's discovery document or key set was malformed or inconsistent."""
+
+    code = "login.provider_metadata"
+    message_en = "The sign-in partner {provider} is misconfigured."
+    message_fr = "Le partenaire de connexion {provider} est mal configuré."
+
+
+class ProviderUnavailable(IdentityError):
+    """A provider could not be reached, or answered with an error."""
+
+    code = "login.provider_unavailable"
+    message_en = "The sign-in partner {provider} is not available right now."
+    message_fr = "Le partenaire de connexion {provider} n'est pas disponible pour le moment."
+
+
+class StepUpRequired(IdentityError):
+    """The session's assurance is below what the action needs: log in again, more strongly."""
+
+    code = "login.step_up_required"
+    message_en = "Please sign in again to continue."
+    message_fr = "Veuillez vous connecter de nouveau pour continuer."
+
+
+class SessionExpired(IdentityError):
+    """The session ended: logged out, timed out, or revoked."""
+
+    code = "session.expired"
+    message_en = "Your session has ended. Please sign in again."
+    message_fr = "Votre session a pris fin. Veuillez vous connecter de nouveau."
+
+
+class RateLimited(IdentityError):
+    """Too many attempts in a short time."""
+
+    code = "login.rate_limited"
+    message_en = "Too many attempts. Please wait and try again."
+    message_fr = "Trop de tentatives. Veuillez patienter et réessayer."
+
+
+class LegacyClaimFailed(IdentityError):
+    """A legacy file could not be claimed with the details given."""
+
+    code = "login.claim_failed"
+    message_en = "We could not match those details to a file."
+    message_fr = "Nous n'avons pas pu associer ces renseignements à un dossier."
 
 
 # --- services --------------------------------------------------------------
