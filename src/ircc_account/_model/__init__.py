@@ -1,0 +1,83 @@
+# mypy: disable-error-code="misc"
+# (the attrs mypy plugin only understands named converters; ours are
+# built by v.converter, so those fields are typed by their annotations.)
+"""
+The domain model: frozen, validated values.
+"""
+
+from __future__ import annotations
+
+from ircc_account._model._accounts import (
+    AccountStatus,
+    AssuranceLevel,
+    ClientAccount,
+    ContactDetails,
+    Language,
+    LinkedCredential,
+    LinkedLegacyFile,
+    PersonalDetails,
+)
+from ircc_account._model._audit import AuditEntry, Capacity, Decision
+from ircc_account._model._authz import Action, Actor, AuthorizationDecision, Resource
+from ircc_account._model._delegation import (
+    ConsentEvidence,
+    ConsentGrant,
+    GrantCoverage,
+    GrantStatus,
+    LegalBasis,
+    Licence,
+    LicenceBody,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Representative,
+    RepresentativeKind,
+    Scope,
+)
+from ircc_account._model._services import (
+    BilingualText,
+    ItemKind,
+    ItemState,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
+
+__all__ = [
+    "Action",
+    "Actor",
+    "AuthorizationDecision",
+    "Resource",
+    "AccountStatus",
+    "AssuranceLevel",
+    "AuditEntry",
+    "BilingualText",
+    "Capacity",
+    "ClientAccount",
+    "ConsentEvidence",
+    "ConsentGrant",
+    "ContactDetails",
+    "Decision",
+    "GrantCoverage",
+    "GrantStatus",
+    "ItemKind",
+    "ItemState",
+    "Language",
+    "LegalBasis",
+    "Licence",
+    "LicenceBody",
+    "LinkedCredential",
+    "LinkedLegacyFile",
+    "Membership",
+    "MembershipRole",
+    "Organisation",
+    "OrganisationKind",
+    "PersonalDetails",
+    "Representative",
+    "RepresentativeKind",
+    "Scope",
+    "ServiceItem",
+    "TimelineEvent",
+    "TimelineKind",
+]

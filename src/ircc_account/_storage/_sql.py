@@ -1,0 +1,579 @@
+"""
+The SQL store: one adapter over SQLAlchemy Core for SQLite and PostgreSQL.
+
+Personal data is sealed per field with the account's data key, which lives
+wrapped by the keyring's key-encryption key in ``account_keys``. Unwrapped
+data keys are cached for one unit of work only, so destroying a key row
+(crypto-shredding) takes effect for every later unit at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from ircc_account._crypto import DataKey, FieldContext, Keyring, WrappedDataKey
+from ircc_account._model import (
+    AccountStatus,
+    AssuranceLevel,
+    BilingualText,
+    ClientAccount,
+    ContactDetails,
+    ItemKind,
+    ItemState,
+    Language,
+    LinkedCredential,
+    LinkedLegacyFile,
+    PersonalDetails,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
+from ircc_account._model import _validate as v
+from ircc_account._storage import _schema as t
+from ircc_account.errors import (
+    Conflict,
+    DecryptionFailed,
+    NotFound,
+    PersonalDataErased,
+    StorageUnavailable,
+)
+
+__all__ = ["SqlUnitOfWork"]
+
+
+class SqlUnitOfWork:
+    """
+    A unit of work over one SQLAlchemy connection and transaction.
+
+    Subsystem repositories (delegation, audit, identity) are built over
+    :attr:`connection`, so their rows commit in the same transaction.
+
+    Attributes:
+        connection: The open connection (inside a transaction).
+        keyring: Key-encryption keys and the blind-index key.
+        accounts, credentials, legacy_files, items, timeline: The repositories.
+    """
+
+    def __init__(self, engine: sa.Engine, keyring: Keyring, *, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+        self.keyring = keyring
+        self._callbacks: list[Callable[[], None]] = []
+        self._data_keys: dict[str, DataKey] = {}
+        self._done = False
+        self.connection: sa.Connection
+        self.accounts = _Accounts(self)
+        self.credentials = _Credentials(self)
+        self.legacy_files = _LegacyFiles(self)
+        self.items = _Items(self)
+        self.timeline = _Timeline(self)
+
+    # --- transaction ---------------------------------------------------------
+
+    def __enter__(self) -> SqlUnitOfWork:
+        try:
+            self.connection = self._engine.connect().execution_options(ircc_write=self._write)
+            self._transaction = self.connection.begin()
+        except sa_exc.OperationalError as e:
+            raise StorageUnavailable() from e
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._done:
+                self.rollback()
+        finally:
+            self._data_keys.clear()
+            self.connection.close()
+
+    def commit(self) -> None:
+        """
+        Commit; returns only once the database reports the commit durable.
+
+        Raises:
+            StorageUnavailable: the database failed or stayed locked.
+            Conflict: a deferred constraint failed at commit.
+        """
+        with translate_errors("unit of work"):
+            self._transaction.commit()
+        self._done = True
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def rollback(self) -> None:
+        """
+        Discard every change made in this unit.
+        """
+        if self._transaction.is_active:
+            self._transaction.rollback()
+        self._done = True
+        self._callbacks.clear()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """
+        Run *callback* after a successful commit, in registration order.
+        """
+        self._callbacks.append(callback)
+
+    # --- helpers for repositories ----------------------------------------------
+
+    def execute(self, statement: sa.Executable, kind: str, **params: Any) -> sa.CursorResult[Any]:
+        """
+        Execute *statement*, translating driver errors into ours.
+        """
+        with translate_errors(kind):
+            return self.connection.execute(statement, params or None)
+
+    def data_key(self, account_id: str) -> DataKey:
+        """
+        The account's unwrapped data key, cached for this unit only.
+
+        Raises:
+            PersonalDataErased: the key was destroyed.
+        """
+        key = self._data_keys.get(account_id)
+        if key is None:
+            row = self.execute(
+                sa.select(t.account_keys.c.kek_id, t.account_keys.c.wrapped_key).where(
+                    t.account_keys.c.account_id == account_id
+                ),
+                "account key",
+            ).first()
+            if row is None:
+                raise PersonalDataErased()
+            key = self.keyring.unwrap(WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key), account_id)
+            self._data_keys[account_id] = key
+        return key
+
+    def new_data_key(self, account_id: str) -> tuple[DataKey, WrappedDataKey]:
+        """
+        Create a data key for a new account; :meth:`store_data_key` saves it.
+        """
+        return self.keyring.new_data_key(account_id)
+
+    def store_data_key(
+        self, account_id: str, key: DataKey, wrapped: WrappedDataKey, now: dt.datetime
+    ) -> None:
+        """
+        Save a wrapped data key (after the account row it belongs to).
+        """
+        self.execute(
+            t.account_keys.insert().values(
+                account_id=account_id,
+                kek_id=wrapped.kek_id,
+                wrapped_key=wrapped.blob,
+                created_at=now,
+            ),
+            "account key",
+        )
+        self._data_keys[account_id] = key
+
+
+@contextmanager
+def translate_errors(kind: str) -> Iterator[None]:
+    """
+    Turn driver exceptions into :class:`Conflict` or :class:`StorageUnavailable`.
+    """
+    try:
+        yield
+    except sa_exc.IntegrityError as e:
+        if _is_foreign_key_error(e):
+            raise NotFound(kind=kind) from None
+        raise Conflict(kind=kind) from None
+    except sa_exc.OperationalError as e:
+        if _sqlstate(e) == "40001":
+            raise Conflict(kind=kind) from None
+        raise StorageUnavailable() from e
+    except sa_exc.DBAPIError as e:
+        if _sqlstate(e) in ("40001", "40P01"):
+            raise Conflict(kind=kind) from None
+        raise StorageUnavailable() from e
+
+
+def _sqlstate(e: sa_exc.DBAPIError) -> str | None:
+    return getattr(e.orig, "sqlstate", None)
+
+
+def _is_foreign_key_error(e: sa_exc.IntegrityError) -> bool:
+    state = _sqlstate(e)
+    if state is not None:
+        return bool(state == "23503")
+    return "FOREIGN KEY" in str(e.orig)
+
+
+def _seal(key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any) -> bytes:
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return key.encrypt(payload, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id))
+
+
+def _open(key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes) -> Any:
+    plain = key.decrypt(blob, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id))
+    try:
+        return json.loads(plain)
+    except ValueError:
+        raise DecryptionFailed() from None
+
+
+class _Accounts:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _row_values(self, account: ClientAccount, key: DataKey) -> dict[str, Any]:
+        a = account
+        ring = self._uow.keyring
+        return {
+            "uci_index": None if a.uci is None else ring.blind_index("uci", a.uci),
+            "email_index": ring.blind_index("email", a.contact.email),
+            "preferred_language": a.preferred_language.value,
+            "status": a.status.value,
+            "personal_ct": _seal(key, "accounts", "personal", a.account_id, a.account_id, {
+                "family_name": a.personal.family_name,
+                "given_names": a.personal.given_names,
+                "date_of_birth": a.personal.date_of_birth.isoformat(),
+            }),
+            "contact_ct": _seal(key, "accounts", "contact", a.account_id, a.account_id, {
+                "email": a.contact.email,
+                "phone": a.contact.phone,
+                "mailing_address": a.contact.mailing_address,
+            }),
+            "uci_ct": None if a.uci is None else _seal(key, "accounts", "uci", a.account_id, a.account_id, a.uci),
+        }
+
+    def add(self, account: ClientAccount) -> None:
+        key, wrapped = self._uow.new_data_key(account.account_id)
+        self._uow.execute(
+            t.accounts.insert().values(
+                account_id=account.account_id,
+                created_at=account.created_at,
+                version=1,
+                **self._row_values(account, key),
+            ),
+            "account",
+        )
+        self._uow.store_data_key(account.account_id, key, wrapped, account.created_at)
+
+    def _exists(self, account_id: str) -> bool:
+        row = self._uow.execute(
+            sa.select(t.accounts.c.account_id).where(t.accounts.c.account_id == account_id),
+            "account",
+        ).first()
+        return row is not None
+
+    def _from_row(self, row: Any) -> ClientAccount:
+        key = self._uow.data_key(row.account_id)
+        personal = _open(key, "accounts", "personal", row.account_id, row.account_id, row.personal_ct)
+        contact = _open(key, "accounts", "contact", row.account_id, row.account_id, row.contact_ct)
+        uci = None if row.uci_ct is None else _open(
+            key, "accounts", "uci", row.account_id, row.account_id, row.uci_ct
+        )
+        return ClientAccount(
+            account_id=row.account_id,
+            personal=PersonalDetails(**personal),
+            contact=ContactDetails(**contact),
+            preferred_language=Language(row.preferred_language),
+            uci=uci,
+            status=AccountStatus(row.status),
+            created_at=row.created_at,
+        )
+
+    def get(self, account_id: str) -> ClientAccount:
+        row = self._uow.execute(
+            sa.select(t.accounts).where(t.accounts.c.account_id == account_id), "account"
+        ).first()
+        if row is None:
+            raise NotFound(kind="account")
+        return self._from_row(row)
+
+    def find_by_uci(self, uci: str) -> ClientAccount | None:
+        index = self._uow.keyring.blind_index("uci", v.uci(uci))
+        row = self._uow.execute(
+            sa.select(t.accounts).where(t.accounts.c.uci_index == index), "account"
+        ).first()
+        return None if row is None else self._from_row(row)
+
+    def find_by_email(self, email: str) -> Sequence[ClientAccount]:
+        index = self._uow.keyring.blind_index("email", v.email(email))
+        rows = self._uow.execute(
+            sa.select(t.accounts)
+            .where(t.accounts.c.email_index == index)
+            .order_by(t.accounts.c.created_at),
+            "account",
+        ).all()
+        return [self._from_row(r) for r in rows]
+
+    def update(self, account: ClientAccount) -> None:
+        key = self._uow.data_key(account.account_id)
+        result = self._uow.execute(
+            t.accounts.update()
+            .where(t.accounts.c.account_id == account.account_id)
+            .values(version=t.accounts.c.version + 1, **self._row_values(account, key)),
+            "account",
+        )
+        if result.rowcount != 1:
+            raise NotFound(kind="account")
+
+    def erase_personal_data(self, account_id: str) -> None:
+        if not self._exists(account_id):
+            raise NotFound(kind="account")
+        self._uow.execute(
+            t.account_keys.delete().where(t.account_keys.c.account_id == account_id),
+            "account key",
+        )
+        self._uow.execute(
+            t.accounts.update()
+            .where(t.accounts.c.account_id == account_id)
+            .values(status=AccountStatus.DISABLED.value, version=t.accounts.c.version + 1),
+            "account",
+        )
+        self._uow._data_keys.pop(account_id, None)
+
+
+class _Credentials:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    @staticmethod
+    def _from_row(row: Any) -> LinkedCredential:
+        return LinkedCredential(
+            account_id=row.account_id,
+            issuer=row.issuer,
+            subject=row.subject,
+            assurance=AssuranceLevel(row.assurance),
+            linked_at=row.linked_at,
+            last_login_at=row.last_login_at,
+        )
+
+    def link(self, credential: LinkedCredential) -> None:
+        c = credential
+        self._uow.execute(
+            t.credentials.insert().values(
+                issuer=c.issuer,
+                subject=c.subject,
+                account_id=c.account_id,
+                assurance=int(c.assurance),
+                linked_at=c.linked_at,
+                last_login_at=c.last_login_at,
+            ),
+            "credential",
+        )
+
+    def find(self, issuer: str, subject: str) -> LinkedCredential | None:
+        row = self._uow.execute(
+            sa.select(t.credentials).where(
+                t.credentials.c.issuer == issuer, t.credentials.c.subject == subject
+            ),
+            "credential",
+        ).first()
+        return None if row is None else self._from_row(row)
+
+    def for_account(self, account_id: str) -> Sequence[LinkedCredential]:
+        rows = self._uow.execute(
+            sa.select(t.credentials)
+            .where(t.credentials.c.account_id == account_id)
+            .order_by(t.credentials.c.linked_at),
+            "credential",
+        ).all()
+        return [self._from_row(r) for r in rows]
+
+    def record_login(
+        self, issuer: str, subject: str, *, at: dt.datetime, assurance: AssuranceLevel
+    ) -> None:
+        c = t.credentials.c
+        result = self._uow.execute(
+            t.credentials.update()
+            .where(c.issuer == issuer, c.subject == subject)
+            .values(
+                last_login_at=at,
+                assurance=sa.case((c.assurance < int(assurance), int(assurance)), else_=c.assurance),
+            ),
+            "credential",
+        )
+        if result.rowcount != 1:
+            raise NotFound(kind="credential")
+
+    def unlink(self, issuer: str, subject: str) -> None:
+        c = t.credentials.c
+        result = self._uow.execute(
+            t.credentials.delete().where(c.issuer == issuer, c.subject == subject), "credential"
+        )
+        if result.rowcount != 1:
+            raise NotFound(kind="credential")
+
+
+class _LegacyFiles:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def link(self, legacy_file: LinkedLegacyFile) -> None:
+        f = legacy_file
+        self._uow.execute(
+            t.legacy_files.insert().values(
+                system=f.system, file_number=f.file_number, account_id=f.account_id, linked_at=f.linked_at
+            ),
+            "legacy file",
+        )
+
+    def find(self, system: str, file_number: str) -> LinkedLegacyFile | None:
+        c = t.legacy_files.c
+        row = self._uow.execute(
+            sa.select(t.legacy_files).where(c.system == system, c.file_number == file_number),
+            "legacy file",
+        ).first()
+        return None if row is None else LinkedLegacyFile(**row._mapping)
+
+    def for_account(self, account_id: str) -> Sequence[LinkedLegacyFile]:
+        c = t.legacy_files.c
+        rows = self._uow.execute(
+            sa.select(t.legacy_files).where(c.account_id == account_id).order_by(c.linked_at),
+            "legacy file",
+        ).all()
+        return [LinkedLegacyFile(**r._mapping) for r in rows]
+
+
+class _Items:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def _document(self, item: ServiceItem) -> bytes | None:
+        if item.document_number is None:
+            return None
+        key = self._uow.data_key(item.account_id)
+        return _seal(key, "items", "document_number", item.item_id, item.account_id, item.document_number)
+
+    def _from_row(self, row: Any) -> ServiceItem:
+        document = None
+        if row.document_ct is not None:
+            key = self._uow.data_key(row.account_id)
+            document = _open(key, "items", "document_number", row.item_id, row.account_id, row.document_ct)
+        return ServiceItem(
+            item_id=row.item_id,
+            account_id=row.account_id,
+            service_id=row.service_id,
+            kind=ItemKind(row.kind),
+            reference=row.reference,
+            state=ItemState(row.state),
+            title=BilingualText(row.title_en, row.title_fr),
+            document_number=document,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            version=row.version,
+        )
+
+    def add(self, item: ServiceItem) -> None:
+        self._uow.execute(
+            t.items.insert().values(
+                item_id=item.item_id,
+                account_id=item.account_id,
+                service_id=item.service_id,
+                kind=item.kind.value,
+                reference=item.reference,
+                state=item.state.value,
+                title_en=item.title.en,
+                title_fr=item.title.fr,
+                document_ct=self._document(item),
+                created_at=item.created_at,
+                updated_at=item.updated_at,
+                version=item.version,
+            ),
+            "item",
+        )
+
+    def get(self, item_id: str) -> ServiceItem:
+        row = self._uow.execute(sa.select(t.items).where(t.items.c.item_id == item_id), "item").first()
+        if row is None:
+            raise NotFound(kind="item")
+        return self._from_row(row)
+
+    def for_account(self, account_id: str, *, service_id: str | None = None) -> Sequence[ServiceItem]:
+        c = t.items.c
+        query = sa.select(t.items).where(c.account_id == account_id)
+        if service_id is not None:
+            query = query.where(c.service_id == service_id)
+        rows = self._uow.execute(query.order_by(c.created_at.desc(), c.item_id), "item").all()
+        return [self._from_row(r) for r in rows]
+
+    def find_by_reference(self, service_id: str, reference: str) -> ServiceItem | None:
+        c = t.items.c
+        row = self._uow.execute(
+            sa.select(t.items).where(c.service_id == service_id, c.reference == reference), "item"
+        ).first()
+        return None if row is None else self._from_row(row)
+
+    def update(self, item: ServiceItem) -> ServiceItem:
+        c = t.items.c
+        result = self._uow.execute(
+            t.items.update()
+            .where(c.item_id == item.item_id, c.version == item.version)
+            .values(
+                state=item.state.value,
+                title_en=item.title.en,
+                title_fr=item.title.fr,
+                reference=item.reference,
+                document_ct=self._document(item),
+                updated_at=item.updated_at,
+                version=item.version + 1,
+            ),
+            "item",
+        )
+        if result.rowcount != 1:
+            # Tell a stale write from a missing item.
+            self.get(item.item_id)
+            raise Conflict(kind="item")
+        return attrs.evolve(item, version=item.version + 1)
+
+
+class _Timeline:
+    def __init__(self, uow: SqlUnitOfWork) -> None:
+        self._uow = uow
+
+    def append(self, event: TimelineEvent) -> None:
+        e = event
+        self._uow.execute(
+            t.timeline_events.insert().values(
+                event_id=e.event_id,
+                item_id=e.item_id,
+                kind=e.kind.value,
+                occurred_at=e.occurred_at,
+                state=None if e.state is None else e.state.value,
+                summary_en=e.summary.en,
+                summary_fr=e.summary.fr,
+                actor_label=e.actor_label,
+            ),
+            "timeline event",
+        )
+
+    def for_item(self, item_id: str) -> Sequence[TimelineEvent]:
+        c = t.timeline_events.c
+        rows = self._uow.execute(
+            sa.select(t.timeline_events)
+            .where(c.item_id == item_id)
+            .order_by(c.occurred_at, c.event_id),
+            "timeline event",
+        ).all()
+        return [
+            TimelineEvent(
+                event_id=r.event_id,
+                item_id=r.item_id,
+                kind=TimelineKind(r.kind),
+                occurred_at=r.occurred_at,
+                state=None if r.state is None else ItemState(r.state),
+                summary=BilingualText(r.summary_en, r.summary_fr),
+                actor_label=r.actor_label,
+            )
+            for r in rows
+        ]
