@@ -25,6 +25,9 @@ The tree is shallow::
     ├── ServiceError           (the service registry and its plugins)
     ├── AuthorizationError     (also PermissionError: the policy said no)
     ├── DelegationError        (representatives, organisations, grants)
+    │   ├── SelfGrant, ScopeNotAllowed, OrganisationCycle, ConsentStale (also
+    │   │   ValueError), LicenceInvalid, PaidRepresentativeExists,
+    │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError)
     └── AuditError             (the tamper-evident log)
 
 Verification failures say *that* something failed, never *which* check, so an
@@ -42,11 +45,13 @@ __all__ = [
     "AuthorizationError",
     "ConfigurationError",
     "Conflict",
+    "ConsentStale",
     "ControlCharacters",
     "CryptoError",
     "DecryptionFailed",
     "DelegationError",
     "FieldTooLong",
+    "GrantNotChangeable",
     "IdentityError",
     "InvalidCallback",
     "InvalidFormat",
@@ -55,14 +60,21 @@ __all__ = [
     "IrccAccountError",
     "KeyNotFound",
     "LegacyClaimFailed",
+    "LicenceInvalid",
     "NotFound",
+    "NotPrincipal",
+    "OrganisationCycle",
     "OutOfRange",
+    "PaidRepresentativeExists",
     "PersonalDataErased",
     "ProviderMetadataInvalid",
     "ProviderUnavailable",
     "RateLimited",
+    "RequestLapsed",
     "RequiredField",
     "SchemaOutOfDate",
+    "ScopeNotAllowed",
+    "SelfGrant",
     "ServiceError",
     "SessionExpired",
     "StepUpRequired",
@@ -400,6 +412,81 @@ class DelegationError(IrccAccountError):
     code = "delegation.invalid"
     message_en = "This delegation request is not valid."
     message_fr = "Cette demande de délégation n'est pas valide."
+
+
+class SelfGrant(DelegationError, ValueError):
+    """A client tried to grant access to themselves (or to a representative who is them)."""
+
+    code = "delegation.self_grant"
+    message_en = "You cannot appoint yourself as your own representative."
+    message_fr = "Vous ne pouvez pas vous désigner comme votre propre représentant."
+
+
+class ScopeNotAllowed(DelegationError, ValueError):
+    """The grant asks for a scope this kind of representative may never hold (SEC-52)."""
+
+    code = "delegation.scope_not_allowed"
+    message_en = "This representative cannot be given the access requested."
+    message_fr = "Ce représentant ne peut pas recevoir l'accès demandé."
+
+
+class OrganisationCycle(DelegationError, ValueError):
+    """An organisation's parent would make it its own ancestor."""
+
+    code = "delegation.cycle"
+    message_en = "An organisation cannot belong to itself."
+    message_fr = "Une organisation ne peut pas faire partie d'elle-même."
+
+
+class LicenceInvalid(DelegationError):
+    """A paid representative's licence is unverified, expired or revoked (SEC-54)."""
+
+    code = "delegation.licence_invalid"
+    message_en = "The representative's licence could not be confirmed."
+    message_fr = "Le permis du représentant n'a pas pu être confirmé."
+
+
+class PaidRepresentativeExists(DelegationError):
+    """Another paid representative already holds a grant on this application (SEC-54)."""
+
+    code = "delegation.paid_representative_exists"
+    message_en = "Another paid representative already represents you for this."
+    message_fr = "Un autre représentant rémunéré vous représente déjà pour ceci."
+
+
+class ConsentStale(DelegationError, ValueError):
+    """A written consent form is dated more than 90 days back, or in the future (SEC-55)."""
+
+    code = "delegation.consent_stale"
+    message_en = "The consent form must be dated within the last {days} days."
+    message_fr = "Le formulaire de consentement doit être daté des {days} derniers jours."
+
+
+class RequestLapsed(DelegationError):
+    """A representative's request was not accepted in time and has lapsed (SEC-53)."""
+
+    code = "delegation.request_lapsed"
+    message_en = "This request has expired. Ask the representative to send a new one."
+    message_fr = "Cette demande a expiré. Demandez au représentant d'en envoyer une nouvelle."
+
+
+class GrantNotChangeable(DelegationError):
+    """The grant is not in a state that allows this (accepting a revoked grant, say)."""
+
+    code = "delegation.grant_state"
+    message_en = "This authorization can no longer be changed."
+    message_fr = "Cette autorisation ne peut plus être modifiée."
+
+
+class NotPrincipal(DelegationError, PermissionError):
+    """
+    Only the client may do this, in their own session: a delegate cannot create,
+    accept, extend, widen or edit grants (SEC-53, SEC-57).
+    """
+
+    code = "delegation.not_principal"
+    message_en = "Only the client can do this, from their own account."
+    message_fr = "Seul le client peut faire ceci, à partir de son propre compte."
 
 
 # --- audit -----------------------------------------------------------------
