@@ -28,12 +28,12 @@ E = TypeVar("E", bound=enum.Enum)
 #: Longest free-text value the model accepts unless a field says otherwise.
 DEFAULT_MAX_LENGTH = 200
 
-_UCI = re.compile(r"^(?:\d{8}|\d{10}|\d{4}-\d{4}|\d{2}-\d{4}-\d{4})$")
+_UCI = re.compile(r"^(?:\d{8}|\d{10}|\d{4}-\d{4}|\d{2}-\d{4}-\d{4})$", re.ASCII)
 # A pragmatic address check: one @, a dot in the domain, no spaces; the
 # mailbox provider is the real judge, we only refuse what cannot work.
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,252}\.[^@\s.]{2,63}$")
-_PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,25}$")
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,252}\.[^@\s.]{2,63}$", re.ASCII)
+_PHONE = re.compile(r"^\+?[0-9 ()\-.]{7,25}$", re.ASCII)
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$", re.ASCII)
 
 
 def text(
@@ -87,7 +87,7 @@ def identifier(field: str, value: object) -> str:
     Raises:
         InvalidFormat: anything else.
     """
-    if not isinstance(value, str) or not _IDENT.match(value):
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
         raise InvalidFormat(field=field)
     return value
 
@@ -102,7 +102,7 @@ def uci(value: object) -> str:
     Raises:
         InvalidFormat: anything else.
     """
-    if not isinstance(value, str) or not _UCI.match(value.strip()):
+    if not isinstance(value, str) or not _UCI.fullmatch(value.strip()):
         raise InvalidFormat(field="uci")
     return value.strip().replace("-", "")
 
@@ -120,7 +120,7 @@ def email(value: object) -> str:
     value = value.strip()
     if len(value) > 254:
         raise FieldTooLong(field="email", limit=254)
-    if not _EMAIL.match(value):
+    if not _EMAIL.fullmatch(value):
         raise InvalidFormat(field="email")
     return value
 
@@ -132,7 +132,7 @@ def phone(value: object) -> str:
     Raises:
         InvalidFormat: anything else.
     """
-    if not isinstance(value, str) or not _PHONE.match(value.strip()):
+    if not isinstance(value, str) or not _PHONE.fullmatch(value.strip()):
         raise InvalidFormat(field="phone")
     return value.strip()
 
@@ -148,7 +148,7 @@ def date(field: str, value: object, *, earliest: dt.date | None = None) -> dt.da
     if isinstance(value, dt.datetime):
         raise InvalidFormat(field=field)
     if isinstance(value, str):
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
             raise InvalidFormat(field=field)
         try:
             value = dt.date.fromisoformat(value)

@@ -1,0 +1,42 @@
+"""
+Sphinx configuration: MyST Markdown, built with ``-n -W`` (every reference must resolve).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+project = "ircc_account"
+author = "ircc_account developers"
+release = importlib.metadata.version("ircc-account")
+version = release
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+]
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+exclude_patterns = ["_build"]
+
+autodoc_typehints = "none"
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_ivar = True
+
+nitpicky = True
+# References to the standard library and third-party packages cannot be
+# resolved offline (no intersphinx on a closed network); they are plain text.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(datetime|collections|typing|enum|pathlib|ssl|types|logging)\..*"),
+    (r"py:.*", r"(sqlalchemy|sa|httpx|pluggy|attrs|attr|cryptography|hypothesis|alembic)\..*"),
+    (r"py:class", r"(str|int|bytes|bool|float|object|Exception|ValueError|LookupError|PermissionError)"),
+    (r"py:class", r"(StrEnum|IntEnum|Enum|Protocol|Generic|BaseException)"),
+]
+
+html_theme = "furo"
+html_title = "ircc_account"

@@ -1,0 +1,68 @@
+"""
+The public surface: what ``ircc_account`` exports, and that each name is documented.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pathlib
+import subprocess
+import sys
+
+import ircc_account
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """``__all__`` is sorted, unique, and every name in it exists."""
+    names = list(ircc_account.__all__)
+    assert names == sorted(names)
+    assert len(names) == len(set(names))
+    for name in names:
+        assert hasattr(ircc_account, name), name
+
+
+def test_exported_names_present_themselves_as_public() -> None:
+    """Exported classes show ``ircc_account.Name``, never a private module path."""
+    for name in ircc_account.__all__:
+        obj = getattr(ircc_account, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert not obj.__module__.startswith("ircc_account._"), (name, obj.__module__)
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    """Each exported class and function says what it is."""
+    for name in ircc_account.__all__:
+        obj = getattr(ircc_account, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert (obj.__doc__ or "").strip(), name
+
+
+def test_every_public_name_is_in_the_api_reference() -> None:
+    """The API page documents the package with automodule, which follows ``__all__``."""
+    api = (DOCS / "api.md").read_text()
+    assert ".. automodule:: ircc_account\n" in api and ":members:" in api
+
+
+def test_import_does_no_io_and_starts_no_threads() -> None:
+    """Importing the package starts no threads."""
+    code = (
+        "import threading, os\n"
+        "before = threading.active_count()\n"
+        "import ircc_account\n"
+        "assert threading.active_count() == before, threading.enumerate()\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_library_reads_no_environment_variables() -> None:
+    """Configuration is explicit: no module outside the test helpers reads os.environ."""
+    src = pathlib.Path(ircc_account.__file__).parent
+    offenders = [
+        str(p.relative_to(src))
+        for p in src.rglob("*.py")
+        if "testing" not in p.parts
+        and ("os.environ" in (text := p.read_text()) or "getenv(" in text)
+    ]
+    assert offenders == []
