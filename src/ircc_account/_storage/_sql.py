@@ -144,6 +144,7 @@ class SqlUnitOfWork:
         The account's unwrapped data key, cached for this unit only.
 
         Raises:
+            NotFound: no such account.
             PersonalDataErased: the key was destroyed.
         """
         key = self._data_keys.get(account_id)
@@ -155,6 +156,12 @@ class SqlUnitOfWork:
                 "account key",
             ).first()
             if row is None:
+                exists = self.execute(
+                    sa.select(t.accounts.c.account_id).where(t.accounts.c.account_id == account_id),
+                    "account",
+                ).first()
+                if exists is None:
+                    raise NotFound(kind="account")
                 raise PersonalDataErased()
             key = self.keyring.unwrap(WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key), account_id)
             self._data_keys[account_id] = key

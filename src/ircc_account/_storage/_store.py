@@ -163,8 +163,13 @@ class SqliteStore(SqlStore):
         target = pathlib.Path(target)
         if target.exists():
             raise ConfigurationError(reason="backup target already exists")
-        with self.engine.connect().execution_options(ircc_write=False) as connection:
-            connection.exec_driver_sql("VACUUM INTO ?", (str(target),))
+        # VACUUM cannot run inside a transaction, so bypass SQLAlchemy's
+        # autobegin and use the driver connection (in autocommit mode, see _engine).
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM INTO ?", (str(target),))  # type: ignore[union-attr]
+        finally:
+            raw.close()
 
 
 class PostgresStore(SqlStore):
