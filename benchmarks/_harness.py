@@ -38,11 +38,16 @@ class Report:
         return m
 
     def render(self) -> str:
-        lines = [f"## {self.title}", "", "| operation | ops/s | p50 µs | p99 µs | n | note |",
-                 "| --- | ---: | ---: | ---: | ---: | --- |"]
+        lines = [
+            f"## {self.title}",
+            "",
+            "| operation | ops/s | p50 µs | p99 µs | n | note |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
         for r in self.rows:
             lines.append(
-                f"| {r.name} | {r.ops_per_s:,.0f} | {r.p50_us:,.1f} | {r.p99_us:,.1f} | {r.n} | {r.note} |"
+                f"| {r.name} | {r.ops_per_s:,.0f} | {r.p50_us:,.1f} | {r.p99_us:,.1f}"
+                f" | {r.n} | {r.note} |"
             )
         return "\n".join(lines)
 

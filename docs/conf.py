@@ -34,7 +34,10 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(datetime|collections|typing|enum|pathlib|ssl|types|logging)\..*"),
     (r"py:.*", r"(sqlalchemy|sa|httpx|pluggy|attrs|attr|cryptography|hypothesis|alembic)\..*"),
-    (r"py:class", r"(str|int|bytes|bool|float|object|Exception|ValueError|LookupError|PermissionError)"),
+    (
+        r"py:class",
+        r"(str|int|bytes|bool|float|object|Exception|ValueError|LookupError|PermissionError)",
+    ),
     (r"py:class", r"(StrEnum|IntEnum|Enum|Protocol|Generic|BaseException)"),
 ]
 

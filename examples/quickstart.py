@@ -33,7 +33,11 @@ from ircc_account import (
 
 
 def main(argv: list[str]) -> int:
-    path = pathlib.Path(argv[1]) if len(argv) > 1 else pathlib.Path(tempfile.mkdtemp()) / "quickstart.db"
+    path = (
+        pathlib.Path(argv[1])
+        if len(argv) > 1
+        else pathlib.Path(tempfile.mkdtemp()) / "quickstart.db"
+    )
     now = dt.datetime.now(dt.UTC)
     # For the quickstart only: real deployments load key-encryption keys from a secret store.
     keyring = Keyring.generate()
@@ -45,7 +49,9 @@ def main(argv: list[str]) -> int:
         uow.accounts.add(
             ClientAccount(
                 account_id=account_id,
-                personal=PersonalDetails(family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"),
+                personal=PersonalDetails(
+                    family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"
+                ),
                 contact=ContactDetails(email="marie.tremblay@example.ca"),
                 preferred_language="fr",
                 uci="1234-5678",
@@ -94,8 +100,11 @@ def main(argv: list[str]) -> int:
         items = uow.items.for_account(account.account_id)
         lang = account.preferred_language.value
         print(f"Database: {path}")
-        print(f"Account {account.account_id}: {account.personal.given_names} {account.personal.family_name}"
-              f" (UCI {account.uci}, language {lang})")
+        print(
+            f"Account {account.account_id}: "
+            f"{account.personal.given_names} {account.personal.family_name}"
+            f" (UCI {account.uci}, language {lang})"
+        )
         for c in credentials:
             print(f"  credential: {c.issuer} (assurance {c.assurance.name})")
         for item in items:

@@ -15,7 +15,10 @@ from ircc_account.testing import strategies
 def test_accounts_are_valid(account: ClientAccount) -> None:
     """Generated accounts are valid model values with canonical UCIs."""
     assert account.uci is None or account.uci.isdigit()
-    assert v.text("family_name", account.personal.family_name, max_length=100) == account.personal.family_name
+    assert (
+        v.text("family_name", account.personal.family_name, max_length=100)
+        == account.personal.family_name
+    )
 
 
 @given(strategies.ucis())

@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 
-from ircc_account._crypto import Keyring, KeyEncryptionKey
+from ircc_account._crypto import KeyEncryptionKey, Keyring
 from ircc_account._model import (
     BilingualText,
     ClientAccount,
@@ -50,16 +50,25 @@ def unit(store, n: int) -> None:  # type: ignore[no-untyped-def]
         )
         uow.items.add(
             ServiceItem(
-                item_id=f"item-{n}", account_id=f"acc-{n}", service_id="trv",
-                kind=ItemKind.APPLICATION, reference=f"V{n}", state=ItemState.SUBMITTED,
-                title=BilingualText("Visa", "Visa"), document_number=f"P{n}",
-                created_at=NOW, updated_at=NOW,
+                item_id=f"item-{n}",
+                account_id=f"acc-{n}",
+                service_id="trv",
+                kind=ItemKind.APPLICATION,
+                reference=f"V{n}",
+                state=ItemState.SUBMITTED,
+                title=BilingualText("Visa", "Visa"),
+                document_number=f"P{n}",
+                created_at=NOW,
+                updated_at=NOW,
             )
         )
         uow.timeline.append(
             TimelineEvent(
-                event_id=f"ev-{n}", item_id=f"item-{n}", kind=TimelineKind.SUBMITTED,
-                occurred_at=NOW, summary=BilingualText("Submitted", "Soumise"),
+                event_id=f"ev-{n}",
+                item_id=f"item-{n}",
+                kind=TimelineKind.SUBMITTED,
+                occurred_at=NOW,
+                summary=BilingualText("Submitted", "Soumise"),
             )
         )
         uow.commit()

@@ -12,7 +12,7 @@ import attrs
 import pytest
 import sqlalchemy as sa
 
-from ircc_account._crypto import Keyring, KeyEncryptionKey
+from ircc_account._crypto import KeyEncryptionKey, Keyring
 from ircc_account._model import (
     AssuranceLevel,
     BilingualText,
@@ -49,7 +49,9 @@ def store(database_url: str, keyring: Keyring) -> Iterator[SqlStore]:
 def make_account(n: int = 1, **changes: object) -> ClientAccount:
     a = ClientAccount(
         account_id=f"acc-{n}",
-        personal=PersonalDetails(family_name=f"Tremblay{n}", given_names="Marie", date_of_birth="1990-04-02"),
+        personal=PersonalDetails(
+            family_name=f"Tremblay{n}", given_names="Marie", date_of_birth="1990-04-02"
+        ),
         contact=ContactDetails(email=f"Marie.{n}@Example.ca", phone="+1 613 555 0100"),
         preferred_language="fr",
         uci=f"{10000000 + n}",
@@ -95,7 +97,15 @@ def test_personal_data_is_never_stored_in_clear(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         uow.items.add(make_item())
         uow.commit()
-    secrets = [b"Tremblay1", b"Marie", b"Example.ca", b"example.ca", a.uci.encode(), b"AB123457", b"1990-04-02"]
+    secrets = [
+        b"Tremblay1",
+        b"Marie",
+        b"Example.ca",
+        b"example.ca",
+        a.uci.encode(),
+        b"AB123457",
+        b"1990-04-02",
+    ]
     with store.engine.connect() as c:
         for table in (t.accounts, t.items, t.account_keys):
             for row in c.execute(sa.select(table)).all():
@@ -174,8 +184,15 @@ def test_sec_73_ciphertext_moved_to_another_row_fails(store: SqlStore) -> None:
     add_account(store, make_account(1))
     add_account(store, make_account(2))
     with store.engine.begin() as c:
-        ct = {r.account_id: r.contact_ct for r in c.execute(sa.select(t.accounts.c.account_id, t.accounts.c.contact_ct))}
-        c.execute(t.accounts.update().where(t.accounts.c.account_id == "acc-1").values(contact_ct=ct["acc-2"]))
+        ct = {
+            r.account_id: r.contact_ct
+            for r in c.execute(sa.select(t.accounts.c.account_id, t.accounts.c.contact_ct))
+        }
+        c.execute(
+            t.accounts.update()
+            .where(t.accounts.c.account_id == "acc-1")
+            .values(contact_ct=ct["acc-2"])
+        )
     with store.unit_of_work(write=False) as uow:
         with pytest.raises(DecryptionFailed):
             uow.accounts.get("acc-1")
@@ -219,7 +236,9 @@ def test_sec_74_key_rotation_rewraps_without_downtime(database_url: str, keyring
     store = open_store(database_url, keyring=rotated.without(keyring.primary_id))
     try:
         with store.unit_of_work(write=False) as uow:
-            assert [uow.accounts.get(f"acc-{n}").uci for n in range(1, 8)] == [f"{10000000 + n}" for n in range(1, 8)]
+            assert [uow.accounts.get(f"acc-{n}").uci for n in range(1, 8)] == [
+                f"{10000000 + n}" for n in range(1, 8)
+            ]
     finally:
         store.close()
 
@@ -228,7 +247,9 @@ def test_credentials(store: SqlStore) -> None:
     """Credentials are keyed by (issuer, subject); logins only raise the recorded assurance."""
     add_account(store, make_account(1))
     add_account(store, make_account(2))
-    cred = LinkedCredential(account_id="acc-1", issuer="https://idp.example", subject="s-1", linked_at=NOW)
+    cred = LinkedCredential(
+        account_id="acc-1", issuer="https://idp.example", subject="s-1", linked_at=NOW
+    )
     with store.unit_of_work() as uow:
         uow.credentials.link(cred)
         uow.credentials.link(attrs.evolve(cred, issuer="https://bank.example"))
@@ -236,12 +257,20 @@ def test_credentials(store: SqlStore) -> None:
     with pytest.raises(Conflict), store.unit_of_work() as uow:
         uow.credentials.link(attrs.evolve(cred, account_id="acc-2"))
     with store.unit_of_work() as uow:
-        uow.credentials.record_login(cred.issuer, cred.subject, at=NOW, assurance=AssuranceLevel.HIGH)
-        uow.credentials.record_login(cred.issuer, cred.subject, at=NOW, assurance=AssuranceLevel.LOW)
+        uow.credentials.record_login(
+            cred.issuer, cred.subject, at=NOW, assurance=AssuranceLevel.HIGH
+        )
+        uow.credentials.record_login(
+            cred.issuer, cred.subject, at=NOW, assurance=AssuranceLevel.LOW
+        )
         uow.commit()
     with store.unit_of_work(write=False) as uow:
         found = uow.credentials.find(cred.issuer, cred.subject)
-        assert found is not None and found.assurance is AssuranceLevel.HIGH and found.last_login_at == NOW
+        assert (
+            found is not None
+            and found.assurance is AssuranceLevel.HIGH
+            and found.last_login_at == NOW
+        )
         assert uow.credentials.find(cred.issuer, "s-2") is None
         assert len(uow.credentials.for_account("acc-1")) == 2
     with store.unit_of_work() as uow:
@@ -249,7 +278,9 @@ def test_credentials(store: SqlStore) -> None:
         with pytest.raises(NotFound):
             uow.credentials.unlink("https://bank.example", "s-1")
         with pytest.raises(NotFound):
-            uow.credentials.record_login("https://nobody", "x", at=NOW, assurance=AssuranceLevel.LOW)
+            uow.credentials.record_login(
+                "https://nobody", "x", at=NOW, assurance=AssuranceLevel.LOW
+            )
 
 
 def test_legacy_files(store: SqlStore) -> None:
@@ -301,13 +332,26 @@ def test_timeline(store: SqlStore) -> None:
     with store.unit_of_work() as uow:
         uow.items.add(make_item(1))
         for n, kind in enumerate([TimelineKind.DOCUMENT_REQUESTED, TimelineKind.SUBMITTED]):
-            uow.timeline.append(TimelineEvent(
-                event_id=f"e{n}", item_id="item-1", kind=kind,
-                occurred_at=NOW - dt.timedelta(days=n), summary=BilingualText("x", "y")))
+            uow.timeline.append(
+                TimelineEvent(
+                    event_id=f"e{n}",
+                    item_id="item-1",
+                    kind=kind,
+                    occurred_at=NOW - dt.timedelta(days=n),
+                    summary=BilingualText("x", "y"),
+                )
+            )
         uow.commit()
     with pytest.raises(NotFound), store.unit_of_work() as uow:
-        uow.timeline.append(TimelineEvent(event_id="e9", item_id="nope", kind=TimelineKind.NOTE,
-                                          occurred_at=NOW, summary=BilingualText("x", "y")))
+        uow.timeline.append(
+            TimelineEvent(
+                event_id="e9",
+                item_id="nope",
+                kind=TimelineKind.NOTE,
+                occurred_at=NOW,
+                summary=BilingualText("x", "y"),
+            )
+        )
     with store.unit_of_work(write=False) as uow:
         assert [e.event_id for e in uow.timeline.for_item("item-1")] == ["e1", "e0"]
 
@@ -348,4 +392,6 @@ def test_concurrent_writers_do_not_lose_units(store: SqlStore) -> None:
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(add, range(1, 41)))
     with store.unit_of_work(write=False) as uow:
-        assert {uow.accounts.get(f"acc-{n}").uci for n in range(1, 41)} == {f"{10000000 + n}" for n in range(1, 41)}
+        assert {uow.accounts.get(f"acc-{n}").uci for n in range(1, 41)} == {
+            f"{10000000 + n}" for n in range(1, 41)
+        }

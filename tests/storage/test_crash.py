@@ -21,7 +21,10 @@ KILLS = int(os.environ.get("IRCC_CRASH_KILLS", "120"))
 def _run_harness(url: str, kills: int) -> set[int]:
     out = subprocess.run(
         [sys.executable, str(HARNESS), url, str(kills), "20261123"],
-        capture_output=True, text=True, timeout=600, check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     return set(json.loads(out.stdout.strip().splitlines()[-1])["acked"])
 
@@ -30,10 +33,22 @@ def _check_units(url: str, acked: set[int]) -> None:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as c:
-            accounts = {int(x.removeprefix("acc-")) for x in c.exec_driver_sql("SELECT account_id FROM accounts").scalars()}
-            keys = {int(x.removeprefix("acc-")) for x in c.exec_driver_sql("SELECT account_id FROM account_keys").scalars()}
-            items = {int(x.removeprefix("item-")) for x in c.exec_driver_sql("SELECT item_id FROM items").scalars()}
-            events = {int(x.removeprefix("ev-")) for x in c.exec_driver_sql("SELECT event_id FROM timeline_events").scalars()}
+            accounts = {
+                int(x.removeprefix("acc-"))
+                for x in c.exec_driver_sql("SELECT account_id FROM accounts").scalars()
+            }
+            keys = {
+                int(x.removeprefix("acc-"))
+                for x in c.exec_driver_sql("SELECT account_id FROM account_keys").scalars()
+            }
+            items = {
+                int(x.removeprefix("item-"))
+                for x in c.exec_driver_sql("SELECT item_id FROM items").scalars()
+            }
+            events = {
+                int(x.removeprefix("ev-"))
+                for x in c.exec_driver_sql("SELECT event_id FROM timeline_events").scalars()
+            }
     finally:
         engine.dispose()
     # Every acknowledged unit is present ...

@@ -43,7 +43,9 @@ def test_sec_87_writes_take_the_lock_up_front(sqlite_url: str) -> None:
             c.begin()
             # Under BEGIN IMMEDIATE the reserved lock is already held, so another
             # connection cannot start writing even before we wrote anything.
-            other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), timeout=0.05, isolation_level=None)
+            other = sqlite3.connect(
+                sqlite_url.removeprefix("sqlite:///"), timeout=0.05, isolation_level=None
+            )
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
             other.close()
@@ -90,7 +92,7 @@ def test_concurrent_migrations_are_serialized(database_url: str) -> None:
     def migrate() -> None:
         try:
             open_store(database_url, keyring=Keyring.generate()).close()
-        except BaseException as e:  # noqa: BLE001 - collected and asserted below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=migrate) for _ in range(4)]

@@ -70,9 +70,7 @@ class ContactDetails:
     """
 
     email: str = attrs.field(converter=v.email)
-    phone: str | None = attrs.field(
-        default=None, converter=v.optional(v.phone)
-    )
+    phone: str | None = attrs.field(default=None, converter=v.optional(v.phone))
     mailing_address: str | None = attrs.field(
         default=None,
         converter=v.converter(v.optional_text, "mailing_address", max_length=500, multiline=True),

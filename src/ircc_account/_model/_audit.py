@@ -69,17 +69,13 @@ class AuditEntry:
     )
     capacity: Capacity = attrs.field(converter=v.converter(v.choice, "capacity", Capacity))
     action: str = attrs.field(converter=v.converter(v.identifier, "action"))
-    item_id: str | None = attrs.field(
-        default=None, converter=v.optional(v.identifier, "item_id")
-    )
+    item_id: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "item_id"))
     service_id: str | None = attrs.field(
         default=None, converter=v.optional(v.identifier, "service_id")
     )
     decision: Decision = attrs.field(converter=v.converter(v.choice, "decision", Decision))
     reason: str = attrs.field(converter=v.converter(v.text, "reason", max_length=200))
-    grant_id: str | None = attrs.field(
-        default=None, converter=v.optional(v.identifier, "grant_id")
-    )
+    grant_id: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "grant_id"))
     organisation_id: str | None = attrs.field(
         default=None,
         converter=v.optional(v.identifier, "organisation_id"),

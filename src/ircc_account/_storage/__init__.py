@@ -8,4 +8,11 @@ from ircc_account._storage._engine import create_engine
 from ircc_account._storage._sql import SqlUnitOfWork
 from ircc_account._storage._store import PostgresStore, SqliteStore, SqlStore, open_store
 
-__all__ = ["PostgresStore", "SqlStore", "SqlUnitOfWork", "SqliteStore", "create_engine", "open_store"]
+__all__ = [
+    "PostgresStore",
+    "SqlStore",
+    "SqlUnitOfWork",
+    "SqliteStore",
+    "create_engine",
+    "open_store",
+]

@@ -75,7 +75,7 @@ def create_engine(url: str | URL, *, pool_size: int = 10) -> Engine:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    if url.database in (None, "", ":memory:") or (url.query or {}).get("mode") == "memory":
+    if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
         raise ConfigurationError(reason="SQLite needs a file; in-memory databases are not durable")
     engine = sa.create_engine(
         url,

@@ -91,9 +91,7 @@ credentials = sa.Table(
     metadata,
     sa.Column("issuer", sa.String(255), primary_key=True),
     sa.Column("subject", sa.String(255), primary_key=True),
-    sa.Column(
-        "account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True
-    ),
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True),
     sa.Column("assurance", sa.SmallInteger(), nullable=False),
     sa.Column("linked_at", Instant(), nullable=False),
     sa.Column("last_login_at", Instant(), nullable=True),
@@ -104,9 +102,7 @@ legacy_files = sa.Table(
     metadata,
     sa.Column("system", ID, primary_key=True),
     sa.Column("file_number", ID, primary_key=True),
-    sa.Column(
-        "account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True
-    ),
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True),
     sa.Column("linked_at", Instant(), nullable=False),
 )
 
@@ -114,9 +110,7 @@ items = sa.Table(
     "items",
     metadata,
     sa.Column("item_id", ID, primary_key=True),
-    sa.Column(
-        "account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True
-    ),
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True),
     sa.Column("service_id", ID, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("reference", ID, nullable=False),

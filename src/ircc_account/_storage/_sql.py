@@ -163,7 +163,9 @@ class SqlUnitOfWork:
                 if exists is None:
                     raise NotFound(kind="account")
                 raise PersonalDataErased()
-            key = self.keyring.unwrap(WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key), account_id)
+            key = self.keyring.unwrap(
+                WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key), account_id
+            )
             self._data_keys[account_id] = key
         return key
 
@@ -223,13 +225,22 @@ def _is_foreign_key_error(e: sa_exc.IntegrityError) -> bool:
     return "FOREIGN KEY" in str(e.orig)
 
 
-def _seal(key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any) -> bytes:
+def _seal(
+    key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any
+) -> bytes:
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return key.encrypt(payload, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id))
+    return key.encrypt(
+        payload,
+        FieldContext(table=table, column=column, record_id=record_id, account_id=account_id),
+    )
 
 
-def _open(key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes) -> Any:
-    plain = key.decrypt(blob, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id))
+def _open(
+    key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes
+) -> Any:
+    plain = key.decrypt(
+        blob, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id)
+    )
     try:
         return json.loads(plain)
     except ValueError:
@@ -248,17 +259,33 @@ class _Accounts:
             "email_index": ring.blind_index("email", a.contact.email),
             "preferred_language": a.preferred_language.value,
             "status": a.status.value,
-            "personal_ct": _seal(key, "accounts", "personal", a.account_id, a.account_id, {
-                "family_name": a.personal.family_name,
-                "given_names": a.personal.given_names,
-                "date_of_birth": a.personal.date_of_birth.isoformat(),
-            }),
-            "contact_ct": _seal(key, "accounts", "contact", a.account_id, a.account_id, {
-                "email": a.contact.email,
-                "phone": a.contact.phone,
-                "mailing_address": a.contact.mailing_address,
-            }),
-            "uci_ct": None if a.uci is None else _seal(key, "accounts", "uci", a.account_id, a.account_id, a.uci),
+            "personal_ct": _seal(
+                key,
+                "accounts",
+                "personal",
+                a.account_id,
+                a.account_id,
+                {
+                    "family_name": a.personal.family_name,
+                    "given_names": a.personal.given_names,
+                    "date_of_birth": a.personal.date_of_birth.isoformat(),
+                },
+            ),
+            "contact_ct": _seal(
+                key,
+                "accounts",
+                "contact",
+                a.account_id,
+                a.account_id,
+                {
+                    "email": a.contact.email,
+                    "phone": a.contact.phone,
+                    "mailing_address": a.contact.mailing_address,
+                },
+            ),
+            "uci_ct": None
+            if a.uci is None
+            else _seal(key, "accounts", "uci", a.account_id, a.account_id, a.uci),
         }
 
     def add(self, account: ClientAccount) -> None:
@@ -283,10 +310,14 @@ class _Accounts:
 
     def _from_row(self, row: Any) -> ClientAccount:
         key = self._uow.data_key(row.account_id)
-        personal = _open(key, "accounts", "personal", row.account_id, row.account_id, row.personal_ct)
+        personal = _open(
+            key, "accounts", "personal", row.account_id, row.account_id, row.personal_ct
+        )
         contact = _open(key, "accounts", "contact", row.account_id, row.account_id, row.contact_ct)
-        uci = None if row.uci_ct is None else _open(
-            key, "accounts", "uci", row.account_id, row.account_id, row.uci_ct
+        uci = (
+            None
+            if row.uci_ct is None
+            else _open(key, "accounts", "uci", row.account_id, row.account_id, row.uci_ct)
         )
         return ClientAccount(
             account_id=row.account_id,
@@ -406,7 +437,9 @@ class _Credentials:
             .where(c.issuer == issuer, c.subject == subject)
             .values(
                 last_login_at=at,
-                assurance=sa.case((c.assurance < int(assurance), int(assurance)), else_=c.assurance),
+                assurance=sa.case(
+                    (c.assurance < int(assurance), int(assurance)), else_=c.assurance
+                ),
             ),
             "credential",
         )
@@ -430,7 +463,10 @@ class _LegacyFiles:
         f = legacy_file
         self._uow.execute(
             t.legacy_files.insert().values(
-                system=f.system, file_number=f.file_number, account_id=f.account_id, linked_at=f.linked_at
+                system=f.system,
+                file_number=f.file_number,
+                account_id=f.account_id,
+                linked_at=f.linked_at,
             ),
             "legacy file",
         )
@@ -460,13 +496,17 @@ class _Items:
         if item.document_number is None:
             return None
         key = self._uow.data_key(item.account_id)
-        return _seal(key, "items", "document_number", item.item_id, item.account_id, item.document_number)
+        return _seal(
+            key, "items", "document_number", item.item_id, item.account_id, item.document_number
+        )
 
     def _from_row(self, row: Any) -> ServiceItem:
         document = None
         if row.document_ct is not None:
             key = self._uow.data_key(row.account_id)
-            document = _open(key, "items", "document_number", row.item_id, row.account_id, row.document_ct)
+            document = _open(
+                key, "items", "document_number", row.item_id, row.account_id, row.document_ct
+            )
         return ServiceItem(
             item_id=row.item_id,
             account_id=row.account_id,
@@ -501,12 +541,16 @@ class _Items:
         )
 
     def get(self, item_id: str) -> ServiceItem:
-        row = self._uow.execute(sa.select(t.items).where(t.items.c.item_id == item_id), "item").first()
+        row = self._uow.execute(
+            sa.select(t.items).where(t.items.c.item_id == item_id), "item"
+        ).first()
         if row is None:
             raise NotFound(kind="item")
         return self._from_row(row)
 
-    def for_account(self, account_id: str, *, service_id: str | None = None) -> Sequence[ServiceItem]:
+    def for_account(
+        self, account_id: str, *, service_id: str | None = None
+    ) -> Sequence[ServiceItem]:
         c = t.items.c
         query = sa.select(t.items).where(c.account_id == account_id)
         if service_id is not None:

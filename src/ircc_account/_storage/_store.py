@@ -89,9 +89,7 @@ class SqlStore:
         """
         script = ScriptDirectory.from_config(_alembic_config())
         with self.engine.connect().execution_options(ircc_write=False) as connection:
-            context = MigrationContext.configure(
-                connection, opts={"version_table": _VERSION_TABLE}
-            )
+            context = MigrationContext.configure(connection, opts={"version_table": _VERSION_TABLE})
             current = set(context.get_current_heads())
         return current == set(script.get_heads())
 

@@ -51,6 +51,7 @@ def ucis(*, grouped: bool | None = None) -> st.SearchStrategy[str]:
         grouped: ``True`` for hyphenated spellings only, ``False`` for plain
             digits only, ``None`` for both.
     """
+
     def spell(digits: str, group: bool) -> str:
         if not group:
             return digits
@@ -59,7 +60,8 @@ def ucis(*, grouped: bool | None = None) -> st.SearchStrategy[str]:
         return f"{digits[:2]}-{digits[2:6]}-{digits[6:]}"
 
     digits = st.one_of(
-        st.text("0123456789", min_size=8, max_size=8), st.text("0123456789", min_size=10, max_size=10)
+        st.text("0123456789", min_size=8, max_size=8),
+        st.text("0123456789", min_size=10, max_size=10),
     )
     groups = st.booleans() if grouped is None else st.just(grouped)
     return st.builds(spell, digits, groups)
@@ -73,8 +75,10 @@ def names(*, max_size: int = 60) -> st.SearchStrategy[str]:
         categories=("Lu", "Ll", "Lo"), exclude_characters="\u2028\u2029", max_codepoint=0x2FFF
     )
     word = st.text(letters, min_size=1, max_size=15)
-    return st.lists(word, min_size=1, max_size=3).map(" ".join).filter(
-        lambda s: 0 < len(s) <= max_size
+    return (
+        st.lists(word, min_size=1, max_size=3)
+        .map(" ".join)
+        .filter(lambda s: 0 < len(s) <= max_size)
     )
 
 
@@ -101,7 +105,9 @@ def bilingual_texts(*, max_size: int = 80) -> st.SearchStrategy[BilingualText]:
     return st.builds(BilingualText, text, text)
 
 
-def accounts(*, account_id: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[ClientAccount]:
+def accounts(
+    *, account_id: st.SearchStrategy[str] | None = None
+) -> st.SearchStrategy[ClientAccount]:
     """
     Valid client accounts with random names, dates of birth, contacts, UCIs and languages.
     """
