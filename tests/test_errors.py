@@ -5,6 +5,7 @@ The exception hierarchy: one root, stable codes, bilingual messages with no secr
 from __future__ import annotations
 
 import pickle
+import string
 
 import pytest
 
@@ -40,17 +41,13 @@ def test_codes_are_unique_and_well_formed() -> None:
 @pytest.mark.parametrize("cls", _all_error_classes(), ids=lambda c: c.__name__)
 def test_every_error_speaks_english_and_french(cls: type[IrccAccountError]) -> None:
     """Each error renders a non-empty message in both languages, with its parameters filled."""
-    params = {
-        "field": "uci",
-        "limit": 10,
-        "kind": "account",
-        "key_id": "k1",
-        "reason": "x",
-        "setting": "fsync",
-        "service_id": "trv",
-        "provider": "gckey",
-        "plugin": "p",
+    fields = {
+        name
+        for template in (cls.message_en, cls.message_fr)
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name
     }
+    params = {name: f"<{name}>" for name in fields}
     exc = cls(**params)
     en, fr = exc.message("en"), exc.message("fr")
     assert en and fr and en != fr
