@@ -1,7 +1,126 @@
 """
 ircc_account: the reusable core of one online account for an immigration department.
+
+The names here are the public API; everything in an underscore module is
+private. Errors live in :mod:`ircc_account.errors`, hooks in
+:mod:`ircc_account.hookspecs`, raw token handling in :mod:`ircc_account.hazmat`.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import contextlib
+
+from ircc_account._clock import Clock, FrozenClock, Randomness, SystemClock, SystemRandomness
+from ircc_account._crypto import KeyEncryptionKey, Keyring
+from ircc_account._model import (
+    AccountStatus,
+    Action,
+    Actor,
+    AssuranceLevel,
+    AuditEntry,
+    AuthorizationDecision,
+    BilingualText,
+    Capacity,
+    ClientAccount,
+    ConsentEvidence,
+    ConsentGrant,
+    ContactDetails,
+    Decision,
+    GrantCoverage,
+    GrantStatus,
+    ItemKind,
+    ItemState,
+    Language,
+    LegalBasis,
+    Licence,
+    LicenceBody,
+    LinkedCredential,
+    LinkedLegacyFile,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    PersonalDetails,
+    Representative,
+    RepresentativeKind,
+    Resource,
+    Scope,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
+from ircc_account._storage import PostgresStore, SqliteStore, SqlStore, open_store
+from ircc_account._storage.ports import (
+    AccountRepository,
+    CredentialRepository,
+    ItemRepository,
+    LegacyFileRepository,
+    Store,
+    TimelineRepository,
+    UnitOfWork,
+)
+from ircc_account.errors import IrccAccountError
+
+__all__ = [
+    "AccountRepository",
+    "AccountStatus",
+    "Action",
+    "Actor",
+    "AssuranceLevel",
+    "AuditEntry",
+    "AuthorizationDecision",
+    "BilingualText",
+    "Capacity",
+    "ClientAccount",
+    "Clock",
+    "ConsentEvidence",
+    "ConsentGrant",
+    "ContactDetails",
+    "CredentialRepository",
+    "Decision",
+    "FrozenClock",
+    "GrantCoverage",
+    "GrantStatus",
+    "IrccAccountError",
+    "ItemKind",
+    "ItemRepository",
+    "ItemState",
+    "KeyEncryptionKey",
+    "Keyring",
+    "Language",
+    "LegacyFileRepository",
+    "LegalBasis",
+    "Licence",
+    "LicenceBody",
+    "LinkedCredential",
+    "LinkedLegacyFile",
+    "Membership",
+    "MembershipRole",
+    "Organisation",
+    "OrganisationKind",
+    "PersonalDetails",
+    "PostgresStore",
+    "Randomness",
+    "Representative",
+    "RepresentativeKind",
+    "Resource",
+    "Scope",
+    "ServiceItem",
+    "SqlStore",
+    "SqliteStore",
+    "Store",
+    "SystemClock",
+    "SystemRandomness",
+    "TimelineEvent",
+    "TimelineKind",
+    "TimelineRepository",
+    "UnitOfWork",
+    "open_store",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if getattr(_obj, "__module__", "").startswith("ircc_account._"):
+        with contextlib.suppress(AttributeError, TypeError):
+            _obj.__module__ = "ircc_account"
+del _name, _obj, contextlib
