@@ -49,6 +49,24 @@ from ircc_account.errors import (
 
 __all__ = ["SqlUnitOfWork"]
 
+# Statements built once: building a WHERE clause per call costs more than running it.
+_SELECT_KEY = sa.select(t.account_keys.c.kek_id, t.account_keys.c.wrapped_key).where(
+    t.account_keys.c.account_id == sa.bindparam("account_id")
+)
+_SELECT_ACCOUNT_ID = sa.select(t.accounts.c.account_id).where(
+    t.accounts.c.account_id == sa.bindparam("account_id")
+)
+# An account with its wrapped key in one round trip (NULL key: erased).
+_ACCOUNT_WITH_KEY = sa.select(
+    t.accounts, t.account_keys.c.kek_id, t.account_keys.c.wrapped_key
+).select_from(t.accounts.outerjoin(t.account_keys))
+_SELECT_ACCOUNT = _ACCOUNT_WITH_KEY.where(t.accounts.c.account_id == sa.bindparam("account_id"))
+_SELECT_ACCOUNT_BY_UCI = _ACCOUNT_WITH_KEY.where(t.accounts.c.uci_index == sa.bindparam("index"))
+_SELECT_ACCOUNTS_BY_EMAIL = _ACCOUNT_WITH_KEY.where(
+    t.accounts.c.email_index == sa.bindparam("index")
+).order_by(t.accounts.c.created_at)
+_SELECT_ITEM = sa.select(t.items).where(t.items.c.item_id == sa.bindparam("item_id"))
+
 
 class SqlUnitOfWork:
     """
@@ -139,9 +157,13 @@ class SqlUnitOfWork:
         with translate_errors(kind):
             return self.connection.execute(statement, params or None)
 
-    def data_key(self, account_id: str) -> DataKey:
+    def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
         """
         The account's unwrapped data key, cached for this unit only.
+
+        Args:
+            account_id: The account.
+            wrapped: The wrapped key if the caller already read it (saves a query).
 
         Raises:
             NotFound: no such account.
@@ -149,23 +171,17 @@ class SqlUnitOfWork:
         """
         key = self._data_keys.get(account_id)
         if key is None:
-            row = self.execute(
-                sa.select(t.account_keys.c.kek_id, t.account_keys.c.wrapped_key).where(
-                    t.account_keys.c.account_id == account_id
-                ),
-                "account key",
-            ).first()
-            if row is None:
-                exists = self.execute(
-                    sa.select(t.accounts.c.account_id).where(t.accounts.c.account_id == account_id),
-                    "account",
-                ).first()
-                if exists is None:
-                    raise NotFound(kind="account")
-                raise PersonalDataErased()
-            key = self.keyring.unwrap(
-                WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key), account_id
-            )
+            if wrapped is None:
+                row = self.execute(_SELECT_KEY, "account key", account_id=account_id).first()
+                if row is None:
+                    exists = self.execute(
+                        _SELECT_ACCOUNT_ID, "account", account_id=account_id
+                    ).first()
+                    if exists is None:
+                        raise NotFound(kind="account")
+                    raise PersonalDataErased()
+                wrapped = WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key)
+            key = self.keyring.unwrap(wrapped, account_id)
             self._data_keys[account_id] = key
         return key
 
@@ -302,14 +318,15 @@ class _Accounts:
         self._uow.store_data_key(account.account_id, key, wrapped, account.created_at)
 
     def _exists(self, account_id: str) -> bool:
-        row = self._uow.execute(
-            sa.select(t.accounts.c.account_id).where(t.accounts.c.account_id == account_id),
-            "account",
-        ).first()
+        row = self._uow.execute(_SELECT_ACCOUNT_ID, "account", account_id=account_id).first()
         return row is not None
 
     def _from_row(self, row: Any) -> ClientAccount:
-        key = self._uow.data_key(row.account_id)
+        if row.wrapped_key is None:
+            raise PersonalDataErased()
+        key = self._uow.data_key(
+            row.account_id, WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key)
+        )
         personal = _open(
             key, "accounts", "personal", row.account_id, row.account_id, row.personal_ct
         )
@@ -330,28 +347,19 @@ class _Accounts:
         )
 
     def get(self, account_id: str) -> ClientAccount:
-        row = self._uow.execute(
-            sa.select(t.accounts).where(t.accounts.c.account_id == account_id), "account"
-        ).first()
+        row = self._uow.execute(_SELECT_ACCOUNT, "account", account_id=account_id).first()
         if row is None:
             raise NotFound(kind="account")
         return self._from_row(row)
 
     def find_by_uci(self, uci: str) -> ClientAccount | None:
         index = self._uow.keyring.blind_index("uci", v.uci(uci))
-        row = self._uow.execute(
-            sa.select(t.accounts).where(t.accounts.c.uci_index == index), "account"
-        ).first()
+        row = self._uow.execute(_SELECT_ACCOUNT_BY_UCI, "account", index=index).first()
         return None if row is None else self._from_row(row)
 
     def find_by_email(self, email: str) -> Sequence[ClientAccount]:
         index = self._uow.keyring.blind_index("email", v.email(email))
-        rows = self._uow.execute(
-            sa.select(t.accounts)
-            .where(t.accounts.c.email_index == index)
-            .order_by(t.accounts.c.created_at),
-            "account",
-        ).all()
+        rows = self._uow.execute(_SELECT_ACCOUNTS_BY_EMAIL, "account", index=index).all()
         return [self._from_row(r) for r in rows]
 
     def update(self, account: ClientAccount) -> None:
@@ -541,9 +549,7 @@ class _Items:
         )
 
     def get(self, item_id: str) -> ServiceItem:
-        row = self._uow.execute(
-            sa.select(t.items).where(t.items.c.item_id == item_id), "item"
-        ).first()
+        row = self._uow.execute(_SELECT_ITEM, "item", item_id=item_id).first()
         if row is None:
             raise NotFound(kind="item")
         return self._from_row(row)
