@@ -2,8 +2,8 @@
 ircc_account: the reusable core of one online account for an immigration department.
 
 The names here are the public API; everything in an underscore module is
-private. Errors live in :mod:`ircc_account.errors`, hooks in
-:mod:`ircc_account.hookspecs`, raw token handling in :mod:`ircc_account.hazmat`.
+private. Errors live in ``ircc_account.errors``, hooks in
+``ircc_account.hookspecs``, raw token handling in ``ircc_account.hazmat``.
 """
 
 from __future__ import annotations
