@@ -29,6 +29,8 @@ The tree is shallow::
     │   │   ValueError), LicenceInvalid, PaidRepresentativeExists,
     │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError)
     └── AuditError             (the tamper-evident log)
+        ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
+        │   AuditAppenderClosed
 
 Verification failures say *that* something failed, never *which* check, so an
 attacker learns nothing from the message (see
@@ -41,7 +43,10 @@ from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 __all__ = [
+    "AuditAppenderClosed",
+    "AuditClockSkew",
     "AuditError",
+    "AuditVerificationFailed",
     "AuthorizationError",
     "ConfigurationError",
     "Conflict",
@@ -498,3 +503,30 @@ class AuditError(IrccAccountError):
     code = "audit.error"
     message_en = "The audit log could not complete the operation."
     message_fr = "Le journal d'audit n'a pas pu terminer l'opération."
+
+
+class AuditVerificationFailed(AuditError):
+    """
+    The audit log or an export failed verification: an entry or checkpoint was
+    altered, removed, reordered, inserted or truncated. The report says where.
+    """
+
+    code = "audit.verification_failed"
+    message_en = "The audit log failed verification."
+    message_fr = "La vérification du journal d'audit a échoué."
+
+
+class AuditClockSkew(AuditError, ValueError):
+    """An entry is dated before its partition's head (the clock went backwards) or in the future."""
+
+    code = "audit.clock_skew"
+    message_en = "The audit entry's time is out of order."
+    message_fr = "L'heure de l'entrée d'audit n'est pas dans l'ordre."
+
+
+class AuditAppenderClosed(AuditError):
+    """The group-commit appender is closed (or its writer died); the entry was not written."""
+
+    code = "audit.appender_closed"
+    message_en = "The audit writer is not accepting entries."
+    message_fr = "Le rédacteur du journal d'audit n'accepte pas d'entrées."
