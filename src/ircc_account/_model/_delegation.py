@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import attrs
 
 from ircc_account._model import _validate as v
-from ircc_account.errors import OutOfRange, RequiredField, UnknownValue
+from ircc_account.errors import OutOfRange, RequiredField, SelfGrant, UnknownValue
 
 __all__ = [
     "ConsentEvidence",
@@ -27,6 +27,7 @@ __all__ = [
     "LegalBasis",
     "Licence",
     "LicenceBody",
+    "LicenceStatus",
     "Membership",
     "MembershipRole",
     "Organisation",
@@ -108,6 +109,29 @@ class Licence:
     verified_at: dt.datetime | None = attrs.field(
         default=None, converter=v.converter(v.optional_instant, "licence_verified_at")
     )
+
+
+@attrs.frozen(kw_only=True)
+class LicenceStatus:
+    """
+    What a licence verifier says about a licence, at one moment.
+
+    Attributes:
+        valid: Whether the body confirms the licence is in good standing.
+        expires_on: The last day it is valid, as the body reports it.
+        checked_at: When the body was asked (UTC).
+    """
+
+    valid: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    expires_on: dt.date = attrs.field(converter=v.converter(v.date, "licence_expires_on"))
+    checked_at: dt.datetime = attrs.field(converter=v.converter(v.instant, "licence_checked_at"))
+
+    def valid_at(self, when: dt.datetime) -> bool:
+        """
+        Whether the licence may be relied on at *when*: confirmed, and *when*
+        falls on or before its last day (UTC).
+        """
+        return self.valid and when.astimezone(dt.UTC).date() <= self.expires_on
 
 
 @attrs.frozen(kw_only=True)
@@ -226,7 +250,9 @@ class Membership:
     )
 
     @ended_at.validator
-    def _after_start(self, _: attrs.Attribute[dt.datetime | None], value: dt.datetime | None) -> None:
+    def _after_start(
+        self, _: attrs.Attribute[dt.datetime | None], value: dt.datetime | None
+    ) -> None:
         if value is not None and value < self.started_at:
             raise OutOfRange(field="ended_at")
 
@@ -322,8 +348,8 @@ class ConsentGrant:
         grantee_is_organisation: Whether ``grantee_id`` names an organisation
             (then it reaches the organisation's current members in
             ``access_group``).
-        access_group: For an organisation grant, the group of staff it
-            reaches; ``None`` reaches no staff but administrators named in it.
+        access_group: For an organisation grant, the access group of staff it
+            reaches; ``None`` reaches only the organisation's current administrators.
         scopes: What it allows (see :class:`Scope`; services add ``id:scope``).
         coverage: Item, service or whole account.
         target: The item id or service id it covers; ``None`` for the account.
@@ -349,9 +375,7 @@ class ConsentGrant:
     coverage: GrantCoverage = attrs.field(
         converter=v.converter(v.choice, "coverage", GrantCoverage)
     )
-    target: str | None = attrs.field(
-        default=None, converter=v.optional(v.identifier, "target")
-    )
+    target: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "target"))
     valid_from: dt.datetime = attrs.field(converter=v.converter(v.instant, "valid_from"))
     valid_until: dt.datetime | None = attrs.field(
         default=None, converter=v.converter(v.optional_instant, "valid_until")
@@ -371,14 +395,14 @@ class ConsentGrant:
         if not self.scopes:
             raise RequiredField(field="scopes")
         for scope in self.scopes:
-            if not isinstance(scope, str) or scope not in _SCOPES and not _is_service_scope(scope):
+            if not isinstance(scope, str) or (scope not in _SCOPES and not _is_service_scope(scope)):
                 raise UnknownValue(field="scopes")
         if self.valid_until is not None and self.valid_until <= self.valid_from:
             raise OutOfRange(field="valid_until")
         if (self.coverage is GrantCoverage.ACCOUNT) != (self.target is None):
             raise RequiredField(field="target")
         if self.client_account_id == self.grantee_id:
-            raise OutOfRange(field="grantee_id")
+            raise SelfGrant()
         if self.status is GrantStatus.ACTIVE and self.evidence is None:
             raise RequiredField(field="evidence")
 
@@ -392,6 +416,14 @@ class ConsentGrant:
             return service_id is not None and service_id == self.target
         return item_id is not None and item_id == self.target
 
+    def lapses_at(self) -> dt.datetime | None:
+        """
+        For a pending request, when it lapses unaccepted (SEC-53: seven days); else ``None``.
+        """
+        if self.status is not GrantStatus.PENDING:
+            return None
+        return self.created_at + REQUEST_LIFETIME
+
     def is_active_at(self, when: dt.datetime) -> bool:
         """
         Whether the grant is in force at *when*: accepted, not revoked, inside its window.
@@ -404,6 +436,9 @@ class ConsentGrant:
 
 
 _SCOPES = frozenset(s.value for s in Scope)
+
+#: How long a representative's request waits for the client (SEC-53, after RAM's 7 days).
+REQUEST_LIFETIME = dt.timedelta(days=7)
 
 
 def _is_service_scope(scope: str) -> bool:

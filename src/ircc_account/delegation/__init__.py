@@ -1,0 +1,49 @@
+"""
+Delegated access: representatives, organisations, consent grants, the
+authorization policy, acting on behalf, and delegation tokens.
+
+See ``docs/delegation.md``.
+"""
+
+from __future__ import annotations
+
+from ircc_account.delegation._acting import ActingContext, begin_acting_for, stop_acting
+from ircc_account.delegation._consent import WrittenConsent
+from ircc_account.delegation._policy import Policy
+from ircc_account.delegation._ports import (
+    ActingHook,
+    AuditSink,
+    DelegationEvents,
+    LicenceVerifier,
+    NoEvents,
+)
+from ircc_account.delegation._service import KEEP, Delegation
+from ircc_account.delegation._tokens import (
+    DelegationClaims,
+    DelegationTokenIssuer,
+    DelegationTokenVerifier,
+)
+
+__all__ = [
+    "KEEP",
+    "ActingContext",
+    "ActingHook",
+    "AuditSink",
+    "Delegation",
+    "DelegationClaims",
+    "DelegationEvents",
+    "DelegationTokenIssuer",
+    "DelegationTokenVerifier",
+    "LicenceVerifier",
+    "NoEvents",
+    "Policy",
+    "WrittenConsent",
+    "begin_acting_for",
+    "stop_acting",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,539 @@
+"""
+The one authorization entry point: :meth:`Policy.authorize`.
+
+Deny by default (SEC-49). A client may use their own data; anyone else only
+under an active consent grant that covers the resource with the scope the
+action needs, from a representative whose licence (paid kinds) is valid and,
+for an organisation's grant, whose membership is current and in the allowed
+access group, logged in at least at the service's declared assurance (SEC-59).
+
+Decisions use the request's top-level subject and current actor only
+(SEC-58); a plugin is judged as the actor it acts for, with no more rights
+(SEC-94/95). Every decision is written to the audit sink in the caller's unit
+of work.
+
+Caching (SEC-56): the inputs of a decision for a (client, representative)
+pair are cached in-process, tagged with three version counters (the
+client's, the representative's, and a global one for the organisation tree).
+Every grant, membership, licence or organisation change bumps the matching
+counter in its own transaction. The first decision for a pair in each unit of
+work re-reads the counters (one indexed read) and refetches on any mismatch,
+so a revocation committed by any process is honoured on the next request;
+later decisions for the same pair in the same unit reuse that check. Time
+(grant windows, licence expiry, lapsed requests) is evaluated on every call.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ircc_account._clock import Clock
+from ircc_account._model._accounts import AssuranceLevel
+from ircc_account._model._audit import AuditEntry, Capacity, Decision
+from ircc_account._model._authz import Action, Actor, AuthorizationDecision, Resource
+from ircc_account._model._delegation import (
+    OrganisationKind,
+    RepresentativeKind,
+    Scope,
+)
+from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account.delegation import _repo
+from ircc_account.delegation._ports import AuditSink, DelegationEvents, NoEvents
+from ircc_account.errors import AuthorizationError
+
+__all__ = ["RESTRICTED_FIELDS", "Policy", "scope_for"]
+
+#: Field groups a delegate never reads or writes (SEC-51).
+RESTRICTED_FIELDS = frozenset({"contact", "banking", "representatives"})
+
+_ACTION_SCOPE: dict[Action, str | None] = {
+    Action.VIEW_STATUS: Scope.VIEW_STATUS.value,
+    Action.VIEW_DECISION_NOTES: Scope.VIEW_DECISION_NOTES.value,
+    Action.ENQUIRE: Scope.ENQUIRE.value,
+    Action.SUBMIT_DOCUMENTS: Scope.SUBMIT_DOCUMENTS.value,
+    Action.ACT: Scope.ACT.value,
+    # Seeing the profile is part of acting on the file; its contact and
+    # banking fields stay out of reach through RESTRICTED_FIELDS.
+    Action.VIEW_PROFILE: Scope.ACT.value,
+    # Never delegable (SEC-57, SEC-51): only the client changes their profile
+    # or their grants.
+    Action.CHANGE_PROFILE: None,
+    Action.MANAGE_GRANTS: None,
+}
+
+#: What an MP's or Senator's office may ever do (SEC-52: status enquiries only).
+PARLIAMENTARY_SCOPES = frozenset({Scope.VIEW_STATUS.value, Scope.ENQUIRE.value})
+#: What a designated individual may ever do: receive information, never act.
+DESIGNATED_SCOPES = frozenset({Scope.VIEW_STATUS.value, Scope.VIEW_DECISION_NOTES.value})
+
+# Actions that change a file: a client needs the service's level for these too.
+_ACTING = frozenset(
+    {Action.SUBMIT_DOCUMENTS, Action.ACT, Action.CHANGE_PROFILE, Action.MANAGE_GRANTS}
+)
+_NEVER_FOR_PLUGINS = frozenset({Action.CHANGE_PROFILE, Action.MANAGE_GRANTS})
+_PARLIAMENTARY_ORGS = frozenset({OrganisationKind.MP_OFFICE.value, OrganisationKind.SENATOR_OFFICE.value})
+_PAID_ORGS = frozenset({OrganisationKind.LAW_FIRM.value, OrganisationKind.CONSULTANCY.value})
+_DAY_US = 86_400_000_000
+_ACTION_VALUES = frozenset(a.value for a in Action)
+
+
+def scope_for(action: Action | str) -> str | None:
+    """
+    The grant scope *action* needs, or ``None`` if no grant can allow it.
+
+    A service-defined action ``service_id:name`` needs exactly that scope.
+    """
+    if isinstance(action, Action):
+        return _ACTION_SCOPE[action]
+    try:
+        return _ACTION_SCOPE[Action(action)]
+    except ValueError:
+        service, sep, name = action.partition(":")
+        return action if sep and service and name else None
+
+
+@dataclass(slots=True, frozen=True)
+class _Grant:
+    grant_id: str
+    org_id: str | None
+    scopes: frozenset[str]
+    coverage: str
+    target: str | None
+    valid_from: int
+    valid_until: int | None
+    access_group: str | None
+    first_used: bool
+
+
+@dataclass(slots=True, frozen=True)
+class _Member:
+    started: int
+    ended: int | None
+    groups: frozenset[str]
+    administrator: bool
+    org_kind: str
+
+
+@dataclass(slots=True, frozen=True)
+class _Entry:
+    versions: tuple[int, int, int]
+    kind: RepresentativeKind | None
+    account_id: str | None
+    licence_until: int | None
+    grants: tuple[_Grant, ...]
+    members: Mapping[str, tuple[_Member, ...]]
+
+
+class Policy:
+    """
+    The authorization policy.
+
+    Args:
+        clock: The time source.
+        audit: Where every decision is recorded (in the caller's unit of work).
+        events: Told when a grant is used for the first time.
+        service_levels: Each service's declared assurance level; a
+            representative needs it for any action on that service's data, a
+            client for acting (submit, act, change).
+        default_level: The level for resources of undeclared services or none.
+        cache_size: How many (client, representative) pairs to keep.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        audit: AuditSink,
+        events: DelegationEvents | None = None,
+        service_levels: Mapping[str, AssuranceLevel] | None = None,
+        default_level: AssuranceLevel = AssuranceLevel.MODERATE,
+        cache_size: int = 100_000,
+    ) -> None:
+        self._clock = clock
+        self._audit = audit
+        self._events = events or NoEvents()
+        self._levels = dict(service_levels or {})
+        self._default_level = default_level
+        self._cache: dict[tuple[str, str], _Entry] = {}
+        self._cache_size = cache_size
+        self._checked: weakref.WeakKeyDictionary[SqlUnitOfWork, set[tuple[str, str]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._used: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"Policy(cached_pairs={len(self._cache)})"
+
+    @property
+    def clock(self) -> Clock:
+        """The policy's time source."""
+        return self._clock
+
+    # --- the entry point ------------------------------------------------------------
+
+    def authorize(
+        self,
+        actor: Actor,
+        action: Action | str,
+        resource: Resource,
+        *,
+        uow: SqlUnitOfWork,
+        correlation_id: str | None = None,
+    ) -> AuthorizationDecision:
+        """
+        Decide whether *actor* may do *action* to *resource*, and audit the decision.
+
+        *resource* must come from the stored record (its owner, service and
+        item), never from request parameters (SEC-50).
+
+        Args:
+            actor: The authenticated party. For a plugin, its ``on_behalf_of``
+                is judged instead, and never with more rights; for anyone
+                else ``on_behalf_of`` is ignored.
+            action: An :class:`Action`, or a service's own ``service_id:name``.
+            resource: Whose data, which service, item and field group.
+            uow: The caller's unit of work (the audit entry joins it; commit it).
+            correlation_id: Ties the audit entry to the request.
+
+        Returns:
+            The decision: allowed or not, the reason, the grant relied on, and
+            for a step-up, the assurance level needed.
+        """
+        if not isinstance(action, Action) and action in _ACTION_VALUES:
+            action = Action(action)
+        now = self._clock.now()
+        decision, first_use = self._decide(actor, action, resource, uow, _repo.micros(now))
+        self._audit.append(
+            uow,
+            AuditEntry(
+                occurred_at=now,
+                actor_id=actor.actor_id,
+                client_id=resource.client_id,
+                capacity=actor.capacity,
+                action="authz." + str(action),
+                item_id=resource.item_id,
+                service_id=resource.service_id,
+                decision=Decision.ALLOWED if decision.allowed else Decision.DENIED,
+                reason=decision.reason,
+                grant_id=decision.grant_id,
+                organisation_id=decision.organisation_id,
+                correlation_id=correlation_id,
+            ),
+        )
+        if first_use and decision.grant_id is not None:
+            self._first_use(uow, resource.client_id, decision.grant_id, now)
+        return decision
+
+    def require(
+        self,
+        actor: Actor,
+        action: Action | str,
+        resource: Resource,
+        *,
+        uow: SqlUnitOfWork,
+        correlation_id: str | None = None,
+    ) -> AuthorizationDecision:
+        """
+        Like :meth:`authorize`, but raise when denied.
+
+        Raises:
+            AuthorizationError: denied (the audit entry is still in *uow*).
+        """
+        decision = self.authorize(actor, action, resource, uow=uow, correlation_id=correlation_id)
+        if not decision.allowed:
+            raise AuthorizationError()
+        return decision
+
+    def reach(
+        self, actor: Actor, client_id: str, *, uow: SqlUnitOfWork
+    ) -> AuthorizationDecision:
+        """
+        Whether *actor* holds any grant in force for *client_id* right now
+        (to start acting for them), audited as ``acting.begin``.
+
+        Unlike :meth:`authorize` this asks for no particular scope or item;
+        every later request is still authorized on its own.
+        """
+        now = self._clock.now()
+        decision = _deny("no_grant")
+        if actor.capacity is Capacity.REPRESENTATIVE and actor.representative_id is not None:
+            at = _repo.micros(now)
+            entry = self._entry(uow, client_id, actor.representative_id, at)
+            if entry.kind is not None and entry.account_id == actor.account_id:
+                grant, reason = _find_grant(entry, None, None, at)
+                if grant is None:
+                    decision = _deny(reason)
+                elif entry.kind.is_paid and (
+                    entry.licence_until is None or at >= entry.licence_until
+                ):
+                    decision = _deny("licence", grant)
+                else:
+                    decision = AuthorizationDecision(
+                        allowed=True,
+                        reason="grant",
+                        grant_id=grant.grant_id,
+                        organisation_id=grant.org_id,
+                    )
+        self._audit.append(
+            uow,
+            AuditEntry(
+                occurred_at=now,
+                actor_id=actor.actor_id,
+                client_id=client_id,
+                capacity=actor.capacity,
+                action="acting.begin",
+                decision=Decision.ALLOWED if decision.allowed else Decision.DENIED,
+                reason=decision.reason,
+                grant_id=decision.grant_id,
+                organisation_id=decision.organisation_id,
+            ),
+        )
+        return decision
+
+    def forget(self, uow: SqlUnitOfWork) -> None:
+        """
+        Drop the per-request cache check for *uow* (after it changed grants).
+        """
+        self._checked.pop(uow, None)
+
+    # --- deciding ----------------------------------------------------------------------
+
+    def _decide(
+        self, actor: Actor, action: Action | str, resource: Resource, uow: SqlUnitOfWork, now: int
+    ) -> tuple[AuthorizationDecision, bool]:
+        if actor.capacity is Capacity.PLUGIN:
+            # SEC-94/95: a plugin has at most the rights of the actor it acts
+            # for, and never manages grants or the profile.
+            principal = actor.on_behalf_of
+            if principal is None or action in _NEVER_FOR_PLUGINS:
+                return _deny("plugin"), False
+            actor = principal
+            if actor.capacity is Capacity.PLUGIN:
+                return self._decide(actor, action, resource, uow, now)
+        scope = scope_for(action)
+        if actor.capacity is Capacity.CLIENT:
+            if actor.account_id is not None and actor.account_id == resource.client_id:
+                required = self._required(resource, action, client=True)
+                if required is not None and actor.assurance < required:
+                    return _deny("assurance", required=required), False
+                return AuthorizationDecision(allowed=True, reason="owner"), False
+            return _deny("no_grant"), False
+        if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
+            # Officers and system jobs are authorized elsewhere, never here.
+            return _deny("capacity"), False
+        if resource.field is not None and resource.field in RESTRICTED_FIELDS:
+            return _deny("field"), False
+        if scope is None or not _scope_fits_resource(scope, resource):
+            return _deny("scope"), False
+        entry = self._entry(uow, resource.client_id, actor.representative_id, now)
+        if entry.kind is None or entry.account_id != actor.account_id:
+            return _deny("no_grant"), False
+        grant, reason = _find_grant(entry, scope, resource, now)
+        if grant is None:
+            return _deny(reason), False
+        if entry.kind.is_paid and (entry.licence_until is None or now >= entry.licence_until):
+            return _deny("licence", grant), False
+        required = self._required(resource, action, client=False)
+        if required is not None and actor.assurance < required:
+            return _deny("assurance", grant, required=required), False
+        decision = AuthorizationDecision(
+            allowed=True, reason="grant", grant_id=grant.grant_id, organisation_id=grant.org_id
+        )
+        return decision, not grant.first_used and grant.grant_id not in self._used
+
+    def _required(
+        self, resource: Resource, action: Action | str, *, client: bool
+    ) -> AssuranceLevel | None:
+        if client and action not in _ACTING:
+            return None
+        if resource.service_id is None:
+            return self._default_level
+        return self._levels.get(resource.service_id, self._default_level)
+
+    # --- the cache ------------------------------------------------------------------------
+
+    def _entry(self, uow: SqlUnitOfWork, client_id: str, rep_id: str, now: int) -> _Entry:
+        key = (client_id, rep_id)
+        if uow in _repo.DIRTY:
+            # This unit changed delegation data: read through, cache nothing.
+            return _compile(_repo.decision_rows(uow, client_id, rep_id, now))
+        entry = self._cache.get(key)
+        checked = self._checked.get(uow)
+        if entry is not None:
+            if checked is not None and key in checked:
+                return entry
+            keys = (_repo.client_key(client_id), _repo.rep_key(rep_id), _repo.GLOBAL_KEY)
+            if _repo.read_versions(uow, keys) == entry.versions:
+                self._mark(uow, checked, key)
+                return entry
+        entry = _compile(_repo.decision_rows(uow, client_id, rep_id, now))
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = entry
+        self._mark(uow, checked, key)
+        return entry
+
+    def _mark(
+        self, uow: SqlUnitOfWork, checked: set[tuple[str, str]] | None, key: tuple[str, str]
+    ) -> None:
+        if checked is None:
+            checked = self._checked.setdefault(uow, set())
+        checked.add(key)
+
+    def _first_use(self, uow: SqlUnitOfWork, client_id: str, grant_id: str, now: Any) -> None:
+        if not _repo.mark_first_use(uow, grant_id, now):
+            self._remember_used(grant_id)
+            return
+        grant = _repo.get_grant(uow, grant_id)
+        events = self._events
+
+        def notify() -> None:
+            self._remember_used(grant_id)
+            events.grant_first_used(client_id, grant)
+
+        uow.on_commit(notify)
+
+    def _remember_used(self, grant_id: str) -> None:
+        if len(self._used) > self._cache_size:
+            self._used.clear()
+        self._used.add(grant_id)
+
+
+def _deny(
+    reason: str, grant: _Grant | None = None, *, required: AssuranceLevel | None = None
+) -> AuthorizationDecision:
+    return AuthorizationDecision(
+        allowed=False,
+        reason=reason,
+        grant_id=None if grant is None else grant.grant_id,
+        organisation_id=None if grant is None else grant.org_id,
+        required_assurance=required,
+    )
+
+
+def _scope_fits_resource(scope: str, resource: Resource) -> bool:
+    service, sep, _ = scope.partition(":")
+    return not sep or resource.service_id == service
+
+
+def _find_grant(
+    entry: _Entry, scope: str | None, resource: Resource | None, now: int
+) -> tuple[_Grant | None, str]:
+    """
+    The first grant in force reaching the actor for *scope* on *resource*
+    (with both ``None``: any grant in force at all).
+    """
+    kind = entry.kind
+    reason = "no_grant"
+    for g in entry.grants:
+        if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
+            continue
+        if resource is None or scope is None:
+            if g.org_id is None or _member_reaches(entry.members.get(g.org_id, ()), g, now):
+                return g, "grant"
+            continue
+        if g.coverage == "item":
+            if resource.item_id != g.target:
+                continue
+        elif g.coverage == "service" and resource.service_id != g.target:
+            continue
+        if scope not in g.scopes:
+            reason = "scope"
+            continue
+        if g.org_id is None:
+            if not _kind_allows(kind, None, scope):
+                reason = "scope"
+                continue
+            return g, "grant"
+        member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
+        if member is None:
+            reason = "membership"
+            continue
+        if not _kind_allows(kind, member.org_kind, scope):
+            reason = "scope"
+            continue
+        return g, "grant"
+    return None, reason
+
+
+def _member_reaches(members: tuple[_Member, ...], g: _Grant, now: int) -> _Member | None:
+    for m in members:
+        if m.started > now or (m.ended is not None and now >= m.ended):
+            continue
+        if g.access_group is None and m.administrator or g.access_group in m.groups:
+            return m
+    return None
+
+
+def _kind_allows(kind: RepresentativeKind | None, org_kind: str | None, scope: str) -> bool:
+    # Checked again here although grants are refused at creation: defence in
+    # depth against rows written by anything else (SEC-52).
+    if kind is None:
+        return False
+    if kind is RepresentativeKind.DESIGNATED_INDIVIDUAL:
+        return scope in DESIGNATED_SCOPES
+    if kind.is_parliamentary or org_kind in _PARLIAMENTARY_ORGS:
+        return scope in PARLIAMENTARY_SCOPES
+    # A firm's grant reaches only its licensed members.
+    return not (org_kind in _PAID_ORGS and not kind.is_paid)
+
+
+def _compile(rows: Any) -> _Entry:
+    versions = {"c": 0, "r": 0, "g": 0}
+    kind: RepresentativeKind | None = None
+    account_id = None
+    licence_until: int | None = None
+    grants: list[_Grant] = []
+    members: dict[str, list[_Member]] = {}
+    for r in rows:
+        tag = r[0]
+        if tag == "v":
+            versions[r[1][0]] = r[8]
+        elif tag == "r":
+            kind = RepresentativeKind(r[1])
+            account_id = r[2]
+            if r[3] is not None and r[8]:
+                licence_until = _end_of_day(r[3])
+        elif tag == "m":
+            members.setdefault(r[1], []).append(
+                _Member(
+                    started=r[8],
+                    ended=r[9],
+                    groups=frozenset(r[2].split()),
+                    administrator=r[3] == "administrator",
+                    org_kind=r[4],
+                )
+            )
+        else:
+            grants.append(
+                _Grant(
+                    grant_id=r[1],
+                    org_id=r[2] if tag == "o" else None,
+                    scopes=frozenset(r[3].split()),
+                    coverage=r[5],
+                    target=r[6],
+                    valid_from=r[8],
+                    valid_until=r[9],
+                    access_group=r[4],
+                    first_used=r[11] is not None,
+                )
+            )
+    return _Entry(
+        versions=(versions["c"], versions["r"], versions["g"]),
+        kind=kind,
+        account_id=account_id,
+        licence_until=licence_until,
+        grants=tuple(grants),
+        members={k: tuple(v) for k, v in members.items()},
+    )
+
+
+def _end_of_day(iso_date: str) -> int:
+    import datetime as dt
+
+    day = dt.date.fromisoformat(iso_date)
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    return _repo.micros(start) + _DAY_US

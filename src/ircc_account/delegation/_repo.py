@@ -1,0 +1,630 @@
+"""
+SQL access for the delegation package, over the caller's unit of work.
+
+Everything here runs inside the caller's transaction, so a grant and the
+version counter that invalidates cached decisions commit together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ircc_account._model._delegation import (
+    ConsentEvidence,
+    ConsentGrant,
+    GrantCoverage,
+    GrantStatus,
+    LegalBasis,
+    Licence,
+    LicenceBody,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Representative,
+    RepresentativeKind,
+)
+from ircc_account._storage import _schema_delegation as t
+from ircc_account._storage import _schema
+from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
+from ircc_account.errors import Conflict, NotFound
+
+__all__ = ["GLOBAL_KEY", "client_key", "micros", "rep_key"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+#: The counter bumped when the organisation tree changes.
+GLOBAL_KEY = "global"
+
+
+def client_key(client_id: str) -> str:
+    """The version counter of one client's grants."""
+    return "c:" + client_id
+
+
+def rep_key(representative_id: str) -> str:
+    """The version counter of one representative's licence and memberships."""
+    return "r:" + representative_id
+
+
+def micros(when: dt.datetime) -> int:
+    """*when* as integer microseconds since the epoch, as the schema stores instants."""
+    delta = when - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def instant(value: int | None) -> dt.datetime | None:
+    """The inverse of :func:`micros`, passing ``None`` through."""
+    return None if value is None else _EPOCH + dt.timedelta(microseconds=value)
+
+
+# --- version counters ---------------------------------------------------------
+
+#: Units of work that changed delegation data and have not committed: the
+#: policy neither reads nor fills its cache in them, so nothing it caches can
+#: reflect a change that is later rolled back.
+DIRTY: weakref.WeakSet[SqlUnitOfWork] = weakref.WeakSet()
+
+
+def bump(uow: SqlUnitOfWork, *keys: str) -> None:
+    """
+    Increment each counter in *keys* (creating it at 1), in the caller's transaction.
+    """
+    DIRTY.add(uow)
+    table = t.delegation_versions
+    insert: Any = postgresql.insert if uow.connection.dialect.name == "postgresql" else sqlite.insert
+    for key in sorted(set(keys)):
+        stmt = insert(table).values(key=key, version=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key], set_={"version": table.c.version + 1}
+        )
+        uow.execute(stmt, "delegation version")
+
+
+_VERSIONS = sa.text("SELECT key, version FROM delegation_versions WHERE key IN (:a, :b, :c)")
+
+
+def read_versions(uow: SqlUnitOfWork, keys: tuple[str, str, str]) -> tuple[int, int, int]:
+    """
+    The counters for *keys* in one indexed read (a missing counter is 0).
+    """
+    rows = uow.execute(_VERSIONS, "delegation version", a=keys[0], b=keys[1], c=keys[2]).all()
+    found = dict(rows)
+    return (found.get(keys[0], 0), found.get(keys[1], 0), found.get(keys[2], 0))
+
+
+# One statement, so a cold decision costs one round trip. Each branch tags
+# its rows; columns k1..k7 are text, n1..n5 integers.
+_NULL_T = "CAST(NULL AS VARCHAR(140))"
+_NULL_N = "CAST(NULL AS BIGINT)"
+_CURRENT_MEMBERSHIPS = """
+    FROM memberships m
+    JOIN organisation_closure oc ON oc.descendant_id = m.organisation_id
+    WHERE m.representative_id = :rep AND (m.ended_at IS NULL OR m.ended_at > :now)
+"""
+_GRANT_COLUMNS = (
+    "g.grant_id, g.grantee_id, g.scopes, g.access_group, g.coverage, g.target, g.status, "
+    "g.valid_from, g.valid_until, g.created_at, g.first_used_at"
+)
+DECISION_ROWS = sa.text(
+    f"""
+    SELECT 'v' AS tag, key AS k1, {_NULL_T} AS k2, {_NULL_T} AS k3, {_NULL_T} AS k4,
+           {_NULL_T} AS k5, {_NULL_T} AS k6, {_NULL_T} AS k7,
+           version AS n1, {_NULL_N} AS n2, {_NULL_N} AS n3, {_NULL_N} AS n4, {_NULL_N} AS n5
+      FROM delegation_versions WHERE key IN (:vc, :vr, :vg)
+    UNION ALL
+    SELECT 'r', kind, account_id, licence_expires_on, {_NULL_T}, {_NULL_T}, {_NULL_T}, {_NULL_T},
+           licence_valid, {_NULL_N}, {_NULL_N}, {_NULL_N}, {_NULL_N}
+      FROM representatives WHERE representative_id = :rep
+    UNION ALL
+    SELECT 'm', oc.ancestor_id, m.access_groups, m.role, o.kind, m.organisation_id,
+           {_NULL_T}, {_NULL_T}, m.started_at, m.ended_at, {_NULL_N}, {_NULL_N}, {_NULL_N}
+      FROM memberships m
+      JOIN organisation_closure oc ON oc.descendant_id = m.organisation_id
+      JOIN organisations o ON o.organisation_id = oc.ancestor_id
+     WHERE m.representative_id = :rep AND (m.ended_at IS NULL OR m.ended_at > :now)
+    UNION ALL
+    SELECT 'd', {_GRANT_COLUMNS}, 0
+      FROM consent_grants g
+     WHERE g.client_account_id = :client AND g.grantee_id = :rep
+       AND g.grantee_is_organisation = 0 AND g.status = 'active'
+    UNION ALL
+    SELECT 'o', {_GRANT_COLUMNS}, 1
+      FROM consent_grants g
+     WHERE g.client_account_id = :client AND g.grantee_is_organisation = 1
+       AND g.status = 'active'
+       AND g.grantee_id IN (SELECT oc.ancestor_id {_CURRENT_MEMBERSHIPS})
+    """
+)
+
+
+def decision_rows(
+    uow: SqlUnitOfWork, client_id: str, representative_id: str, now: int
+) -> Sequence[Any]:
+    """
+    Everything a decision for (*client_id*, *representative_id*) needs, in one statement.
+    """
+    return uow.execute(
+        DECISION_ROWS,
+        "consent grant",
+        vc=client_key(client_id),
+        vr=rep_key(representative_id),
+        vg=GLOBAL_KEY,
+        rep=representative_id,
+        client=client_id,
+        now=now,
+    ).all()
+
+
+# --- representatives ------------------------------------------------------------
+
+
+def add_representative(uow: SqlUnitOfWork, rep: Representative, licence_valid: bool) -> None:
+    """Insert *rep*."""
+    lic = rep.licence
+    uow.execute(
+        t.representatives.insert().values(
+            representative_id=rep.representative_id,
+            kind=rep.kind.value,
+            display_name=rep.display_name,
+            account_id=rep.account_id,
+            licence_body=None if lic is None else lic.body.value,
+            licence_number=None if lic is None else lic.number,
+            licence_expires_on=None if lic is None else lic.expires_on.isoformat(),
+            licence_verified_at=None if lic is None else lic.verified_at,
+            licence_valid=int(licence_valid),
+            created_at=rep.created_at,
+        ),
+        "representative",
+    )
+
+
+def _rep_from_row(row: Any) -> Representative:
+    licence = None
+    if row.licence_body is not None:
+        licence = Licence(
+            body=LicenceBody(row.licence_body),
+            number=row.licence_number,
+            expires_on=row.licence_expires_on,
+            verified_at=row.licence_verified_at,
+        )
+    return Representative(
+        representative_id=row.representative_id,
+        kind=RepresentativeKind(row.kind),
+        display_name=row.display_name,
+        account_id=row.account_id,
+        licence=licence,
+        created_at=row.created_at,
+    )
+
+
+def get_representative(uow: SqlUnitOfWork, representative_id: str) -> tuple[Representative, bool]:
+    """
+    The representative and whether their licence was last confirmed valid.
+
+    Raises:
+        NotFound: no such representative.
+    """
+    row = uow.execute(
+        sa.select(t.representatives).where(
+            t.representatives.c.representative_id == representative_id
+        ),
+        "representative",
+    ).first()
+    if row is None:
+        raise NotFound(kind="representative")
+    return _rep_from_row(row), bool(row.licence_valid)
+
+
+def set_licence(
+    uow: SqlUnitOfWork, representative_id: str, licence: Licence, valid: bool
+) -> None:
+    """Store the result of a licence check."""
+    uow.execute(
+        t.representatives.update()
+        .where(t.representatives.c.representative_id == representative_id)
+        .values(
+            licence_expires_on=licence.expires_on.isoformat(),
+            licence_verified_at=licence.verified_at,
+            licence_valid=int(valid),
+        ),
+        "representative",
+    )
+
+
+# --- organisations --------------------------------------------------------------
+
+
+def add_organisation(uow: SqlUnitOfWork, org: Organisation) -> None:
+    """Insert *org* and its closure rows (its parent must exist)."""
+    uow.execute(
+        t.organisations.insert().values(
+            organisation_id=org.organisation_id,
+            kind=org.kind.value,
+            name=org.name,
+            parent_id=org.parent_id,
+            created_at=org.created_at,
+        ),
+        "organisation",
+    )
+    rows = [{"ancestor_id": org.organisation_id, "descendant_id": org.organisation_id, "depth": 0}]
+    if org.parent_id is not None:
+        rows += [
+            {"ancestor_id": a, "descendant_id": org.organisation_id, "depth": d + 1}
+            for a, d in ancestors(uow, org.parent_id)
+        ]
+    with translate_errors("organisation"):
+        uow.connection.execute(t.organisation_closure.insert(), rows)
+
+
+def get_organisation(uow: SqlUnitOfWork, organisation_id: str) -> Organisation:
+    """
+    Raises:
+        NotFound: no such organisation.
+    """
+    row = uow.execute(
+        sa.select(t.organisations).where(t.organisations.c.organisation_id == organisation_id),
+        "organisation",
+    ).first()
+    if row is None:
+        raise NotFound(kind="organisation")
+    return Organisation(
+        organisation_id=row.organisation_id,
+        kind=OrganisationKind(row.kind),
+        name=row.name,
+        parent_id=row.parent_id,
+        created_at=row.created_at,
+    )
+
+
+def ancestors(uow: SqlUnitOfWork, organisation_id: str) -> list[tuple[str, int]]:
+    """*organisation_id* and every organisation above it, with their distance."""
+    c = t.organisation_closure.c
+    rows = uow.execute(
+        sa.select(c.ancestor_id, c.depth).where(c.descendant_id == organisation_id),
+        "organisation",
+    ).all()
+    return [(r.ancestor_id, r.depth) for r in rows]
+
+
+def descendants(uow: SqlUnitOfWork, organisation_id: str) -> list[tuple[str, int]]:
+    """*organisation_id* and every organisation below it, with their distance."""
+    c = t.organisation_closure.c
+    rows = uow.execute(
+        sa.select(c.descendant_id, c.depth).where(c.ancestor_id == organisation_id),
+        "organisation",
+    ).all()
+    return [(r.descendant_id, r.depth) for r in rows]
+
+
+def set_parent(uow: SqlUnitOfWork, organisation_id: str, parent_id: str | None) -> None:
+    """
+    Move *organisation_id* (and its subtree) under *parent_id*; the caller has
+    already refused cycles.
+    """
+    c = t.organisation_closure.c
+    below = descendants(uow, organisation_id)
+    above = [a for a, d in ancestors(uow, organisation_id) if d > 0]
+    below_ids = [d for d, _ in below]
+    if above:
+        uow.execute(
+            t.organisation_closure.delete().where(
+                c.ancestor_id.in_(above), c.descendant_id.in_(below_ids)
+            ),
+            "organisation",
+        )
+    uow.execute(
+        t.organisations.update()
+        .where(t.organisations.c.organisation_id == organisation_id)
+        .values(parent_id=parent_id),
+        "organisation",
+    )
+    if parent_id is not None:
+        rows = [
+            {"ancestor_id": a, "descendant_id": d, "depth": da + dd + 1}
+            for a, da in ancestors(uow, parent_id)
+            for d, dd in below
+        ]
+        with translate_errors("organisation"):
+            uow.connection.execute(t.organisation_closure.insert(), rows)
+
+
+# --- memberships -------------------------------------------------------------------
+
+
+def add_membership(uow: SqlUnitOfWork, m: Membership) -> None:
+    """Insert *m*."""
+    uow.execute(
+        t.memberships.insert().values(
+            organisation_id=m.organisation_id,
+            representative_id=m.representative_id,
+            started_at=m.started_at,
+            role=m.role.value,
+            access_groups=" ".join(sorted(m.access_groups)),
+            ended_at=m.ended_at,
+        ),
+        "membership",
+    )
+
+
+def _membership(row: Any) -> Membership:
+    return Membership(
+        organisation_id=row.organisation_id,
+        representative_id=row.representative_id,
+        role=MembershipRole(row.role),
+        access_groups=row.access_groups.split(),
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def current_memberships(
+    uow: SqlUnitOfWork, representative_id: str, now: dt.datetime
+) -> list[Membership]:
+    """The representative's memberships in force at *now*."""
+    c = t.memberships.c
+    rows = uow.execute(
+        sa.select(t.memberships).where(
+            c.representative_id == representative_id,
+            c.started_at <= now,
+            sa.or_(c.ended_at.is_(None), c.ended_at > now),
+        ),
+        "membership",
+    ).all()
+    return [_membership(r) for r in rows]
+
+
+def end_membership(
+    uow: SqlUnitOfWork, organisation_id: str, representative_id: str, now: dt.datetime
+) -> int:
+    """End every open membership of the pair at *now*; returns how many."""
+    c = t.memberships.c
+    result = uow.execute(
+        t.memberships.update()
+        .where(
+            c.organisation_id == organisation_id,
+            c.representative_id == representative_id,
+            sa.or_(c.ended_at.is_(None), c.ended_at > now),
+        )
+        .values(ended_at=now),
+        "membership",
+    )
+    return int(result.rowcount)
+
+
+# --- grants --------------------------------------------------------------------------
+
+
+def _evidence_values(e: ConsentEvidence | None) -> dict[str, Any]:
+    if e is None:
+        return {
+            "evidence_basis": None,
+            "evidence_digest": None,
+            "evidence_signature": None,
+            "evidence_key_id": None,
+            "evidence_signed_on": None,
+        }
+    return {
+        "evidence_basis": e.basis.value,
+        "evidence_digest": e.digest,
+        "evidence_signature": e.signature,
+        "evidence_key_id": e.key_id,
+        "evidence_signed_on": None if e.signed_on is None else e.signed_on.isoformat(),
+    }
+
+
+def _grant_values(g: ConsentGrant) -> dict[str, Any]:
+    return {
+        "grantee_id": g.grantee_id,
+        "grantee_is_organisation": int(g.grantee_is_organisation),
+        "access_group": g.access_group,
+        "scopes": " ".join(sorted(g.scopes)),
+        "coverage": g.coverage.value,
+        "target": g.target,
+        "valid_from": g.valid_from,
+        "valid_until": g.valid_until,
+        "status": g.status.value,
+        "requested_by_grantee": int(g.requested_by_grantee),
+        "revoked_at": g.revoked_at,
+        "version": g.version,
+        **_evidence_values(g.evidence),
+    }
+
+
+def add_grant(uow: SqlUnitOfWork, g: ConsentGrant, *, paid: bool) -> None:
+    """Insert *g*."""
+    uow.execute(
+        t.consent_grants.insert().values(
+            grant_id=g.grant_id,
+            client_account_id=g.client_account_id,
+            created_at=g.created_at,
+            paid=int(paid),
+            **_grant_values(g),
+        ),
+        "consent grant",
+    )
+
+
+def grant_from_row(row: Any) -> ConsentGrant:
+    """Build a :class:`ConsentGrant` from a ``consent_grants`` row."""
+    evidence = None
+    if row.evidence_basis is not None:
+        evidence = ConsentEvidence(
+            basis=LegalBasis(row.evidence_basis),
+            digest=bytes(row.evidence_digest),
+            signature=None if row.evidence_signature is None else bytes(row.evidence_signature),
+            key_id=row.evidence_key_id,
+            signed_on=None
+            if row.evidence_signed_on is None
+            else dt.date.fromisoformat(row.evidence_signed_on),
+        )
+    return ConsentGrant(
+        grant_id=row.grant_id,
+        client_account_id=row.client_account_id,
+        grantee_id=row.grantee_id,
+        grantee_is_organisation=bool(row.grantee_is_organisation),
+        access_group=row.access_group,
+        scopes=frozenset(row.scopes.split()),
+        coverage=GrantCoverage(row.coverage),
+        target=row.target,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        status=GrantStatus(row.status),
+        evidence=evidence,
+        requested_by_grantee=bool(row.requested_by_grantee),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        version=row.version,
+    )
+
+
+def get_grant(uow: SqlUnitOfWork, grant_id: str) -> ConsentGrant:
+    """
+    Raises:
+        NotFound: no such grant.
+    """
+    row = uow.execute(
+        sa.select(t.consent_grants).where(t.consent_grants.c.grant_id == grant_id),
+        "consent grant",
+    ).first()
+    if row is None:
+        raise NotFound(kind="consent grant")
+    return grant_from_row(row)
+
+
+def grants_of_client(uow: SqlUnitOfWork, client_id: str) -> list[ConsentGrant]:
+    """Every grant of *client_id*, oldest first (SEC-61: always scoped to the client)."""
+    c = t.consent_grants.c
+    rows = uow.execute(
+        sa.select(t.consent_grants)
+        .where(c.client_account_id == client_id)
+        .order_by(c.created_at, c.grant_id),
+        "consent grant",
+    ).all()
+    return [grant_from_row(r) for r in rows]
+
+
+def grants_to(uow: SqlUnitOfWork, grantee_ids: Iterable[str]) -> list[ConsentGrant]:
+    """Every grant naming one of *grantee_ids*, oldest first."""
+    c = t.consent_grants.c
+    rows = uow.execute(
+        sa.select(t.consent_grants)
+        .where(c.grantee_id.in_(list(grantee_ids)))
+        .order_by(c.created_at, c.grant_id),
+        "consent grant",
+    ).all()
+    return [grant_from_row(r) for r in rows]
+
+
+def active_paid_grants(uow: SqlUnitOfWork, client_id: str) -> list[ConsentGrant]:
+    """The client's active grants to paid representatives and firms."""
+    c = t.consent_grants.c
+    rows = uow.execute(
+        sa.select(t.consent_grants).where(
+            c.client_account_id == client_id,
+            c.paid == 1,
+            c.status == GrantStatus.ACTIVE.value,
+        ),
+        "consent grant",
+    ).all()
+    return [grant_from_row(r) for r in rows]
+
+
+def update_grant(
+    uow: SqlUnitOfWork, old: ConsentGrant, new: ConsentGrant, now: dt.datetime
+) -> None:
+    """
+    Replace *old* by *new* (``new.version == old.version + 1``), keeping *old*
+    in the version history. Fails with a conflict if someone changed it meanwhile.
+    """
+    c = t.consent_grants.c
+    uow.execute(
+        t.consent_grant_versions.insert().values(
+            grant_id=old.grant_id,
+            version=old.version,
+            scopes=" ".join(sorted(old.scopes)),
+            coverage=old.coverage.value,
+            target=old.target,
+            access_group=old.access_group,
+            valid_from=old.valid_from,
+            valid_until=old.valid_until,
+            status=old.status.value,
+            evidence_digest=None if old.evidence is None else old.evidence.digest,
+            replaced_at=now,
+        ),
+        "consent grant",
+    )
+    result = uow.execute(
+        t.consent_grants.update()
+        .where(c.grant_id == old.grant_id, c.version == old.version)
+        .values(**_grant_values(new)),
+        "consent grant",
+    )
+    if result.rowcount != 1:
+        raise Conflict(kind="consent grant")
+
+
+def mark_first_use(uow: SqlUnitOfWork, grant_id: str, now: dt.datetime) -> bool:
+    """Record the first use of a grant; ``True`` if this call was the first."""
+    c = t.consent_grants.c
+    result = uow.execute(
+        t.consent_grants.update()
+        .where(c.grant_id == grant_id, c.first_used_at.is_(None))
+        .values(first_used_at=now),
+        "consent grant",
+    )
+    return bool(result.rowcount == 1)
+
+
+def item_service(uow: SqlUnitOfWork, item_id: str) -> str | None:
+    """The service an item belongs to, if the item is known."""
+    row = uow.execute(
+        sa.select(_schema.items.c.service_id).where(_schema.items.c.item_id == item_id), "item"
+    ).first()
+    return None if row is None else str(row.service_id)
+
+
+# --- signing keys ---------------------------------------------------------------------
+
+
+def get_signing_key(uow: SqlUnitOfWork, account_id: str) -> Any:
+    """The account's signing-key row, or ``None``."""
+    return uow.execute(
+        sa.select(t.account_signing_keys).where(t.account_signing_keys.c.account_id == account_id),
+        "signing key",
+    ).first()
+
+
+def get_signing_key_by_id(uow: SqlUnitOfWork, key_id: str) -> Any:
+    """The signing-key row with *key_id*, or ``None``."""
+    return uow.execute(
+        sa.select(t.account_signing_keys).where(t.account_signing_keys.c.key_id == key_id),
+        "signing key",
+    ).first()
+
+
+def add_signing_key(
+    uow: SqlUnitOfWork,
+    account_id: str,
+    key_id: str,
+    public_key: bytes,
+    private_ct: bytes,
+    now: dt.datetime,
+) -> None:
+    """Insert an account's signing key."""
+    uow.execute(
+        t.account_signing_keys.insert().values(
+            account_id=account_id,
+            key_id=key_id,
+            public_key=public_key,
+            private_ct=private_ct,
+            created_at=now,
+        ),
+        "signing key",
+    )

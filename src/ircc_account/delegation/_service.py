@@ -1,0 +1,574 @@
+"""
+Managing representatives, organisations and consent grants.
+
+Only the client, in their own session, creates, accepts, changes or revokes
+their grants (SEC-53, SEC-57); a representative can only *request* one, and a
+request gives no access until the client accepts it within seven days.
+Every change bumps the version counter the policy's cache checks, in the same
+transaction (SEC-56), and the client is told after the commit.
+
+One paid representative per application (SEC-54): a grant to a paid
+representative (or to a law firm or consultancy) is **refused** with
+:class:`~ircc_account.errors.PaidRepresentativeExists` while another paid
+grantee holds an active grant whose coverage overlaps it. The client revokes
+the first representative, then appoints the second: nothing is replaced
+silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Final
+
+import attrs
+
+from ircc_account._clock import Clock, Randomness, SystemRandomness
+from ircc_account._model._audit import Capacity
+from ircc_account._model._authz import Actor
+from ircc_account._model._delegation import (
+    ConsentGrant,
+    GrantCoverage,
+    GrantStatus,
+    LicenceStatus,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Representative,
+    RepresentativeKind,
+)
+from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account.delegation import _repo
+from ircc_account.delegation._consent import ConsentSigner, WrittenConsent
+from ircc_account.delegation._policy import DESIGNATED_SCOPES, PARLIAMENTARY_SCOPES
+from ircc_account.delegation._ports import DelegationEvents, LicenceVerifier, NoEvents
+from ircc_account.errors import (
+    GrantNotChangeable,
+    LicenceInvalid,
+    NotFound,
+    NotPrincipal,
+    OrganisationCycle,
+    PaidRepresentativeExists,
+    RequestLapsed,
+    ScopeNotAllowed,
+    SelfGrant,
+    StepUpRequired,
+    UnknownValue,
+)
+
+__all__ = ["KEEP", "Delegation"]
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+#: In :meth:`Delegation.change`, leave this term as it is.
+KEEP: Final[Any] = _Keep()
+
+_PARLIAMENTARY_ORGS = (OrganisationKind.MP_OFFICE, OrganisationKind.SENATOR_OFFICE)
+_PAID_ORGS = (OrganisationKind.LAW_FIRM, OrganisationKind.CONSULTANCY)
+
+
+class Delegation:
+    """
+    The delegation service: representatives, organisations, grants.
+
+    Args:
+        clock: The time source.
+        licence_verifier: Checks paid representatives' licences.
+        events: Told (after commit) when grants are created, changed or revoked.
+        randomness: For grant ids and account signing keys.
+        fresh_auth: How recent the client's login must be to create, accept
+            or change a grant (SEC-40). Revoking never needs a fresh login:
+            nothing should slow a client down in taking access away.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        licence_verifier: LicenceVerifier,
+        events: DelegationEvents | None = None,
+        randomness: Randomness | None = None,
+        fresh_auth: dt.timedelta = dt.timedelta(minutes=15),
+    ) -> None:
+        self._clock = clock
+        self._verifier = licence_verifier
+        self._events = events or NoEvents()
+        self._randomness = randomness or SystemRandomness()
+        self._signer = ConsentSigner(self._randomness)
+        self._fresh_auth = fresh_auth
+
+    def __repr__(self) -> str:
+        return "Delegation()"
+
+    # --- representatives ------------------------------------------------------------
+
+    def register_representative(
+        self, uow: SqlUnitOfWork, representative: Representative
+    ) -> Representative:
+        """
+        Register a representative; a paid one only with a licence its body confirms.
+
+        Raises:
+            LicenceInvalid: a paid representative's licence is not confirmed (SEC-54).
+        """
+        rep = representative
+        valid = False
+        if rep.licence is not None:
+            status = self._check_licence(rep)
+            rep = attrs.evolve(
+                rep,
+                licence=attrs.evolve(
+                    rep.licence, expires_on=status.expires_on, verified_at=status.checked_at
+                ),
+            )
+            valid = True
+        _repo.add_representative(uow, rep, valid)
+        _repo.bump(uow, _repo.rep_key(rep.representative_id))
+        return rep
+
+    def refresh_licence(self, uow: SqlUnitOfWork, representative_id: str) -> LicenceStatus:
+        """
+        Ask the licensing body again and store the answer; a lapsed licence
+        stops the representative acting from the next request.
+
+        Raises:
+            NotFound: no such representative, or not a paid one.
+        """
+        rep, _ = _repo.get_representative(uow, representative_id)
+        if rep.licence is None:
+            raise NotFound(kind="licence")
+        status = self._verifier.verify(rep.licence)
+        licence = attrs.evolve(
+            rep.licence, expires_on=status.expires_on, verified_at=status.checked_at
+        )
+        _repo.set_licence(uow, representative_id, licence, status.valid_at(self._clock.now()))
+        _repo.bump(uow, _repo.rep_key(representative_id))
+        return status
+
+    def _check_licence(self, rep: Representative) -> LicenceStatus:
+        assert rep.licence is not None  # noqa: S101 (callers check; narrows the type)
+        status = self._verifier.verify(rep.licence)
+        if not status.valid_at(self._clock.now()):
+            raise LicenceInvalid()
+        return status
+
+    # --- organisations -------------------------------------------------------------------
+
+    def add_organisation(self, uow: SqlUnitOfWork, organisation: Organisation) -> Organisation:
+        """
+        Register an organisation, under its parent if it names one.
+
+        Raises:
+            NotFound: the parent does not exist.
+        """
+        if organisation.parent_id is not None:
+            _repo.get_organisation(uow, organisation.parent_id)
+        _repo.add_organisation(uow, organisation)
+        _repo.bump(uow, _repo.GLOBAL_KEY)
+        return organisation
+
+    def move_organisation(
+        self, uow: SqlUnitOfWork, organisation_id: str, parent_id: str | None
+    ) -> Organisation:
+        """
+        Put an organisation (and everything under it) under *parent_id*.
+
+        Raises:
+            OrganisationCycle: *parent_id* is the organisation or lies below it.
+            NotFound: either organisation does not exist.
+        """
+        org = _repo.get_organisation(uow, organisation_id)
+        if parent_id is not None:
+            _repo.get_organisation(uow, parent_id)
+            if parent_id in {d for d, _ in _repo.descendants(uow, organisation_id)}:
+                raise OrganisationCycle()
+        _repo.set_parent(uow, organisation_id, parent_id)
+        _repo.bump(uow, _repo.GLOBAL_KEY)
+        return attrs.evolve(org, parent_id=parent_id)
+
+    def add_member(self, uow: SqlUnitOfWork, actor: Actor, membership: Membership) -> Membership:
+        """
+        Add a representative to an organisation, in the given access groups.
+
+        Args:
+            actor: A system job, or a current administrator of the organisation
+                (or of one above it).
+
+        Raises:
+            NotPrincipal: *actor* may not manage this organisation's members.
+        """
+        self._require_org_admin(uow, actor, membership.organisation_id)
+        _repo.get_representative(uow, membership.representative_id)
+        _repo.add_membership(uow, membership)
+        _repo.bump(uow, _repo.rep_key(membership.representative_id))
+        return membership
+
+    def end_membership(
+        self, uow: SqlUnitOfWork, actor: Actor, organisation_id: str, representative_id: str
+    ) -> None:
+        """
+        A member leaves: their access through the organisation ends at once.
+
+        Args:
+            actor: A system job, an administrator, or the member themselves.
+
+        Raises:
+            NotFound: no current membership.
+        """
+        if actor.representative_id != representative_id:
+            self._require_org_admin(uow, actor, organisation_id)
+        if not _repo.end_membership(uow, organisation_id, representative_id, self._clock.now()):
+            raise NotFound(kind="membership")
+        _repo.bump(uow, _repo.rep_key(representative_id))
+
+    def _require_org_admin(self, uow: SqlUnitOfWork, actor: Actor, organisation_id: str) -> None:
+        if actor.capacity is Capacity.SYSTEM:
+            return
+        if actor.capacity is Capacity.REPRESENTATIVE and actor.representative_id is not None:
+            above = {a for a, _ in _repo.ancestors(uow, organisation_id)}
+            for m in _repo.current_memberships(uow, actor.representative_id, self._clock.now()):
+                if m.role is MembershipRole.ADMINISTRATOR and m.organisation_id in above:
+                    return
+        raise NotPrincipal()
+
+    # --- grants: the client --------------------------------------------------------------
+
+    def grant(
+        self,
+        uow: SqlUnitOfWork,
+        actor: Actor,
+        *,
+        grantee_id: str,
+        scopes: Iterable[str],
+        coverage: GrantCoverage | str,
+        target: str | None = None,
+        grantee_is_organisation: bool = False,
+        access_group: str | None = None,
+        valid_from: dt.datetime | None = None,
+        valid_until: dt.datetime | None = None,
+        written_consent: WrittenConsent | None = None,
+    ) -> ConsentGrant:
+        """
+        The client grants access from their own account.
+
+        The consent is signed with the account's key, or, with
+        *written_consent*, rests on an uploaded form whose digest is kept.
+
+        Raises:
+            NotPrincipal: *actor* is not the client in their own session.
+            StepUpRequired: the client's login is not fresh (SEC-40).
+            ValidationError: an unknown scope, a window that ends before it
+                starts, a missing target.
+            SelfGrant, ScopeNotAllowed, LicenceInvalid, PaidRepresentativeExists,
+            ConsentStale: the grant breaks a delegation rule; nothing is written.
+        """
+        now = self._clock.now()
+        client_id = self._require_principal(actor, actor.account_id, fresh=True)
+        grant = ConsentGrant(
+            grant_id=self._new_id(),
+            client_account_id=client_id,
+            grantee_id=grantee_id,
+            grantee_is_organisation=grantee_is_organisation,
+            access_group=access_group,
+            scopes=frozenset(scopes),
+            coverage=coverage,
+            target=target,
+            valid_from=valid_from or now,
+            valid_until=valid_until,
+            created_at=now,
+        )
+        paid = self._check_grantee(uow, grant)
+        if paid:
+            self._check_one_paid(uow, grant)
+        if written_consent is not None:
+            evidence = written_consent.evidence(now.date())
+        else:
+            evidence = self._signer.sign(uow, grant, now)
+        grant = attrs.evolve(grant, status=GrantStatus.ACTIVE, evidence=evidence)
+        _repo.add_grant(uow, grant, paid=paid)
+        self._changed(uow, grant, "grant_created")
+        return grant
+
+    def accept(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
+        """
+        The client accepts a representative's pending request, in their own session.
+
+        Raises:
+            NotPrincipal: *actor* is not that client (the representative's own
+                session can never accept; SEC-53).
+            RequestLapsed: more than seven days passed.
+            GrantNotChangeable: the grant is not pending.
+        """
+        now = self._clock.now()
+        old = self._own_grant(uow, actor, grant_id, fresh=True)
+        if old.status is not GrantStatus.PENDING:
+            raise GrantNotChangeable()
+        lapses = old.lapses_at()
+        if lapses is not None and now >= lapses:
+            raise RequestLapsed()
+        paid = self._check_grantee(uow, old)
+        if paid:
+            self._check_one_paid(uow, old)
+        new = attrs.evolve(old, version=old.version + 1)
+        new = attrs.evolve(
+            new, status=GrantStatus.ACTIVE, evidence=self._signer.sign(uow, new, now)
+        )
+        _repo.update_grant(uow, old, new, now)
+        self._changed(uow, new, "grant_changed")
+        return new
+
+    def decline(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
+        """
+        The client declines a pending request.
+
+        Raises:
+            NotPrincipal: *actor* is not that client.
+            GrantNotChangeable: the grant is not pending.
+        """
+        now = self._clock.now()
+        old = self._own_grant(uow, actor, grant_id, fresh=False)
+        if old.status is not GrantStatus.PENDING:
+            raise GrantNotChangeable()
+        new = attrs.evolve(old, status=GrantStatus.DECLINED, version=old.version + 1)
+        _repo.update_grant(uow, old, new, now)
+        self._changed(uow, new, "grant_changed")
+        return new
+
+    def change(
+        self,
+        uow: SqlUnitOfWork,
+        actor: Actor,
+        grant_id: str,
+        *,
+        scopes: Iterable[str] = KEEP,
+        coverage: GrantCoverage | str = KEEP,
+        target: str | None = KEEP,
+        access_group: str | None = KEEP,
+        valid_until: dt.datetime | None = KEEP,
+    ) -> ConsentGrant:
+        """
+        The client changes an active grant: a new version, signed afresh; the
+        old version is kept in the history.
+
+        Raises:
+            NotPrincipal: *actor* is not that client (SEC-57: a delegate never
+                edits, extends or widens a grant).
+            GrantNotChangeable: the grant is not active.
+            ValidationError, ScopeNotAllowed, PaidRepresentativeExists: as for :meth:`grant`.
+        """
+        now = self._clock.now()
+        old = self._own_grant(uow, actor, grant_id, fresh=True)
+        if old.status is not GrantStatus.ACTIVE:
+            raise GrantNotChangeable()
+        changes: dict[str, Any] = {
+            "scopes": scopes if scopes is KEEP else frozenset(scopes),
+            "coverage": coverage,
+            "target": target,
+            "access_group": access_group,
+            "valid_until": valid_until,
+        }
+        changes = {k: v for k, v in changes.items() if v is not KEEP}
+        new = attrs.evolve(old, version=old.version + 1, status=GrantStatus.PENDING, **changes)
+        paid = self._check_grantee(uow, new)
+        if paid:
+            self._check_one_paid(uow, new)
+        evidence = self._signer.sign(uow, new, now)
+        new = attrs.evolve(new, status=GrantStatus.ACTIVE, evidence=evidence)
+        _repo.update_grant(uow, old, new, now)
+        self._changed(uow, new, "grant_changed")
+        return new
+
+    def revoke(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
+        """
+        The client revokes a grant (or withdraws a pending one): it stops
+        working on the next request, in every process (SEC-56, SEC-38).
+
+        Raises:
+            NotPrincipal: *actor* is not that client.
+            GrantNotChangeable: already revoked, declined or lapsed.
+        """
+        now = self._clock.now()
+        old = self._own_grant(uow, actor, grant_id, fresh=False)
+        if old.status not in (GrantStatus.ACTIVE, GrantStatus.PENDING):
+            raise GrantNotChangeable()
+        new = attrs.evolve(
+            old, status=GrantStatus.REVOKED, revoked_at=now, version=old.version + 1
+        )
+        _repo.update_grant(uow, old, new, now)
+        self._changed(uow, new, "grant_revoked")
+        return new
+
+    def grants(self, uow: SqlUnitOfWork, actor: Actor) -> list[ConsentGrant]:
+        """
+        Every grant the client has given or been asked for, oldest first;
+        unaccepted requests past their seven days show as lapsed.
+
+        Raises:
+            NotPrincipal: *actor* is not a client.
+        """
+        client_id = self._require_principal(actor, actor.account_id, fresh=False)
+        now = self._clock.now()
+        return [_displayed(g, now) for g in _repo.grants_of_client(uow, client_id)]
+
+    def verify_consent(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> None:
+        """
+        Check *grant*'s consent evidence against its terms.
+
+        Raises:
+            DelegationError: the evidence does not match.
+        """
+        self._signer.verify(uow, grant)
+
+    # --- grants: the representative -------------------------------------------------------
+
+    def request(
+        self,
+        uow: SqlUnitOfWork,
+        actor: Actor,
+        *,
+        client_id: str,
+        scopes: Iterable[str],
+        coverage: GrantCoverage | str,
+        target: str | None = None,
+        organisation_id: str | None = None,
+        access_group: str | None = None,
+        valid_until: dt.datetime | None = None,
+    ) -> ConsentGrant:
+        """
+        A representative asks a client for access (for themselves, or for an
+        organisation they administer). It stays pending, giving no access,
+        until the client accepts it in their own session within seven days.
+
+        Raises:
+            NotPrincipal: *actor* is not a representative (or not an
+                administrator of *organisation_id*).
+            ValidationError, SelfGrant, ScopeNotAllowed, LicenceInvalid: as for :meth:`grant`.
+        """
+        now = self._clock.now()
+        if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
+            raise NotPrincipal()
+        if organisation_id is not None:
+            self._require_org_admin(uow, actor, organisation_id)
+        grant = ConsentGrant(
+            grant_id=self._new_id(),
+            client_account_id=client_id,
+            grantee_id=organisation_id or actor.representative_id,
+            grantee_is_organisation=organisation_id is not None,
+            access_group=access_group,
+            scopes=frozenset(scopes),
+            coverage=coverage,
+            target=target,
+            valid_from=now,
+            valid_until=valid_until,
+            status=GrantStatus.PENDING,
+            requested_by_grantee=True,
+            created_at=now,
+        )
+        paid = self._check_grantee(uow, grant)
+        _repo.add_grant(uow, grant, paid=paid)
+        self._changed(uow, grant, "grant_created")
+        return grant
+
+    def grants_received(self, uow: SqlUnitOfWork, actor: Actor) -> list[ConsentGrant]:
+        """
+        The grants naming the representative *actor* directly, oldest first.
+
+        Raises:
+            NotPrincipal: *actor* is not a representative.
+        """
+        if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
+            raise NotPrincipal()
+        now = self._clock.now()
+        found = _repo.grants_to(uow, [actor.representative_id])
+        return [_displayed(g, now) for g in found if not g.grantee_is_organisation]
+
+    # --- rules ------------------------------------------------------------------------------
+
+    def _require_principal(self, actor: Actor, client_id: str | None, *, fresh: bool) -> str:
+        # Only the client, in their own session: never a representative,
+        # plugin, officer, or anyone's on_behalf_of chain (SEC-53, SEC-57).
+        if actor.capacity is not Capacity.CLIENT or client_id is None:
+            raise NotPrincipal()
+        if actor.account_id != client_id:
+            raise NotPrincipal()
+        if fresh:
+            now = self._clock.now()
+            if actor.auth_time is None or now - actor.auth_time > self._fresh_auth:
+                raise StepUpRequired()
+        return client_id
+
+    def _own_grant(
+        self, uow: SqlUnitOfWork, actor: Actor, grant_id: str, *, fresh: bool
+    ) -> ConsentGrant:
+        if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
+            raise NotPrincipal()
+        try:
+            grant = _repo.get_grant(uow, grant_id)
+        except NotFound:
+            raise NotPrincipal() from None
+        # Another client's grant looks the same as a missing one (SEC-50).
+        self._require_principal(actor, grant.client_account_id, fresh=fresh)
+        return grant
+
+    def _check_grantee(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> bool:
+        """
+        Enforce the grantee's kind rules; returns whether the grantee is paid.
+        """
+        scopes = grant.scopes
+        if grant.grantee_is_organisation:
+            org = _repo.get_organisation(uow, grant.grantee_id)
+            if org.kind in _PARLIAMENTARY_ORGS and not scopes <= PARLIAMENTARY_SCOPES:
+                raise ScopeNotAllowed()
+            return org.kind in _PAID_ORGS
+        if grant.access_group is not None:
+            raise UnknownValue(field="access_group")
+        rep, licence_valid = _repo.get_representative(uow, grant.grantee_id)
+        if rep.account_id == grant.client_account_id:
+            raise SelfGrant()
+        if rep.kind is RepresentativeKind.DESIGNATED_INDIVIDUAL and not scopes <= DESIGNATED_SCOPES:
+            raise ScopeNotAllowed()
+        if rep.kind.is_parliamentary and not scopes <= PARLIAMENTARY_SCOPES:
+            raise ScopeNotAllowed()
+        if rep.kind.is_paid:
+            lic = rep.licence
+            if not licence_valid or lic is None or self._clock.now().date() > lic.expires_on:
+                raise LicenceInvalid()
+        return rep.kind.is_paid
+
+    def _check_one_paid(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> None:
+        now = self._clock.now()
+        for other in _repo.active_paid_grants(uow, grant.client_account_id):
+            if other.grantee_id == grant.grantee_id or not other.is_active_at(now):
+                continue
+            if _overlaps(uow, grant, other):
+                raise PaidRepresentativeExists()
+
+    def _changed(self, uow: SqlUnitOfWork, grant: ConsentGrant, event: str) -> None:
+        _repo.bump(uow, _repo.client_key(grant.client_account_id))
+        notify = getattr(self._events, event)
+        uow.on_commit(lambda: notify(grant.client_account_id, grant))
+
+    def _new_id(self) -> str:
+        return "grt-" + self._randomness.token_bytes(16).hex()
+
+
+def _displayed(grant: ConsentGrant, now: dt.datetime) -> ConsentGrant:
+    lapses = grant.lapses_at()
+    if lapses is not None and now >= lapses:
+        return attrs.evolve(grant, status=GrantStatus.LAPSED)
+    return grant
+
+
+def _overlaps(uow: SqlUnitOfWork, a: ConsentGrant, b: ConsentGrant) -> bool:
+    if GrantCoverage.ACCOUNT in (a.coverage, b.coverage):
+        return True
+    if a.coverage is b.coverage:
+        return a.target == b.target
+    item, service = (a, b) if a.coverage is GrantCoverage.ITEM else (b, a)
+    assert item.target is not None  # noqa: S101 (item coverage always has a target)
+    return _repo.item_service(uow, item.target) == service.target

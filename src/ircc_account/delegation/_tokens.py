@@ -1,0 +1,347 @@
+"""
+Delegation tokens for wrapped legacy systems: short-lived Ed25519 JWTs in
+the style of RFC 8693 (token exchange).
+
+A token says *who acts for whom*: ``sub`` is the client, ``act.sub`` the
+representative (RFC 8693 §4.1), ``scope`` what the policy allowed, ``aud``
+the one legacy system it is for. It is minted only after
+:meth:`~ircc_account.delegation.Policy.authorize` allowed the request, lives
+five minutes by default, and names its signing key (``kid``, the RFC 7638
+thumbprint) so the legacy system can find it in the published JWKS.
+
+The signer and verifier here are deliberately small and strict: one
+algorithm (``EdDSA`` over Ed25519), one ``typ``, compact serialization only,
+canonical base64url, and every failure raises the same
+:class:`~ircc_account.errors.InvalidToken`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ircc_account._clock import Clock, Randomness, SystemRandomness
+from ircc_account._model._authz import Action, Actor, Resource
+from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account.delegation._policy import Policy, scope_for
+from ircc_account.errors import AuthorizationError, ConfigurationError, InvalidToken
+
+__all__ = ["DelegationClaims", "DelegationTokenIssuer", "DelegationTokenVerifier", "TOKEN_TYPE"]
+
+#: The JOSE ``typ`` header of a delegation token (RFC 8725 §3.11: explicit typing).
+TOKEN_TYPE = "ircc-delegation+jwt"
+_ALG = "EdDSA"
+_MAX_TOKEN = 8192
+_B64 = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def _b64e(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    # Canonical base64url only: no padding, no other alphabet, and it must
+    # re-encode to the same text (no malleable trailing bits).
+    if not _B64.fullmatch(text) or len(text) % 4 == 1:
+        raise InvalidToken()
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidToken() from None
+    if _b64e(data) != text:
+        raise InvalidToken()
+    return data
+
+
+def _json(data: Mapping[str, Any]) -> bytes:
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _public_raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def thumbprint(key: Ed25519PublicKey) -> str:
+    """The RFC 7638 JWK thumbprint of an Ed25519 public key (its ``kid``)."""
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64e(_public_raw(key))}
+    return _b64e(hashlib.sha256(_json(jwk)).digest())
+
+
+def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
+    """The public JWK for *key*."""
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64e(_public_raw(key)),
+        "kid": thumbprint(key),
+        "use": "sig",
+        "alg": _ALG,
+    }
+
+
+@attrs.frozen(kw_only=True)
+class DelegationClaims:
+    """
+    What a verified delegation token says.
+
+    Attributes:
+        issuer: ``iss``: the account service that minted it.
+        audience: ``aud``: the legacy system it is for.
+        client_id: ``sub``: the client acted for.
+        actor_id: ``act.sub``: the representative acting (earlier actors
+            nested in ``act`` are for audit only and never returned; SEC-58).
+        scope: ``scope``: what the policy allowed.
+        service_id: ``svc``: the service, if the request named one.
+        item_id: ``item``: the item, if the request named one.
+        issued_at: ``iat``.
+        expires_at: ``exp``.
+        token_id: ``jti``: unique per token.
+    """
+
+    issuer: str
+    audience: str
+    client_id: str
+    actor_id: str
+    scope: str
+    service_id: str | None
+    item_id: str | None
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    token_id: str
+
+
+class DelegationTokenIssuer:
+    """
+    Mints delegation tokens and publishes the keys that verify them.
+
+    Args:
+        issuer: The ``iss`` value (this account service's URL).
+        keys: Signing keys, current first; the others stay in the JWKS so
+            tokens they signed still verify until they expire.
+        policy: The policy every token is checked against before minting.
+        clock: The time source.
+        lifetime: How long a token lives (at most 15 minutes).
+        randomness: For ``jti`` and new keys on rotation.
+        keep: How many keys the JWKS publishes (current plus previous).
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        keys: Sequence[Ed25519PrivateKey],
+        policy: Policy,
+        clock: Clock,
+        lifetime: dt.timedelta = dt.timedelta(minutes=5),
+        randomness: Randomness | None = None,
+        keep: int = 2,
+    ) -> None:
+        if not keys or not all(isinstance(k, Ed25519PrivateKey) for k in keys):
+            raise ConfigurationError(reason="a delegation token issuer needs Ed25519 keys")
+        if not dt.timedelta(seconds=1) <= lifetime <= dt.timedelta(minutes=15):
+            raise ConfigurationError(reason="delegation tokens live between 1 s and 15 minutes")
+        self._issuer = issuer
+        self._keys = list(keys)[: max(keep, 1)]
+        self._policy = policy
+        self._clock = clock
+        self._lifetime = lifetime
+        self._randomness = randomness or SystemRandomness()
+        self._keep = max(keep, 1)
+
+    def __repr__(self) -> str:
+        return f"DelegationTokenIssuer(issuer={self._issuer!r}, kid={self.current_kid!r})"
+
+    @property
+    def current_kid(self) -> str:
+        """The ``kid`` of the key new tokens are signed with."""
+        return thumbprint(self._keys[0].public_key())
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The JSON Web Key Set to publish: the current key and the previous ones."""
+        return {"keys": [public_jwk(k.public_key()) for k in self._keys]}
+
+    def rotate(self, new_key: Ed25519PrivateKey | None = None) -> str:
+        """
+        Make *new_key* (or a fresh key) current; the previous current key stays
+        published so its tokens verify until they expire. Returns the new ``kid``.
+        """
+        key = new_key or Ed25519PrivateKey.from_private_bytes(self._randomness.token_bytes(32))
+        self._keys = [key, *self._keys][: self._keep]
+        return self.current_kid
+
+    def issue(
+        self,
+        actor: Actor,
+        action: Action | str,
+        resource: Resource,
+        *,
+        audience: str,
+        uow: SqlUnitOfWork,
+    ) -> str:
+        """
+        Authorize, then mint a token saying *actor* acts for the resource's client.
+
+        Raises:
+            AuthorizationError: the policy denied the request (no token is minted).
+        """
+        decision = self._policy.authorize(actor, action, resource, uow=uow)
+        scope = scope_for(action)
+        if not decision.allowed or scope is None or decision.grant_id is None:
+            # Tokens exist only for delegates acting under a grant.
+            raise AuthorizationError()
+        now = self._clock.now()
+        iat = int(now.timestamp())
+        claims: dict[str, Any] = {
+            "iss": self._issuer,
+            "aud": audience,
+            "sub": resource.client_id,
+            "act": {"sub": actor.representative_id or actor.actor_id},
+            "scope": scope,
+            "iat": iat,
+            "nbf": iat,
+            "exp": iat + int(self._lifetime.total_seconds()),
+            "jti": _b64e(self._randomness.token_bytes(16)),
+        }
+        if resource.service_id is not None:
+            claims["svc"] = resource.service_id
+        if resource.item_id is not None:
+            claims["item"] = resource.item_id
+        return sign_compact(self._keys[0], claims)
+
+
+def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, Any]) -> str:
+    """Sign *claims* as a compact JWS with the delegation token header."""
+    header = {"alg": _ALG, "kid": thumbprint(key.public_key()), "typ": TOKEN_TYPE}
+    signing_input = _b64e(_json(header)) + "." + _b64e(_json(claims))
+    return signing_input + "." + _b64e(key.sign(signing_input.encode("ascii")))
+
+
+class DelegationTokenVerifier:
+    """
+    What a legacy system runs: verifies delegation tokens against the published JWKS.
+
+    Args:
+        jwks: The issuer's published key set (``{"keys": [...]}``).
+        issuer: The expected ``iss``.
+        audience: This system's own audience value.
+        clock: The time source.
+        leeway: Clock skew tolerated on ``exp``, ``nbf`` and ``iat``.
+    """
+
+    def __init__(
+        self,
+        *,
+        jwks: Mapping[str, Any],
+        issuer: str,
+        audience: str,
+        clock: Clock,
+        leeway: dt.timedelta = dt.timedelta(seconds=30),
+    ) -> None:
+        self._keys: dict[str, Ed25519PublicKey] = {}
+        for jwk in jwks.get("keys", []):
+            if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+                continue
+            try:
+                key = Ed25519PublicKey.from_public_bytes(_b64d(jwk["x"]))
+            except (InvalidToken, KeyError, ValueError):
+                continue
+            self._keys[thumbprint(key)] = key
+        self._issuer = issuer
+        self._audience = audience
+        self._clock = clock
+        self._leeway = int(leeway.total_seconds())
+
+    def __repr__(self) -> str:
+        return f"DelegationTokenVerifier(issuer={self._issuer!r}, audience={self._audience!r})"
+
+    def verify(self, token: str) -> DelegationClaims:
+        """
+        Verify *token* and return its claims.
+
+        Raises:
+            InvalidToken: malformed, forged, unknown key, wrong ``alg`` or
+                ``typ``, expired, not yet valid, wrong issuer or audience.
+                The error never says which.
+        """
+        if not isinstance(token, str) or len(token) > _MAX_TOKEN or token.count(".") != 2:
+            raise InvalidToken()
+        h64, p64, s64 = token.split(".")
+        header = _object(_b64d(h64))
+        # Exactly the header we mint: alg=none, other algorithms, "crit",
+        # embedded keys ("jwk", "jku", "x5u") are all refused (RFC 8725 §3.1).
+        if set(header) != {"alg", "kid", "typ"} or header["alg"] != _ALG:
+            raise InvalidToken()
+        if header["typ"] != TOKEN_TYPE:
+            raise InvalidToken()
+        key = self._keys.get(header["kid"]) if isinstance(header["kid"], str) else None
+        if key is None:
+            raise InvalidToken()
+        try:
+            key.verify(_b64d(s64), (h64 + "." + p64).encode("ascii"))
+        except InvalidSignature:
+            raise InvalidToken() from None
+        return self._claims(_object(_b64d(p64)))
+
+    def _claims(self, c: Mapping[str, Any]) -> DelegationClaims:
+        now = int(self._clock.now().timestamp())
+        ints = ("iat", "exp", "nbf")
+        if not all(type(c.get(k)) is int for k in ints):
+            raise InvalidToken()
+        if c["exp"] <= now - self._leeway or c["nbf"] > now + self._leeway:
+            raise InvalidToken()
+        if c["iat"] > now + self._leeway or c["exp"] - c["iat"] > 900:
+            raise InvalidToken()
+        if c.get("iss") != self._issuer or c.get("aud") != self._audience:
+            raise InvalidToken()
+        act = c.get("act")
+        strings = (c.get("sub"), c.get("scope"), c.get("jti"))
+        if not isinstance(act, dict) or not all(isinstance(s, str) and s for s in strings):
+            raise InvalidToken()
+        actor = act.get("sub")
+        if not isinstance(actor, str) or not actor:
+            raise InvalidToken()
+        for optional in ("svc", "item"):
+            if optional in c and not isinstance(c[optional], str):
+                raise InvalidToken()
+        return DelegationClaims(
+            issuer=c["iss"],
+            audience=c["aud"],
+            client_id=c["sub"],
+            actor_id=actor,
+            scope=c["scope"],
+            service_id=c.get("svc"),
+            item_id=c.get("item"),
+            issued_at=dt.datetime.fromtimestamp(c["iat"], dt.UTC),
+            expires_at=dt.datetime.fromtimestamp(c["exp"], dt.UTC),
+            token_id=c["jti"],
+        )
+
+
+def _object(data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data, object_pairs_hook=_no_duplicates)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidToken() from None
+    if not isinstance(value, dict):
+        raise InvalidToken()
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError("duplicate member")
+        out[k] = v
+    return out
