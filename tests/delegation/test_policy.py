@@ -1,0 +1,242 @@
+"""
+The authorization policy: default deny, caching that revocation defeats at
+once (in every process), field limits, acting identity, plugins, assurance,
+organisations, and acting on behalf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from deleg_support import NOW, RecordingSink, client_actor, rep_actor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ircc_account._crypto import Keyring
+from ircc_account._model import Action, AssuranceLevel, Capacity, Decision, Membership, Organisation, Resource
+from ircc_account._model._authz import Actor
+from ircc_account._storage import SqlStore, open_store
+from ircc_account.delegation import ActingContext, Delegation, Policy, begin_acting_for, stop_acting
+from ircc_account.errors import AuthorizationError
+
+TRV = Resource(client_id="client-1", service_id="trv", item_id="app-1")
+SYSTEM = Actor(actor_id="onboarding", capacity=Capacity.SYSTEM)
+
+
+def give(store: SqlStore, delegation: Delegation, **kw: Any) -> Any:
+    kw.setdefault("scopes", ["view_status"])
+    kw.setdefault("coverage", "account")
+    with store.unit_of_work() as uow:
+        g = delegation.grant(uow, client_actor(at=delegation._clock.now()), **kw)
+        uow.commit()
+    return g
+
+
+def decide(store: SqlStore, policy: Policy, actor: Actor, action: Any, resource: Resource = TRV) -> Any:
+    with store.unit_of_work() as uow:
+        d = policy.authorize(actor, action, resource, uow=uow)
+        uow.commit()
+    return d
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rep=st.sampled_from(["rep-family", "rep-consultant", "rep-mp", "rep-designated", "nobody"]),
+    action=st.sampled_from(list(Action)),
+    client=st.sampled_from(["client-1", "client-2"]),
+    service=st.sampled_from([None, "trv", "citizenship"]),
+    item=st.sampled_from([None, "app-1", "app-2"]),
+    field=st.sampled_from([None, "contact", "status"]),
+)
+def test_sec_49_no_grant_always_denied(
+    seeded: SqlStore, policy: Policy, rep: str, action: Action, client: str,
+    service: str | None, item: str | None, field: str | None,
+) -> None:
+    """With no grants at all, any representative, action and resource is denied."""
+    resource = Resource(client_id=client, service_id=service, item_id=item, field=field)
+    assert not decide(seeded, policy, rep_actor(rep), action, resource).allowed
+
+
+def test_owner_reaches_own_data_only(seeded: SqlStore, policy: Policy) -> None:
+    """A client is allowed their own data and denied another client's."""
+    assert decide(seeded, policy, client_actor(), Action.VIEW_PROFILE, TRV).reason == "owner"
+    other = Resource(client_id="client-2", service_id="trv")
+    assert not decide(seeded, policy, client_actor(), Action.VIEW_STATUS, other).allowed
+
+
+def test_sec_56_revocation_denies_next_request(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """After a revoke, the delegate's very next request is denied, though the pair was cached."""
+    g = give(seeded, delegation, grantee_id="rep-family")
+    for _ in range(3):
+        assert decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
+    with seeded.unit_of_work() as uow:
+        delegation.revoke(uow, client_actor(), g.grant_id)
+        uow.commit()
+    assert not decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
+
+
+def test_sec_38_revocation_honoured_across_processes(
+    seeded: SqlStore, database_url: str, keyring: Keyring, delegation: Delegation, clock: Any
+) -> None:
+    """Two stores (two processes) on one database: a revoke in one is denied next request in the other."""
+    other_store = open_store(database_url, keyring=keyring)
+    other = Policy(clock=clock, audit=RecordingSink())
+    try:
+        g = give(seeded, delegation, grantee_id="rep-family")
+        assert decide(other_store, other, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
+        with seeded.unit_of_work() as uow:
+            delegation.revoke(uow, client_actor(), g.grant_id)
+            uow.commit()
+        assert not decide(other_store, other, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
+    finally:
+        other_store.close()
+
+
+def test_sec_56_rolled_back_change_never_reaches_the_cache(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """A grant decided on inside a unit that rolls back leaves no trace in the cache."""
+    with seeded.unit_of_work() as uow:
+        delegation.grant(uow, client_actor(), grantee_id="rep-family", scopes=["act"], coverage="account")
+        assert policy.authorize(rep_actor("rep-family"), Action.ACT, TRV, uow=uow).allowed
+        uow.rollback()
+    give(seeded, delegation, grantee_id="rep-family", scopes=["view_status"])
+    assert not decide(seeded, policy, rep_actor("rep-family"), Action.ACT).allowed
+
+
+def test_sec_51_delegates_never_reach_restricted_fields(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """Even with act on the whole account, contact, banking and representatives are out of reach."""
+    give(seeded, delegation, grantee_id="rep-family", scopes=["act", "view_status"])
+    for field in ("contact", "banking", "representatives"):
+        resource = Resource(client_id="client-1", service_id="trv", field=field)
+        for action in (Action.VIEW_PROFILE, Action.ACT, Action.CHANGE_PROFILE):
+            d = decide(seeded, policy, rep_actor("rep-family"), action, resource)
+            assert (d.allowed, d.reason) == (False, "field")
+    assert decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_PROFILE).allowed
+
+
+def test_sec_58_nested_actor_chain_adds_no_rights(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """A representative whose on_behalf_of names the client gains nothing from it."""
+    chain = rep_actor("rep-family", on_behalf_of=client_actor())
+    assert not decide(seeded, policy, chain, Action.VIEW_STATUS).allowed
+    chain2 = rep_actor("rep-family", on_behalf_of=rep_actor("rep-consultant"))
+    give(seeded, delegation, grantee_id="rep-consultant", scopes=["act"])
+    assert not decide(seeded, policy, chain2, Action.ACT).allowed
+
+
+def test_sec_94_plugin_gets_at_most_its_principals_rights(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """A plugin acts with the rights of the actor it serves, never more, and never alone."""
+    give(seeded, delegation, grantee_id="rep-family", scopes=["view_status"])
+    def plugin(behalf: Actor | None) -> Actor:
+        return Actor(actor_id="plugin-trv", capacity=Capacity.PLUGIN, on_behalf_of=behalf,
+                     assurance=AssuranceLevel.VERY_HIGH)
+    assert decide(seeded, policy, plugin(rep_actor("rep-family")), Action.VIEW_STATUS).allowed
+    assert not decide(seeded, policy, plugin(rep_actor("rep-family")), Action.ACT).allowed
+    assert not decide(seeded, policy, plugin(None), Action.VIEW_STATUS).allowed
+    assert not decide(seeded, policy, plugin(client_actor()), Action.MANAGE_GRANTS).allowed
+    low = rep_actor("rep-family", assurance=AssuranceLevel.LOW)
+    assert decide(seeded, policy, plugin(low), Action.VIEW_STATUS).reason == "assurance"
+
+
+def test_sec_59_lower_assurance_denied_with_step_up(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """A delegate below the service's level is denied with the level to step up to."""
+    give(seeded, delegation, grantee_id="rep-family", scopes=["view_status"])
+    citizenship = Resource(client_id="client-1", service_id="citizenship", item_id="cit-1")
+    d = decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS, citizenship)
+    assert (d.allowed, d.reason, d.required_assurance) == (False, "assurance", AssuranceLevel.HIGH)
+    strong = rep_actor("rep-family", assurance=AssuranceLevel.HIGH)
+    assert decide(seeded, policy, strong, Action.VIEW_STATUS, citizenship).allowed
+
+
+def test_sec_60_helper_without_grant_denied(seeded: SqlStore, policy: Policy) -> None:
+    """Someone helping the client, with no grant, gets no delegate rights."""
+    helper = rep_actor("rep-staff")
+    for action in (Action.VIEW_STATUS, Action.ACT, Action.SUBMIT_DOCUMENTS):
+        assert decide(seeded, policy, helper, action).reason == "no_grant"
+
+
+def test_item_and_service_coverage(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """An item grant reaches only that item; a service grant only that service."""
+    give(seeded, delegation, grantee_id="rep-family", coverage="item", target="app-1")
+    give(seeded, delegation, grantee_id="rep-staff", coverage="service", target="trv")
+    fam, friend = rep_actor("rep-family"), rep_actor("rep-staff")
+    assert decide(seeded, policy, fam, Action.VIEW_STATUS).allowed
+    assert not decide(seeded, policy, fam, Action.VIEW_STATUS, Resource(client_id="client-1", service_id="trv", item_id="app-2")).allowed
+    assert decide(seeded, policy, friend, Action.VIEW_STATUS, Resource(client_id="client-1", service_id="trv", item_id="app-2")).allowed
+    assert not decide(seeded, policy, friend, Action.VIEW_STATUS, Resource(client_id="client-1", service_id="passport")).allowed
+
+
+def test_an_impostor_with_a_representative_id_is_denied(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """An actor naming a representative id that is not their own login is denied."""
+    give(seeded, delegation, grantee_id="rep-family")
+    impostor = Actor(actor_id="x", capacity=Capacity.REPRESENTATIVE, account_id="acct-rep-staff",
+                     representative_id="rep-family", assurance=AssuranceLevel.HIGH)
+    assert not decide(seeded, policy, impostor, Action.VIEW_STATUS).allowed
+
+
+def test_every_decision_is_audited_with_actor_and_client(seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink) -> None:
+    """Allowed and denied decisions both land in the audit sink, naming actor, client and grant."""
+    g = give(seeded, delegation, grantee_id="rep-family")
+    decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS)
+    decide(seeded, policy, rep_actor("rep-family"), Action.ACT)
+    allowed, denied = sink.entries[-2:]
+    assert (allowed.actor_id, allowed.client_id, allowed.decision, allowed.grant_id) == (
+        "rep-family", "client-1", Decision.ALLOWED, g.grant_id)
+    assert (denied.decision, denied.reason, denied.action) == (Decision.DENIED, "scope", "authz.act")
+
+
+def _office(store: SqlStore, delegation: Delegation) -> None:
+    with store.unit_of_work() as uow:
+        delegation.add_organisation(uow, Organisation(organisation_id="mp-office", kind="mp_office", name="MP", created_at=NOW))
+        delegation.add_organisation(uow, Organisation(organisation_id="riding", kind="mp_office", name="Riding office", parent_id="mp-office", created_at=NOW))
+        for rep, groups, org in (("rep-staff", ["east"], "riding"), ("rep-family", ["west"], "mp-office")):
+            delegation.add_member(uow, SYSTEM, Membership(organisation_id=org, representative_id=rep,
+                                                         role="staff", access_groups=groups, started_at=NOW))
+        uow.commit()
+
+
+def test_office_grant_reaches_current_members_of_the_group_only(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """A grant to an office's east group reaches its east staff (in branches too), not west staff."""
+    _office(seeded, delegation)
+    give(seeded, delegation, grantee_id="mp-office", grantee_is_organisation=True, access_group="east",
+         scopes=["view_status", "enquire"])
+    d = decide(seeded, policy, rep_actor("rep-staff"), Action.ENQUIRE)
+    assert (d.allowed, d.organisation_id) == (True, "mp-office")
+    assert not decide(seeded, policy, rep_actor("rep-family"), Action.ENQUIRE).allowed
+    assert not decide(seeded, policy, rep_actor("rep-staff"), Action.VIEW_DECISION_NOTES).allowed
+
+
+def test_member_who_leaves_loses_access_at_once(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+    """Ending a staff member's membership denies their next request under the office's grant."""
+    _office(seeded, delegation)
+    give(seeded, delegation, grantee_id="mp-office", grantee_is_organisation=True, access_group="east")
+    assert decide(seeded, policy, rep_actor("rep-staff"), Action.VIEW_STATUS).allowed
+    with seeded.unit_of_work() as uow:
+        delegation.end_membership(uow, rep_actor("rep-staff"), "riding", "rep-staff")
+        uow.commit()
+    assert not decide(seeded, policy, rep_actor("rep-staff"), Action.VIEW_STATUS).allowed
+
+
+def test_begin_acting_for_rotates_through_the_hook(seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink) -> None:
+    """Switching to a client calls the hook with the old and new contexts; without a grant it is refused."""
+    give(seeded, delegation, grantee_id="rep-family", coverage="item", target="app-1")
+    calls: list[tuple[ActingContext | None, ActingContext | None]] = []
+    def hook(previous: ActingContext | None, current: ActingContext | None) -> None:
+        calls.append((previous, current))
+    with seeded.unit_of_work() as uow:
+        ctx = begin_acting_for(policy, rep_actor("rep-family"), "client-1", uow=uow, on_acting_changed=hook)
+        with pytest.raises(AuthorizationError):
+            begin_acting_for(policy, rep_actor("rep-family"), "client-2", uow=uow, previous=ctx, on_acting_changed=hook)
+        stop_acting(ctx, on_acting_changed=hook)
+        uow.commit()
+    assert calls == [(None, ctx), (ctx, None)]
+    assert (ctx.client_id, ctx.actor.representative_id) == ("client-1", "rep-family")
+    assert [e.action for e in sink.entries[-2:]] == ["acting.begin", "acting.begin"]
+
+
+def test_window_start_in_the_future_not_yet_active(seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any) -> None:
+    """A grant whose window starts tomorrow gives no access today."""
+    give(seeded, delegation, grantee_id="rep-family", valid_from=NOW + dt.timedelta(days=1))
+    assert not decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
+    clock.advance(dt.timedelta(days=1))
+    assert decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
