@@ -1,0 +1,47 @@
+"""
+The tamper-evident, append-only audit log of every access to a client's file.
+
+See ``docs/audit.md`` for what it proves and what it cannot.
+"""
+
+from __future__ import annotations
+
+from ircc_account.audit._api import verify
+from ircc_account.audit._export import export_client, verify_export
+from ircc_account.audit._group import GroupCommitAppender
+from ircc_account.audit._log import AuditAlerts, AuditLog, Checkpoint
+from ircc_account.audit._logging import JsonLogFormatter
+from ircc_account.audit._records import AppendReceipt
+from ircc_account.audit._signer import CheckpointSigner
+from ircc_account.audit._verify import VerificationFailure, VerificationReport
+from ircc_account.audit._view import (
+    AccessRecord,
+    ActorDirectory,
+    DefaultActorDirectory,
+    who_touched_my_file,
+)
+
+__all__ = [
+    "AccessRecord",
+    "ActorDirectory",
+    "AppendReceipt",
+    "AuditAlerts",
+    "AuditLog",
+    "Checkpoint",
+    "CheckpointSigner",
+    "DefaultActorDirectory",
+    "GroupCommitAppender",
+    "JsonLogFormatter",
+    "VerificationFailure",
+    "VerificationReport",
+    "export_client",
+    "verify",
+    "verify_export",
+    "who_touched_my_file",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj
