@@ -47,17 +47,24 @@ def _own_postgres() -> Iterator[str]:
     sudo = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if sudo:
         shutil.chown(base, "postgres")
-    subprocess.run([*sudo, initdb, "-D", str(data), "-U", "postgres", "-A", "trust"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*sudo, initdb, "-D", str(data), "-U", "postgres", "-A", "trust"],
+        check=True,
+        capture_output=True,
+    )
     pg_ctl = str(pathlib.Path(initdb).with_name("pg_ctl"))
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=on"
-    subprocess.run([*sudo, pg_ctl, "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"),
-                    "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*sudo, pg_ctl, "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"), "start"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*sudo, pg_ctl, "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*sudo, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -80,8 +87,6 @@ if not _HAVE_PLUGIN:
         with admin.connect() as c:
             c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
-
-
 
 
 # --- fixtures ---------------------------------------------------------------------

@@ -78,11 +78,14 @@ class StubVerifier:
 def make_account(account_id: str) -> ClientAccount:
     return ClientAccount(
         account_id=account_id,
-        personal=PersonalDetails(family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"),
+        personal=PersonalDetails(
+            family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"
+        ),
         contact=ContactDetails(email=f"{account_id}@example.ca"),
         preferred_language="fr",
         created_at=NOW - dt.timedelta(days=30),
     )
+
 
 REPS: dict[str, tuple[RepresentativeKind, str | None]] = {
     "rep-consultant": (RepresentativeKind.CONSULTANT, "R500001"),
@@ -93,7 +96,10 @@ REPS: dict[str, tuple[RepresentativeKind, str | None]] = {
     "rep-staff": (RepresentativeKind.FRIEND, None),
 }
 
-def rep_actor(rep_id: str, *, assurance: AssuranceLevel = AssuranceLevel.MODERATE, **kw: Any) -> Actor:
+
+def rep_actor(
+    rep_id: str, *, assurance: AssuranceLevel = AssuranceLevel.MODERATE, **kw: Any
+) -> Actor:
     return Actor(
         actor_id=rep_id,
         capacity=Capacity.REPRESENTATIVE,
@@ -102,6 +108,7 @@ def rep_actor(rep_id: str, *, assurance: AssuranceLevel = AssuranceLevel.MODERAT
         assurance=assurance,
         **kw,
     )
+
 
 def client_actor(
     client_id: str = "client-1", *, at: dt.datetime = NOW, fresh: bool = True
@@ -113,6 +120,7 @@ def client_actor(
         assurance=AssuranceLevel.MODERATE,
         auth_time=at if fresh else at - dt.timedelta(hours=2),
     )
+
 
 def seed(store: SqlStore, delegation: Delegation, clients: int = 2) -> None:
     """Create clients, representatives (with accounts), and register the representatives."""
@@ -137,6 +145,6 @@ def seed(store: SqlStore, delegation: Delegation, clients: int = 2) -> None:
             )
         uow.commit()
 
+
 def evolve_actor(actor: Actor, **changes: Any) -> Actor:
     return attrs.evolve(actor, **changes)
-

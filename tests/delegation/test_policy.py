@@ -15,7 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ircc_account._crypto import Keyring
-from ircc_account._model import Action, AssuranceLevel, Capacity, Decision, Membership, Organisation, Resource
+from ircc_account._model import (
+    Action,
+    AssuranceLevel,
+    Capacity,
+    Decision,
+    Membership,
+    Organisation,
+    Resource,
+)
 from ircc_account._model._authz import Actor
 from ircc_account._storage import SqlStore, open_store
 from ircc_account.delegation import ActingContext, Delegation, Policy, begin_acting_for, stop_acting
@@ -34,14 +42,18 @@ def give(store: SqlStore, delegation: Delegation, **kw: Any) -> Any:
     return g
 
 
-def decide(store: SqlStore, policy: Policy, actor: Actor, action: Any, resource: Resource = TRV) -> Any:
+def decide(
+    store: SqlStore, policy: Policy, actor: Actor, action: Any, resource: Resource = TRV
+) -> Any:
     with store.unit_of_work() as uow:
         d = policy.authorize(actor, action, resource, uow=uow)
         uow.commit()
     return d
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     rep=st.sampled_from(["rep-family", "rep-consultant", "rep-mp", "rep-designated", "nobody"]),
     action=st.sampled_from(list(Action)),
@@ -51,8 +63,14 @@ def decide(store: SqlStore, policy: Policy, actor: Actor, action: Any, resource:
     field=st.sampled_from([None, "contact", "status"]),
 )
 def test_sec_49_no_grant_always_denied(
-    seeded: SqlStore, policy: Policy, rep: str, action: Action, client: str,
-    service: str | None, item: str | None, field: str | None,
+    seeded: SqlStore,
+    policy: Policy,
+    rep: str,
+    action: Action,
+    client: str,
+    service: str | None,
+    item: str | None,
+    field: str | None,
 ) -> None:
     """With no grants at all, any representative, action and resource is denied."""
     resource = Resource(client_id=client, service_id=service, item_id=item, field=field)
@@ -66,7 +84,9 @@ def test_owner_reaches_own_data_only(seeded: SqlStore, policy: Policy) -> None:
     assert not decide(seeded, policy, client_actor(), Action.VIEW_STATUS, other).allowed
 
 
-def test_sec_56_revocation_denies_next_request(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_56_revocation_denies_next_request(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """After a revoke, the delegate's very next request is denied, though the pair was cached."""
     g = give(seeded, delegation, grantee_id="rep-family")
     for _ in range(3):
@@ -94,17 +114,23 @@ def test_sec_38_revocation_honoured_across_processes(
         other_store.close()
 
 
-def test_sec_56_rolled_back_change_never_reaches_the_cache(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_56_rolled_back_change_never_reaches_the_cache(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A grant decided on inside a unit that rolls back leaves no trace in the cache."""
     with seeded.unit_of_work() as uow:
-        delegation.grant(uow, client_actor(), grantee_id="rep-family", scopes=["act"], coverage="account")
+        delegation.grant(
+            uow, client_actor(), grantee_id="rep-family", scopes=["act"], coverage="account"
+        )
         assert policy.authorize(rep_actor("rep-family"), Action.ACT, TRV, uow=uow).allowed
         uow.rollback()
     give(seeded, delegation, grantee_id="rep-family", scopes=["view_status"])
     assert not decide(seeded, policy, rep_actor("rep-family"), Action.ACT).allowed
 
 
-def test_sec_51_delegates_never_reach_restricted_fields(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_51_delegates_never_reach_restricted_fields(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """Even with act on the whole account, contact, banking and representatives are out of reach."""
     give(seeded, delegation, grantee_id="rep-family", scopes=["act", "view_status"])
     for field in ("contact", "banking", "representatives"):
@@ -115,7 +141,9 @@ def test_sec_51_delegates_never_reach_restricted_fields(seeded: SqlStore, delega
     assert decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_PROFILE).allowed
 
 
-def test_sec_58_nested_actor_chain_adds_no_rights(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_58_nested_actor_chain_adds_no_rights(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A representative whose on_behalf_of names the client gains nothing from it."""
     chain = rep_actor("rep-family", on_behalf_of=client_actor())
     assert not decide(seeded, policy, chain, Action.VIEW_STATUS).allowed
@@ -124,12 +152,20 @@ def test_sec_58_nested_actor_chain_adds_no_rights(seeded: SqlStore, delegation: 
     assert not decide(seeded, policy, chain2, Action.ACT).allowed
 
 
-def test_sec_94_plugin_gets_at_most_its_principals_rights(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_94_plugin_gets_at_most_its_principals_rights(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A plugin acts with the rights of the actor it serves, never more, and never alone."""
     give(seeded, delegation, grantee_id="rep-family", scopes=["view_status"])
+
     def plugin(behalf: Actor | None) -> Actor:
-        return Actor(actor_id="plugin-trv", capacity=Capacity.PLUGIN, on_behalf_of=behalf,
-                     assurance=AssuranceLevel.VERY_HIGH)
+        return Actor(
+            actor_id="plugin-trv",
+            capacity=Capacity.PLUGIN,
+            on_behalf_of=behalf,
+            assurance=AssuranceLevel.VERY_HIGH,
+        )
+
     assert decide(seeded, policy, plugin(rep_actor("rep-family")), Action.VIEW_STATUS).allowed
     assert not decide(seeded, policy, plugin(rep_actor("rep-family")), Action.ACT).allowed
     assert not decide(seeded, policy, plugin(None), Action.VIEW_STATUS).allowed
@@ -138,7 +174,9 @@ def test_sec_94_plugin_gets_at_most_its_principals_rights(seeded: SqlStore, dele
     assert decide(seeded, policy, plugin(low), Action.VIEW_STATUS).reason == "assurance"
 
 
-def test_sec_59_lower_assurance_denied_with_step_up(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_59_lower_assurance_denied_with_step_up(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A delegate below the service's level is denied with the level to step up to."""
     give(seeded, delegation, grantee_id="rep-family", scopes=["view_status"])
     citizenship = Resource(client_id="client-1", service_id="citizenship", item_id="cit-1")
@@ -155,61 +193,138 @@ def test_sec_60_helper_without_grant_denied(seeded: SqlStore, policy: Policy) ->
         assert decide(seeded, policy, helper, action).reason == "no_grant"
 
 
-def test_item_and_service_coverage(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_item_and_service_coverage(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """An item grant reaches only that item; a service grant only that service."""
     give(seeded, delegation, grantee_id="rep-family", coverage="item", target="app-1")
     give(seeded, delegation, grantee_id="rep-staff", coverage="service", target="trv")
     fam, friend = rep_actor("rep-family"), rep_actor("rep-staff")
     assert decide(seeded, policy, fam, Action.VIEW_STATUS).allowed
-    assert not decide(seeded, policy, fam, Action.VIEW_STATUS, Resource(client_id="client-1", service_id="trv", item_id="app-2")).allowed
-    assert decide(seeded, policy, friend, Action.VIEW_STATUS, Resource(client_id="client-1", service_id="trv", item_id="app-2")).allowed
-    assert not decide(seeded, policy, friend, Action.VIEW_STATUS, Resource(client_id="client-1", service_id="passport")).allowed
+    assert not decide(
+        seeded,
+        policy,
+        fam,
+        Action.VIEW_STATUS,
+        Resource(client_id="client-1", service_id="trv", item_id="app-2"),
+    ).allowed
+    assert decide(
+        seeded,
+        policy,
+        friend,
+        Action.VIEW_STATUS,
+        Resource(client_id="client-1", service_id="trv", item_id="app-2"),
+    ).allowed
+    assert not decide(
+        seeded,
+        policy,
+        friend,
+        Action.VIEW_STATUS,
+        Resource(client_id="client-1", service_id="passport"),
+    ).allowed
 
 
-def test_an_impostor_with_a_representative_id_is_denied(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_an_impostor_with_a_representative_id_is_denied(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """An actor naming a representative id that is not their own login is denied."""
     give(seeded, delegation, grantee_id="rep-family")
-    impostor = Actor(actor_id="x", capacity=Capacity.REPRESENTATIVE, account_id="acct-rep-staff",
-                     representative_id="rep-family", assurance=AssuranceLevel.HIGH)
+    impostor = Actor(
+        actor_id="x",
+        capacity=Capacity.REPRESENTATIVE,
+        account_id="acct-rep-staff",
+        representative_id="rep-family",
+        assurance=AssuranceLevel.HIGH,
+    )
     assert not decide(seeded, policy, impostor, Action.VIEW_STATUS).allowed
 
 
-def test_every_decision_is_audited_with_actor_and_client(seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink) -> None:
+def test_every_decision_is_audited_with_actor_and_client(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink
+) -> None:
     """Allowed and denied decisions both land in the audit sink, naming actor, client and grant."""
     g = give(seeded, delegation, grantee_id="rep-family")
     decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS)
     decide(seeded, policy, rep_actor("rep-family"), Action.ACT)
     allowed, denied = sink.entries[-2:]
     assert (allowed.actor_id, allowed.client_id, allowed.decision, allowed.grant_id) == (
-        "rep-family", "client-1", Decision.ALLOWED, g.grant_id)
-    assert (denied.decision, denied.reason, denied.action) == (Decision.DENIED, "scope", "authz.act")
+        "rep-family",
+        "client-1",
+        Decision.ALLOWED,
+        g.grant_id,
+    )
+    assert (denied.decision, denied.reason, denied.action) == (
+        Decision.DENIED,
+        "scope",
+        "authz.act",
+    )
 
 
 def _office(store: SqlStore, delegation: Delegation) -> None:
     with store.unit_of_work() as uow:
-        delegation.add_organisation(uow, Organisation(organisation_id="mp-office", kind="mp_office", name="MP", created_at=NOW))
-        delegation.add_organisation(uow, Organisation(organisation_id="riding", kind="mp_office", name="Riding office", parent_id="mp-office", created_at=NOW))
-        for rep, groups, org in (("rep-staff", ["east"], "riding"), ("rep-family", ["west"], "mp-office")):
-            delegation.add_member(uow, SYSTEM, Membership(organisation_id=org, representative_id=rep,
-                                                         role="staff", access_groups=groups, started_at=NOW))
+        delegation.add_organisation(
+            uow,
+            Organisation(organisation_id="mp-office", kind="mp_office", name="MP", created_at=NOW),
+        )
+        delegation.add_organisation(
+            uow,
+            Organisation(
+                organisation_id="riding",
+                kind="mp_office",
+                name="Riding office",
+                parent_id="mp-office",
+                created_at=NOW,
+            ),
+        )
+        for rep, groups, org in (
+            ("rep-staff", ["east"], "riding"),
+            ("rep-family", ["west"], "mp-office"),
+        ):
+            delegation.add_member(
+                uow,
+                SYSTEM,
+                Membership(
+                    organisation_id=org,
+                    representative_id=rep,
+                    role="staff",
+                    access_groups=groups,
+                    started_at=NOW,
+                ),
+            )
         uow.commit()
 
 
-def test_office_grant_reaches_current_members_of_the_group_only(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_office_grant_reaches_current_members_of_the_group_only(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A grant to an office's east group reaches its east staff (in branches too), not west staff."""
     _office(seeded, delegation)
-    give(seeded, delegation, grantee_id="mp-office", grantee_is_organisation=True, access_group="east",
-         scopes=["view_status", "enquire"])
+    give(
+        seeded,
+        delegation,
+        grantee_id="mp-office",
+        grantee_is_organisation=True,
+        access_group="east",
+        scopes=["view_status", "enquire"],
+    )
     d = decide(seeded, policy, rep_actor("rep-staff"), Action.ENQUIRE)
     assert (d.allowed, d.organisation_id) == (True, "mp-office")
     assert not decide(seeded, policy, rep_actor("rep-family"), Action.ENQUIRE).allowed
     assert not decide(seeded, policy, rep_actor("rep-staff"), Action.VIEW_DECISION_NOTES).allowed
 
 
-def test_member_who_leaves_loses_access_at_once(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_member_who_leaves_loses_access_at_once(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """Ending a staff member's membership denies their next request under the office's grant."""
     _office(seeded, delegation)
-    give(seeded, delegation, grantee_id="mp-office", grantee_is_organisation=True, access_group="east")
+    give(
+        seeded,
+        delegation,
+        grantee_id="mp-office",
+        grantee_is_organisation=True,
+        access_group="east",
+    )
     assert decide(seeded, policy, rep_actor("rep-staff"), Action.VIEW_STATUS).allowed
     with seeded.unit_of_work() as uow:
         delegation.end_membership(uow, rep_actor("rep-staff"), "riding", "rep-staff")
@@ -217,16 +332,29 @@ def test_member_who_leaves_loses_access_at_once(seeded: SqlStore, delegation: De
     assert not decide(seeded, policy, rep_actor("rep-staff"), Action.VIEW_STATUS).allowed
 
 
-def test_begin_acting_for_rotates_through_the_hook(seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink) -> None:
+def test_begin_acting_for_rotates_through_the_hook(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink
+) -> None:
     """Switching to a client calls the hook with the old and new contexts; without a grant it is refused."""
     give(seeded, delegation, grantee_id="rep-family", coverage="item", target="app-1")
     calls: list[tuple[ActingContext | None, ActingContext | None]] = []
+
     def hook(previous: ActingContext | None, current: ActingContext | None) -> None:
         calls.append((previous, current))
+
     with seeded.unit_of_work() as uow:
-        ctx = begin_acting_for(policy, rep_actor("rep-family"), "client-1", uow=uow, on_acting_changed=hook)
+        ctx = begin_acting_for(
+            policy, rep_actor("rep-family"), "client-1", uow=uow, on_acting_changed=hook
+        )
         with pytest.raises(AuthorizationError):
-            begin_acting_for(policy, rep_actor("rep-family"), "client-2", uow=uow, previous=ctx, on_acting_changed=hook)
+            begin_acting_for(
+                policy,
+                rep_actor("rep-family"),
+                "client-2",
+                uow=uow,
+                previous=ctx,
+                on_acting_changed=hook,
+            )
         stop_acting(ctx, on_acting_changed=hook)
         uow.commit()
     assert calls == [(None, ctx), (ctx, None)]
@@ -234,7 +362,9 @@ def test_begin_acting_for_rotates_through_the_hook(seeded: SqlStore, delegation:
     assert [e.action for e in sink.entries[-2:]] == ["acting.begin", "acting.begin"]
 
 
-def test_window_start_in_the_future_not_yet_active(seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any) -> None:
+def test_window_start_in_the_future_not_yet_active(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any
+) -> None:
     """A grant whose window starts tomorrow gives no access today."""
     give(seeded, delegation, grantee_id="rep-family", valid_from=NOW + dt.timedelta(days=1))
     assert not decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed

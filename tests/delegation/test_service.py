@@ -66,7 +66,9 @@ def allowed(store: SqlStore, policy: Policy, actor: Actor, action: Any, resource
     return d.allowed
 
 
-def test_grant_gives_the_scoped_access_and_nothing_more(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_grant_gives_the_scoped_access_and_nothing_more(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """An account grant for view_status allows viewing status and nothing else."""
     grant(seeded, delegation, grantee_id="rep-family")
     assert allowed(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS, TRV)
@@ -75,11 +77,18 @@ def test_grant_gives_the_scoped_access_and_nothing_more(seeded: SqlStore, delega
     assert not allowed(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS, other)
 
 
-def test_sec_53_pending_request_gives_no_access(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_53_pending_request_gives_no_access(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A representative's request gives no access until the client accepts it."""
     with seeded.unit_of_work() as uow:
-        g = delegation.request(uow, rep_actor("rep-family"), client_id="client-1",
-                               scopes=["view_status"], coverage="account")
+        g = delegation.request(
+            uow,
+            rep_actor("rep-family"),
+            client_id="client-1",
+            scopes=["view_status"],
+            coverage="account",
+        )
         uow.commit()
     assert g.status is GrantStatus.PENDING
     assert not allowed(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS, TRV)
@@ -90,22 +99,36 @@ def test_sec_53_pending_request_gives_no_access(seeded: SqlStore, delegation: De
     assert allowed(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS, TRV)
 
 
-def test_sec_53_acceptance_from_delegate_session_refused(seeded: SqlStore, delegation: Delegation) -> None:
+def test_sec_53_acceptance_from_delegate_session_refused(
+    seeded: SqlStore, delegation: Delegation
+) -> None:
     """The representative's own session cannot accept their request."""
     with seeded.unit_of_work() as uow:
-        g = delegation.request(uow, rep_actor("rep-family"), client_id="client-1",
-                               scopes=["view_status"], coverage="account")
+        g = delegation.request(
+            uow,
+            rep_actor("rep-family"),
+            client_id="client-1",
+            scopes=["view_status"],
+            coverage="account",
+        )
         uow.commit()
     for actor in (rep_actor("rep-family"), client_actor("client-2")):
         with seeded.unit_of_work() as uow, pytest.raises(NotPrincipal):
             delegation.accept(uow, actor, g.grant_id)
 
 
-def test_sec_53_acceptance_after_seven_days_refused(seeded: SqlStore, delegation: Delegation, clock: Any) -> None:
+def test_sec_53_acceptance_after_seven_days_refused(
+    seeded: SqlStore, delegation: Delegation, clock: Any
+) -> None:
     """A request accepted after seven days has lapsed and is refused."""
     with seeded.unit_of_work() as uow:
-        g = delegation.request(uow, rep_actor("rep-family"), client_id="client-1",
-                               scopes=["view_status"], coverage="account")
+        g = delegation.request(
+            uow,
+            rep_actor("rep-family"),
+            client_id="client-1",
+            scopes=["view_status"],
+            coverage="account",
+        )
         uow.commit()
     clock.advance(dt.timedelta(days=7))
     with seeded.unit_of_work() as uow:
@@ -114,20 +137,38 @@ def test_sec_53_acceptance_after_seven_days_refused(seeded: SqlStore, delegation
         assert delegation.grants(uow, client_actor(at=clock.now()))[0].status is GrantStatus.LAPSED
 
 
-def test_sec_54_unverified_paid_representative_refused(seeded: SqlStore, delegation: Delegation) -> None:
+def test_sec_54_unverified_paid_representative_refused(
+    seeded: SqlStore, delegation: Delegation
+) -> None:
     """A paid representative whose licence the body does not confirm cannot be registered."""
     with seeded.unit_of_work() as uow:
         uow.accounts.add(make_account("acct-rep-x"))
         with pytest.raises(LicenceInvalid):
-            delegation.register_representative(uow, Representative(
-                representative_id="rep-x", kind="consultant", display_name="X",
-                account_id="acct-rep-x", created_at=NOW,
-                licence=Licence(body="cicc", number="R999999", expires_on="2027-01-01")))
+            delegation.register_representative(
+                uow,
+                Representative(
+                    representative_id="rep-x",
+                    kind="consultant",
+                    display_name="X",
+                    account_id="acct-rep-x",
+                    created_at=NOW,
+                    licence=Licence(body="cicc", number="R999999", expires_on="2027-01-01"),
+                ),
+            )
 
 
-def test_sec_54_second_paid_representative_refused(seeded: SqlStore, delegation: Delegation) -> None:
+def test_sec_54_second_paid_representative_refused(
+    seeded: SqlStore, delegation: Delegation
+) -> None:
     """A second paid representative on the same application is refused, and the first kept."""
-    first = grant(seeded, delegation, grantee_id="rep-consultant", scopes=["act"], coverage="item", target="app-1")
+    first = grant(
+        seeded,
+        delegation,
+        grantee_id="rep-consultant",
+        scopes=["act"],
+        coverage="item",
+        target="app-1",
+    )
     with pytest.raises(PaidRepresentativeExists):
         grant(seeded, delegation, grantee_id="rep-lawyer", scopes=["act"], coverage="account")
     assert count_grants(seeded) == 1
@@ -137,7 +178,9 @@ def test_sec_54_second_paid_representative_refused(seeded: SqlStore, delegation:
     grant(seeded, delegation, grantee_id="rep-lawyer", scopes=["act"], coverage="account")
 
 
-def test_sec_54_expired_licence_cannot_act(seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any) -> None:
+def test_sec_54_expired_licence_cannot_act(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any
+) -> None:
     """Once a paid representative's licence expires, their grant no longer works."""
     grant(seeded, delegation, grantee_id="rep-consultant", scopes=["act"], coverage="account")
     assert allowed(seeded, policy, rep_actor("rep-consultant"), Action.ACT, TRV)
@@ -160,28 +203,43 @@ def test_sec_54_licence_withdrawn_by_body_denies_next_request(
     assert not allowed(seeded, policy, rep_actor("rep-consultant"), Action.ACT, TRV)
 
 
-def test_sec_52_mp_office_status_enquiries_only(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_52_mp_office_status_enquiries_only(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """An MP office can be given status and enquiry access only, and reads nothing else."""
     with pytest.raises(ScopeNotAllowed):
-        grant(seeded, delegation, grantee_id="rep-mp", scopes=["view_status", "view_decision_notes"])
+        grant(
+            seeded, delegation, grantee_id="rep-mp", scopes=["view_status", "view_decision_notes"]
+        )
     grant(seeded, delegation, grantee_id="rep-mp", scopes=["view_status", "enquire"])
     mp = rep_actor("rep-mp")
     assert allowed(seeded, policy, mp, Action.VIEW_STATUS, TRV)
     assert allowed(seeded, policy, mp, Action.ENQUIRE, TRV)
-    for action in (Action.VIEW_DECISION_NOTES, Action.SUBMIT_DOCUMENTS, Action.ACT, Action.VIEW_PROFILE):
+    for action in (
+        Action.VIEW_DECISION_NOTES,
+        Action.SUBMIT_DOCUMENTS,
+        Action.ACT,
+        Action.VIEW_PROFILE,
+    ):
         assert not allowed(seeded, policy, mp, action, TRV)
 
 
-def test_sec_52_view_only_delegate_cannot_submit(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_52_view_only_delegate_cannot_submit(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A view-only delegate who tries to submit is denied for scope."""
-    grant(seeded, delegation, grantee_id="rep-family", scopes=["view_status", "view_decision_notes"])
+    grant(
+        seeded, delegation, grantee_id="rep-family", scopes=["view_status", "view_decision_notes"]
+    )
     with seeded.unit_of_work() as uow:
         d = policy.authorize(rep_actor("rep-family"), Action.SUBMIT_DOCUMENTS, TRV, uow=uow)
     assert (d.allowed, d.reason) == (False, "scope")
 
 
 @pytest.mark.parametrize("scopes", [["act"], ["submit_documents"], ["view_status", "act"]])
-def test_designated_individual_acting_grant_refused(seeded: SqlStore, delegation: Delegation, scopes: list[str]) -> None:
+def test_designated_individual_acting_grant_refused(
+    seeded: SqlStore, delegation: Delegation, scopes: list[str]
+) -> None:
     """A grant that lets a designated individual act or submit is refused, and nothing written."""
     with pytest.raises(ScopeNotAllowed):
         grant(seeded, delegation, grantee_id="rep-designated", scopes=scopes)
@@ -208,7 +266,9 @@ def test_bad_grants_are_typed_errors_and_write_nothing(
     assert count_grants(seeded) == 0
 
 
-def test_self_grant_through_own_representative_refused(seeded: SqlStore, delegation: Delegation) -> None:
+def test_self_grant_through_own_representative_refused(
+    seeded: SqlStore, delegation: Delegation
+) -> None:
     """A client cannot grant to a representative profile that is their own login."""
     me = client_actor("acct-rep-family")
     with pytest.raises(SelfGrant):
@@ -217,7 +277,9 @@ def test_self_grant_through_own_representative_refused(seeded: SqlStore, delegat
 
 
 @pytest.mark.parametrize(("age", "ok"), [(90, True), (91, False), (-1, False)])
-def test_sec_55_written_consent_date_window(seeded: SqlStore, delegation: Delegation, age: int, ok: bool) -> None:
+def test_sec_55_written_consent_date_window(
+    seeded: SqlStore, delegation: Delegation, age: int, ok: bool
+) -> None:
     """A written consent dated more than 90 days back, or in the future, is refused."""
     form = WrittenConsent(form=b"%PDF imm5476", signed_on=NOW.date() - dt.timedelta(days=age))
     if ok:
@@ -229,7 +291,9 @@ def test_sec_55_written_consent_date_window(seeded: SqlStore, delegation: Delega
         assert count_grants(seeded) == 0
 
 
-def test_sec_55_end_date_honoured_to_the_second(seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any) -> None:
+def test_sec_55_end_date_honoured_to_the_second(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any
+) -> None:
     """A grant works one second before its end and is denied at the end."""
     grant(seeded, delegation, grantee_id="rep-family", valid_until=NOW + dt.timedelta(hours=1))
     clock.set(NOW + dt.timedelta(hours=1) - dt.timedelta(seconds=1))
@@ -238,7 +302,9 @@ def test_sec_55_end_date_honoured_to_the_second(seeded: SqlStore, delegation: De
     assert not allowed(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS, TRV)
 
 
-def test_sec_57_delegate_cannot_create_change_or_revoke_grants(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_sec_57_delegate_cannot_create_change_or_revoke_grants(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """A delegate calling the grant APIs is refused, and their access is unchanged."""
     g = grant(seeded, delegation, grantee_id="rep-family")
     rep = rep_actor("rep-family", auth_time=NOW)
@@ -263,7 +329,9 @@ def test_sec_40_stale_login_cannot_grant(seeded: SqlStore, delegation: Delegatio
     assert count_grants(seeded) == 0
 
 
-def test_change_makes_a_new_signed_version(seeded: SqlStore, delegation: Delegation, policy: Policy) -> None:
+def test_change_makes_a_new_signed_version(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
     """Changing a grant bumps its version, keeps the old one, and re-signs the consent."""
     g = grant(seeded, delegation, grantee_id="rep-family")
     with seeded.unit_of_work() as uow:
@@ -279,7 +347,9 @@ def test_change_makes_a_new_signed_version(seeded: SqlStore, delegation: Delegat
     assert allowed(seeded, policy, rep_actor("rep-family"), Action.ENQUIRE, TRV)
 
 
-def test_sec_56_client_sees_and_revokes_every_grant(seeded: SqlStore, delegation: Delegation) -> None:
+def test_sec_56_client_sees_and_revokes_every_grant(
+    seeded: SqlStore, delegation: Delegation
+) -> None:
     """The client lists all their grants and can revoke each; other clients' grants never show."""
     a = grant(seeded, delegation, grantee_id="rep-family")
     b = grant(seeded, delegation, grantee_id="rep-mp")
@@ -296,7 +366,9 @@ def test_sec_56_client_sees_and_revokes_every_grant(seeded: SqlStore, delegation
         assert {g.status for g in delegation.grants(uow, client_actor())} == {GrantStatus.REVOKED}
 
 
-def test_client_is_told_of_every_grant_event(seeded: SqlStore, delegation: Delegation, policy: Policy, events: Any) -> None:
+def test_client_is_told_of_every_grant_event(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, events: Any
+) -> None:
     """Created, changed, first used (once) and revoked events reach the client, after commit."""
     g = grant(seeded, delegation, grantee_id="rep-family")
     with seeded.unit_of_work() as uow:
@@ -315,9 +387,29 @@ def test_client_is_told_of_every_grant_event(seeded: SqlStore, delegation: Deleg
 def test_organisation_cycles_refused(seeded: SqlStore, delegation: Delegation) -> None:
     """An organisation cannot be moved under itself or under its own branch."""
     with seeded.unit_of_work() as uow:
-        delegation.add_organisation(uow, Organisation(organisation_id="firm", kind="law_firm", name="F", created_at=NOW))
-        delegation.add_organisation(uow, Organisation(organisation_id="branch", kind="law_firm", name="B", parent_id="firm", created_at=NOW))
-        delegation.add_organisation(uow, Organisation(organisation_id="desk", kind="law_firm", name="D", parent_id="branch", created_at=NOW))
+        delegation.add_organisation(
+            uow, Organisation(organisation_id="firm", kind="law_firm", name="F", created_at=NOW)
+        )
+        delegation.add_organisation(
+            uow,
+            Organisation(
+                organisation_id="branch",
+                kind="law_firm",
+                name="B",
+                parent_id="firm",
+                created_at=NOW,
+            ),
+        )
+        delegation.add_organisation(
+            uow,
+            Organisation(
+                organisation_id="desk",
+                kind="law_firm",
+                name="D",
+                parent_id="branch",
+                created_at=NOW,
+            ),
+        )
         with pytest.raises(OrganisationCycle):
             delegation.move_organisation(uow, "firm", "desk")
         with pytest.raises(OrganisationCycle):
@@ -330,10 +422,50 @@ def test_only_an_administrator_manages_members(seeded: SqlStore, delegation: Del
     """Staff cannot add members; an administrator of the office can."""
     system = Actor(actor_id="onboarding", capacity=Capacity.SYSTEM)
     with seeded.unit_of_work() as uow:
-        delegation.add_organisation(uow, Organisation(organisation_id="mp-office", kind="mp_office", name="MP", created_at=NOW))
-        delegation.add_member(uow, system, Membership(organisation_id="mp-office", representative_id="rep-mp", role="administrator", started_at=NOW))
-        delegation.add_member(uow, system, Membership(organisation_id="mp-office", representative_id="rep-staff", role="staff", access_groups=["east"], started_at=NOW))
+        delegation.add_organisation(
+            uow,
+            Organisation(organisation_id="mp-office", kind="mp_office", name="MP", created_at=NOW),
+        )
+        delegation.add_member(
+            uow,
+            system,
+            Membership(
+                organisation_id="mp-office",
+                representative_id="rep-mp",
+                role="administrator",
+                started_at=NOW,
+            ),
+        )
+        delegation.add_member(
+            uow,
+            system,
+            Membership(
+                organisation_id="mp-office",
+                representative_id="rep-staff",
+                role="staff",
+                access_groups=["east"],
+                started_at=NOW,
+            ),
+        )
         with pytest.raises(NotPrincipal):
-            delegation.add_member(uow, rep_actor("rep-staff"), Membership(organisation_id="mp-office", representative_id="rep-family", role="administrator", started_at=NOW))
-        delegation.add_member(uow, rep_actor("rep-mp"), Membership(organisation_id="mp-office", representative_id="rep-family", role="staff", started_at=NOW))
+            delegation.add_member(
+                uow,
+                rep_actor("rep-staff"),
+                Membership(
+                    organisation_id="mp-office",
+                    representative_id="rep-family",
+                    role="administrator",
+                    started_at=NOW,
+                ),
+            )
+        delegation.add_member(
+            uow,
+            rep_actor("rep-mp"),
+            Membership(
+                organisation_id="mp-office",
+                representative_id="rep-family",
+                role="staff",
+                started_at=NOW,
+            ),
+        )
         uow.commit()

@@ -52,8 +52,12 @@ def _template() -> pathlib.Path:
         delegation = Delegation(clock=clock, licence_verifier=verifier)
         seed(store, delegation)
         with store.unit_of_work() as uow:
-            delegation.add_organisation(uow, Organisation(
-                organisation_id="office", kind="mp_office", name="Office", created_at=NOW))
+            delegation.add_organisation(
+                uow,
+                Organisation(
+                    organisation_id="office", kind="mp_office", name="Office", created_at=NOW
+                ),
+            )
             uow.commit()
         store.close()
         _TEMPLATE.append(path)
@@ -76,7 +80,9 @@ class DelegationMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="deleg-run-"))
         shutil.copy(_template(), self.dir / "db.sqlite")
-        self.store = open_store(f"sqlite:///{self.dir / 'db.sqlite'}", keyring=KEYRING, migrate=False)
+        self.store = open_store(
+            f"sqlite:///{self.dir / 'db.sqlite'}", keyring=KEYRING, migrate=False
+        )
         self.clock = FrozenClock(NOW)
         self.verifier = StubVerifier(self.clock)
         self.verifier.answers["R500001"] = (True, dt.date(2026, 12, 31))
@@ -107,7 +113,9 @@ class DelegationMachine(RuleBasedStateMachine):
                 continue
             if g.grantee != rep:
                 continue
-            if rep == "rep-consultant" and not (self.licence_ok and now.date() <= dt.date(2026, 12, 31)):
+            if rep == "rep-consultant" and not (
+                self.licence_ok and now.date() <= dt.date(2026, 12, 31)
+            ):
                 continue
             return True
         return False
@@ -132,7 +140,10 @@ class DelegationMachine(RuleBasedStateMachine):
             for rep in REPS:
                 expected = {
                     (c, i, a.value)
-                    for c in CLIENTS for i in ITEMS for a in ACTIONS if self.expected(rep, c, a, i)
+                    for c in CLIENTS
+                    for i in ITEMS
+                    for a in ACTIONS
+                    if self.expected(rep, c, a, i)
                 }
                 assert self.permissions(rep, uow) == expected, rep
 
@@ -145,21 +156,29 @@ class DelegationMachine(RuleBasedStateMachine):
         item=st.sampled_from([None, *ITEMS]),
         hours=st.sampled_from([None, 1, 30]),
     )
-    def grant(self, client: str, grantee: str, scopes: set[str], item: str | None, hours: int | None) -> None:
+    def grant(
+        self, client: str, grantee: str, scopes: set[str], item: str | None, hours: int | None
+    ) -> None:
         now = self.clock.now()
         until = None if hours is None else now + dt.timedelta(hours=hours)
         office = grantee == "office"
         try:
             with self.store.unit_of_work() as uow:
                 g = self.delegation.grant(
-                    uow, client_actor(client, at=now), grantee_id=grantee, scopes=scopes,
-                    coverage="account" if item is None else "item", target=item,
-                    grantee_is_organisation=office, access_group="east" if office else None,
-                    valid_until=until)
+                    uow,
+                    client_actor(client, at=now),
+                    grantee_id=grantee,
+                    scopes=scopes,
+                    coverage="account" if item is None else "item",
+                    target=item,
+                    grantee_is_organisation=office,
+                    access_group="east" if office else None,
+                    valid_until=until,
+                )
                 uow.commit()
         except DelegationError:
             licensed = self.licence_ok and now.date() <= dt.date(2026, 12, 31)
-            assert office and "act" in scopes or grantee == "rep-consultant" and not licensed
+            assert (office and "act" in scopes) or (grantee == "rep-consultant" and not licensed)
             return
         self.grants.append(ModelGrant(g.grant_id, client, grantee, frozenset(scopes), item, until))
 
@@ -178,9 +197,17 @@ class DelegationMachine(RuleBasedStateMachine):
         self.clock.advance(dt.timedelta(seconds=1))
         with self.store.unit_of_work() as uow:
             if self.member_since is None:
-                self.delegation.add_member(uow, SYSTEM, Membership(
-                    organisation_id="office", representative_id="rep-staff", role="staff",
-                    access_groups=["east"], started_at=self.clock.now()))
+                self.delegation.add_member(
+                    uow,
+                    SYSTEM,
+                    Membership(
+                        organisation_id="office",
+                        representative_id="rep-staff",
+                        role="staff",
+                        access_groups=["east"],
+                        started_at=self.clock.now(),
+                    ),
+                )
                 self.member_since = self.clock.now()
             else:
                 self.delegation.end_membership(uow, SYSTEM, "office", "rep-staff")
@@ -207,11 +234,15 @@ class DelegationMachine(RuleBasedStateMachine):
         actor = rep_actor(rep, auth_time=self.clock.now())
         with self.store.unit_of_work() as uow:
             with pytest.raises(NotPrincipal):
-                self.delegation.grant(uow, actor, grantee_id=rep, scopes=["act"], coverage="account")
+                self.delegation.grant(
+                    uow, actor, grantee_id=rep, scopes=["act"], coverage="account"
+                )
             if self.grants:
                 g = data.draw(st.sampled_from(self.grants))
                 with pytest.raises(NotPrincipal):
-                    self.delegation.change(uow, actor, g.grant_id, scopes=["act", "enquire"], valid_until=None)
+                    self.delegation.change(
+                        uow, actor, g.grant_id, scopes=["act", "enquire"], valid_until=None
+                    )
                 with pytest.raises(NotPrincipal):
                     self.delegation.accept(uow, actor, g.grant_id)
         assert self.permissions(rep) <= before

@@ -15,7 +15,12 @@ from deleg_support import client_actor, rep_actor
 
 from ircc_account._model import Action, Resource
 from ircc_account._storage import SqlStore
-from ircc_account.delegation import Delegation, DelegationTokenIssuer, DelegationTokenVerifier, Policy
+from ircc_account.delegation import (
+    Delegation,
+    DelegationTokenIssuer,
+    DelegationTokenVerifier,
+    Policy,
+)
 from ircc_account.delegation._tokens import sign_compact
 from ircc_account.errors import AuthorizationError, InvalidToken
 
@@ -25,19 +30,25 @@ ISS, AUD = "https://account.example.ca", "legacy-gcms"
 
 @pytest.fixture
 def issuer(policy: Policy, clock: Any) -> DelegationTokenIssuer:
-    return DelegationTokenIssuer(issuer=ISS, keys=[Ed25519PrivateKey.generate()], policy=policy, clock=clock)
+    return DelegationTokenIssuer(
+        issuer=ISS, keys=[Ed25519PrivateKey.generate()], policy=policy, clock=clock
+    )
 
 
 @pytest.fixture
 def token(seeded: SqlStore, delegation: Delegation, issuer: DelegationTokenIssuer) -> str:
     with seeded.unit_of_work() as uow:
-        delegation.grant(uow, client_actor(), grantee_id="rep-family", scopes=["view_status"], coverage="account")
+        delegation.grant(
+            uow, client_actor(), grantee_id="rep-family", scopes=["view_status"], coverage="account"
+        )
         t = issuer.issue(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, audience=AUD, uow=uow)
         uow.commit()
     return t
 
 
-def verifier(issuer: DelegationTokenIssuer, clock: Any, audience: str = AUD) -> DelegationTokenVerifier:
+def verifier(
+    issuer: DelegationTokenIssuer, clock: Any, audience: str = AUD
+) -> DelegationTokenVerifier:
     return DelegationTokenVerifier(jwks=issuer.jwks(), issuer=ISS, audience=audience, clock=clock)
 
 
@@ -45,17 +56,25 @@ def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def test_token_says_who_acts_for_whom(token: str, issuer: DelegationTokenIssuer, clock: Any) -> None:
+def test_token_says_who_acts_for_whom(
+    token: str, issuer: DelegationTokenIssuer, clock: Any
+) -> None:
     """A minted token verifies, with sub the client and act.sub the representative."""
     claims = verifier(issuer, clock).verify(token)
     assert (claims.client_id, claims.actor_id, claims.scope, claims.audience) == (
-        "client-1", "rep-family", "view_status", AUD)
+        "client-1",
+        "rep-family",
+        "view_status",
+        AUD,
+    )
     assert claims.expires_at - claims.issued_at == dt.timedelta(minutes=5)
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header == {"alg": "EdDSA", "kid": issuer.current_kid, "typ": "ircc-delegation+jwt"}
 
 
-def test_no_token_without_an_allowing_decision(seeded: SqlStore, issuer: DelegationTokenIssuer) -> None:
+def test_no_token_without_an_allowing_decision(
+    seeded: SqlStore, issuer: DelegationTokenIssuer
+) -> None:
     """A representative without a grant gets no token."""
     with seeded.unit_of_work() as uow, pytest.raises(AuthorizationError):
         issuer.issue(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, audience=AUD, uow=uow)
@@ -86,13 +105,18 @@ def test_wrong_audience_rejected(token: str, issuer: DelegationTokenIssuer, cloc
         verifier(issuer, clock, audience="legacy-other").verify(token)
 
 
-@pytest.mark.parametrize("header", [
-    {"alg": "none", "typ": "ircc-delegation+jwt"},
-    {"alg": "EdDSA", "typ": "JWT"},
-    {"alg": "HS256", "typ": "ircc-delegation+jwt"},
-    {"alg": "EdDSA", "typ": "ircc-delegation+jwt", "crit": ["x"]},
-])
-def test_alg_none_and_wrong_typ_rejected(token: str, issuer: DelegationTokenIssuer, clock: Any, header: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"alg": "none", "typ": "ircc-delegation+jwt"},
+        {"alg": "EdDSA", "typ": "JWT"},
+        {"alg": "HS256", "typ": "ircc-delegation+jwt"},
+        {"alg": "EdDSA", "typ": "ircc-delegation+jwt", "crit": ["x"]},
+    ],
+)
+def test_alg_none_and_wrong_typ_rejected(
+    token: str, issuer: DelegationTokenIssuer, clock: Any, header: dict[str, Any]
+) -> None:
     """alg=none, other algorithms, another typ or extra header members are rejected."""
     _, p, s = token.split(".")
     h = b64({**header, "kid": issuer.current_kid})
@@ -101,14 +125,20 @@ def test_alg_none_and_wrong_typ_rejected(token: str, issuer: DelegationTokenIssu
             verifier(issuer, clock).verify(candidate)
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t + "=", lambda t: t.replace(".", "..", 1), lambda t: "", lambda t: t[:-2]])
-def test_malformed_tokens_rejected(token: str, issuer: DelegationTokenIssuer, clock: Any, mangle: Any) -> None:
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t + "=", lambda t: t.replace(".", "..", 1), lambda t: "", lambda t: t[:-2]]
+)
+def test_malformed_tokens_rejected(
+    token: str, issuer: DelegationTokenIssuer, clock: Any, mangle: Any
+) -> None:
     """Padding, extra parts, empty and truncated tokens are rejected."""
     with pytest.raises(InvalidToken):
         verifier(issuer, clock).verify(mangle(token))
 
 
-def test_jwks_rotation_keeps_the_previous_key(token: str, issuer: DelegationTokenIssuer, clock: Any) -> None:
+def test_jwks_rotation_keeps_the_previous_key(
+    token: str, issuer: DelegationTokenIssuer, clock: Any
+) -> None:
     """After one rotation old tokens still verify; after two the old key is gone."""
     first = issuer.current_kid
     issuer.rotate()

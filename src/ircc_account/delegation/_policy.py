@@ -74,7 +74,9 @@ _ACTING = frozenset(
     {Action.SUBMIT_DOCUMENTS, Action.ACT, Action.CHANGE_PROFILE, Action.MANAGE_GRANTS}
 )
 _NEVER_FOR_PLUGINS = frozenset({Action.CHANGE_PROFILE, Action.MANAGE_GRANTS})
-_PARLIAMENTARY_ORGS = frozenset({OrganisationKind.MP_OFFICE.value, OrganisationKind.SENATOR_OFFICE.value})
+_PARLIAMENTARY_ORGS = frozenset(
+    {OrganisationKind.MP_OFFICE.value, OrganisationKind.SENATOR_OFFICE.value}
+)
 _PAID_ORGS = frozenset({OrganisationKind.LAW_FIRM.value, OrganisationKind.CONSULTANCY.value})
 _DAY_US = 86_400_000_000
 _ACTION_VALUES = frozenset(a.value for a in Action)
@@ -247,9 +249,7 @@ class Policy:
             raise AuthorizationError()
         return decision
 
-    def reach(
-        self, actor: Actor, client_id: str, *, uow: SqlUnitOfWork
-    ) -> AuthorizationDecision:
+    def reach(self, actor: Actor, client_id: str, *, uow: SqlUnitOfWork) -> AuthorizationDecision:
         """
         Whether *actor* holds any grant in force for *client_id* right now
         (to start acting for them), audited as ``acting.begin``.
@@ -463,7 +463,7 @@ def _member_reaches(members: tuple[_Member, ...], g: _Grant, now: int) -> _Membe
     for m in members:
         if m.started > now or (m.ended is not None and now >= m.ended):
             continue
-        if g.access_group is None and m.administrator or g.access_group in m.groups:
+        if (g.access_group is None and m.administrator) or g.access_group in m.groups:
             return m
     return None
 

@@ -30,8 +30,8 @@ from ircc_account._model._delegation import (
     Representative,
     RepresentativeKind,
 )
-from ircc_account._storage import _schema_delegation as t
 from ircc_account._storage import _schema
+from ircc_account._storage import _schema_delegation as t
 from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
 from ircc_account.errors import Conflict, NotFound
 
@@ -78,7 +78,9 @@ def bump(uow: SqlUnitOfWork, *keys: str) -> None:
     """
     DIRTY.add(uow)
     table = t.delegation_versions
-    insert: Any = postgresql.insert if uow.connection.dialect.name == "postgresql" else sqlite.insert
+    insert: Any = (
+        postgresql.insert if uow.connection.dialect.name == "postgresql" else sqlite.insert
+    )
     for key in sorted(set(keys)):
         stmt = insert(table).values(key=key, version=1)
         stmt = stmt.on_conflict_do_update(
@@ -95,7 +97,7 @@ def read_versions(uow: SqlUnitOfWork, keys: tuple[str, str, str]) -> tuple[int, 
     The counters for *keys* in one indexed read (a missing counter is 0).
     """
     rows = uow.execute(_VERSIONS, "delegation version", a=keys[0], b=keys[1], c=keys[2]).all()
-    found = dict(rows)
+    found: dict[str, int] = {str(r.key): int(r.version) for r in rows}
     return (found.get(keys[0], 0), found.get(keys[1], 0), found.get(keys[2], 0))
 
 
@@ -112,6 +114,7 @@ _GRANT_COLUMNS = (
     "g.grant_id, g.grantee_id, g.scopes, g.access_group, g.coverage, g.target, g.status, "
     "g.valid_from, g.valid_until, g.created_at, g.first_used_at"
 )
+# Only constant fragments are interpolated; every value is a bound parameter.
 DECISION_ROWS = sa.text(
     f"""
     SELECT 'v' AS tag, key AS k1, {_NULL_T} AS k2, {_NULL_T} AS k3, {_NULL_T} AS k4,
@@ -140,7 +143,7 @@ DECISION_ROWS = sa.text(
      WHERE g.client_account_id = :client AND g.grantee_is_organisation = 1
        AND g.status = 'active'
        AND g.grantee_id IN (SELECT oc.ancestor_id {_CURRENT_MEMBERSHIPS})
-    """
+    """,  # noqa: S608
 )
 
 
@@ -222,9 +225,7 @@ def get_representative(uow: SqlUnitOfWork, representative_id: str) -> tuple[Repr
     return _rep_from_row(row), bool(row.licence_valid)
 
 
-def set_licence(
-    uow: SqlUnitOfWork, representative_id: str, licence: Licence, valid: bool
-) -> None:
+def set_licence(uow: SqlUnitOfWork, representative_id: str, licence: Licence, valid: bool) -> None:
     """Store the result of a licence check."""
     uow.execute(
         t.representatives.update()

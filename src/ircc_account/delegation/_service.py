@@ -151,7 +151,7 @@ class Delegation:
         return status
 
     def _check_licence(self, rep: Representative) -> LicenceStatus:
-        assert rep.licence is not None  # noqa: S101 (callers check; narrows the type)
+        assert rep.licence is not None
         status = self._verifier.verify(rep.licence)
         if not status.valid_at(self._clock.now()):
             raise LicenceInvalid()
@@ -275,7 +275,8 @@ class Delegation:
             grantee_id=grantee_id,
             grantee_is_organisation=grantee_is_organisation,
             access_group=access_group,
-            scopes=frozenset(scopes),
+            # The attrs plugin types the converter's argument oddly; it is Iterable[str].
+            scopes=frozenset(scopes),  # type: ignore[arg-type]
             coverage=coverage,
             target=target,
             valid_from=valid_from or now,
@@ -396,9 +397,7 @@ class Delegation:
         old = self._own_grant(uow, actor, grant_id, fresh=False)
         if old.status not in (GrantStatus.ACTIVE, GrantStatus.PENDING):
             raise GrantNotChangeable()
-        new = attrs.evolve(
-            old, status=GrantStatus.REVOKED, revoked_at=now, version=old.version + 1
-        )
+        new = attrs.evolve(old, status=GrantStatus.REVOKED, revoked_at=now, version=old.version + 1)
         _repo.update_grant(uow, old, new, now)
         self._changed(uow, new, "grant_revoked")
         return new
@@ -460,7 +459,8 @@ class Delegation:
             grantee_id=organisation_id or actor.representative_id,
             grantee_is_organisation=organisation_id is not None,
             access_group=access_group,
-            scopes=frozenset(scopes),
+            # The attrs plugin types the converter's argument oddly; it is Iterable[str].
+            scopes=frozenset(scopes),  # type: ignore[arg-type]
             coverage=coverage,
             target=target,
             valid_from=now,
@@ -570,5 +570,5 @@ def _overlaps(uow: SqlUnitOfWork, a: ConsentGrant, b: ConsentGrant) -> bool:
     if a.coverage is b.coverage:
         return a.target == b.target
     item, service = (a, b) if a.coverage is GrantCoverage.ITEM else (b, a)
-    assert item.target is not None  # noqa: S101 (item coverage always has a target)
+    assert item.target is not None
     return _repo.item_service(uow, item.target) == service.target

@@ -37,10 +37,10 @@ from ircc_account._storage._sql import SqlUnitOfWork
 from ircc_account.delegation._policy import Policy, scope_for
 from ircc_account.errors import AuthorizationError, ConfigurationError, InvalidToken
 
-__all__ = ["DelegationClaims", "DelegationTokenIssuer", "DelegationTokenVerifier", "TOKEN_TYPE"]
+__all__ = ["TOKEN_TYPE", "DelegationClaims", "DelegationTokenIssuer", "DelegationTokenVerifier"]
 
 #: The JOSE ``typ`` header of a delegation token (RFC 8725 §3.11: explicit typing).
-TOKEN_TYPE = "ircc-delegation+jwt"
+TOKEN_TYPE = "ircc-delegation+jwt"  # noqa: S105 (a media type, not a secret)
 _ALG = "EdDSA"
 _MAX_TOKEN = 8192
 _B64 = re.compile(r"^[A-Za-z0-9_-]*$")

@@ -1,0 +1,307 @@
+"""
+authorize(): one decision over 1M grants, beside a raw indexed SELECT of one grant
+
+Grants are bulk-inserted (executemany, big batches) for 100k clients and 1,000
+representatives. Rows measured, on SQLite and on PostgreSQL:
+
+* raw SELECT: one grant by (client, grantee) through the same connection: the floor;
+* authorize, cold: nothing cached, the decision's single UNION statement;
+* authorize, new request: the pair cached, its version counters re-read (SEC-56);
+* authorize, same request: the pair already checked in this unit of work (cache hit).
+
+``BENCH_GRANTS=100000 python benchmarks/run.py authorize`` for a quick run.
+The audit sink is a no-op here; building the AuditEntry is measured apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pathlib
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from _harness import Report, measure
+
+from ircc_account._clock import FrozenClock
+from ircc_account._crypto import Keyring
+from ircc_account._model import Action, AssuranceLevel, Capacity, Resource
+from ircc_account._model._audit import AuditEntry, Decision
+from ircc_account._model._authz import Actor
+from ircc_account._storage import _schema as t
+from ircc_account._storage import _schema_delegation as d
+from ircc_account._storage import open_store
+from ircc_account.delegation import Policy
+from ircc_account.delegation._repo import micros
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+GRANTS = int(os.environ.get("BENCH_GRANTS", "1000000"))
+PER_CLIENT = 10
+REPS = 1000
+BATCH = 50_000
+
+
+class NullSink:
+    def append(self, uow: object, entry: object) -> object:
+        return None
+
+
+def _populate(store: Any) -> float:
+    start = time.perf_counter()
+    clients = GRANTS // PER_CLIENT
+    now = micros(NOW)
+    with store.engine.begin() as c:
+        accounts = [f"c{n}" for n in range(clients)] + [f"ra{n}" for n in range(REPS)]
+        for i in range(0, len(accounts), BATCH):
+            c.execute(
+                sa.insert(t.accounts.c.account_id.table),
+                [
+                    {
+                        "account_id": a,
+                        "email_index": a.encode().ljust(32, b"\0")[:32],
+                        "preferred_language": "en",
+                        "status": "active",
+                        "created_at": NOW,
+                        "personal_ct": b"x",
+                        "contact_ct": b"x",
+                        "version": 1,
+                    }
+                    for a in accounts[i : i + BATCH]
+                ],
+            )
+        c.execute(
+            sa.insert(d.representatives),
+            [
+                {
+                    "representative_id": f"r{n}",
+                    "kind": "family",
+                    "display_name": f"r{n}",
+                    "account_id": f"ra{n}",
+                    "licence_valid": 0,
+                    "created_at": NOW,
+                }
+                for n in range(REPS)
+            ],
+        )
+        rows: list[dict[str, Any]] = []
+        for n in range(GRANTS):
+            client, k = divmod(n, PER_CLIENT)
+            rows.append(
+                {
+                    "grant_id": f"g{n}",
+                    "client_account_id": f"c{client}",
+                    "grantee_id": f"r{(client * 7 + k * 101) % REPS}",
+                    "grantee_is_organisation": 0,
+                    "scopes": "enquire view_status",
+                    "coverage": "account",
+                    "valid_from": NOW,
+                    "status": "active",
+                    "requested_by_grantee": 0,
+                    "paid": 0,
+                    "evidence_basis": "written",
+                    "evidence_digest": b"\0" * 32,
+                    "evidence_signed_on": "2026-02-01",
+                    "created_at": NOW,
+                    "version": 1,
+                }
+            )
+            if len(rows) == BATCH:
+                c.execute(sa.insert(d.consent_grants), rows)
+                rows = []
+        if rows:
+            c.execute(sa.insert(d.consent_grants), rows)
+    del now
+    return time.perf_counter() - start
+
+
+def _pairs(n: int) -> Iterator[tuple[str, str]]:
+    rng = random.Random(5)
+    clients = GRANTS // PER_CLIENT
+    while True:
+        client = rng.randrange(clients)
+        k = rng.randrange(PER_CLIENT)
+        yield f"c{client}", f"r{(client * 7 + k * 101) % REPS}"
+
+
+def _actor(rep: str) -> Actor:
+    return Actor(
+        actor_id=rep,
+        capacity=Capacity.REPRESENTATIVE,
+        account_id="ra" + rep[1:],
+        representative_id=rep,
+        assurance=AssuranceLevel.MODERATE,
+    )
+
+
+def _bench(report: Report, url: str, label: str) -> None:
+    store = open_store(url, keyring=Keyring.generate())
+    try:
+        took = _populate(store)
+        clock = FrozenClock(NOW)
+        pairs = _pairs(0)
+        raw = sa.text(
+            "SELECT * FROM consent_grants WHERE client_account_id = :c AND grantee_id = :g"
+        )
+        with store.unit_of_work(write=False) as uow:
+
+            def select_one() -> None:
+                c, g = next(pairs)
+                assert uow.execute(raw, "x", c=c, g=g).first() is not None
+
+            floor = report.add(
+                measure(
+                    f"{label}: raw indexed SELECT of one grant",
+                    select_one,
+                    n=5000,
+                    note=f"{GRANTS:,} grants, loaded in {took:.0f} s",
+                )
+            )
+
+            cold = Policy(clock=clock, audit=NullSink(), cache_size=1)
+
+            def authorize_cold() -> None:
+                c, g = next(pairs)
+                res = Resource(client_id=c, service_id="trv")
+                assert cold.authorize(_actor(g), Action.VIEW_STATUS, res, uow=uow).allowed
+                cold.forget(uow)
+
+            m = report.add(
+                measure(f"{label}: authorize, cold (one statement)", authorize_cold, n=5000)
+            )
+            m.note = f"p99 {m.p99_us / floor.p99_us:.2f}x the raw SELECT"
+
+            warm = Policy(clock=clock, audit=NullSink())
+            hot_pairs = [next(pairs) for _ in range(1000)]
+            for c, g in hot_pairs:
+                warm.authorize(_actor(g), Action.VIEW_STATUS, Resource(client_id=c), uow=uow)
+            actors = {g: _actor(g) for _, g in hot_pairs}
+            resources = {c: Resource(client_id=c, service_id="trv") for c, _ in hot_pairs}
+            cycle = iter(hot_pairs * 1000)
+
+            def authorize_new_request() -> None:
+                c, g = next(cycle)
+                warm.forget(uow)
+                assert warm.authorize(actors[g], Action.VIEW_STATUS, resources[c], uow=uow).allowed
+
+            m = report.add(
+                measure(
+                    f"{label}: authorize, new request (version re-read)",
+                    authorize_new_request,
+                    n=5000,
+                )
+            )
+            m.note = f"p99 {m.p99_us / floor.p99_us:.2f}x the raw SELECT"
+
+            def authorize_same_request() -> None:
+                c, g = next(cycle)
+                assert warm.authorize(actors[g], Action.VIEW_STATUS, resources[c], uow=uow).allowed
+
+            report.add(
+                measure(
+                    f"{label}: authorize, same request (cache hit)",
+                    authorize_same_request,
+                    n=50_000,
+                    warmup=2000,
+                    note="target >= 200k/s",
+                )
+            )
+    finally:
+        store.close()
+
+
+def _audit_entry_cost(report: Report) -> None:
+    def build() -> None:
+        AuditEntry(
+            occurred_at=NOW,
+            actor_id="r1",
+            client_id="c1",
+            capacity=Capacity.REPRESENTATIVE,
+            action="authz.view_status",
+            service_id="trv",
+            decision=Decision.ALLOWED,
+            reason="grant",
+            grant_id="g1",
+        )
+
+    report.add(
+        measure(
+            "building one AuditEntry (paid on every decision)",
+            build,
+            n=20_000,
+            note="not in the rows above",
+        )
+    )
+
+
+@contextmanager
+def _postgres() -> Iterator[str | None]:
+    try:
+        from ircc_account.testing._postgres import (  # type: ignore[import-not-found]
+            PostgresServer as server_cls,  # noqa: N813 (a class held in a variable)
+        )
+    except ImportError:
+        server_cls = None
+    if server_cls is not None:
+        with server_cls() as server:
+            yield server.url
+        return
+    initdb = shutil.which("initdb")
+    if initdb is None:
+        yield None
+        return
+    base = pathlib.Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    sudo = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if sudo:
+        shutil.chown(base, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pg_ctl = str(pathlib.Path(initdb).with_name("pg_ctl"))
+    subprocess.run(
+        [*sudo, initdb, "-D", str(base / "d"), "-U", "postgres", "-A", "trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *sudo,
+            pg_ctl,
+            "-D",
+            str(base / "d"),
+            "-w",
+            "-l",
+            str(base / "log"),
+            "-o",
+            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*sudo, pg_ctl, "-D", str(base / "d"), "-m", "fast", "stop"], capture_output=True
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def run(report: Report) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        _bench(report, f"sqlite:///{tmp}/bench.sqlite", "SQLite")
+    with _postgres() as url:
+        if url is None:
+            print("!! PostgreSQL not installed: the PostgreSQL rows are SKIPPED", file=sys.stderr)
+        else:
+            _bench(report, url, "PostgreSQL")
+    _audit_entry_cost(report)
