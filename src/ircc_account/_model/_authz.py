@@ -55,7 +55,9 @@ class Actor:
 
     actor_id: str = attrs.field(converter=v.converter(v.identifier, "actor_id"))
     capacity: Capacity = attrs.field(converter=v.converter(v.choice, "capacity", Capacity))
-    account_id: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "account_id"))
+    account_id: str | None = attrs.field(
+        default=None, converter=v.optional(v.identifier, "account_id")
+    )
     representative_id: str | None = attrs.field(
         default=None, converter=v.optional(v.identifier, "representative_id")
     )
@@ -82,7 +84,9 @@ class Resource:
     """
 
     client_id: str = attrs.field(converter=v.converter(v.identifier, "client_id"))
-    service_id: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "service_id"))
+    service_id: str | None = attrs.field(
+        default=None, converter=v.optional(v.identifier, "service_id")
+    )
     item_id: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "item_id"))
     field: str | None = attrs.field(default=None, converter=v.optional(v.identifier, "field"))
 

@@ -395,7 +395,9 @@ class ConsentGrant:
         if not self.scopes:
             raise RequiredField(field="scopes")
         for scope in self.scopes:
-            if not isinstance(scope, str) or (scope not in _SCOPES and not _is_service_scope(scope)):
+            if not isinstance(scope, str) or (
+                scope not in _SCOPES and not _is_service_scope(scope)
+            ):
                 raise UnknownValue(field="scopes")
         if self.valid_until is not None and self.valid_until <= self.valid_from:
             raise OutOfRange(field="valid_until")
