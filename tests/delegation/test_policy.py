@@ -370,3 +370,32 @@ def test_window_start_in_the_future_not_yet_active(
     assert not decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
     clock.advance(dt.timedelta(days=1))
     assert decide(seeded, policy, rep_actor("rep-family"), Action.VIEW_STATUS).allowed
+
+
+def _audit_rows(store: SqlStore) -> int:
+    import sqlalchemy as sa
+
+    with store.unit_of_work(write=False) as uow:
+        tables = [t for t in sa.inspect(uow.connection).get_table_names() if "audit" in t]
+        return sum(
+            int(uow.execute(sa.text(f"SELECT count(*) FROM {t}"), "x").scalar_one())  # noqa: S608
+            for t in tables
+        )
+
+
+def test_decisions_land_in_the_real_audit_log(
+    seeded: SqlStore, delegation: Delegation, clock: Any
+) -> None:
+    """With the tamper-evident AuditLog as sink, a decision commits an entry in the caller's unit."""
+    audit = pytest.importorskip("ircc_account.audit")
+    real = Policy(clock=clock, audit=audit.AuditLog(seeded, clock=clock))
+    give(seeded, delegation, grantee_id="rep-family")
+    before = _audit_rows(seeded)
+    with seeded.unit_of_work() as uow:
+        assert real.authorize(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, uow=uow).allowed
+        uow.rollback()
+    assert _audit_rows(seeded) == before
+    with seeded.unit_of_work() as uow:
+        assert real.authorize(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, uow=uow).allowed
+        uow.commit()
+    assert _audit_rows(seeded) > before
