@@ -104,7 +104,10 @@ def _print_report(report: Any, *, trusted: bool) -> None:
         f"{report.checkpoints:,} checkpoints, {report.covered_entries:,} entries under the latest"
     )
     if not trusted:
-        print("audit verify: warning: no --keys given; signatures were not checked against published keys")
+        print(
+            "audit verify: warning: no --keys given; "
+            "signatures were not checked against published keys"
+        )
     for failure in report.failures[:20]:
         print(f"  {failure.partition} seq {failure.seq}: {failure.problem}")
 

@@ -28,7 +28,9 @@ THREADS, PER_THREAD = 32, 100
 
 def _chains(store: SqlStore) -> dict[str, list[int]]:
     with store.engine.connect() as c:
-        rows = c.exec_driver_sql("SELECT partition, seq FROM audit_entries ORDER BY partition, seq").all()
+        rows = c.exec_driver_sql(
+            "SELECT partition, seq FROM audit_entries ORDER BY partition, seq"
+        ).all()
         c.rollback()
     chains: dict[str, list[int]] = {}
     for partition, seq in rows:
@@ -44,7 +46,9 @@ def _assert_linear(store: SqlStore, expected: int, signer: CheckpointSigner) -> 
     verify(store, public_keys=signer).raise_for_failure()
 
 
-def test_sec_89_32_threads_keep_every_chain_linear(any_store: SqlStore, signer: CheckpointSigner) -> None:
+def test_sec_89_32_threads_keep_every_chain_linear(
+    any_store: SqlStore, signer: CheckpointSigner
+) -> None:
     """32 threads x 100 appends (half append_now, half group commit) leave linear chains that verify."""
     log = AuditLog(any_store, signer=signer, checkpoint_every=500)
     errors: list[BaseException] = []
@@ -72,7 +76,9 @@ def test_sec_89_32_threads_keep_every_chain_linear(any_store: SqlStore, signer: 
     _assert_linear(any_store, THREADS * PER_THREAD, signer)
 
 
-def test_sec_89_caller_transactions_in_threads_keep_chains_linear(any_store: SqlStore, signer: CheckpointSigner) -> None:
+def test_sec_89_caller_transactions_in_threads_keep_chains_linear(
+    any_store: SqlStore, signer: CheckpointSigner
+) -> None:
     """Appends in callers' own units from 8 threads to shared chains serialize without forks."""
     log = AuditLog(any_store, signer=signer)
 
@@ -81,7 +87,9 @@ def test_sec_89_caller_transactions_in_threads_keep_chains_linear(any_store: Sql
             for attempt in range(10):
                 try:
                     with any_store.unit_of_work() as uow:
-                        log.append(uow, make_entry(occurred_at=log.clock.now(), client_id=f"c-{i % 2}"))
+                        log.append(
+                            uow, make_entry(occurred_at=log.clock.now(), client_id=f"c-{i % 2}")
+                        )
                         uow.commit()
                     break
                 except Exception:
@@ -141,7 +149,9 @@ def test_sec_90_kill_9_never_loses_an_acknowledged_entry_sqlite(tmp_path: pathli
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_sec_90_kill_9_never_loses_an_acknowledged_entry_postgres(request: pytest.FixtureRequest) -> None:
+def test_sec_90_kill_9_never_loses_an_acknowledged_entry_postgres(
+    request: pytest.FixtureRequest,
+) -> None:
     """The same kill -9 test against PostgreSQL: acknowledged entries survive and the chains verify."""
     from .conftest import _postgres_url
 

@@ -57,7 +57,9 @@ def test_sec_85_entry_commits_with_the_business_change(
     verify(any_store, public_keys=signer).raise_for_failure()
 
 
-def test_sec_85_rollback_discards_the_entry(any_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock) -> None:
+def test_sec_85_rollback_discards_the_entry(
+    any_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock
+) -> None:
     """If the caller's unit rolls back, its entry is gone with it and the chain stays whole."""
     log = new_log(any_store, signer, clock)
     with any_store.unit_of_work() as uow:
@@ -67,7 +69,10 @@ def test_sec_85_rollback_discards_the_entry(any_store: SqlStore, signer: Checkpo
 
 
 def test_sec_70_failed_audit_insert_rolls_back_the_change(
-    any_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+    any_store: SqlStore,
+    signer: CheckpointSigner,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An audit insert that fails takes the business row down with it, and the unit cannot commit."""
     log = new_log(any_store, signer, clock)
@@ -120,7 +125,9 @@ def test_sec_63_update_and_delete_fail_through_the_apps_own_connection(
 def test_sec_63_the_api_has_no_update_or_delete_path() -> None:
     """AuditLog offers appends and checkpoints only."""
     public = {name for name in dir(AuditLog) if not name.startswith("_")}
-    assert not {n for n in public if any(w in n for w in ("update", "delete", "remove", "edit", "truncate"))}
+    assert not {
+        n for n in public if any(w in n for w in ("update", "delete", "remove", "edit", "truncate"))
+    }
 
 
 def _fields(**kw: Any) -> dict[str, Any]:
@@ -144,12 +151,25 @@ def _fields(**kw: Any) -> dict[str, Any]:
         (_fields(document_number="P123"), UnknownValue),
         (_fields(capacity="plugin"), RequiredField),
     ],
-    ids=["no-actor", "no-reason", "long-reason", "free-text-reason", "token-reason", "email-reason",
-         "bad-ip", "bad-id", "unknown-field", "plugin-without-principal"],  # fmt: skip
+    ids=[
+        "no-actor",
+        "no-reason",
+        "long-reason",
+        "free-text-reason",
+        "token-reason",
+        "email-reason",
+        "bad-ip",
+        "bad-id",
+        "unknown-field",
+        "plugin-without-principal",
+    ],
 )
 def test_bad_input_is_refused_with_a_typed_error(
-    sqlite_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock,
-    fields: dict[str, Any], error: type[Exception],
+    sqlite_store: SqlStore,
+    signer: CheckpointSigner,
+    clock: FrozenClock,
+    fields: dict[str, Any],
+    error: type[Exception],
 ) -> None:
     """Missing fields, oversized or free-text reasons and malformed values raise typed errors, writing nothing."""
     log = new_log(sqlite_store, signer, clock)
@@ -158,16 +178,22 @@ def test_bad_input_is_refused_with_a_typed_error(
     assert _count(sqlite_store, "audit_entries") == 0
 
 
-def test_clock_going_backwards_is_refused(sqlite_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock) -> None:
+def test_clock_going_backwards_is_refused(
+    sqlite_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock
+) -> None:
     """An entry dated before its partition's head (beyond the skew allowance) is refused, not clamped."""
     log = new_log(sqlite_store, signer, clock)
     log.append_now(make_entry())
-    log.append_now(make_entry(occurred_at=NOW - dt.timedelta(seconds=2)))  # within the skew allowance
+    log.append_now(
+        make_entry(occurred_at=NOW - dt.timedelta(seconds=2))
+    )  # within the skew allowance
     with pytest.raises(AuditClockSkew):
         log.append_now(make_entry(occurred_at=NOW - dt.timedelta(minutes=5)))
     with pytest.raises(AuditClockSkew):
         log.append_now(make_entry(occurred_at=NOW + dt.timedelta(minutes=5)))
-    log.append_now(make_entry(client_id="c-2", occurred_at=NOW - dt.timedelta(minutes=5)))  # other chain
+    log.append_now(
+        make_entry(client_id="c-2", occurred_at=NOW - dt.timedelta(minutes=5))
+    )  # other chain
     assert _count(sqlite_store, "audit_entries") == 3
 
 
@@ -244,7 +270,9 @@ def test_key_rotation_old_checkpoints_still_verify(
     log.append_now(entry())
     log.checkpoint()
     new = CheckpointSigner.generate("k2")
-    rotated = CheckpointSigner({"k2": new._keys["k2"]}, current="k2", retired={"k1": old.public_keys()["k1"]})
+    rotated = CheckpointSigner(
+        {"k2": new._keys["k2"]}, current="k2", retired={"k1": old.public_keys()["k1"]}
+    )
     log.signer = rotated
     log.append_now(entry())
     assert log.checkpoint() is not None

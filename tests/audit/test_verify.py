@@ -39,7 +39,9 @@ def template() -> Iterator[pathlib.Path]:
         yield path
 
 
-def _build(template: pathlib.Path, d: pathlib.Path, sizes: list[int]) -> tuple[SqliteStore, pathlib.Path]:
+def _build(
+    template: pathlib.Path, d: pathlib.Path, sizes: list[int]
+) -> tuple[SqliteStore, pathlib.Path]:
     path = d / "log.db"
     shutil.copy(template, path)
     store = SqliteStore(create_engine(f"sqlite:///{path}"), Keyring.generate())
@@ -66,7 +68,11 @@ def _tamper(path: pathlib.Path, sql: list[tuple[str, tuple[Any, ...]]]) -> None:
 def _row(path: pathlib.Path, partition: str, seq: int) -> dict[str, Any]:
     db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
-    row = dict(db.execute("SELECT * FROM audit_entries WHERE partition=? AND seq=?", (partition, seq)).fetchone())
+    row = dict(
+        db.execute(
+            "SELECT * FROM audit_entries WHERE partition=? AND seq=?", (partition, seq)
+        ).fetchone()
+    )
     db.close()
     return row
 
@@ -87,9 +93,14 @@ def _mutation(kind: str, path: pathlib.Path, p: str, n: int, k: int) -> tuple[in
         return k, "missing_entry" if k < n else "truncated"
     if kind == "reorder":
         k = min(k, n - 1)
-        _tamper(path, [(f"UPDATE audit_entries SET seq = 999999 {where}", (p, k)),  # noqa: S608
-                       (f"UPDATE audit_entries SET seq = ? {where}", (k, p, k + 1)),  # noqa: S608
-                       (f"UPDATE audit_entries SET seq = ? {where}", (k + 1, p, 999999))])  # noqa: S608
+        _tamper(
+            path,
+            [
+                (f"UPDATE audit_entries SET seq = 999999 {where}", (p, k)),  # noqa: S608
+                (f"UPDATE audit_entries SET seq = ? {where}", (k, p, k + 1)),  # noqa: S608
+                (f"UPDATE audit_entries SET seq = ? {where}", (k + 1, p, 999999)),  # noqa: S608
+            ],
+        )
         return k, "broken_link"
     if kind == "insert":
         forged = {**_row(path, p, k), "entry_id": "ae-forged", "reason": "forged"}
@@ -140,7 +151,9 @@ def test_sec_64_any_single_mutation_is_caught_at_its_position(
     assert (first.partition, first.seq, first.problem) == (f"c-{index}", seq, problem)
 
 
-def test_sec_64_checkpoint_signature_and_heads_are_checked(template: pathlib.Path, tmp_path: pathlib.Path) -> None:
+def test_sec_64_checkpoint_signature_and_heads_are_checked(
+    template: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     """A forged checkpoint signature, a forged head or an unknown key each fail verification."""
     store, path = _build(template, tmp_path, [3, 2])
     db = sqlite3.connect(path, isolation_level=None)
@@ -148,7 +161,10 @@ def test_sec_64_checkpoint_signature_and_heads_are_checked(template: pathlib.Pat
     db.execute("UPDATE audit_checkpoints SET signature = zeroblob(64)")
     db.close()
     first = verify(store, public_keys=SIGNER).first_failure
-    assert first is not None and (first.partition, first.problem) == ("~checkpoints", "bad_signature")
+    assert first is not None and (first.partition, first.problem) == (
+        "~checkpoints",
+        "bad_signature",
+    )
     other = verify(store, public_keys=CheckpointSigner.generate("verify-test")).first_failure
     assert other is not None and other.problem == "bad_signature"
     store.close()
@@ -163,7 +179,11 @@ def test_truncation_after_the_last_checkpoint_is_caught_by_the_head_table(
     log.append_now(make_entry(client_id="c-0"))
     _tamper(path, [("DELETE FROM audit_entries WHERE seq = 4", ())])
     first = verify(store, public_keys=SIGNER).first_failure
-    assert first is not None and (first.partition, first.seq, first.problem) == ("c-0", 4, "head_mismatch")
+    assert first is not None and (first.partition, first.seq, first.problem) == (
+        "c-0",
+        4,
+        "head_mismatch",
+    )
     store.close()
 
 
@@ -175,7 +195,9 @@ def test_sec_64_export_round_trips_and_mutations_fail(
     """An export survives JSON and verifies offline; editing, dropping or reordering its entries fails."""
     with tempfile.TemporaryDirectory() as d:
         store, _ = _build(template, pathlib.Path(d), [n] + [1] * others)
-        export = json.loads(json.dumps(export_client(store, "c-0", public_keys=SIGNER.public_keys())))
+        export = json.loads(
+            json.dumps(export_client(store, "c-0", public_keys=SIGNER.public_keys()))
+        )
         store.close()
     trusted = SIGNER.public_keys()
     report = verify_export(export, trusted_keys=trusted)
@@ -203,7 +225,9 @@ def test_sec_64_export_round_trips_and_mutations_fail(
         assert (first.partition, first.seq) == ("c-0", k + 1)
 
 
-def test_malformed_export_fails_and_untrusted_keys_are_flagged(template: pathlib.Path, tmp_path: pathlib.Path) -> None:
+def test_malformed_export_fails_and_untrusted_keys_are_flagged(
+    template: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     """Garbage in an export is a failed verification; keys taken from the export itself are reported as such."""
     store, _ = _build(template, tmp_path, [2])
     export = export_client(store, "c-0", public_keys=SIGNER.public_keys())

@@ -14,7 +14,12 @@ import pytest
 from ircc_account._clock import FrozenClock
 from ircc_account._model import BilingualText, Capacity
 from ircc_account._storage import SqlStore
-from ircc_account.audit import CheckpointSigner, JsonLogFormatter, export_client, who_touched_my_file
+from ircc_account.audit import (
+    CheckpointSigner,
+    JsonLogFormatter,
+    export_client,
+    who_touched_my_file,
+)
 from ircc_account.cli import main
 
 from .conftest import NOW, make_entry, new_log
@@ -39,7 +44,11 @@ def history(sqlite_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock
 def test_sec_66_delegate_and_plugin_reads_appear_in_the_clients_history(history: SqlStore) -> None:
     """A representative's read and a plugin's export of the file are listed, newest first, in English."""
     records = who_touched_my_file(history, "c-1")
-    assert [r.capacity for r in records] == [Capacity.PLUGIN, Capacity.OFFICER, Capacity.REPRESENTATIVE]
+    assert [r.capacity for r in records] == [
+        Capacity.PLUGIN,
+        Capacity.OFFICER,
+        Capacity.REPRESENTATIVE,
+    ]
     assert records[2].who == "Your representative rep-7 (org-ottawa)"
     assert records[2].what == "viewed app-1"
     assert records[0].what == "exported app-1"
@@ -49,7 +58,9 @@ def test_client_view_in_french_names_officers_by_office_only(history: SqlStore) 
     """In French, the representative is named and the officer is shown by role and office, never by name."""
 
     class Directory:
-        def describe(self, actor_id: str, capacity: Capacity, organisation_id: str | None) -> BilingualText:
+        def describe(
+            self, actor_id: str, capacity: Capacity, organisation_id: str | None
+        ) -> BilingualText:
             return BilingualText(f"Name of {actor_id}", f"Nom de {actor_id}")
 
     records = who_touched_my_file(history, "c-1", language="fr", directory=Directory())
@@ -78,14 +89,16 @@ def test_sec_69_log_injection_stays_one_record() -> None:
     logger.addHandler(handler)
     logger.propagate = False
     try:
-        logger.warning("login for %s", 'Marie\n{"evt":"fake"}\x1b[31m', extra={"name_claim": "x\r\ny"})
+        logger.warning(
+            "login for %s", 'Marie\n{"evt":"fake"}\x1b[31m', extra={"name_claim": "x\r\ny"}
+        )
     finally:
         logger.removeHandler(handler)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["message"] == 'login for Marie\n{"evt":"fake"}\x1b[31m'
-    assert "\x1b" not in lines[0] and "evt" not in json.loads(lines[0]).keys()
+    assert "\x1b" not in lines[0] and "evt" not in json.loads(lines[0])
 
 
 def test_sec_68_secret_keys_are_redacted_at_any_depth() -> None:
@@ -101,7 +114,10 @@ def test_sec_68_secret_keys_are_redacted_at_any_depth() -> None:
 
 
 def test_cli_verifies_a_database_and_an_export(
-    history: SqlStore, signer: CheckpointSigner, tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+    history: SqlStore,
+    signer: CheckpointSigner,
+    tmp_path: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """``audit verify`` exits 0 on a sound log or export with published keys, 1 once an export is edited."""
     keys = tmp_path / "keys.json"  # type: ignore[operator]
@@ -117,4 +133,6 @@ def test_cli_verifies_a_database_and_an_export(
     path.write_text(json.dumps(export))
     assert main(["audit", "verify", "--export", str(path), "--keys", str(keys)]) == 1
     assert "c-1 seq 1: hash_mismatch" in capsys.readouterr().out
-    assert main(["audit", "verify", "--database", url]) == 1  # no published keys: checkpoints cannot pass
+    assert (
+        main(["audit", "verify", "--database", url]) == 1
+    )  # no published keys: checkpoints cannot pass

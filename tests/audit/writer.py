@@ -21,13 +21,16 @@ import sys
 import threading
 import time
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from ircc_account._crypto import Keyring
 from ircc_account._model import AuditEntry, Capacity, Decision
 from ircc_account._storage import SqliteStore, create_engine, open_store
 from ircc_account.audit import AuditLog, CheckpointSigner, GroupCommitAppender
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-SIGNER = CheckpointSigner({"crash": Ed25519PrivateKey.from_private_bytes(b"\x05" * 32)}, current="crash")
+SIGNER = CheckpointSigner(
+    {"crash": Ed25519PrivateKey.from_private_bytes(b"\x05" * 32)}, current="crash"
+)
 
 
 def _entry(client: str, n: int) -> AuditEntry:

@@ -63,7 +63,9 @@ def export_client(
 
 def _checkpoint_for(conn: sa.Connection, partition: str) -> dict[str, Any] | None:
     cp, h = t.audit_checkpoints.c, t.audit_checkpoint_heads.c
-    latest = conn.execute(sa.select(t.audit_checkpoints).order_by(cp.checkpoint_no.desc()).limit(1)).first()
+    latest = conn.execute(
+        sa.select(t.audit_checkpoints).order_by(cp.checkpoint_no.desc()).limit(1)
+    ).first()
     if latest is None:
         return None
     newest = (
@@ -72,11 +74,13 @@ def _checkpoint_for(conn: sa.Connection, partition: str) -> dict[str, Any] | Non
         .group_by(h.partition)
         .subquery()
     )
-    heads = conn.execute(
-        sa.select(h.partition, h.seq, h.head_hash).join(
-            newest, sa.and_(h.partition == newest.c.partition, h.checkpoint_no == newest.c.no)
-        )
-    ).all()
+    heads = list(
+        conn.execute(
+            sa.select(h.partition, h.seq, h.head_hash).join(
+                newest, sa.and_(h.partition == newest.c.partition, h.checkpoint_no == newest.c.no)
+            )
+        ).all()
+    )
     heads.sort(key=lambda r: r.partition)
     index = next((i for i, r in enumerate(heads) if r.partition == partition), None)
     if index is None:
@@ -132,14 +136,18 @@ def _verify_export(
     rows = []
     for item in export["entries"]:
         values = [item[name] for name in FIELDS]
-        values[FIELDS.index("occurred_at")] = to_micros(dt.datetime.fromisoformat(item["occurred_at"]))
+        values[FIELDS.index("occurred_at")] = to_micros(
+            dt.datetime.fromisoformat(item["occurred_at"])
+        )
         if values[0] != partition:
             raise ValueError("entry from another partition")
         rows.append((partition, int(item["seq"]), bytes.fromhex(item["prev_hash"]),
                      bytes.fromhex(item["entry_hash"]), encode(values)))  # fmt: skip
-    keys = trusted_keys if trusted_keys is not None else {
-        k: bytes.fromhex(v) for k, v in export["public_keys"].items()
-    }
+    keys = (
+        trusted_keys
+        if trusted_keys is not None
+        else {k: bytes.fromhex(v) for k, v in export["public_keys"].items()}
+    )
     failures: list[VerificationFailure] = []
     pinned: dict[str, dict[int, bytes]] = {}
     state: dict[str, tuple[int, bytes]] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
@@ -35,15 +36,27 @@ class GroupCommitAppender:
         log: The audit log to write to.
         max_batch: The most entries per transaction.
         max_queue: The most entries waiting.
+        max_linger: The longest the writer waits (seconds) to fill a batch as
+            large as the previous one; a lone writer never waits.
     """
 
-    def __init__(self, log: AuditLog, *, max_batch: int = 512, max_queue: int = 8192) -> None:
+    def __init__(
+        self,
+        log: AuditLog,
+        *,
+        max_batch: int = 512,
+        max_queue: int = 8192,
+        max_linger: float = 0.002,
+    ) -> None:
         self.log = log
+        self.max_linger = max_linger
         self.max_batch = max_batch
         self._queue: queue.Queue[_Job | None] = queue.Queue(max_queue)
         self._lock = threading.Lock()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="ircc-audit-group-commit", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="ircc-audit-group-commit", daemon=True
+        )
         self._thread.start()
 
     def __enter__(self) -> GroupCommitAppender:
@@ -95,6 +108,7 @@ class GroupCommitAppender:
     def _run(self) -> None:
         interval = self.log.checkpoint_interval.total_seconds()
         stop = False
+        last_size = 1
         while not stop:
             try:
                 first = self._queue.get(timeout=interval)
@@ -104,9 +118,16 @@ class GroupCommitAppender:
             if first is None:
                 break
             batch = [first]
+            # Linger (at most max_linger) until as many entries as last time
+            # have arrived: closed-loop submitters woken by the previous commit
+            # are still re-submitting, and one flush for all of them is the point.
+            deadline = time.monotonic() + self.max_linger
             while len(batch) < self.max_batch:
                 try:
-                    job = self._queue.get_nowait()
+                    if len(batch) < last_size:
+                        job = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    else:
+                        job = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if job is None:
@@ -114,6 +135,7 @@ class GroupCommitAppender:
                     break
                 batch.append(job)
             self._commit(batch)
+            last_size = len(batch)
             self._checkpoint_if_due()
 
     def _commit(self, batch: list[_Job]) -> None:

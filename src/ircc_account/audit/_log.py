@@ -217,8 +217,11 @@ class AuditLog:
         def once() -> tuple[SqlUnitOfWork, list[AppendReceipt | AuditClockSkew]]:
             with self.store.unit_of_work() as uow:
                 results = self._write(uow, batch)
-                written = [(p, r) for p, r in zip(batch, results, strict=True)
-                           if isinstance(r, AppendReceipt)]
+                written = [
+                    (p, r)
+                    for p, r in zip(batch, results, strict=True)
+                    if isinstance(r, AppendReceipt)
+                ]
                 self._after_write(uow, written)
                 uow.commit()
                 return uow, results
@@ -244,7 +247,9 @@ class AuditLog:
             rows.append({**p.row(), "seq": seq, "prev_hash": head[1], "entry_hash": h})
             head[0], head[1], head[2] = seq, h, max(head[2], p.occurred_us)
             changed[p.partition] = head
-            results.append(AppendReceipt(entry_id=p.entry_id, partition=p.partition, seq=seq, entry_hash=h))
+            results.append(
+                AppendReceipt(entry_id=p.entry_id, partition=p.partition, seq=seq, entry_hash=h)
+            )
         if rows:
             with translate_errors("audit entry"):
                 conn.execute(t.audit_entries.insert(), rows)
@@ -277,16 +282,21 @@ class AuditLog:
             heads = {r.partition: [r.seq, r.head_hash, r.head_time] for r in conn.execute(query)}
             missing = [p for p in partitions if p not in heads]
             if missing:
-                insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
+                insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
                 conn.execute(
                     insert(t.audit_heads).on_conflict_do_nothing(index_elements=["partition"]),
-                    [{"partition": p, "seq": 0, "head_hash": GENESIS, "head_time": 0} for p in missing],
+                    [
+                        {"partition": p, "seq": 0, "head_hash": GENESIS, "head_time": 0}
+                        for p in missing
+                    ],
                 )
                 for r in conn.execute(query.where(c.partition.in_(missing))):
                     heads[r.partition] = [r.seq, r.head_hash, r.head_time]
         return heads
 
-    def _after_write(self, uow: SqlUnitOfWork, written: Sequence[tuple[Pending, AppendReceipt]]) -> None:
+    def _after_write(
+        self, uow: SqlUnitOfWork, written: Sequence[tuple[Pending, AppendReceipt]]
+    ) -> None:
         alerts = self.alerts
         if alerts is not None:
             for pending, _ in written:
@@ -364,15 +374,20 @@ class AuditLog:
                     sa.select(h.partition, h.seq, h.head_hash).where(h.seq > 0))),
                 key=lambda r: r[0],
             )  # fmt: skip
-            covered = {r.partition: r.seq for r in conn.execute(sa.select(done.partition, done.seq))}
+            covered = {
+                r.partition: r.seq for r in conn.execute(sa.select(done.partition, done.seq))
+            }
             delta = [r for r in heads if covered.get(r[0]) != r[1]]
             if not delta:
                 return None
             last = conn.execute(sa.select(sa.func.max(cp.checkpoint_no))).scalar()
             number = (last or 0) + 1
             checkpoint = self._sign(signer, number, heads)
-            conn.execute(t.audit_checkpoints.insert().values(format=CHECKPOINT_FORMAT,
-                                                             **attrs.asdict(checkpoint)))
+            conn.execute(
+                t.audit_checkpoints.insert().values(
+                    format=CHECKPOINT_FORMAT, **attrs.asdict(checkpoint)
+                )
+            )
             conn.execute(
                 t.audit_checkpoint_heads.insert(),
                 [{"checkpoint_no": number, "partition": p, "seq": s, "head_hash": hh}
@@ -390,7 +405,9 @@ class AuditLog:
             uow.commit()
         return checkpoint
 
-    def _sign(self, signer: CheckpointSigner, number: int, heads: Sequence[tuple[Any, ...]]) -> Checkpoint:
+    def _sign(
+        self, signer: CheckpointSigner, number: int, heads: Sequence[tuple[Any, ...]]
+    ) -> Checkpoint:
         root = merkle_root([head_leaf(p, s, hh) for p, s, hh in heads])
         created = to_micros(self.clock.now())
         entries = sum(s for _, s, _ in heads)

@@ -20,7 +20,10 @@ SECRET_KEYS = frozenset({
     "document_number", "passport_number",
 })  # fmt: skip
 REDACTED = "[redacted]"
-_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
 
 
 def _is_secret(key: str) -> bool:
@@ -36,7 +39,8 @@ def redact(value: Any, _depth: int = 0) -> Any:
         return REDACTED
     if isinstance(value, Mapping):
         return {
-            str(k): REDACTED if _is_secret(str(k)) else redact(v, _depth + 1) for k, v in value.items()
+            str(k): REDACTED if _is_secret(str(k)) else redact(v, _depth + 1)
+            for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):
         return [redact(v, _depth + 1) for v in value]
@@ -66,7 +70,9 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        extra = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+        extra = {
+            k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
+        }
         out.update(redact(extra))
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)

@@ -164,7 +164,14 @@ def prepare(
     # since attrs validators can be bypassed (object.__setattr__, evolve on a subclass).
     for name in ("actor_id", "action"):
         v.identifier(name, getattr(e, name))
-    for name in ("client_id", "item_id", "service_id", "grant_id", "organisation_id", "correlation_id"):
+    for name in (
+        "client_id",
+        "item_id",
+        "service_id",
+        "grant_id",
+        "organisation_id",
+        "correlation_id",
+    ):
         value = getattr(e, name)
         if value is not None:
             v.identifier(name, value)

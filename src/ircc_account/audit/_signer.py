@@ -59,7 +59,9 @@ class CheckpointSigner:
             v.identifier("key_id", key_id)
         self._keys = dict(keys)
         self._current = current
-        self._public: dict[str, bytes] = {k: public_key_bytes(p.public_key()) for k, p in keys.items()}
+        self._public: dict[str, bytes] = {
+            k: public_key_bytes(p.public_key()) for k, p in keys.items()
+        }
         self._public.update(retired)
 
     @classmethod
@@ -92,7 +94,9 @@ class CheckpointSigner:
         return f"CheckpointSigner(current={self._current!r}, keys={sorted(self._public)!r})"
 
 
-def verify_signature(public_keys: Mapping[str, bytes], key_id: str, signature: bytes, message: bytes) -> None:
+def verify_signature(
+    public_keys: Mapping[str, bytes], key_id: str, signature: bytes, message: bytes
+) -> None:
     """
     Check an Ed25519 *signature* by *key_id*.
 

@@ -25,7 +25,9 @@ class ActorDirectory(Protocol):
     Officers are shown by role and office, never by name, unless policy says otherwise.
     """
 
-    def describe(self, actor_id: str, capacity: Capacity, organisation_id: str | None) -> BilingualText:
+    def describe(
+        self, actor_id: str, capacity: Capacity, organisation_id: str | None
+    ) -> BilingualText:
         """
         How to show *actor_id*, acting as *capacity* (through *organisation_id*), to a client.
         """
@@ -37,9 +39,11 @@ class DefaultActorDirectory:
     Describes actors by capacity and office only, from identifiers.
     """
 
-    def describe(self, actor_id: str, capacity: Capacity, organisation_id: str | None) -> BilingualText:
+    def describe(
+        self, actor_id: str, capacity: Capacity, organisation_id: str | None
+    ) -> BilingualText:
         """
-        A generic description: "You", "Your representative (office X)", "An IRCC officer (office X)".
+        A generic description: "You", "Your representative X (office)", "An IRCC officer (office)".
         """
         office_en = f" ({organisation_id})" if organisation_id else ""
         office_fr = f" ({organisation_id})" if organisation_id else ""
@@ -156,9 +160,14 @@ def who_touched_my_file(
         who = source.describe(r.actor_id, capacity, r.organisation_id)
         records.append(
             AccessRecord(
-                occurred_at=r.occurred_at, who=who[language], capacity=capacity,
-                what=_what(r.action, decision, r.item_id, language), action=r.action,
-                item_id=r.item_id, decision=decision, entry_id=r.entry_id,
-            )  # fmt: skip
+                occurred_at=r.occurred_at,
+                who=who[language],
+                capacity=capacity,
+                what=_what(r.action, decision, r.item_id, language),
+                action=r.action,
+                item_id=r.item_id,
+                decision=decision,
+                entry_id=r.entry_id,
+            )
         )
     return records

@@ -126,6 +126,11 @@ def downgrade() -> None:
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         op.execute("DROP FUNCTION IF EXISTS ircc_audit_append_only()")
-    for table in ("audit_checkpointed", "audit_checkpoint_heads", "audit_checkpoints",
-                  "audit_heads", "audit_entries"):
+    for table in (
+        "audit_checkpointed",
+        "audit_checkpoint_heads",
+        "audit_checkpoints",
+        "audit_heads",
+        "audit_entries",
+    ):
         op.drop_table(table)
