@@ -45,13 +45,12 @@ from ircc_account._model._services import (
 )
 
 __all__ = [
+    "AccountStatus",
     "Action",
     "Actor",
-    "AuthorizationDecision",
-    "Resource",
-    "AccountStatus",
     "AssuranceLevel",
     "AuditEntry",
+    "AuthorizationDecision",
     "BilingualText",
     "Capacity",
     "ClientAccount",
@@ -76,6 +75,7 @@ __all__ = [
     "PersonalDetails",
     "Representative",
     "RepresentativeKind",
+    "Resource",
     "Scope",
     "ServiceItem",
     "TimelineEvent",
