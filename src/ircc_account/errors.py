@@ -17,7 +17,7 @@ The tree is shallow::
     │   ├── KeyNotFound, DecryptionFailed, PersonalDataErased
     ├── StorageError
     │   ├── NotFound (also LookupError), Conflict, UnsafeStorageSettings,
-    │   │   StorageUnavailable, SchemaOutOfDate
+    │   │   StorageUnavailable, SchemaOutOfDate, UnitRolledBack
     ├── IdentityError          (login, tokens, sessions, logout)
     │   ├── InvalidCallback, InvalidToken (InvalidLogoutToken),
     │   │   ProviderMetadataInvalid, ProviderUnavailable, StepUpRequired,
@@ -85,6 +85,7 @@ __all__ = [
     "StepUpRequired",
     "StorageError",
     "StorageUnavailable",
+    "UnitRolledBack",
     "UnknownValue",
     "UnsafeStorageSettings",
     "ValidationError",
@@ -300,6 +301,17 @@ class SchemaOutOfDate(StorageError):
     code = "storage.schema_out_of_date"
     message_en = "The database schema is out of date; run the migrations."
     message_fr = "Le schéma de la base de données n'est pas à jour; exécutez les migrations."
+
+
+class UnitRolledBack(StorageError):
+    """
+    ``commit()`` on a unit of work that was already rolled back (for example
+    because an audit write in it failed: the unit fails closed).
+    """
+
+    code = "storage.rolled_back"
+    message_en = "The change was not saved because part of it failed."
+    message_fr = "La modification n'a pas été enregistrée, car une partie a échoué."
 
 
 # --- identity --------------------------------------------------------------

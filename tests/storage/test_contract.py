@@ -395,3 +395,16 @@ def test_concurrent_writers_do_not_lose_units(store: SqlStore) -> None:
         assert {uow.accounts.get(f"acc-{n}").uci for n in range(1, 41)} == {
             f"{10000000 + n}" for n in range(1, 41)
         }
+
+
+def test_commit_after_rollback_is_a_typed_error(store: SqlStore) -> None:
+    """Committing a unit that was rolled back raises UnitRolledBack and writes nothing."""
+    from ircc_account.errors import UnitRolledBack
+
+    with store.unit_of_work() as uow:
+        uow.accounts.add(make_account(1))
+        uow.rollback()
+        with pytest.raises(UnitRolledBack):
+            uow.commit()
+    with store.unit_of_work(write=False) as uow, pytest.raises(NotFound):
+        uow.accounts.get("acc-1")

@@ -45,6 +45,7 @@ from ircc_account.errors import (
     NotFound,
     PersonalDataErased,
     StorageUnavailable,
+    UnitRolledBack,
 )
 
 __all__ = ["SqlUnitOfWork"]
@@ -125,7 +126,10 @@ class SqlUnitOfWork:
         Raises:
             StorageUnavailable: the database failed or stayed locked.
             Conflict: a deferred constraint failed at commit.
+            UnitRolledBack: the unit was already rolled back or committed.
         """
+        if self._done or not self._transaction.is_active:
+            raise UnitRolledBack()
         with translate_errors("unit of work"):
             self._transaction.commit()
         self._done = True
