@@ -4,10 +4,13 @@ The public surface: what ``ircc_account`` exports, and that each name is documen
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import pathlib
 import subprocess
 import sys
+
+import pytest
 
 import ircc_account
 
@@ -31,12 +34,30 @@ def test_exported_names_present_themselves_as_public() -> None:
             assert not obj.__module__.startswith("ircc_account._"), (name, obj.__module__)
 
 
-def test_every_public_name_has_a_docstring() -> None:
-    """Each exported class and function says what it is."""
-    for name in ircc_account.__all__:
-        obj = getattr(ircc_account, name)
+PUBLIC_MODULES = [
+    "ircc_account",
+    "ircc_account.errors",
+    "ircc_account.audit",
+    "ircc_account.delegation",
+    "ircc_account.testing.strategies",
+]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_name_has_a_docstring(module_name: str) -> None:
+    """Each exported class and function of every public module says what it is."""
+    module = importlib.import_module(module_name)
+    for name in module.__all__:
+        obj = getattr(module, name)
         if inspect.isclass(obj) or inspect.isfunction(obj):
-            assert (obj.__doc__ or "").strip(), name
+            assert (obj.__doc__ or "").strip(), f"{module_name}.{name}"
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_module_is_in_the_api_reference(module_name: str) -> None:
+    """The API pages document each public module with automodule, which follows its ``__all__``."""
+    pages = "\n".join(p.read_text() for p in DOCS.glob("*.md"))
+    assert f".. automodule:: {module_name}\n" in pages
 
 
 def test_every_public_name_is_in_the_api_reference() -> None:
