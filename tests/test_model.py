@@ -45,6 +45,7 @@ from ircc_account.errors import (
     InvalidFormat,
     OutOfRange,
     RequiredField,
+    SelfGrant,
     UnknownValue,
     ValidationError,
 )
@@ -248,7 +249,7 @@ def test_grants_refuse_bad_windows_scopes_and_self_grants() -> None:
         _grant(valid_until=NOW - dt.timedelta(days=1))
     with pytest.raises(UnknownValue):
         _grant(scopes={"become_admin"})
-    with pytest.raises(OutOfRange):
+    with pytest.raises(SelfGrant):
         _grant(grantee_id="c1")
     with pytest.raises(RequiredField):
         _grant(coverage=GrantCoverage.ITEM)
