@@ -4,13 +4,25 @@ authorize(): one decision over 1M grants, beside a raw indexed SELECT of one gra
 Grants are bulk-inserted (executemany, big batches) for 100k clients and 1,000
 representatives. Rows measured, on SQLite and on PostgreSQL:
 
-* raw SELECT: one grant by (client, grantee) through the same connection: the floor;
-* authorize, cold: nothing cached, the decision's single UNION statement;
-* authorize, new request: the pair cached, its version counters re-read (SEC-56);
+* raw SELECT: one grant by (client, grantee), through SQLAlchemy on the same
+  connection: the floor the targets are stated against;
+* raw SELECT, driver cursor: the same SELECT on the same connection's DB-API
+  cursor (prepared at once on PostgreSQL), as the policy runs its statement:
+  the floor without SQLAlchemy's execution layer;
+* authorize, cold: the pair not cached (a policy caching one pair, random
+  pairs); its grant was used before, as almost every grant is: one statement;
+* authorize, first use: as cold, but the grant was never used, so the
+  decision also records ``first_used_at`` (once in a grant's life): two statements;
+* authorize, new request: the pair cached, first decision for it in this unit
+  of work: the one statement re-reads its version counters (SEC-56);
 * authorize, same request: the pair already checked in this unit of work (cache hit).
 
+Every authorize row includes building the decision's AuditEntry (the policy
+always builds it); the sink itself is a no-op here (its write is the audit
+benchmark's business). Building an AuditEntry through its constructor is shown
+apart for comparison.
+
 ``BENCH_GRANTS=100000 python benchmarks/run.py authorize`` for a quick run.
-The audit sink is a no-op here; building the AuditEntry is measured apart.
 """
 
 from __future__ import annotations
@@ -36,11 +48,12 @@ from ircc_account._clock import FrozenClock
 from ircc_account._crypto import Keyring
 from ircc_account._model import Action, AssuranceLevel, Capacity, Resource
 from ircc_account._model._audit import AuditEntry, Decision
-from ircc_account._model._authz import Actor
+from ircc_account._model._authz import Actor, AuthorizationDecision
 from ircc_account._storage import _schema as t
 from ircc_account._storage import _schema_delegation as d
 from ircc_account._storage import open_store
 from ircc_account.delegation import Policy
+from ircc_account.delegation._policy import _audit_entry
 from ircc_account.delegation._repo import micros
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -105,6 +118,8 @@ def _populate(store: Any) -> float:
                     "coverage": "account",
                     "valid_from": NOW,
                     "status": "active",
+                    # All but one grant per client used before (see _pairs).
+                    "first_used_at": None if k == PER_CLIENT - 1 else NOW,
                     "requested_by_grantee": 0,
                     "paid": 0,
                     "evidence_basis": "written",
@@ -123,12 +138,13 @@ def _populate(store: Any) -> float:
     return time.perf_counter() - start
 
 
-def _pairs(n: int) -> Iterator[tuple[str, str]]:
-    rng = random.Random(5)
+def _pairs(seed: int, *, used: bool = True) -> Iterator[tuple[str, str]]:
+    """Random (client, representative) pairs whose grant was (or was never) used."""
+    rng = random.Random(seed)
     clients = GRANTS // PER_CLIENT
     while True:
         client = rng.randrange(clients)
-        k = rng.randrange(PER_CLIENT)
+        k = rng.randrange(PER_CLIENT - 1) if used else PER_CLIENT - 1
         yield f"c{client}", f"r{(client * 7 + k * 101) % REPS}"
 
 
@@ -147,7 +163,7 @@ def _bench(report: Report, url: str, label: str) -> None:
     try:
         took = _populate(store)
         clock = FrozenClock(NOW)
-        pairs = _pairs(0)
+        pairs = _pairs(5)
         raw = sa.text(
             "SELECT * FROM consent_grants WHERE client_account_id = :c AND grantee_id = :g"
         )
@@ -166,6 +182,33 @@ def _bench(report: Report, url: str, label: str) -> None:
                 )
             )
 
+            dialect = uow.connection.dialect.name
+            raw_sql = str(raw).replace(":c", "%(c)s").replace(":g", "%(g)s")
+            if dialect == "sqlite":
+                raw_sql = str(raw)
+
+            def select_one_driver() -> None:
+                c, g = next(pairs)
+                cursor: Any = uow.connection.connection.cursor()
+                try:
+                    if dialect == "postgresql":
+                        cursor.execute(raw_sql, {"c": c, "g": g}, prepare=True)
+                    else:
+                        cursor.execute(raw_sql, {"c": c, "g": g})
+                    assert cursor.fetchone() is not None
+                finally:
+                    cursor.close()
+
+            driver = report.add(
+                measure(f"{label}: raw SELECT, driver cursor", select_one_driver, n=5000)
+            )
+
+            def vs(m: Any) -> str:
+                return (
+                    f"p99 {m.p99_us / floor.p99_us:.2f}x the raw SELECT,"
+                    f" {m.p99_us / driver.p99_us:.2f}x the driver-cursor one"
+                )
+
             cold = Policy(clock=clock, audit=NullSink(), cache_size=1)
 
             def authorize_cold() -> None:
@@ -175,9 +218,26 @@ def _bench(report: Report, url: str, label: str) -> None:
                 cold.forget(uow)
 
             m = report.add(
-                measure(f"{label}: authorize, cold (one statement)", authorize_cold, n=5000)
+                measure(f"{label}: authorize, cold (pair not cached)", authorize_cold, n=5000)
             )
-            m.note = f"p99 {m.p99_us / floor.p99_us:.2f}x the raw SELECT"
+            m.note = vs(m)
+
+            unused = _pairs(6, used=False)
+
+            def authorize_first_use() -> None:
+                c, g = next(unused)
+                res = Resource(client_id=c, service_id="trv")
+                assert cold.authorize(_actor(g), Action.VIEW_STATUS, res, uow=uow).allowed
+                cold.forget(uow)
+
+            m = report.add(
+                measure(
+                    f"{label}: authorize, first use of a grant (cold + UPDATE)",
+                    authorize_first_use,
+                    n=2000,
+                )
+            )
+            m.note = "once per grant; " + vs(m)
 
             warm = Policy(clock=clock, audit=NullSink())
             hot_pairs = [next(pairs) for _ in range(1000)]
@@ -194,12 +254,12 @@ def _bench(report: Report, url: str, label: str) -> None:
 
             m = report.add(
                 measure(
-                    f"{label}: authorize, new request (version re-read)",
+                    f"{label}: authorize, new request (counters re-read)",
                     authorize_new_request,
                     n=5000,
                 )
             )
-            m.note = f"p99 {m.p99_us / floor.p99_us:.2f}x the raw SELECT"
+            m.note = vs(m)
 
             def authorize_same_request() -> None:
                 c, g = next(cycle)
@@ -234,10 +294,25 @@ def _audit_entry_cost(report: Report) -> None:
 
     report.add(
         measure(
-            "building one AuditEntry (paid on every decision)",
+            "AuditEntry(...) through its constructor (for comparison)",
             build,
             n=20_000,
-            note="not in the rows above",
+            note="the policy builds its entries through _audit_entry instead",
+        )
+    )
+    actor = _actor("r1")
+    res = Resource(client_id="c1", service_id="trv")
+    allowed = AuthorizationDecision(allowed=True, reason="grant", grant_id="g1")
+
+    def build_fast() -> None:
+        _audit_entry(NOW, actor, Action.VIEW_STATUS, res, allowed, None)
+
+    report.add(
+        measure(
+            "the policy's _audit_entry (caller's fields validated)",
+            build_fast,
+            n=20_000,
+            note="included in every authorize row above",
         )
     )
 

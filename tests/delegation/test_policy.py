@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import attrs
 import pytest
 from deleg_support import NOW, RecordingSink, client_actor, rep_actor
 from hypothesis import HealthCheck, given, settings
@@ -399,3 +400,38 @@ def test_decisions_land_in_the_real_audit_log(
         assert real.authorize(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, uow=uow).allowed
         uow.commit()
     assert _audit_rows(seeded) > before
+
+
+def test_audit_entries_equal_those_the_constructor_builds(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, sink: RecordingSink
+) -> None:
+    """The policy's audit entries are exactly what AuditEntry(...) makes of the same values."""
+    from ircc_account._model._audit import AuditEntry
+
+    give(seeded, delegation, grantee_id="rep-family")
+    with seeded.unit_of_work() as uow:
+        policy.authorize(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, uow=uow)
+        policy.authorize(rep_actor("rep-family"), "trv:renew", TRV, uow=uow, correlation_id="req-1")
+        policy.authorize(client_actor(), Action.ACT, TRV, uow=uow)
+        uow.commit()
+    for entry in sink.entries:
+        rebuilt = AuditEntry(**{f: getattr(entry, f) for f in attrs.fields_dict(AuditEntry)})
+        assert entry == rebuilt
+        assert hash(entry) == hash(rebuilt)
+        assert repr(entry) == repr(rebuilt)
+
+
+def test_caller_supplied_audit_values_are_still_validated(
+    seeded: SqlStore, delegation: Delegation, policy: Policy
+) -> None:
+    """A bad correlation id or service action is refused as AuditEntry would refuse it."""
+    from ircc_account.errors import InvalidFormat
+
+    give(seeded, delegation, grantee_id="rep-family")
+    with seeded.unit_of_work() as uow:
+        with pytest.raises(InvalidFormat):
+            policy.authorize(
+                rep_actor("rep-family"), Action.VIEW_STATUS, TRV, uow=uow, correlation_id="a b"
+            )
+        with pytest.raises(InvalidFormat):
+            policy.authorize(rep_actor("rep-family"), "trv:re new", TRV, uow=uow)

@@ -17,10 +17,17 @@ pair are cached in-process, tagged with three version counters (the
 client's, the representative's, and a global one for the organisation tree).
 Every grant, membership, licence or organisation change bumps the matching
 counter in its own transaction. The first decision for a pair in each unit of
-work re-reads the counters (one indexed read) and refetches on any mismatch,
-so a revocation committed by any process is honoured on the next request;
-later decisions for the same pair in the same unit reuse that check. Time
-(grant windows, licence expiry, lapsed requests) is evaluated on every call.
+work runs one statement that re-reads the counters and, only if they moved
+(or nothing is cached), returns the pair's rows too, so a revocation
+committed by any process is honoured on the next request; later decisions
+for the same pair in the same unit reuse that check. Time (grant windows,
+licence expiry, lapsed requests) is evaluated on every call.
+
+The audit entry of every decision is built by :func:`_audit_entry`, which
+validates each caller-supplied value (actor, resource, action, correlation
+id, the clock's instant) as ``AuditEntry`` would, but not again the values
+the policy produced itself (its decision, reason, and the grant and
+organisation ids validated when the pair's rows were read).
 """
 
 from __future__ import annotations
@@ -30,7 +37,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import attrs
+
 from ircc_account._clock import Clock
+from ircc_account._model import _validate as v
 from ircc_account._model._accounts import AssuranceLevel
 from ircc_account._model._audit import AuditEntry, Capacity, Decision
 from ircc_account._model._authz import Action, Actor, AuthorizationDecision, Resource
@@ -80,6 +90,8 @@ _PARLIAMENTARY_ORGS = frozenset(
 _PAID_ORGS = frozenset({OrganisationKind.LAW_FIRM.value, OrganisationKind.CONSULTANCY.value})
 _DAY_US = 86_400_000_000
 _ACTION_VALUES = frozenset(a.value for a in Action)
+#: The audit action of each built-in action (constants, valid identifiers).
+_AUDIT_ACTION = {a: v.identifier("action", "authz." + a.value) for a in Action}
 
 
 def scope_for(action: Action | str) -> str | None:
@@ -108,6 +120,8 @@ class _Grant:
     valid_until: int | None
     access_group: str | None
     first_used: bool
+    #: The (immutable) decision allowing a request under this grant.
+    allow: AuthorizationDecision
 
 
 @dataclass(slots=True, frozen=True)
@@ -165,6 +179,12 @@ class Policy:
             weakref.WeakKeyDictionary()
         )
         self._used: set[str] = set()
+        # The unit of work seen last, its checked pairs, and the DIRTY_EPOCH
+        # at which it was found clean: saves the weak-dictionary lookups on
+        # repeated decisions in one request.
+        self._last: tuple[weakref.ref[SqlUnitOfWork], set[tuple[str, str]], int] | None = None
+        # The clock's last instant, validated, and in microseconds.
+        self._now: tuple[Any, Any, int] = (None, None, 0)
 
     def __repr__(self) -> str:
         return f"Policy(cached_pairs={len(self._cache)})"
@@ -207,23 +227,16 @@ class Policy:
         if not isinstance(action, Action) and action in _ACTION_VALUES:
             action = Action(action)
         now = self._clock.now()
-        decision, first_use = self._decide(actor, action, resource, uow, _repo.micros(now))
+        memo = self._now
+        if memo[0] is now:
+            occurred, at = memo[1], memo[2]
+        else:
+            occurred = v.instant("occurred_at", now)
+            at = _repo.micros(occurred)
+            self._now = (now, occurred, at)
+        decision, first_use = self._decide(actor, action, resource, uow, at)
         self._audit.append(
-            uow,
-            AuditEntry(
-                occurred_at=now,
-                actor_id=actor.actor_id,
-                client_id=resource.client_id,
-                capacity=actor.capacity,
-                action="authz." + str(action),
-                item_id=resource.item_id,
-                service_id=resource.service_id,
-                decision=Decision.ALLOWED if decision.allowed else Decision.DENIED,
-                reason=decision.reason,
-                grant_id=decision.grant_id,
-                organisation_id=decision.organisation_id,
-                correlation_id=correlation_id,
-            ),
+            uow, _audit_entry(occurred, actor, action, resource, decision, correlation_id)
         )
         if first_use and decision.grant_id is not None:
             self._first_use(uow, resource.client_id, decision.grant_id, now)
@@ -271,12 +284,7 @@ class Policy:
                 ):
                     decision = _deny("licence", grant)
                 else:
-                    decision = AuthorizationDecision(
-                        allowed=True,
-                        reason="grant",
-                        grant_id=grant.grant_id,
-                        organisation_id=grant.org_id,
-                    )
+                    decision = grant.allow
         self._audit.append(
             uow,
             AuditEntry(
@@ -298,6 +306,7 @@ class Policy:
         Drop the per-request cache check for *uow* (after it changed grants).
         """
         self._checked.pop(uow, None)
+        self._last = None
 
     # --- deciding ----------------------------------------------------------------------
 
@@ -319,7 +328,7 @@ class Policy:
                 required = self._required(resource, action, client=True)
                 if required is not None and actor.assurance < required:
                     return _deny("assurance", required=required), False
-                return AuthorizationDecision(allowed=True, reason="owner"), False
+                return _OWNER, False
             return _deny("no_grant"), False
         if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
             # Officers and system jobs are authorized elsewhere, never here.
@@ -339,10 +348,7 @@ class Policy:
         required = self._required(resource, action, client=False)
         if required is not None and actor.assurance < required:
             return _deny("assurance", grant, required=required), False
-        decision = AuthorizationDecision(
-            allowed=True, reason="grant", grant_id=grant.grant_id, organisation_id=grant.org_id
-        )
-        return decision, not grant.first_used and grant.grant_id not in self._used
+        return grant.allow, not grant.first_used and grant.grant_id not in self._used
 
     def _required(
         self, resource: Resource, action: Action | str, *, client: bool
@@ -357,37 +363,39 @@ class Policy:
 
     def _entry(self, uow: SqlUnitOfWork, client_id: str, rep_id: str, now: int) -> _Entry:
         key = (client_id, rep_id)
-        if uow in _repo.DIRTY:
-            # This unit changed delegation data: read through, cache nothing.
-            return _compile(_repo.decision_rows(uow, client_id, rep_id, now))
+        last = self._last
+        if last is not None and last[2] == _repo.DIRTY_EPOCH and last[0]() is uow:
+            checked = last[1]
+        else:
+            epoch = _repo.DIRTY_EPOCH
+            if uow in _repo.DIRTY:
+                # This unit changed delegation data: read through, cache nothing.
+                return _compile(_repo.decision_rows(uow, client_id, rep_id, now))
+            found = self._checked.get(uow)
+            checked = self._checked.setdefault(uow, set()) if found is None else found
+            self._last = (weakref.ref(uow), checked, epoch)
         entry = self._cache.get(key)
-        checked = self._checked.get(uow)
         if entry is not None:
-            if checked is not None and key in checked:
+            if key in checked:
                 return entry
-            keys = (_repo.client_key(client_id), _repo.rep_key(rep_id), _repo.GLOBAL_KEY)
-            if _repo.read_versions(uow, keys) == entry.versions:
-                self._mark(uow, checked, key)
-                return entry
-        entry = _compile(_repo.decision_rows(uow, client_id, rep_id, now))
-        if len(self._cache) >= self._cache_size:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = entry
-        self._mark(uow, checked, key)
+            rows = _repo.decision_rows(uow, client_id, rep_id, now, entry.versions)
+            if _versions(rows) != entry.versions:
+                entry = None
+        else:
+            rows = _repo.decision_rows(uow, client_id, rep_id, now)
+        if entry is None:
+            entry = _compile(rows)
+            if len(self._cache) >= self._cache_size:
+                self._cache.pop(next(iter(self._cache)), None)
+            self._cache[key] = entry
+        checked.add(key)
         return entry
 
-    def _mark(
-        self, uow: SqlUnitOfWork, checked: set[tuple[str, str]] | None, key: tuple[str, str]
-    ) -> None:
-        if checked is None:
-            checked = self._checked.setdefault(uow, set())
-        checked.add(key)
-
     def _first_use(self, uow: SqlUnitOfWork, client_id: str, grant_id: str, now: Any) -> None:
-        if not _repo.mark_first_use(uow, grant_id, now):
+        grant = _repo.mark_first_use(uow, grant_id, now)
+        if grant is None:
             self._remember_used(grant_id)
             return
-        grant = _repo.get_grant(uow, grant_id)
         events = self._events
 
         def notify() -> None:
@@ -400,6 +408,110 @@ class Policy:
         if len(self._used) > self._cache_size:
             self._used.clear()
         self._used.add(grant_id)
+
+
+_OWNER = AuthorizationDecision(allowed=True, reason="owner")
+
+# --- the audit entry ---------------------------------------------------------------
+
+_AUDIT_FIELDS = (
+    "occurred_at",
+    "actor_id",
+    "client_id",
+    "capacity",
+    "action",
+    "item_id",
+    "service_id",
+    "decision",
+    "reason",
+    "grant_id",
+    "organisation_id",
+    "correlation_id",
+    "source_ip",
+)
+# Build entries field by field only while AuditEntry is the slotted attrs class
+# with exactly these fields and no post-init hook; otherwise, its constructor.
+_FAST_AUDIT = (
+    tuple(f.name for f in attrs.fields(AuditEntry)) == _AUDIT_FIELDS
+    and "__slots__" in vars(AuditEntry)
+    and not hasattr(AuditEntry, "__attrs_post_init__")
+)
+_set = object.__setattr__
+# Reasons are the policy's own constants; each is validated once, on first use.
+_REASONS: dict[str, str] = {}
+
+
+def _audit_entry(
+    occurred_at: Any,
+    actor: Actor,
+    action: Action | str,
+    resource: Resource,
+    decision: AuthorizationDecision,
+    correlation_id: str | None,
+) -> AuditEntry:
+    """
+    The audit entry of one decision, as ``AuditEntry(...)`` would build it.
+
+    Every caller-supplied value is validated here exactly as AuditEntry's
+    converters do (*occurred_at* already was, by the caller). The decision,
+    its reason, and the grant and organisation ids (validated when the
+    pair's rows were compiled) are the policy's own and not validated again.
+    """
+    actor_id = v.identifier("actor_id", actor.actor_id)
+    client_id = v.identifier("client_id", resource.client_id)
+    capacity = v.choice("capacity", Capacity, actor.capacity)
+    audit_action = (
+        _AUDIT_ACTION[action]
+        if isinstance(action, Action)
+        else v.identifier("action", "authz." + str(action))
+    )
+    item_id = resource.item_id
+    if item_id is not None:
+        item_id = v.identifier("item_id", item_id)
+    service_id = resource.service_id
+    if service_id is not None:
+        service_id = v.identifier("service_id", service_id)
+    if correlation_id is not None:
+        correlation_id = v.identifier("correlation_id", correlation_id)
+    reason = _REASONS.get(decision.reason)
+    if reason is None:
+        reason = _REASONS.setdefault(
+            decision.reason, v.text("reason", decision.reason, max_length=200)
+        )
+    outcome = Decision.ALLOWED if decision.allowed else Decision.DENIED
+    if not _FAST_AUDIT:  # pragma: no cover (only if AuditEntry changes shape)
+        return AuditEntry(
+            occurred_at=occurred_at,
+            actor_id=actor_id,
+            client_id=client_id,
+            capacity=capacity,
+            action=audit_action,
+            item_id=item_id,
+            service_id=service_id,
+            decision=outcome,
+            reason=reason,
+            grant_id=decision.grant_id,
+            organisation_id=decision.organisation_id,
+            correlation_id=correlation_id,
+        )
+    entry: AuditEntry = object.__new__(AuditEntry)
+    _set(entry, "occurred_at", occurred_at)
+    _set(entry, "actor_id", actor_id)
+    _set(entry, "client_id", client_id)
+    _set(entry, "capacity", capacity)
+    _set(entry, "action", audit_action)
+    _set(entry, "item_id", item_id)
+    _set(entry, "service_id", service_id)
+    _set(entry, "decision", outcome)
+    _set(entry, "reason", reason)
+    _set(entry, "grant_id", decision.grant_id)
+    _set(entry, "organisation_id", decision.organisation_id)
+    _set(entry, "correlation_id", correlation_id)
+    _set(entry, "source_ip", None)
+    return entry
+
+
+# --- helpers -------------------------------------------------------------------------
 
 
 def _deny(
@@ -481,8 +593,12 @@ def _kind_allows(kind: RepresentativeKind | None, org_kind: str | None, scope: s
     return not (org_kind in _PAID_ORGS and not kind.is_paid)
 
 
+def _versions(rows: Any) -> tuple[int, int, int]:
+    found = {r[1][0]: r[8] for r in rows if r[0] == "v"}
+    return (found.get("c", 0), found.get("r", 0), found.get("g", 0))
+
+
 def _compile(rows: Any) -> _Entry:
-    versions = {"c": 0, "r": 0, "g": 0}
     kind: RepresentativeKind | None = None
     account_id = None
     licence_until: int | None = None
@@ -490,9 +606,7 @@ def _compile(rows: Any) -> _Entry:
     members: dict[str, list[_Member]] = {}
     for r in rows:
         tag = r[0]
-        if tag == "v":
-            versions[r[1][0]] = r[8]
-        elif tag == "r":
+        if tag == "r":
             kind = RepresentativeKind(r[1])
             account_id = r[2]
             if r[3] is not None and r[8]:
@@ -507,11 +621,15 @@ def _compile(rows: Any) -> _Entry:
                     org_kind=r[4],
                 )
             )
-        else:
+        elif tag in ("d", "o"):
+            # Validated here, once per fill, as AuditEntry would: the audit
+            # entries of decisions under this grant carry these ids as they are.
+            grant_id = v.identifier("grant_id", r[1])
+            org_id = v.identifier("organisation_id", r[2]) if tag == "o" else None
             grants.append(
                 _Grant(
-                    grant_id=r[1],
-                    org_id=r[2] if tag == "o" else None,
+                    grant_id=grant_id,
+                    org_id=org_id,
                     scopes=frozenset(r[3].split()),
                     coverage=r[5],
                     target=r[6],
@@ -519,15 +637,18 @@ def _compile(rows: Any) -> _Entry:
                     valid_until=r[9],
                     access_group=r[4],
                     first_used=r[11] is not None,
+                    allow=AuthorizationDecision(
+                        allowed=True, reason="grant", grant_id=grant_id, organisation_id=org_id
+                    ),
                 )
             )
     return _Entry(
-        versions=(versions["c"], versions["r"], versions["g"]),
+        versions=_versions(rows),
         kind=kind,
         account_id=account_id,
         licence_until=licence_until,
         grants=tuple(grants),
-        members={k: tuple(v) for k, v in members.items()},
+        members={k: tuple(m) for k, m in members.items()},
     )
 
 
