@@ -1,0 +1,60 @@
+"""
+JOSE, written for our trust contexts: strict compact JWS, key sets, ID and logout tokens.
+
+.. warning::
+
+    Hazardous materials: for reviewers and the identity module, not portal code.
+
+Signatures are verified with :mod:`cryptography` directly, after our own
+strict parser; joserfc and authlib are not in this path. Only asymmetric
+algorithms exist (RS/PS/ES 256–512 and EdDSA with Ed25519); ``none`` and HMAC
+cannot be configured.
+"""
+
+from __future__ import annotations
+
+from ._algs import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
+from ._id_token import IdTokenClaims, validate_id_token, validate_refreshed_id_token
+from ._jwk import Jwk, KeySet
+from ._jwks_cache import JwksCache
+from ._jws import KeySource, ParsedJws, parse_compact_jws, verify_jws
+from ._logout_token import InMemoryJtiStore, JtiStore, LogoutTokenClaims, validate_logout_token
+
+__all__ = [
+    "DEFAULT_ALGORITHMS",
+    "SUPPORTED_ALGORITHMS",
+    "IdTokenClaims",
+    "InMemoryJtiStore",
+    "JtiStore",
+    "Jwk",
+    "JwksCache",
+    "KeySet",
+    "KeySource",
+    "LogoutTokenClaims",
+    "ParsedJws",
+    "parse_compact_jws",
+    "validate_id_token",
+    "validate_logout_token",
+    "validate_refreshed_id_token",
+    "verify_jws",
+]
+
+# Readers and docs see ircc_account.hazmat.jose.Name, not the private module.
+for _obj in (
+    IdTokenClaims,
+    InMemoryJtiStore,
+    JtiStore,
+    Jwk,
+    JwksCache,
+    KeySet,
+    KeySource,
+    LogoutTokenClaims,
+    ParsedJws,
+    parse_compact_jws,
+    validate_id_token,
+    validate_logout_token,
+    validate_refreshed_id_token,
+    verify_jws,
+):
+    _obj.__module__ = __name__
+del _obj

@@ -1,0 +1,119 @@
+"""
+Strict decoders shared by the JOSE layer, and the one way it raises.
+
+Everything here refuses rather than repairs: base64url must be canonical
+(RFC 7515 §2 and §3.2: no padding, URL-safe alphabet only, and, per RFC 8725
+§3.7, no non-zero unused bits, so that exactly one string decodes to a given
+byte string), JSON must be UTF-8 with no duplicate member names, no BOM and no
+``NaN``/``Infinity``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from ircc_account.errors import IdentityError
+
+__all__ = ["b64url_decode", "b64url_encode", "fail", "json_object", "reason_of"]
+
+_log = logging.getLogger("ircc_account.hazmat.jose")
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# For a final quantum of 2 (or 3) characters, the last character carries 4
+# (or 2) unused bits that must be zero: its alphabet index is a multiple of 16
+# (or 4). Anything else is a second spelling of the same bytes.
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_INDEX = {c: i for i, c in enumerate(_ALPHABET)}
+
+E = TypeVar("E", bound=IdentityError)
+
+
+def fail(cls: type[E], reason: str, **params: str | int) -> E:
+    """
+    Build *cls* carrying a private, non-secret *reason* for debugging.
+
+    The reason is kept in ``_reason`` (shown by neither ``str`` nor ``repr``)
+    and logged at DEBUG. It is a fixed code such as ``"aud.untrusted"``, never
+    token contents.
+    """
+    exc = cls(**params)
+    exc.__dict__["_reason"] = reason
+    _log.debug("%s: %s", cls.code, reason)
+    return exc
+
+
+def reason_of(exc: BaseException) -> str:
+    """
+    The private reason :func:`fail` attached to *exc*, or ``"unknown"``.
+    """
+    reason = exc.__dict__.get("_reason", "unknown")
+    return reason if isinstance(reason, str) else "unknown"
+
+
+def b64url_decode(text: str, cls: type[IdentityError], what: str) -> bytes:
+    """
+    Decode canonical unpadded base64url, or raise *cls*.
+    """
+    n = len(text)
+    if n % 4 == 1 or _B64URL.fullmatch(text) is None:
+        raise fail(cls, f"{what}.base64")
+    rem = n % 4
+    if rem and _INDEX[text[-1]] % (16 if rem == 2 else 4):
+        raise fail(cls, f"{what}.base64_noncanonical")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-n % 4))
+    except (binascii.Error, ValueError):  # pragma: no cover - excluded by the checks above
+        raise fail(cls, f"{what}.base64") from None
+
+
+def b64url_encode(data: bytes) -> str:
+    """
+    Encode *data* as unpadded base64url.
+    """
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate member")
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError("non-finite number")
+
+
+def json_object(data: bytes, cls: type[IdentityError], what: str) -> dict[str, Any]:
+    """
+    Parse *data* as a strict UTF-8 JSON object, or raise *cls*.
+    """
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        if "\\u" in text:
+            # An escape may decode to a lone surrogate, which is not UTF-8 (RFC 8259
+            # §8.1); re-encoding finds it. Most tokens have no escapes and skip this.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):
+        # UnicodeDecodeError and JSONDecodeError are ValueErrors; the latter
+        # holds the whole document, so the chain is cut (``from None``).
+        raise fail(cls, f"{what}.json") from None
+    if not isinstance(value, dict):
+        raise fail(cls, f"{what}.not_object")
+    return value
+
+
+def frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """
+    A read-only view of *mapping*.
+    """
+    from types import MappingProxyType
+
+    return MappingProxyType(dict(mapping))

@@ -1,0 +1,151 @@
+"""
+Strict JWS Compact Serialization (RFC 7515 §3.1, §7.1) and its verification.
+
+Parsing refuses, in this order: non-text input, anything over the size cap,
+anything but exactly three dot-separated parts (so JSON serialization and
+JWE are refused, SEC-29), non-canonical base64url (SEC-30), a header that is
+not a UTF-8 JSON object without duplicate members, a missing or non-string
+``alg``, any ``crit`` (we understand no extension, RFC 7515 §4.1.11), a
+non-string ``kid``, and an empty signature (unsigned, SEC-23).
+
+Header parameters that carry or point to keys (``jwk``, ``jku``, ``x5c``,
+``x5u``, RFC 8725 §3.10) are never read: keys come only from the caller's key
+source (SEC-25). Nothing in this module does network I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from ircc_account.errors import InvalidToken
+
+from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS, check_algorithms
+from ._codec import b64url_decode, fail, json_object
+from ._jwk import MAX_KID_LENGTH, Jwk
+
+__all__ = ["DEFAULT_MAX_TOKEN_BYTES", "KeySource", "ParsedJws", "parse_compact_jws", "verify_jws"]
+
+DEFAULT_MAX_TOKEN_BYTES = 16 * 1024
+
+
+class KeySource(Protocol):
+    """
+    Where verification keys come from: a :class:`KeySet` or a :class:`JwksCache`.
+    """
+
+    def select(self, kid: str | None, alg: str) -> Jwk | None:
+        """
+        The one key for (*kid*, *alg*), or ``None``; raise InvalidToken if ambiguous.
+        """
+        ...
+
+
+@attrs.frozen(repr=False)
+class ParsedJws:
+    """
+    A compact JWS split and decoded, *not* verified unless :func:`verify_jws` returned it.
+
+    Attributes:
+        header: The protected header (read-only).
+        payload: The payload bytes.
+        signing_input: ``ASCII(BASE64URL(header) '.' BASE64URL(payload))``.
+        signature: The signature bytes.
+        alg: The header's ``alg``.
+        kid: The header's ``kid``, or ``None``.
+    """
+
+    header: Mapping[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+    alg: str
+    kid: str | None
+
+    def __repr__(self) -> str:
+        # Never the token, payload or signature.
+        return f"ParsedJws(alg={self.alg!r}, kid={self.kid!r})"
+
+
+def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> ParsedJws:
+    """
+    Split and strictly decode a compact JWS without verifying it.
+
+    Args:
+        token: The compact serialization.
+        max_bytes: The largest token accepted (16 KiB by default).
+
+    Raises:
+        InvalidToken: Any deviation from the strict form; the message never says which.
+    """
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise fail(InvalidToken, "token.not_ascii") from None
+    if not isinstance(token, str):
+        raise fail(InvalidToken, "token.type")
+    if len(token) > max_bytes:
+        raise fail(InvalidToken, "token.size")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise fail(InvalidToken, "token.parts")
+    h64, p64, s64 = parts
+    header = json_object(b64url_decode(h64, InvalidToken, "header"), InvalidToken, "header")
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise fail(InvalidToken, "header.alg")
+    if "crit" in header:
+        raise fail(InvalidToken, "header.crit")
+    kid = header.get("kid")
+    if kid is not None and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
+        raise fail(InvalidToken, "header.kid")
+    if not s64:
+        raise fail(InvalidToken, "signature.missing")
+    return ParsedJws(
+        header=header,
+        payload=b64url_decode(p64, InvalidToken, "payload"),
+        signing_input=f"{h64}.{p64}".encode("ascii"),
+        signature=b64url_decode(s64, InvalidToken, "signature"),
+        alg=alg,
+        kid=kid,
+    )
+
+
+def verify_jws(
+    token: str | bytes,
+    keys: KeySource,
+    *,
+    algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
+    max_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+) -> ParsedJws:
+    """
+    Parse *token* strictly and verify its signature with a key from *keys*.
+
+    The ``alg`` must be in *algorithms* (checked before any key lookup, so a
+    disallowed token never causes a key-set refetch), the key is chosen by
+    :meth:`KeySet.select`, and its type must match the ``alg`` (SEC-24).
+
+    Args:
+        token: The compact JWS.
+        keys: A :class:`KeySet` or :class:`JwksCache`.
+        algorithms: The pinned allowlist; only asymmetric algorithms are accepted.
+        max_bytes: The largest token accepted.
+
+    Raises:
+        InvalidToken: Malformed, disallowed alg, no or ambiguous key, bad signature.
+        ConfigurationError: *algorithms* names ``none``, an HMAC or an unknown algorithm.
+    """
+    allowed = check_algorithms(algorithms)
+    parsed = parse_compact_jws(token, max_bytes=max_bytes)
+    if parsed.alg not in allowed:
+        raise fail(InvalidToken, "alg.not_allowed")
+    alg = ALGORITHMS[parsed.alg]
+    key = keys.select(parsed.kid, parsed.alg)
+    if key is None:
+        raise fail(InvalidToken, "key.unknown")
+    if not alg.verify(key.key, parsed.signature, parsed.signing_input):
+        raise fail(InvalidToken, "signature")
+    return parsed
