@@ -23,6 +23,9 @@ The tree is shallow::
     │   │   ProviderMetadataInvalid, ProviderUnavailable, StepUpRequired,
     │   │   SessionExpired, RateLimited, LegacyClaimFailed
     ├── ServiceError           (the service registry and its plugins)
+    │   ├── ServiceUnavailable (ServiceTimeout, LegacyUnavailable),
+    │   │   ServiceManifestInvalid, ServiceBadOutput (also ValueError),
+    │   │   ServiceDuplicate, ServiceNotAllowed (also PermissionError)
     ├── AuthorizationError     (also PermissionError: the policy said no)
     ├── DelegationError        (representatives, organisations, grants)
     │   ├── SelfGrant, ScopeNotAllowed, OrganisationCycle, ConsentStale (also
@@ -65,6 +68,7 @@ __all__ = [
     "IrccAccountError",
     "KeyNotFound",
     "LegacyClaimFailed",
+    "LegacyUnavailable",
     "LicenceInvalid",
     "NotFound",
     "NotPrincipal",
@@ -80,7 +84,13 @@ __all__ = [
     "SchemaOutOfDate",
     "ScopeNotAllowed",
     "SelfGrant",
+    "ServiceBadOutput",
+    "ServiceDuplicate",
     "ServiceError",
+    "ServiceManifestInvalid",
+    "ServiceNotAllowed",
+    "ServiceTimeout",
+    "ServiceUnavailable",
     "SessionExpired",
     "StepUpRequired",
     "StorageError",
@@ -410,6 +420,59 @@ class ServiceError(IrccAccountError):
     code = "service.error"
     message_en = "The service {service_id} is not available right now."
     message_fr = "Le service {service_id} n'est pas disponible pour le moment."
+
+
+class ServiceUnavailable(ServiceError):
+    """A service plugin failed, hung or is degraded: its tile says so, others are intact."""
+
+    code = "service.unavailable"
+
+
+class ServiceTimeout(ServiceUnavailable):
+    """A service plugin did not answer before its deadline (its thread is abandoned)."""
+
+    code = "service.timeout"
+
+
+class LegacyUnavailable(ServiceUnavailable):
+    """The legacy system a service wraps is down, slow, or answered with garbage."""
+
+    code = "service.legacy_unavailable"
+
+
+class ServiceManifestInvalid(ServiceError, ValueError):
+    """A plugin's manifest or hooks were refused at registration (a missing language, say)."""
+
+    code = "service.manifest_invalid"
+    message_en = "The service plugin {service_id} was refused: {reason}."
+    message_fr = "Le module de service {service_id} a été refusé : {reason}."
+
+
+class ServiceBadOutput(ServiceError, ValueError):
+    """A plugin returned data the registry refused (wrong type, oversized, duplicate ids)."""
+
+    code = "service.bad_output"
+    message_en = "The service {service_id} returned data that was refused: {reason}."
+    message_fr = "Le service {service_id} a renvoyé des données refusées : {reason}."
+
+
+class ServiceDuplicate(ServiceError):
+    """Two plugins claim the same service id (entry-point name)."""
+
+    code = "service.duplicate"
+    message_en = "The service id {service_id} is registered twice."
+    message_fr = "L'identifiant de service {service_id} est enregistré deux fois."
+
+
+class ServiceNotAllowed(ServiceError, PermissionError):
+    """
+    A plugin is not on the allowlist or is blocked, the registry is already
+    started, or an action was not offered to this actor.
+    """
+
+    code = "service.not_allowed"
+    message_en = "The service {service_id} may not do this."
+    message_fr = "Le service {service_id} n'est pas autorisé à faire ceci."
 
 
 # --- authorization and delegation ------------------------------------------

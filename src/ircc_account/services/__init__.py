@@ -1,0 +1,86 @@
+"""
+Services: the plugin registry, manifests, isolation, rollout, and the
+legacy-portal adapter base.
+
+Each service behind the front door is a pluggy plugin (hooks in
+:mod:`ircc_account.hookspecs`); see ``docs/plugins.md``.
+"""
+
+from __future__ import annotations
+
+from ircc_account.services._breaker import BreakerState, CircuitBreaker
+from ircc_account.services._context import (
+    AuditSink,
+    ItemsGate,
+    LegacyFilesGate,
+    Policy,
+    ServiceContext,
+    TimelineGate,
+)
+from ircc_account.services._legacy import LegacyPortalClient, LegacyStatus, StatusMap
+from ircc_account.services._manifest import (
+    AccountFacts,
+    EligibilityRule,
+    HasAttribute,
+    HasUci,
+    ResidesIn,
+    ResidesOutside,
+    Rollout,
+    ServiceManifest,
+    rollout_bucket,
+)
+from ircc_account.services._registry import (
+    ENTRY_POINT_GROUP,
+    AllowedPlugin,
+    RegistryEvents,
+    ServiceRegistry,
+)
+from ircc_account.services._values import (
+    ActionOffer,
+    ActionResult,
+    Dashboard,
+    EventKind,
+    ServiceEvent,
+    Tile,
+    TileStatus,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AccountFacts",
+    "ActionOffer",
+    "ActionResult",
+    "AllowedPlugin",
+    "AuditSink",
+    "BreakerState",
+    "CircuitBreaker",
+    "Dashboard",
+    "EligibilityRule",
+    "EventKind",
+    "HasAttribute",
+    "HasUci",
+    "ItemsGate",
+    "LegacyFilesGate",
+    "LegacyPortalClient",
+    "LegacyStatus",
+    "Policy",
+    "RegistryEvents",
+    "ResidesIn",
+    "ResidesOutside",
+    "Rollout",
+    "ServiceContext",
+    "ServiceEvent",
+    "ServiceManifest",
+    "ServiceRegistry",
+    "StatusMap",
+    "Tile",
+    "TileStatus",
+    "TimelineGate",
+    "rollout_bucket",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj

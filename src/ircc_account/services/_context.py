@@ -1,0 +1,489 @@
+"""
+What a plugin is given: :class:`ServiceContext`, and the storage gates on it.
+
+A plugin reaches a client's data only through its context (SEC-95). The
+context carries the actor (without the session reference), the client acted
+for, the granted scopes and the clock; never a session, token, key or database
+handle. Each gate call opens one unit of work in which it asks the policy
+(the plugin judged as the user it acts for), asks every plugin's
+``ircc_restrict_access``, writes the audit entry (actor = the plugin, on
+behalf of the user: SEC-96), does the read or write, and commits: the access
+and its record commit together. A denied call commits its audit entry and
+raises :class:`~ircc_account.errors.AuthorizationError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from ircc_account._clock import Clock
+from ircc_account._model import (
+    Action,
+    Actor,
+    AuditEntry,
+    AuthorizationDecision,
+    BilingualText,
+    Capacity,
+    Decision,
+    ItemKind,
+    ItemState,
+    Resource,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
+from ircc_account._storage.ports import Store
+from ircc_account.errors import AuthorizationError, NotFound
+from ircc_account.services._values import EventKind, ServiceEvent
+
+__all__ = ["AuditSink", "ItemsGate", "LegacyFilesGate", "Policy", "ServiceContext", "TimelineGate"]
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """
+    The authorization policy the gates ask (``ircc_account.delegation.Policy`` fits).
+    """
+
+    def authorize(
+        self, actor: Actor, action: Action | str, resource: Resource, *, uow: Any
+    ) -> AuthorizationDecision:
+        """
+        Decide whether *actor* may do *action* to *resource*, in *uow*'s transaction.
+        """
+        ...
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """
+    Where gate accesses are recorded (``ircc_account.audit.AuditLog`` fits).
+    """
+
+    def append(self, uow: Any, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+        """
+        Record *entry* in *uow*'s transaction; *on_behalf_of* names the user a plugin acts for.
+        """
+        ...
+
+
+Restrictor = Callable[[Actor, "Action | str", Resource], Sequence[str]]
+Publisher = Callable[[ServiceEvent], object]
+
+_EVENT_OF_STATE = {
+    ItemState.DECISION_MADE: EventKind.DECISION,
+    ItemState.ACTION_REQUIRED: EventKind.DOCUMENT_REQUESTED,
+}
+
+
+class _Gatekeeper:
+    """
+    Shared by one context's gates: store, policy, audit, restrictions. Not for plugins.
+    """
+
+    __slots__ = ("actor", "audit", "client_id", "clock", "correlation_id", "plugin_actor",
+                 "policy", "publish", "restrict", "service_id", "store")  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        policy: Policy,
+        audit: AuditSink,
+        restrict: Restrictor,
+        publish: Publisher,
+        clock: Clock,
+        service_id: str,
+        actor: Actor,
+        client_id: str,
+        correlation_id: str | None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.audit = audit
+        self.restrict = restrict
+        self.publish = publish
+        self.clock = clock
+        self.service_id = service_id
+        self.actor = actor
+        self.client_id = client_id
+        self.correlation_id = correlation_id
+        # SEC-95/96: the plugin acts as itself, on behalf of the user, with no
+        # more rights than the user.
+        self.plugin_actor = Actor(
+            actor_id=service_id,
+            capacity=Capacity.PLUGIN,
+            assurance=actor.assurance,
+            auth_time=actor.auth_time,
+            on_behalf_of=actor,
+        )
+
+    def check(
+        self, uow: Any, action: Action, what: str, resource: Resource, *, found: bool = True
+    ) -> None:
+        """
+        Authorize and audit one access in *uow*; on a deny, commit the record and raise.
+        """
+        if found:
+            decision = self.policy.authorize(self.plugin_actor, action, resource, uow=uow)
+            reasons: Sequence[str] = ()
+            if decision.allowed:
+                reasons = self.restrict(self.plugin_actor, action, resource)
+            allowed = decision.allowed and not reasons
+            reason = decision.reason if not reasons else "restricted:" + reasons[0]
+        else:
+            decision = AuthorizationDecision(allowed=False, reason="not_found")
+            allowed, reason = False, "not_found"
+        self.audit.append(
+            uow,
+            AuditEntry(
+                occurred_at=self.clock.now(),
+                actor_id=self.service_id,
+                client_id=self.client_id,
+                capacity=Capacity.PLUGIN,
+                action=f"service.{what}",
+                item_id=resource.item_id,
+                service_id=self.service_id,
+                decision=Decision.ALLOWED if allowed else Decision.DENIED,
+                reason=reason[:200],
+                grant_id=decision.grant_id,
+                organisation_id=decision.organisation_id,
+                correlation_id=self.correlation_id,
+            ),
+            on_behalf_of=self.actor.actor_id,
+        )
+        if not allowed:
+            uow.commit()
+            if not found:
+                raise NotFound(kind="item")
+            raise AuthorizationError()
+
+    def resource(self, item_id: str | None = None) -> Resource:
+        return Resource(client_id=self.client_id, service_id=self.service_id, item_id=item_id)
+
+    def own_item(self, uow: Any, item_id: str, action: Action, what: str) -> ServiceItem:
+        """
+        Read *item_id* if it is this client's item of this service; the resource
+        comes from the stored record (SEC-50). Anything else is "not found".
+        """
+        try:
+            item: ServiceItem = uow.items.get(item_id)
+        except NotFound:
+            item = None  # type: ignore[assignment]
+        ours = (
+            item is not None
+            and item.account_id == self.client_id
+            and item.service_id == self.service_id
+        )
+        resource = self.resource(item_id if ours else None)
+        self.check(uow, action, what, resource, found=ours)
+        return item
+
+    def event(self, item: ServiceItem, summary: BilingualText) -> ServiceEvent:
+        return ServiceEvent(
+            kind=_EVENT_OF_STATE.get(item.state, EventKind.STATUS_CHANGED),
+            client_id=self.client_id,
+            occurred_at=item.updated_at,
+            service_id=self.service_id,
+            item_id=item.item_id,
+            state=item.state,
+            summary=summary,
+        )
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(12)}"
+
+
+class ItemsGate:
+    """
+    The client's items of this service, through the policy and the audit log.
+    """
+
+    __slots__ = ("__keeper",)
+
+    def __init__(self, keeper: _Gatekeeper) -> None:
+        self.__keeper = keeper
+
+    def __repr__(self) -> str:
+        return "ItemsGate()"
+
+    def list(self) -> Sequence[ServiceItem]:
+        """
+        The client's items held by this service, newest first (``view_status``).
+
+        Raises:
+            AuthorizationError: the user may not see this client's status here.
+        """
+        k = self.__keeper
+        with k.store.unit_of_work() as uow:
+            k.check(uow, Action.VIEW_STATUS, "item.list", k.resource())
+            items = uow.items.for_account(k.client_id, service_id=k.service_id)
+            uow.commit()
+        return items
+
+    def get(self, item_id: str) -> ServiceItem:
+        """
+        One of the client's items of this service (``view_status``).
+
+        Raises:
+            NotFound: no such item for this client and service (another
+                client's item is "not found" too; the attempt is audited).
+            AuthorizationError: the user may not see it.
+        """
+        k = self.__keeper
+        with k.store.unit_of_work() as uow:
+            item = k.own_item(uow, item_id, Action.VIEW_STATUS, "item.read")
+            uow.commit()
+        return item
+
+    def add(
+        self,
+        *,
+        kind: ItemKind,
+        reference: str,
+        title: BilingualText,
+        state: ItemState = ItemState.DRAFT,
+        document_number: str | None = None,
+    ) -> ServiceItem:
+        """
+        Create an item for the client in this service, with a "created" event (``act``).
+
+        Raises:
+            AuthorizationError: the user may not act for this client here.
+            Conflict: this service already has an item with *reference*.
+        """
+        k = self.__keeper
+        now = k.clock.now()
+        item = ServiceItem(
+            item_id=_new_id(k.service_id),
+            account_id=k.client_id,
+            service_id=k.service_id,
+            kind=kind,
+            reference=reference,
+            state=state,
+            title=title,
+            document_number=document_number,
+            created_at=now,
+            updated_at=now,
+        )
+        with k.store.unit_of_work() as uow:
+            k.check(uow, Action.ACT, "item.create", k.resource())
+            uow.items.add(item)
+            uow.timeline.append(
+                TimelineEvent(
+                    event_id=_new_id("ev"),
+                    item_id=item.item_id,
+                    kind=TimelineKind.CREATED,
+                    occurred_at=now,
+                    state=state,
+                    summary=title,
+                )
+            )
+            uow.commit()
+        return item
+
+    def set_state(self, item_id: str, state: ItemState, *, summary: BilingualText) -> ServiceItem:
+        """
+        Move an item to *state*, add a "status changed" event, and after commit
+        tell ``ircc_on_event`` listeners (``act``).
+
+        Raises:
+            NotFound: no such item for this client and service.
+            AuthorizationError: the user may not act here.
+            Conflict: the item changed meanwhile.
+        """
+        k = self.__keeper
+        with k.store.unit_of_work() as uow:
+            item = k.own_item(uow, item_id, Action.ACT, "item.update")
+            now = k.clock.now()
+            item = uow.items.update(attrs.evolve(item, state=state, updated_at=now))
+            uow.timeline.append(
+                TimelineEvent(
+                    event_id=_new_id("ev"),
+                    item_id=item_id,
+                    kind=TimelineKind.STATUS_CHANGED,
+                    occurred_at=now,
+                    state=state,
+                    summary=summary,
+                )
+            )
+            event = k.event(item, summary)
+
+            def tell() -> None:
+                k.publish(event)
+
+            uow.on_commit(tell)
+            uow.commit()
+        return item
+
+
+class TimelineGate:
+    """
+    The timelines of the client's items of this service.
+    """
+
+    __slots__ = ("__keeper",)
+
+    def __init__(self, keeper: _Gatekeeper) -> None:
+        self.__keeper = keeper
+
+    def __repr__(self) -> str:
+        return "TimelineGate()"
+
+    def list(self, item_id: str) -> Sequence[TimelineEvent]:
+        """
+        An item's events, oldest first (``view_status``).
+
+        Raises:
+            NotFound: no such item for this client and service.
+            AuthorizationError: the user may not see it.
+        """
+        k = self.__keeper
+        with k.store.unit_of_work() as uow:
+            k.own_item(uow, item_id, Action.VIEW_STATUS, "timeline.read")
+            events = uow.timeline.for_item(item_id)
+            uow.commit()
+        return events
+
+    def append(
+        self,
+        item_id: str,
+        *,
+        kind: TimelineKind,
+        summary: BilingualText,
+        occurred_at: dt.datetime | None = None,
+    ) -> TimelineEvent:
+        """
+        Add an event (a note, a document received) to an item's timeline (``act``).
+        Use :meth:`ItemsGate.set_state` to change the state.
+
+        Raises:
+            NotFound: no such item for this client and service.
+            AuthorizationError: the user may not act here.
+        """
+        k = self.__keeper
+        event = TimelineEvent(
+            event_id=_new_id("ev"),
+            item_id=item_id,
+            kind=kind,
+            occurred_at=occurred_at or k.clock.now(),
+            summary=summary,
+        )
+        with k.store.unit_of_work() as uow:
+            k.own_item(uow, item_id, Action.ACT, "timeline.append")
+            uow.timeline.append(event)
+            uow.commit()
+        return event
+
+
+class LegacyFilesGate:
+    """
+    The file numbers the client has claimed in this service's legacy system.
+    """
+
+    __slots__ = ("__keeper",)
+
+    def __init__(self, keeper: _Gatekeeper) -> None:
+        self.__keeper = keeper
+
+    def __repr__(self) -> str:
+        return "LegacyFilesGate()"
+
+    def list(self) -> Sequence[str]:
+        """
+        The claimed file numbers whose system is this service's id (``view_status``).
+
+        Raises:
+            AuthorizationError: the user may not see this client's status here.
+        """
+        k = self.__keeper
+        with k.store.unit_of_work() as uow:
+            k.check(uow, Action.VIEW_STATUS, "legacy_file.list", k.resource())
+            files = uow.legacy_files.for_account(k.client_id)
+            uow.commit()
+        return [f.file_number for f in files if f.system == k.service_id]
+
+
+@attrs.frozen(kw_only=True)
+class ServiceContext:
+    """
+    Everything a plugin gets for one request, and nothing more (SEC-95).
+
+    Attributes:
+        service_id: The plugin's own service id.
+        actor: Who asks (the client or their representative); without the
+            session reference.
+        client_id: The client acted for.
+        scopes: The scopes the actor holds for this client and service (all
+            of the manifest's for the client themself).
+        clock: The time source.
+        language: The language to answer in, ``en`` or ``fr``.
+        correlation_id: Ties audit entries and log lines to the request.
+        items: The client's items of this service (policy-checked, audited).
+        timeline: Their timelines (policy-checked, audited).
+        legacy_files: The client's claimed file numbers in this service's
+            legacy system (policy-checked, audited).
+    """
+
+    service_id: str
+    actor: Actor
+    client_id: str
+    scopes: frozenset[str]
+    clock: Clock = attrs.field(repr=False)
+    language: str = "en"
+    correlation_id: str | None = None
+    items: ItemsGate = attrs.field(repr=False)
+    timeline: TimelineGate = attrs.field(repr=False)
+    legacy_files: LegacyFilesGate = attrs.field(repr=False)
+
+
+def make_context(
+    *,
+    store: Store,
+    policy: Policy,
+    audit: AuditSink,
+    restrict: Restrictor,
+    publish: Publisher,
+    clock: Clock,
+    service_id: str,
+    actor: Actor,
+    client_id: str,
+    scopes: frozenset[str],
+    language: str = "en",
+    correlation_id: str | None = None,
+) -> ServiceContext:
+    """
+    Build a plugin's context (the registry does; plugins never do).
+    """
+    # The session reference stays with the front door (SEC-95).
+    actor = attrs.evolve(actor, session_ref=None)
+    keeper = _Gatekeeper(
+        store=store,
+        policy=policy,
+        audit=audit,
+        restrict=restrict,
+        publish=publish,
+        clock=clock,
+        service_id=service_id,
+        actor=actor,
+        client_id=client_id,
+        correlation_id=correlation_id,
+    )
+    return ServiceContext(
+        service_id=service_id,
+        actor=actor,
+        client_id=client_id,
+        scopes=scopes,
+        clock=clock,
+        language="fr" if language == "fr" else "en",
+        correlation_id=correlation_id,
+        items=ItemsGate(keeper),
+        timeline=TimelineGate(keeper),
+        legacy_files=LegacyFilesGate(keeper),
+    )

@@ -1,0 +1,765 @@
+"""
+The service registry: discovery, registration, isolation, and the dashboard.
+
+Discovery (SEC-92) reads the ``ircc_account.services`` entry-point group and
+loads only allowlisted names from their pinned distribution and version; it
+never imports anything else, and blocked names are refused outright.
+Registration happens before :meth:`ServiceRegistry.start` only (SEC-97);
+start-up runs pluggy's ``check_pending`` so a plugin with an unknown hook
+fails it.
+
+Isolation (SEC-93): the registry calls each plugin's hook implementation on
+its own, in a thread pool, with a deadline; a dashboard fans out to every
+service at once. A plugin that raises, hangs or returns malformed data gets a
+"service unavailable" tile, one log line (plugin, hook, error code; never
+personal data), and a strike on its circuit breaker; a hung plugin's thread is
+abandoned and its breaker opens at once. The other services are untouched.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import functools
+import importlib.metadata
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import attrs
+import pluggy
+
+from ircc_account import hookspecs
+from ircc_account._clock import Clock, SystemClock
+from ircc_account._model import Actor, AuditEntry, BilingualText, Capacity, Resource
+from ircc_account._model._authz import Action
+from ircc_account._model._delegation import ConsentGrant
+from ircc_account._storage.ports import Store
+from ircc_account.errors import (
+    IrccAccountError,
+    ServiceBadOutput,
+    ServiceDuplicate,
+    ServiceManifestInvalid,
+    ServiceNotAllowed,
+    ServiceTimeout,
+    ServiceUnavailable,
+    ValidationError,
+)
+from ircc_account.services import _checks
+from ircc_account.services._breaker import BreakerState, CircuitBreaker
+from ircc_account.services._context import AuditSink, Policy, ServiceContext, make_context
+from ircc_account.services._manifest import AccountFacts, Rollout, ServiceManifest
+from ircc_account.services._values import (
+    ActionOffer,
+    ActionResult,
+    Dashboard,
+    EventKind,
+    ServiceEvent,
+    Tile,
+    TileStatus,
+)
+
+__all__ = ["ENTRY_POINT_GROUP", "AllowedPlugin", "RegistryEvents", "ServiceRegistry"]
+
+#: The entry-point group service plugins are published under.
+ENTRY_POINT_GROUP = "ircc_account.services"
+
+log = logging.getLogger("ircc_account.services")
+T = TypeVar("T")
+_DASHBOARD = "ircc_client_items+eligibility"
+_NOT_ELIGIBLE = object()
+_HOOKS = frozenset(n for n in dir(hookspecs) if n.startswith("ircc_"))
+_NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$", re.ASCII)
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@attrs.frozen
+class AllowedPlugin:
+    """
+    One entry of the plugin allowlist (SEC-92).
+
+    Attributes:
+        name: The entry-point name, which is also the service id.
+        distribution: The distribution that must provide it.
+        version: The exact version of that distribution.
+    """
+
+    name: str
+    distribution: str
+    version: str
+
+
+@attrs.define
+class _Plugin:
+    name: str
+    obj: object
+    manifest: ServiceManifest
+    impls: dict[str, pluggy.HookImpl]
+    breaker: CircuitBreaker
+    in_flight: int = 0
+
+
+class _Failed:
+    __slots__ = ("error",)
+
+    def __init__(self, error: IrccAccountError) -> None:
+        self.error = error
+
+
+class ServiceRegistry:
+    """
+    The registry of service plugins.
+
+    Args:
+        store: Where the gates read and write items and timelines.
+        policy: Asked by every gate (``authorize(actor, action, resource, uow=)``).
+        audit: Every gate access is written to it (``append(uow, entry, on_behalf_of=)``).
+        allowed: The allowlist for :meth:`discover`.
+        blocked: Plugin names refused everywhere, even by explicit registration.
+        clock: The time source (also for the circuit breakers).
+        deadline: Seconds each plugin call may take.
+        max_workers: Threads in the plugin pool.
+        max_in_flight: Calls one plugin may have running (hung ones included)
+            before it is refused at once.
+        failure_threshold: Consecutive failures that mark a plugin degraded.
+        reset_after: How long a degraded plugin is skipped before a probe.
+        group: The entry-point group.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        policy: Policy,
+        audit: AuditSink,
+        allowed: Iterable[AllowedPlugin] = (),
+        blocked: Iterable[str] = (),
+        clock: Clock | None = None,
+        deadline: float = 2.0,
+        max_workers: int = 16,
+        max_in_flight: int = 4,
+        failure_threshold: int = 3,
+        reset_after: dt.timedelta = dt.timedelta(seconds=30),
+        group: str = ENTRY_POINT_GROUP,
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._audit = audit
+        self._allowed = {a.name: a for a in allowed}
+        self._clock = clock or SystemClock()
+        self.deadline = deadline
+        self._max_in_flight = max_in_flight
+        self._failure_threshold = failure_threshold
+        self._reset_after = reset_after
+        self.group = group
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        for name in blocked:
+            self._pm.set_blocked(name)
+        self._plugins: dict[str, _Plugin] = {}
+        self._rollouts: dict[str, Rollout] = {}
+        self._lock = threading.Lock()
+        self._started = False
+        self._pool = cf.ThreadPoolExecutor(max_workers, thread_name_prefix="ircc-service")
+        # Security hooks and events get pools of their own, so a gate called
+        # from inside a plugin's thread never waits on a pool it is filling.
+        self._restrict_pool = cf.ThreadPoolExecutor(4, thread_name_prefix="ircc-restrict")
+        self._event_pool = cf.ThreadPoolExecutor(2, thread_name_prefix="ircc-event")
+
+    def __repr__(self) -> str:
+        return f"ServiceRegistry(services={self.service_ids!r}, started={self._started})"
+
+    # --- registration ------------------------------------------------------------------
+
+    def discover(self) -> list[str]:
+        """
+        Register the allowlisted plugins published under the entry-point group.
+
+        An entry point whose name is not allowlisted, or is blocked, or comes
+        from another distribution or version than the pinned one, is never
+        imported; it is logged and skipped.
+
+        Returns:
+            The names registered.
+
+        Raises:
+            ServiceManifestInvalid: an allowlisted plugin failed to import or was refused.
+        """
+        loaded: list[str] = []
+        for dist in importlib.metadata.distributions():
+            for ep in dist.entry_points:
+                if ep.group != self.group or self._pm.has_plugin(ep.name):
+                    continue
+                dist_name = dist.metadata["Name"] or ""
+                pin = self._allowed.get(ep.name)
+                if self._pm.is_blocked(ep.name) or pin is None:
+                    log.warning("service plugin skipped: name=%s reason=not_allowed", ep.name)
+                    continue
+                if _canonical(dist_name) != _canonical(pin.distribution) or (
+                    dist.version != pin.version
+                ):
+                    log.error("service plugin skipped: name=%s reason=not_pinned", ep.name)
+                    continue
+                try:
+                    plugin = ep.load()
+                except Exception as e:
+                    raise ServiceManifestInvalid(service_id=ep.name, reason="import failed") from e
+                self.register(plugin, name=ep.name)
+                loaded.append(ep.name)
+        return loaded
+
+    def register(self, plugin: object, *, name: str) -> ServiceManifest:
+        """
+        Register *plugin* as the service *name*, before :meth:`start`.
+
+        Its hooks are checked (no unknown hooks, no wrappers) and its manifest
+        read and validated (both languages, id equal to *name*).
+
+        Returns:
+            The plugin's manifest.
+
+        Raises:
+            ServiceNotAllowed: the registry is started, or *name* is blocked.
+            ServiceDuplicate: *name* is already registered.
+            ServiceManifestInvalid: a bad name, hook or manifest.
+        """
+        with self._lock:
+            if self._started:
+                raise ServiceNotAllowed(service_id=name)
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise ServiceManifestInvalid(service_id="?", reason="bad service id")
+            if name in self._plugins or self._pm.has_plugin(name):
+                raise ServiceDuplicate(service_id=name)
+            try:
+                registered = self._pm.register(plugin, name=name)
+            except (ValueError, pluggy.PluginValidationError) as e:
+                raise ServiceManifestInvalid(service_id=name, reason="bad hook signature") from e
+            if registered is None:
+                raise ServiceNotAllowed(service_id=name)
+            try:
+                entry = self._admit(name, plugin)
+            except BaseException:
+                self._pm.unregister(name=name)
+                raise
+            self._plugins[name] = entry
+            return entry.manifest
+
+    def _admit(self, name: str, plugin: object) -> _Plugin:
+        impls: dict[str, pluggy.HookImpl] = {}
+        for caller in self._pm.get_hookcallers(plugin) or []:
+            if caller.name not in _HOOKS or not caller.has_spec():
+                raise ServiceManifestInvalid(service_id=name, reason="unknown hook")
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    if impl.hookwrapper or impl.wrapper:
+                        # Wrappers would run around other plugins' calls (SEC-94).
+                        raise ServiceManifestInvalid(service_id=name, reason="hook wrapper")
+                    impls[caller.name] = impl
+        if "ircc_service_manifest" not in impls:
+            raise ServiceManifestInvalid(service_id=name, reason="no manifest")
+        breaker = CircuitBreaker(
+            failure_threshold=self._failure_threshold,
+            reset_after=self._reset_after,
+            clock=self._clock,
+        )
+        entry = _Plugin(name, plugin, None, impls, breaker)  # type: ignore[arg-type]
+        outcome = self._run([(entry, "ircc_service_manifest", {})])[0]
+        if isinstance(outcome, _Failed):
+            reason = outcome.error.params.get("reason", outcome.error.code)
+            cause = outcome.error.__cause__
+            if isinstance(cause, ValidationError):
+                reason = f"{cause.code} ({cause.params.get('field', '?')})"
+            raise ServiceManifestInvalid(service_id=name, reason=str(reason))
+        if not isinstance(outcome, ServiceManifest):
+            raise ServiceManifestInvalid(service_id=name, reason="not a ServiceManifest")
+        if outcome.service_id != name:
+            raise ServiceManifestInvalid(service_id=name, reason="id differs from its name")
+        entry.manifest = outcome
+        return entry
+
+    def start(self) -> None:
+        """
+        Validate every hook specification and freeze the registry (SEC-97).
+
+        Raises:
+            ServiceManifestInvalid: a plugin implements an unknown hook.
+        """
+        with self._lock:
+            try:
+                self._pm.check_pending()
+            except pluggy.PluginValidationError as e:
+                name = self._pm.get_name(e.plugin) or "?"
+                raise ServiceManifestInvalid(service_id=name, reason="unknown hook") from e
+            self._started = True
+
+    def close(self) -> None:
+        """
+        Stop the thread pools; hung plugin threads are abandoned.
+        """
+        for pool in (self._pool, self._restrict_pool, self._event_pool):
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- introspection ----------------------------------------------------------------
+
+    @property
+    def service_ids(self) -> tuple[str, ...]:
+        """
+        The registered service ids, in registration order.
+        """
+        return tuple(self._plugins)
+
+    def manifest(self, service_id: str) -> ServiceManifest:
+        """
+        The manifest of *service_id*.
+
+        Raises:
+            KeyError: no such service.
+        """
+        return self._plugins[service_id].manifest
+
+    def health(self) -> dict[str, BreakerState]:
+        """
+        Each service's circuit state: ``closed`` is healthy, others are degraded.
+        """
+        return {name: p.breaker.state for name, p in self._plugins.items()}
+
+    def set_rollout(self, service_id: str, rollout: Rollout) -> None:
+        """
+        Override a service's rollout at run time (raise the percentage, pull
+        the kill switch) without redeploying it.
+
+        Raises:
+            KeyError: no such service.
+        """
+        self._plugins[service_id]
+        self._rollouts[service_id] = rollout
+
+    def rollout(self, service_id: str) -> Rollout:
+        """
+        The rollout in force for *service_id* (the override, else the manifest's).
+        """
+        return self._rollouts.get(service_id) or self._plugins[service_id].manifest.rollout
+
+    def offered(self, client_id: str, facts: AccountFacts) -> list[ServiceManifest]:
+        """
+        The services offered to *client_id*: in rollout and meeting the declarative rules.
+        """
+        return [
+            p.manifest
+            for name, p in self._plugins.items()
+            if self.rollout(name).includes(name, client_id) and p.manifest.eligible(facts)
+        ]
+
+    # --- calling plugins --------------------------------------------------------------
+
+    def _invoke(self, plugin: _Plugin, hook: str, kwargs: Mapping[str, Any]) -> Any:
+        if hook == _DASHBOARD:
+            # One task per tile: eligibility then items, under one deadline.
+            eligible = plugin.impls.get("ircc_is_eligible")
+            if (
+                eligible is not None
+                and self._invoke(plugin, "ircc_is_eligible", kwargs) is not True
+            ):
+                return _NOT_ELIGIBLE
+            if "ircc_client_items" not in plugin.impls:
+                return []
+            hook = "ircc_client_items"
+        impl = plugin.impls[hook]
+        # Opt-in arguments: an implementation gets only the arguments it names,
+        # which is what lets hooks grow by adding arguments.
+        return impl.function(*[kwargs[a] for a in impl.argnames])
+
+    def _fail(self, plugin: _Plugin, hook: str, error: IrccAccountError, exc: object) -> _Failed:
+        if isinstance(error, ServiceTimeout):
+            plugin.breaker.trip()
+        else:
+            plugin.breaker.record_failure()
+        # One line, identifiers only: the exception's message may hold personal data.
+        log.error(
+            "service plugin failed: service_id=%s hook=%s code=%s error=%s",
+            plugin.name,
+            hook,
+            error.code,
+            type(exc).__name__,
+        )
+        return _Failed(error)
+
+    def _run(
+        self,
+        calls: Sequence[tuple[_Plugin, str, Mapping[str, Any]]],
+        *,
+        check: Callable[[_Plugin, Any], Any] | None = None,
+        pool: cf.ThreadPoolExecutor | None = None,
+    ) -> list[Any]:
+        """
+        Call each (plugin, hook, kwargs) concurrently, with one deadline for all.
+
+        Returns each checked result, or a :class:`_Failed`.
+        """
+        pool = pool or self._pool
+        futures: list[cf.Future[Any] | _Failed] = []
+        future: cf.Future[Any] | _Failed
+        for plugin, hook, kwargs in calls:
+            if not plugin.breaker.allow():
+                futures.append(_Failed(ServiceUnavailable(service_id=plugin.name)))
+                continue
+            with self._lock:
+                busy = plugin.in_flight >= self._max_in_flight
+                if not busy:
+                    plugin.in_flight += 1
+            if busy:
+                error = ServiceUnavailable(service_id=plugin.name)
+                futures.append(self._fail(plugin, hook, error, error))
+                continue
+            submitted = pool.submit(self._invoke, plugin, hook, kwargs)
+            submitted.add_done_callback(functools.partial(self._release, plugin))
+            futures.append(submitted)
+        cf.wait([f for f in futures if isinstance(f, cf.Future)], timeout=self.deadline)
+        results: list[Any] = []
+        for (plugin, hook, _), future in zip(calls, futures, strict=True):
+            results.append(self._settle(plugin, hook, future, check))
+        return results
+
+    def _release(self, plugin: _Plugin, _: object) -> None:
+        with self._lock:
+            plugin.in_flight -= 1
+
+    def _settle(
+        self,
+        plugin: _Plugin,
+        hook: str,
+        future: cf.Future[Any] | _Failed,
+        check: Callable[[_Plugin, Any], Any] | None,
+    ) -> Any:
+        if isinstance(future, _Failed):
+            return future
+        if not future.done():
+            # The thread is abandoned: its result, if it ever comes, is ignored.
+            return self._fail(plugin, hook, ServiceTimeout(service_id=plugin.name), TimeoutError())
+        exc = future.exception()
+        if exc is not None:
+            error = ServiceUnavailable(service_id=plugin.name)
+            error.__cause__ = exc
+            return self._fail(plugin, hook, error, exc)
+        try:
+            value = future.result() if check is None else check(plugin, future.result())
+        except ServiceBadOutput as e:
+            return self._fail(plugin, hook, e, e)
+        plugin.breaker.record_success()
+        return value
+
+    def _call(
+        self,
+        plugin: _Plugin,
+        hook: str,
+        kwargs: Mapping[str, Any],
+        check: Callable[[_Plugin, Any], T],
+    ) -> T:
+        (outcome,) = self._run([(plugin, hook, kwargs)], check=check)
+        if isinstance(outcome, _Failed):
+            raise outcome.error
+        result: T = outcome
+        return result
+
+    # --- requests ---------------------------------------------------------------------
+
+    def _plugin(self, service_id: str) -> _Plugin:
+        if not self._started:
+            raise ServiceUnavailable(service_id=service_id)
+        try:
+            return self._plugins[service_id]
+        except KeyError:
+            raise ServiceNotAllowed(service_id=service_id) from None
+
+    def context(
+        self,
+        service_id: str,
+        *,
+        actor: Actor,
+        client_id: str,
+        scopes: Iterable[str] | None = None,
+        language: str = "en",
+        correlation_id: str | None = None,
+    ) -> ServiceContext:
+        """
+        Build the context a plugin gets for one request.
+
+        Args:
+            service_id: The service.
+            actor: Who asks.
+            client_id: The client acted for.
+            scopes: The scopes the actor's grant gives for this service (the
+                front door reads them from the grant); ``None`` for the client
+                themself, who holds every scope the manifest declares.
+            language: ``en`` or ``fr``.
+            correlation_id: Ties audit entries to the request.
+        """
+        manifest = self._plugin(service_id).manifest
+        owner = actor.capacity is Capacity.CLIENT and actor.account_id == client_id
+        held = manifest.scopes if scopes is None and owner else frozenset(scopes or ())
+        return make_context(
+            store=self._store,
+            policy=self._policy,
+            audit=self._audit,
+            restrict=self.restrictions,
+            publish=self.publish,
+            clock=self._clock,
+            service_id=service_id,
+            actor=actor,
+            client_id=client_id,
+            scopes=held & manifest.scopes,
+            language=language,
+            correlation_id=correlation_id,
+        )
+
+    def dashboard(
+        self,
+        *,
+        actor: Actor,
+        client_id: str,
+        facts: AccountFacts,
+        scopes: Mapping[str, Iterable[str]] | None = None,
+        language: str = "en",
+        correlation_id: str | None = None,
+    ) -> Dashboard:
+        """
+        Assemble the client's dashboard: one tile per offered service, all
+        services called at once, each within the deadline.
+
+        Args:
+            actor: Who asks.
+            client_id: The client acted for.
+            facts: What eligibility rules may know about the client.
+            scopes: For a representative, their scopes per service id; a
+                service without ``view_status`` among them gets no tile.
+                ``None`` for the client themself.
+            language: ``en`` or ``fr``.
+            correlation_id: Ties audit entries to the request.
+        """
+        tiles: dict[str, Tile | None] = {}
+        calls: list[tuple[_Plugin, str, Mapping[str, Any]]] = []
+        for manifest in self.offered(client_id, facts):
+            sid = manifest.service_id
+            held = None if scopes is None else scopes.get(sid, ())
+            ctx = self.context(sid, actor=actor, client_id=client_id, scopes=held,
+                               language=language, correlation_id=correlation_id)  # fmt: skip
+            if "view_status" not in ctx.scopes:
+                continue
+            if actor.assurance < manifest.assurance:
+                tiles[sid] = Tile(
+                    service_id=sid,
+                    title=manifest.title,
+                    status=TileStatus.STEP_UP,
+                    message=_STEP_UP,
+                )
+                continue
+            tiles[sid] = None
+            calls.append((self._plugins[sid], _DASHBOARD, {"ctx": ctx}))
+
+        def check(plugin: _Plugin, value: Any) -> Any:
+            if value is _NOT_ELIGIBLE:
+                return value
+            return _checks.check_items(plugin.manifest, client_id, value)
+
+        outcomes = self._run(calls, check=check)
+        for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
+            tiles[plugin.name] = _tile(plugin.manifest, outcome)
+        return Dashboard(client_id=client_id, tiles=tuple(t for t in tiles.values() if t))
+
+    def timeline(self, service_id: str, item_id: str, **context: Any) -> tuple[Any, ...]:
+        """
+        An item's timeline from its service (keyword arguments as for :meth:`context`).
+
+        Raises:
+            ServiceUnavailable: the plugin failed, hung or is degraded.
+            ServiceBadOutput: it returned malformed data.
+        """
+        plugin = self._plugin(service_id)
+        ctx = self.context(service_id, **context)
+        return self._call(
+            plugin,
+            "ircc_item_timeline",
+            {"ctx": ctx, "item_id": item_id},
+            lambda p, v: _checks.check_timeline(p.name, item_id, v),
+        )
+
+    def actions(self, service_id: str, item_id: str, **context: Any) -> tuple[ActionOffer, ...]:
+        """
+        The actions the actor may take on an item: the service's offers whose
+        scope the actor holds (keyword arguments as for :meth:`context`).
+        """
+        ctx = self.context(service_id, **context)
+        return self._actions(ctx, item_id)
+
+    def _actions(self, ctx: ServiceContext, item_id: str) -> tuple[ActionOffer, ...]:
+        plugin = self._plugin(ctx.service_id)
+        if "ircc_item_actions" not in plugin.impls:
+            return ()
+        offers = self._call(
+            plugin,
+            "ircc_item_actions",
+            {"ctx": ctx, "item_id": item_id},
+            lambda p, v: _checks.check_actions(p.manifest, v),
+        )
+        return tuple(o for o in offers if o.scope in ctx.scopes)
+
+    def perform(
+        self, service_id: str, item_id: str, action: str, payload: Mapping[str, Any], **context: Any
+    ) -> ActionResult:
+        """
+        Do an action, only if the service offers it to this actor right now.
+
+        Raises:
+            ValidationError: a malformed payload.
+            ServiceNotAllowed: the action is not on offer for this actor.
+            ServiceUnavailable: the plugin failed, hung or is degraded.
+            ServiceBadOutput: it returned malformed data.
+        """
+        fields = _checks.check_payload(payload)
+        ctx = self.context(service_id, **context)
+        if action not in {o.action for o in self._actions(ctx, item_id)}:
+            raise ServiceNotAllowed(service_id=service_id)
+        return self._call(
+            self._plugins[service_id],
+            "ircc_perform_action",
+            {"ctx": ctx, "item_id": item_id, "action": action, "payload": fields},
+            lambda p, v: _checks.check_result(p.name, v),
+        )
+
+    def restrictions(
+        self, actor: Actor, action: Action | str, resource: Resource
+    ) -> tuple[str, ...]:
+        """
+        Every plugin's objections to an access the policy allowed (SEC-94).
+        A plugin that fails, hangs or is degraded objects.
+
+        Returns:
+            Deny reasons as ``plugin:reason``; empty when nobody objects.
+        """
+        calls = [
+            (p, "ircc_restrict_access", {"actor": actor, "action": action, "resource": resource})
+            for p in self._plugins.values()
+            if "ircc_restrict_access" in p.impls
+        ]
+        reasons: list[str] = []
+        outcomes = self._run(calls, pool=self._restrict_pool)
+        for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
+            if isinstance(outcome, _Failed):
+                reasons.append(f"{plugin.name}:failed")
+            else:
+                reasons.extend(_checks.restriction_reasons(plugin.name, outcome))
+        return tuple(reasons)
+
+    def publish(self, event: ServiceEvent, *, wait: bool = False) -> list[str]:
+        """
+        Tell every ``ircc_on_event`` implementation about *event*.
+
+        Args:
+            event: What happened.
+            wait: Wait (up to the deadline) for the plugins; else return at once.
+
+        Returns:
+            With *wait*, the ids of the services that failed; else an empty list.
+        """
+        calls = [
+            (p, "ircc_on_event", {"event": event})
+            for p in self._plugins.values()
+            if "ircc_on_event" in p.impls
+        ]
+
+        def run() -> list[str]:
+            outcomes = self._run(calls)
+            failed = zip(calls, outcomes, strict=True)
+            return [p.name for (p, _, _), o in failed if isinstance(o, _Failed)]
+
+        if wait:
+            return run()
+        self._event_pool.submit(run)
+        return []
+
+
+_STEP_UP = BilingualText(
+    en="Sign in again with a stronger method to see this service.",
+    fr="Connectez-vous de nouveau avec une méthode plus sûre pour voir ce service.",
+)
+
+
+def _tile(manifest: ServiceManifest, outcome: Any) -> Tile | None:
+    if isinstance(outcome, _Failed):
+        return Tile(
+            service_id=manifest.service_id,
+            title=manifest.title,
+            status=TileStatus.UNAVAILABLE,
+            message=BilingualText(
+                en=f"{manifest.title.en} is not available right now. Please try again later.",
+                fr=f"{manifest.title.fr} n'est pas disponible pour le moment. "
+                "Veuillez réessayer plus tard.",
+            ),
+            error_code=outcome.error.code,
+        )
+    if outcome is _NOT_ELIGIBLE:
+        return None
+    return Tile(
+        service_id=manifest.service_id, title=manifest.title, status=TileStatus.OK, items=outcome
+    )
+
+
+class RegistryEvents:
+    """
+    Turns delegation and audit notifications into :class:`ServiceEvent` for
+    ``ircc_on_event``: it fits ``ircc_account.delegation``'s ``DelegationEvents``
+    and ``ircc_account.audit``'s ``AuditAlerts``.
+
+    Args:
+        registry: Where events are published.
+        clock: Stamps grant events.
+    """
+
+    def __init__(self, registry: ServiceRegistry, clock: Clock | None = None) -> None:
+        self._registry = registry
+        self._clock = clock or SystemClock()
+
+    def _grant(self, kind: EventKind, client_id: str, grant: ConsentGrant) -> None:
+        self._registry.publish(
+            ServiceEvent(
+                kind=kind,
+                client_id=client_id,
+                occurred_at=self._clock.now(),
+                grant_id=grant.grant_id,
+                actor_id=grant.grantee_id,
+            )
+        )
+
+    def grant_created(self, client_id: str, grant: ConsentGrant) -> None:
+        """A grant was created."""
+        self._grant(EventKind.GRANT_CREATED, client_id, grant)
+
+    def grant_changed(self, client_id: str, grant: ConsentGrant) -> None:
+        """A grant was changed, accepted or declined."""
+        self._grant(EventKind.GRANT_CHANGED, client_id, grant)
+
+    def grant_revoked(self, client_id: str, grant: ConsentGrant) -> None:
+        """A grant was revoked."""
+        self._grant(EventKind.GRANT_REVOKED, client_id, grant)
+
+    def grant_first_used(self, client_id: str, grant: ConsentGrant) -> None:
+        """A grant was relied on for the first time."""
+        self._grant(EventKind.GRANT_FIRST_USED, client_id, grant)
+
+    def representative_acted(self, client_id: str, entry: AuditEntry) -> None:
+        """A representative's access to the client's file was committed."""
+        self._registry.publish(
+            ServiceEvent(
+                kind=EventKind.REPRESENTATIVE_ACTED,
+                client_id=client_id,
+                occurred_at=entry.occurred_at,
+                service_id=entry.service_id,
+                item_id=entry.item_id,
+                actor_id=entry.actor_id,
+            )
+        )
