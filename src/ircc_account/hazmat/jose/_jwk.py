@@ -162,7 +162,7 @@ def _okp(jwk: Mapping[str, Any], crv: object) -> PublicKey:
 
 def _parse_key(jwk: Mapping[str, Any]) -> Jwk:
     kty, kid, alg, crv = jwk.get("kty"), jwk.get("kid"), jwk.get("alg"), jwk.get("crv")
-    if kid is not None and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
+    if "kid" in jwk and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
         raise _Ignored("kid.type")
     if jwk.get("use", "sig") != "sig":
         raise _Ignored("use")

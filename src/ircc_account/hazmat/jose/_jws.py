@@ -100,7 +100,7 @@ def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_
     if "crit" in header:
         raise fail(InvalidToken, "header.crit")
     kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
+    if "kid" in header and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
         raise fail(InvalidToken, "header.kid")
     if not s64:
         raise fail(InvalidToken, "signature.missing")
