@@ -10,7 +10,9 @@ turn them on in a trust context where the verifier holds only public keys
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 from cryptography.exceptions import InvalidSignature
@@ -43,49 +45,65 @@ class Alg:
     crv: str | None
     sig_len: int | None
     hash: hashes.HashAlgorithm
+    at_hash: Callable[[bytes], Any]
     rsa_padding: padding.AsymmetricPadding | None = None
     ecdsa: ec.ECDSA | None = None
 
-    def verify(self, key: PublicKey, signature: bytes, signing_input: bytes) -> bool:
+    def verify(self, kty: str, key: PublicKey, signature: bytes, signing_input: bytes) -> bool:
         """
-        Whether *signature* over *signing_input* verifies under *key*; never raises.
+        Whether *signature* over *signing_input* verifies under *key* (of type *kty*); never raises.
+
+        Dispatches on the key type string rather than ``isinstance`` checks on
+        :mod:`cryptography`'s abstract classes, which cost more than parsing.
         """
+        if kty != self.kty:
+            return False
         try:
-            if isinstance(key, rsa.RSAPublicKey):
+            if self.rsa_padding is not None:
+                rsa_key: rsa.RSAPublicKey = key  # type: ignore[assignment]
                 # RFC 7518 §3.3 and §3.5: the signature is exactly k octets, k the modulus size.
-                if self.rsa_padding is None or len(signature) != (key.key_size + 7) // 8:
+                if len(signature) != (rsa_key.key_size + 7) // 8:
                     return False
-                key.verify(signature, signing_input, self.rsa_padding, self.hash)
-            elif isinstance(key, ec.EllipticCurvePublicKey):
+                rsa_key.verify(signature, signing_input, self.rsa_padding, self.hash)
+            elif self.ecdsa is not None:
+                ec_key: ec.EllipticCurvePublicKey = key  # type: ignore[assignment]
                 # RFC 7518 §3.4: R and S as fixed-length big-endian octets, concatenated.
-                if self.ecdsa is None or len(signature) != self.sig_len:
+                if len(signature) != self.sig_len:
                     return False
                 half = len(signature) // 2
                 der = encode_dss_signature(
                     int.from_bytes(signature[:half], "big"), int.from_bytes(signature[half:], "big")
                 )
-                key.verify(der, signing_input, self.ecdsa)
+                ec_key.verify(der, signing_input, self.ecdsa)
             else:
-                if self.kty != "OKP" or len(signature) != self.sig_len:
+                ed_key: ed25519.Ed25519PublicKey = key  # type: ignore[assignment]
+                if len(signature) != self.sig_len:
                     return False
-                key.verify(signature, signing_input)
-        except (InvalidSignature, ValueError, TypeError):
+                ed_key.verify(signature, signing_input)
+        except (InvalidSignature, ValueError, TypeError, AttributeError):
             return False
         return True
 
 
+_HASHLIB: dict[str, Callable[[bytes], Any]] = {
+    "sha256": hashlib.sha256,
+    "sha384": hashlib.sha384,
+    "sha512": hashlib.sha512,
+}
+
+
 def _rs(bits: int, h: hashes.HashAlgorithm) -> Alg:
-    return Alg(f"RS{bits}", "RSA", None, None, h, rsa_padding=padding.PKCS1v15())
+    return Alg(f"RS{bits}", "RSA", None, None, h, _HASHLIB[h.name], rsa_padding=padding.PKCS1v15())
 
 
 def _ps(bits: int, h: hashes.HashAlgorithm) -> Alg:
     # RFC 7518 §3.5: MGF1 with the same hash, and a salt as long as the hash output.
     pss = padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size)
-    return Alg(f"PS{bits}", "RSA", None, None, h, rsa_padding=pss)
+    return Alg(f"PS{bits}", "RSA", None, None, h, _HASHLIB[h.name], rsa_padding=pss)
 
 
 def _es(bits: int, crv: str, size: int, h: hashes.HashAlgorithm) -> Alg:
-    return Alg(f"ES{bits}", "EC", crv, 2 * size, h, ecdsa=ec.ECDSA(h))
+    return Alg(f"ES{bits}", "EC", crv, 2 * size, h, _HASHLIB[h.name], ecdsa=ec.ECDSA(h))
 
 
 ALGORITHMS: dict[str, Alg] = {
@@ -102,7 +120,7 @@ ALGORITHMS: dict[str, Alg] = {
         _es(512, "P-521", 66, hashes.SHA512()),
         # RFC 8037 §3.1 (Ed25519 only). at_hash for EdDSA uses SHA-512, the
         # hash inside Ed25519, as OpenID Connect implementations agree.
-        Alg("EdDSA", "OKP", "Ed25519", 64, hashes.SHA512()),
+        Alg("EdDSA", "OKP", "Ed25519", 64, hashes.SHA512(), hashlib.sha512),
     )
 }
 

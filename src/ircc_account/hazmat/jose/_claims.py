@@ -32,6 +32,7 @@ __all__ = [
 # 9999-12-31T23:59:59Z: beyond this a timestamp cannot be a datetime.
 _MAX_TS = 253402300799
 MAX_LEEWAY = dt.timedelta(seconds=60)
+_ZERO = dt.timedelta(0)
 
 
 def check_config(now: dt.datetime, leeway: dt.timedelta) -> float:
@@ -46,7 +47,7 @@ def check_config(now: dt.datetime, leeway: dt.timedelta) -> float:
     """
     if not isinstance(now, dt.datetime) or now.tzinfo is None:
         raise ConfigurationError(reason="now must be a timezone-aware datetime")
-    if not dt.timedelta(0) <= leeway < MAX_LEEWAY:
+    if not _ZERO <= leeway < MAX_LEEWAY:
         raise ConfigurationError(reason="leeway must be at least 0 s and below 60 s")
     return now.timestamp()
 
@@ -126,6 +127,8 @@ def check_aud(
         raise fail(cls, "aud.type")
     if client_id not in auds:
         raise fail(cls, "aud.missing_client")
+    if len(auds) == 1:
+        return auds
     trusted_set = frozenset(trusted)
     if any(a != client_id and a not in trusted_set for a in auds):
         raise fail(cls, "aud.untrusted")

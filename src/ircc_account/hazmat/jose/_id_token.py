@@ -27,7 +27,6 @@ from ._claims import (
     check_typ,
     from_ts,
     num,
-    opt_str,
 )
 from ._codec import b64url_encode, fail, frozen, json_object
 from ._jws import DEFAULT_MAX_TOKEN_BYTES, KeySource, verify_jws
@@ -35,6 +34,7 @@ from ._jws import DEFAULT_MAX_TOKEN_BYTES, KeySource, verify_jws
 __all__ = ["IdTokenClaims", "validate_id_token", "validate_refreshed_id_token"]
 
 _ID_TOKEN_TYPES = frozenset({"jwt"})
+_STR_CLAIMS = ("azp", "acr", "nonce", "sid", "at_hash")
 
 
 @attrs.frozen
@@ -82,11 +82,7 @@ def _at_hash(access_token: str, alg: str) -> str:
     # access_token with the hash algorithm specified in JWA for the alg Header
     # Parameter of the ID Token's JOSE Header. [...] Take the left-most half of the
     # hash and base64url encode it."
-    from cryptography.hazmat.primitives import hashes
-
-    digest = hashes.Hash(ALGORITHMS[alg].hash)
-    digest.update(access_token.encode("ascii", "strict"))
-    full = digest.finalize()
+    full: bytes = ALGORITHMS[alg].at_hash(access_token.encode("ascii")).digest()
     return b64url_encode(full[: len(full) // 2])
 
 
@@ -162,7 +158,12 @@ def _build(
     # Client as a valid audience, or if it contains additional audiences not
     # trusted by the Client." (authlib accepts the untrusted extra: SEC-08.)
     aud = check_aud(claims, client_id, extra_trusted_audiences, cls)
-    azp = opt_str(claims, "azp", cls)
+    # Optional string claims: a string when present (null is not "absent").
+    for name in _STR_CLAIMS:
+        value = claims.get(name)
+        if type(value) is not str and (value is not None or name in claims):
+            raise fail(cls, f"{name}.type")
+    azp = claims.get("azp")
     # Step 4: "If the ID Token contains multiple audiences, the Client SHOULD
     # verify that an azp Claim is present." Enforced.
     if len(aud) > 1 and azp is None:
@@ -190,11 +191,11 @@ def _build(
         iat=from_ts(times.iat),
         nbf=None if times.nbf is None else from_ts(times.nbf),
         auth_time=None if auth_time is None else from_ts(auth_time),
-        acr=opt_str(claims, "acr", cls),
+        acr=claims.get("acr"),
         amr=tuple(amr),
-        nonce=opt_str(claims, "nonce", cls),
-        sid=opt_str(claims, "sid", cls),
-        at_hash=opt_str(claims, "at_hash", cls),
+        nonce=claims.get("nonce"),
+        sid=claims.get("sid"),
+        at_hash=claims.get("at_hash"),
         alg=alg,
         claims=frozen(claims),
     )

@@ -15,6 +15,7 @@ source (SEC-25). Nothing in this module does network I/O.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -23,7 +24,7 @@ import attrs
 from ircc_account.errors import InvalidToken
 
 from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS, check_algorithms
-from ._codec import b64url_decode, fail, json_object
+from ._codec import COMPACT_JWS, b64url_decode, fail, frozen, json_object
 from ._jwk import MAX_KID_LENGTH, Jwk
 
 __all__ = ["DEFAULT_MAX_TOKEN_BYTES", "KeySource", "ParsedJws", "parse_compact_jws", "verify_jws"]
@@ -69,6 +70,25 @@ class ParsedJws:
         return f"ParsedJws(alg={self.alg!r}, kid={self.kid!r})"
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_header(h64: str) -> tuple[Mapping[str, Any], str, str | None]:
+    # A pure function of the header text, memoized: a provider sends the same
+    # few headers over and over. Failures raise and are never cached, and the
+    # cache is bounded, so random headers only evict.
+    header = json_object(
+        b64url_decode(h64, InvalidToken, "header", alphabet_checked=True), InvalidToken, "header"
+    )
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise fail(InvalidToken, "header.alg")
+    if "crit" in header:
+        raise fail(InvalidToken, "header.crit")
+    kid = header.get("kid")
+    if "kid" in header and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
+        raise fail(InvalidToken, "header.kid")
+    return frozen(header), alg, kid
+
+
 def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> ParsedJws:
     """
     Split and strictly decode a compact JWS without verifying it.
@@ -89,26 +109,18 @@ def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_
         raise fail(InvalidToken, "token.type")
     if len(token) > max_bytes:
         raise fail(InvalidToken, "token.size")
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise fail(InvalidToken, "token.parts")
-    h64, p64, s64 = parts
-    header = json_object(b64url_decode(h64, InvalidToken, "header"), InvalidToken, "header")
-    alg = header.get("alg")
-    if not isinstance(alg, str):
-        raise fail(InvalidToken, "header.alg")
-    if "crit" in header:
-        raise fail(InvalidToken, "header.crit")
-    kid = header.get("kid")
-    if "kid" in header and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
-        raise fail(InvalidToken, "header.kid")
+    if COMPACT_JWS.fullmatch(token) is None:
+        # Not three base64url parts: JSON serialization, JWE, stray characters.
+        raise fail(InvalidToken, "token.form")
+    h64, p64, s64 = token.split(".")
+    header, alg, kid = _parse_header(h64)
     if not s64:
         raise fail(InvalidToken, "signature.missing")
     return ParsedJws(
         header=header,
-        payload=b64url_decode(p64, InvalidToken, "payload"),
-        signing_input=f"{h64}.{p64}".encode("ascii"),
-        signature=b64url_decode(s64, InvalidToken, "signature"),
+        payload=b64url_decode(p64, InvalidToken, "payload", alphabet_checked=True),
+        signing_input=token[: len(h64) + len(p64) + 1].encode("ascii"),
+        signature=b64url_decode(s64, InvalidToken, "signature", alphabet_checked=True),
         alg=alg,
         kid=kid,
     )
@@ -146,6 +158,6 @@ def verify_jws(
     key = keys.select(parsed.kid, parsed.alg)
     if key is None:
         raise fail(InvalidToken, "key.unknown")
-    if not alg.verify(key.key, parsed.signature, parsed.signing_input):
+    if not alg.verify(key.kty, key.key, parsed.signature, parsed.signing_input):
         raise fail(InvalidToken, "signature")
     return parsed
