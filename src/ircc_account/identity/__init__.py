@@ -1,0 +1,70 @@
+"""
+Identity: logins at government credential providers (OpenID Connect), server-side
+sessions, registration and credential linking, legacy-file claims, and logout.
+
+The protocol logic is framework-free and synchronous. Tokens are validated by
+:mod:`ircc_account.hazmat.jose`; see ``docs/identity.md`` for the recipes and
+``docs/security-checklist.md`` for SEC-01..48 and their tests.
+"""
+
+from __future__ import annotations
+
+from ._accounts import ClaimPolicy, LegacyFileRef, LegacyFileVerifier
+from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
+from ._core import AuditSink, RateLimits
+from ._http import HttpLimits
+from ._identity import Identity
+from ._login import LoginOutcome, LoginRedirect, LoginResult, StepUpPlan
+from ._logout import LogoutRedirect
+from ._providers import Provider, ProviderMetadata, Providers
+from ._ratelimit import RateLimiter
+from ._sessions import (
+    IssuedSession,
+    PendingCredential,
+    RotationReason,
+    Session,
+    SessionPolicy,
+    SessionState,
+    SessionStore,
+    SqlSessionStore,
+    clear_cookie,
+    session_cookie,
+)
+
+__all__ = [
+    "AuditSink",
+    "ClaimPolicy",
+    "ClientSecret",
+    "HttpLimits",
+    "Identity",
+    "IssuedSession",
+    "LegacyFileRef",
+    "LegacyFileVerifier",
+    "LoginOutcome",
+    "LoginRedirect",
+    "LoginResult",
+    "LogoutRedirect",
+    "PendingCredential",
+    "PrivateKeyJwt",
+    "Provider",
+    "ProviderConfig",
+    "ProviderMetadata",
+    "Providers",
+    "RateLimiter",
+    "RateLimits",
+    "RotationReason",
+    "Session",
+    "SessionPolicy",
+    "SessionState",
+    "SessionStore",
+    "SqlSessionStore",
+    "StepUpPlan",
+    "clear_cookie",
+    "session_cookie",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,599 @@
+"""
+Login: the authorization code flow with PKCE, PAR, the RFC 9207 ``iss`` check,
+and ID token validation through :mod:`ircc_account.hazmat.jose`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from ircc_account._model import AssuranceLevel, AuditEntry, Capacity, Decision
+from ircc_account._storage._schema_identity import identity_transactions as t_tx
+from ircc_account.errors import (
+    IdentityError,
+    InvalidCallback,
+    InvalidToken,
+    ProviderMetadataInvalid,
+    ProviderUnavailable,
+    SessionExpired,
+    StepUpRequired,
+)
+from ircc_account.hazmat.jose import IdTokenClaims, validate_id_token, validate_refreshed_id_token
+from ircc_account.hazmat.jose._codec import fail
+
+from ._client_auth import client_auth
+from ._core import Core
+from ._params import parse_callback
+from ._providers import Provider
+from ._secrets import (
+    code_challenge,
+    equal,
+    id_hash,
+    new_code_verifier,
+    new_token,
+)
+from ._sessions import IssuedSession, Session, SessionState, SessionTokens, session_from_row
+
+__all__ = ["LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan"]
+
+_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    }
+)
+
+
+class LoginOutcome(enum.StrEnum):
+    """
+    What a completed login means for the portal.
+    """
+
+    #: The credential opens an account: the session is signed in.
+    SIGNED_IN = "signed_in"
+    #: The credential is linked to no account: offer registration (or, in a
+    #: signed-in session, linking it to the current account).
+    NEW_CREDENTIAL = "new_credential"
+
+
+@attrs.frozen(kw_only=True)
+class StepUpPlan:
+    """
+    How to log in again strongly enough for an action (carried by :class:`StepUpRequired`).
+
+    Attributes:
+        provider: The provider to send the person to.
+        level: The assurance needed.
+        max_age: The most seconds since authentication, or ``None``.
+    """
+
+    provider: str
+    level: AssuranceLevel
+    max_age: int | None = None
+
+    @classmethod
+    def from_error(cls, error: StepUpRequired) -> StepUpPlan:
+        """
+        The plan a :class:`StepUpRequired` raised by ``require_assurance`` carries.
+        """
+        p = error.params
+        max_age = int(p.get("max_age", -1))
+        return cls(
+            provider=str(p["provider"]),
+            level=AssuranceLevel(int(p["level"])),
+            max_age=None if max_age < 0 else max_age,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class LoginRedirect:
+    """
+    Where to send the browser to log in.
+
+    Attributes:
+        url: The provider's authorization URL (with PAR: only ``client_id`` and ``request_uri``).
+        issued: A new pre-login session whose cookie the response must set, or
+            ``None`` when the browser's existing session was used.
+    """
+
+    url: str = attrs.field(repr=False)
+    issued: IssuedSession | None
+
+
+@attrs.frozen(kw_only=True)
+class LoginResult:
+    """
+    A completed login.
+
+    Attributes:
+        outcome: Signed in, or a new credential to register or link.
+        issued: The new session (rotated: the old id no longer works); set its cookie.
+        claims: The ID token's claims, and UserInfo's if fetched (personal data:
+            hidden from ``repr``; use only to pre-fill registration).
+    """
+
+    outcome: LoginOutcome
+    issued: IssuedSession
+    claims: Mapping[str, Any] = attrs.field(repr=False)
+
+    @property
+    def session(self) -> Session:
+        """
+        The new session.
+        """
+        return self.issued.session
+
+
+@attrs.frozen
+class _TokenResponse:
+    access_token: str = attrs.field(repr=False)
+    id_token: str | None = attrs.field(repr=False)
+    refresh_token: str | None = attrs.field(repr=False)
+
+
+def _join(url: str, params: Mapping[str, str]) -> str:
+    sep = "&" if urllib.parse.urlsplit(url).query else "?"
+    return url + sep + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+
+
+def _original_claims(tokens: SessionTokens) -> IdTokenClaims:
+    c = dict(tokens.id_claims)
+
+    def ts(name: str) -> dt.datetime | None:
+        v = c.get(name)
+        return None if v is None else dt.datetime.fromtimestamp(v, dt.UTC)
+
+    aud = c["aud"]
+    exp, iat = ts("exp"), ts("iat")
+    assert exp is not None
+    assert iat is not None
+    return IdTokenClaims(
+        iss=c["iss"],
+        sub=c["sub"],
+        aud=(aud,) if isinstance(aud, str) else tuple(aud),
+        azp=c.get("azp"),
+        exp=exp,
+        iat=iat,
+        nbf=ts("nbf"),
+        auth_time=ts("auth_time"),
+        acr=c.get("acr"),
+        amr=tuple(c.get("amr", ())),
+        nonce=c.get("nonce"),
+        sid=c.get("sid"),
+        at_hash=c.get("at_hash"),
+        alg=tokens.alg,
+        claims=c,
+    )
+
+
+class LoginMixin(Core):
+    """
+    Starting and completing logins, and refreshing tokens.
+    """
+
+    def start_login(
+        self,
+        cookie: str | None,
+        provider: str,
+        *,
+        client_key: str,
+        acr: AssuranceLevel | None = None,
+        max_age: int | None = None,
+        force_login: bool = False,
+        step_up: StepUpPlan | None = None,
+    ) -> LoginRedirect:
+        """
+        Begin a login at *provider* (call only from a user action, SEC-20).
+
+        Args:
+            cookie: The browser's session cookie value, if any; the login is bound
+                to that session (a pre-login session is created when there is none).
+            provider: The configured provider name.
+            client_key: Who asks, for rate limiting (the client address).
+            acr: The assurance to ask for (``acr_values``), enforced on return.
+            max_age: The most seconds since the person last authenticated.
+            force_login: Send ``prompt=login`` (fresh authentication).
+            step_up: A plan from :class:`StepUpRequired` (sets the three above).
+
+        Raises:
+            RateLimited: too many starts from *client_key*.
+            ConfigurationError: unknown provider, or it cannot reach *acr*.
+            ProviderUnavailable, ProviderMetadataInvalid: discovery or PAR failed.
+        """
+        self.rate_limits.login_start.check(client_key)
+        if step_up is not None:
+            provider, acr, max_age = step_up.provider, step_up.level, step_up.max_age
+            force_login = force_login or max_age is not None
+        p = self.providers.get(provider)
+        md = p.metadata()
+        cfg = p.config
+        state, nonce = new_token(self.randomness), new_token(self.randomness)
+        verifier = new_code_verifier(self.randomness)
+        params = {
+            # SEC-01: the code flow only.
+            "response_type": "code",
+            "client_id": cfg.client_id,
+            "redirect_uri": cfg.redirect_uri,
+            # SEC-21: exactly the configured minimum.
+            "scope": " ".join(cfg.scopes),
+            "state": state,
+            "nonce": nonce,
+            # SEC-02: S256 always, never plain.
+            "code_challenge": code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        if acr is not None:
+            params["acr_values"] = " ".join(cfg.acr_values_for(acr))
+        if max_age is not None:
+            params["max_age"] = str(int(max_age))
+        if force_login:
+            params["prompt"] = "login"
+        if md.par_endpoint is not None:
+            url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
+        else:
+            url = _join(md.authorization_endpoint, params)
+        now = self.clock.now()
+        with self.store.unit_of_work() as uow:
+            self._purge_transactions(uow, now)
+            row = self._live_row(uow, cookie)
+            issued = None
+            if row is None:
+                issued = self._issue(uow, self._new_row_values(now))
+                session_hash = id_hash(issued.cookie_value)
+            else:
+                session_hash = row["id_hash"]
+            uow.execute(
+                t_tx.insert().values(
+                    state_hash=id_hash(state),
+                    session_hash=session_hash,
+                    kind="login",
+                    provider=cfg.name,
+                    # SEC-05: the issuer this request went to, for the iss check.
+                    issuer=cfg.issuer,
+                    nonce=nonce,
+                    code_verifier=verifier,
+                    acr_level=None if acr is None else int(acr),
+                    max_age=max_age,
+                    created_at=now,
+                    expires_at=now + self.policy.transaction_lifetime,
+                ),
+                "login transaction",
+            )
+            uow.commit()
+        return LoginRedirect(url=url, issued=issued)
+
+    def _push(self, p: Provider, par: str, authz: str, params: Mapping[str, str]) -> str:
+        # RFC 9126 §2.1: push every parameter with client authentication; the
+        # front channel then carries only client_id and request_uri (SEC-17).
+        headers, form = client_auth(p.config, now=self.clock.now(), randomness=self.randomness)
+        r = self.providers.back_channel.request(
+            "POST",
+            par,
+            provider=p.config.name,
+            max_bytes=self.providers.back_channel.limits.max_response_bytes,
+            data={**params, **form},
+            headers=headers,
+        )
+        if r.status not in (200, 201):
+            raise fail(ProviderUnavailable, "par.status", provider=p.config.name)
+        body = r.json(ProviderMetadataInvalid, p.config.name)
+        request_uri, expires_in = body.get("request_uri"), body.get("expires_in")
+        if (
+            not isinstance(request_uri, str)
+            or not 1 <= len(request_uri) <= 512
+            or not isinstance(expires_in, int)
+            or isinstance(expires_in, bool)
+            or expires_in <= 0
+        ):
+            raise fail(ProviderMetadataInvalid, "par.response", provider=p.config.name)
+        return _join(authz, {"client_id": p.config.client_id, "request_uri": request_uri})
+
+    # --- callback ------------------------------------------------------------------------
+
+    def complete_login(
+        self, cookie: str | None, query: str | bytes, *, client_key: str
+    ) -> LoginResult:
+        """
+        Complete a login from the provider's redirect to our callback.
+
+        The transaction named by ``state`` is deleted at this first use, whatever
+        happens next (SEC-03). Then, in order: it must belong to this browser
+        session; the ``iss`` parameter must name its provider (RFC 9207, before any
+        token request, SEC-05); the code is exchanged with client authentication;
+        the ID token is validated (nonce, acr, max_age, at_hash); UserInfo, if
+        configured, must name the same ``sub`` (SEC-13). Only then is a session
+        written, under a new id (SEC-34).
+
+        Args:
+            cookie: The browser's session cookie value.
+            query: The callback URL's query string.
+            client_key: Who asks, for rate limiting.
+
+        Raises:
+            InvalidCallback: the response is malformed, replayed, not this
+                session's, from the wrong issuer, or an error from the provider
+                (``params["error"]`` holds its code).
+            InvalidToken: the ID token or UserInfo failed validation.
+            ProviderUnavailable: the provider could not be reached.
+            RateLimited: too many callbacks from *client_key*.
+        """
+        self.rate_limits.callback.check(client_key)
+        try:
+            return self._complete(cookie, query)
+        except IdentityError as exc:
+            self._log_failure("login", exc)
+            raise
+
+    def _complete(self, cookie: str | None, query: str | bytes) -> LoginResult:
+        cb = parse_callback(query)
+        tx = self._take_transaction(cookie, cb.state, "login")
+        p = self.providers.get(tx["provider"])
+        md = p.metadata()
+        # RFC 9207 §2.4: "Clients MUST compare the iss parameter value to the issuer
+        # value of the authorization server" with a simple string comparison, for
+        # errors too; if the metadata says the parameter is supported, "the client
+        # MUST reject authorization responses that do not contain it" (SEC-05).
+        if cb.iss is None:
+            if md.iss_parameter_supported:
+                raise fail(InvalidCallback, "iss.missing")
+        elif not equal(cb.iss.encode(), tx["issuer"].encode()):
+            raise fail(InvalidCallback, "iss.mismatch")
+        if cb.error is not None:
+            raise fail(InvalidCallback, "provider_error", error=cb.error)
+        assert cb.code is not None
+        tokens = self._token_request(
+            p,
+            {
+                "grant_type": "authorization_code",
+                "code": cb.code,
+                "redirect_uri": p.config.redirect_uri,
+                "code_verifier": tx["code_verifier"],
+            },
+        )
+        if tokens.id_token is None:
+            # OIDC Core §3.1.3.3: the response MUST contain an ID token (SEC-14;
+            # authlib silently skips validation when it is missing).
+            raise fail(InvalidToken, "id_token.missing")
+        level = None if tx["acr_level"] is None else AssuranceLevel(tx["acr_level"])
+        cfg = p.config
+        claims = validate_id_token(
+            tokens.id_token,
+            keys=p.keys,
+            issuer=cfg.issuer,
+            client_id=cfg.client_id,
+            nonce=tx["nonce"],
+            now=self.clock.now(),
+            algorithms=cfg.algorithms,
+            leeway=cfg.leeway,
+            max_age=tx["max_age"],
+            acr_values=None if level is None else cfg.acr_values_for(level),
+            access_token=tokens.access_token,
+        )
+        everything = dict(claims.claims)
+        if cfg.fetch_userinfo and md.userinfo_endpoint is not None:
+            everything.update(
+                self._userinfo(p, md.userinfo_endpoint, tokens.access_token, claims.sub)
+            )
+        assurance = cfg.assurance_of(claims.acr)
+        if level is not None and assurance < level:
+            raise fail(InvalidToken, "acr.level")
+        kept = SessionTokens(
+            access_token=tokens.access_token,
+            refresh_token=tokens.refresh_token,
+            id_token=tokens.id_token,
+            id_claims=dict(claims.claims),
+            alg=claims.alg,
+        )
+        return self._establish(cookie, p, claims, assurance, kept, everything)
+
+    def _token_request(self, p: Provider, grant: Mapping[str, str]) -> _TokenResponse:
+        name = p.config.name
+        headers, form = client_auth(p.config, now=self.clock.now(), randomness=self.randomness)
+        r = self.providers.back_channel.request(
+            "POST",
+            p.metadata().token_endpoint,
+            provider=name,
+            max_bytes=self.providers.back_channel.limits.max_response_bytes,
+            data={**grant, **form},
+            headers=headers,
+        )
+        if r.status != 200:
+            if r.status in (400, 401):
+                body = (
+                    r.json(ProviderUnavailable, name) if r.media_type == "application/json" else {}
+                )
+                error = body.get("error")
+                code = error if isinstance(error, str) and error in _TOKEN_ERRORS else "unknown"
+                raise fail(InvalidCallback, "token.error", error=code)
+            raise fail(ProviderUnavailable, "token.status", provider=name)
+        body = r.json(InvalidToken, "token_response")
+        access, token_type = body.get("access_token"), body.get("token_type")
+        id_token, refresh = body.get("id_token"), body.get("refresh_token")
+        # RFC 6749 §5.1: access_token and token_type are REQUIRED; we use Bearer only.
+        if not isinstance(access, str) or not access or len(access) > 16 * 1024:
+            raise fail(InvalidToken, "token_response.access_token")
+        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+            raise fail(InvalidToken, "token_response.token_type")
+        if id_token is not None and not isinstance(id_token, str):
+            raise fail(InvalidToken, "token_response.id_token")
+        if refresh is not None and (not isinstance(refresh, str) or len(refresh) > 16 * 1024):
+            raise fail(InvalidToken, "token_response.refresh_token")
+        return _TokenResponse(access, id_token, refresh)
+
+    def _userinfo(self, p: Provider, url: str, access_token: str, sub: str) -> dict[str, Any]:
+        r = self.providers.back_channel.request(
+            "GET",
+            url,
+            provider=p.config.name,
+            max_bytes=self.providers.back_channel.limits.max_response_bytes,
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        if r.status != 200:
+            raise fail(ProviderUnavailable, "userinfo.status", provider=p.config.name)
+        info = r.json(InvalidToken, "userinfo")
+        # OIDC Core §5.3.2: "The sub Claim in the UserInfo Response MUST be verified
+        # to exactly match the sub Claim in the ID Token; if they do not match, the
+        # UserInfo Response values MUST NOT be used." (SEC-13)
+        got = info.get("sub")
+        if not isinstance(got, str) or not equal(got.encode(), sub.encode()):
+            raise fail(InvalidToken, "userinfo.sub")
+        return info
+
+    def _establish(
+        self,
+        cookie: str | None,
+        p: Provider,
+        claims: IdTokenClaims,
+        assurance: AssuranceLevel,
+        tokens: SessionTokens,
+        everything: Mapping[str, Any],
+    ) -> LoginResult:
+        now = self.clock.now()
+        cfg = p.config
+        login = {
+            "provider": cfg.name,
+            "issuer": cfg.issuer,
+            "subject": claims.sub,
+            "provider_sid": claims.sid,
+            "assurance": int(assurance),
+            "auth_time": claims.auth_time,
+            "authenticated_at": now,
+        }
+        with self.store.unit_of_work() as uow:
+            old = self._live_row(uow, cookie)
+            if old is not None:
+                # SEC-34: the pre-login id never becomes the signed-in id.
+                self.sessions.delete(uow, old["id_hash"])
+            # SEC-11: the account key is (issuer, subject), never an email.
+            cred = uow.credentials.find(cfg.issuer, claims.sub)
+            if cred is not None:
+                if not self._account_active(uow, cred.account_id):
+                    raise fail(InvalidCallback, "account.disabled")
+                uow.credentials.record_login(cfg.issuer, claims.sub, at=now, assurance=assurance)
+                values = self._new_row_values(
+                    now,
+                    state=SessionState.AUTHENTICATED.value,
+                    account_id=cred.account_id,
+                    tokens=tokens,
+                    **login,
+                )
+                issued = self._issue(uow, values)
+                self._audit(uow, _login_entry(now, cred.account_id, cfg.name, assurance))
+                outcome = LoginOutcome.SIGNED_IN
+            else:
+                pending = {
+                    "pending_provider": cfg.name,
+                    "pending_issuer": cfg.issuer,
+                    "pending_subject": claims.sub,
+                    "pending_sid": claims.sid,
+                    "pending_assurance": int(assurance),
+                    "pending_at": now,
+                }
+                if old is not None and old["state"] == SessionState.AUTHENTICATED.value:
+                    # Linking: the account's login stays, beside the new credential.
+                    keep = {k: v for k, v in old.items() if k not in ("id_hash", "tokens_ct")}
+                    keep.update(pending, last_seen_at=now)
+                    tokens_old = self._tokens(uow, old)
+                    if tokens_old is not None:
+                        keep["tokens"] = tokens_old
+                    issued = self._issue(uow, keep)
+                else:
+                    values = self._new_row_values(now, state=SessionState.PENDING.value, **pending)
+                    issued = self._issue(uow, values)
+                outcome = LoginOutcome.NEW_CREDENTIAL
+            uow.commit()
+        return LoginResult(outcome=outcome, issued=issued, claims=everything)
+
+    # --- refresh -------------------------------------------------------------------------
+
+    def refresh(self, cookie: str | None) -> Session:
+        """
+        Refresh the session's tokens at its provider (OIDC Core §12).
+
+        A new ID token, if returned, must keep the original ``iss``, ``sub``,
+        ``aud``, ``azp`` and ``auth_time`` (§12.2, SEC-15).
+
+        Raises:
+            SessionExpired: no live signed-in session, or no refresh token.
+            InvalidToken: the new ID token failed validation.
+            InvalidCallback: the provider refused the refresh (``params["error"]``).
+            ProviderUnavailable: the provider could not be reached.
+        """
+        with self.store.unit_of_work(write=False) as uow:
+            row = self._require_row(uow, cookie)
+            tokens = self._tokens(uow, row)
+        if tokens is None or tokens.refresh_token is None:
+            raise SessionExpired()
+        p = self.providers.get(row["provider"])
+        got = self._token_request(
+            p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+        )
+        id_token, id_claims, alg = tokens.id_token, tokens.id_claims, tokens.alg
+        if got.id_token is not None:
+            new = validate_refreshed_id_token(
+                got.id_token,
+                _original_claims(tokens),
+                keys=p.keys,
+                issuer=p.config.issuer,
+                client_id=p.config.client_id,
+                now=self.clock.now(),
+                algorithms=p.config.algorithms,
+                leeway=p.config.leeway,
+                access_token=got.access_token,
+            )
+            id_token, alg = got.id_token, new.alg
+        fresh = SessionTokens(
+            access_token=got.access_token,
+            refresh_token=got.refresh_token or tokens.refresh_token,
+            id_token=id_token,
+            id_claims=id_claims,
+            alg=alg,
+        )
+        with self.store.unit_of_work() as uow:
+            current = self._require_row(uow, cookie)
+            if current["account_id"] != row["account_id"]:
+                raise SessionExpired()
+            sealed = fresh.seal(uow, current["account_id"], current["id_hash"])
+            self.sessions.update(uow, current["id_hash"], {"tokens_ct": sealed})
+            uow.commit()
+        return session_from_row(current)
+
+    def access_token(self, cookie: str | None) -> str:
+        """
+        The session's current access token, for calls the server makes on the person's behalf.
+
+        Never send it to the browser (SEC-21).
+
+        Raises:
+            SessionExpired: no live signed-in session with tokens.
+        """
+        with self.store.unit_of_work(write=False) as uow:
+            row = self._require_row(uow, cookie)
+            tokens = self._tokens(uow, row)
+        if tokens is None:
+            raise SessionExpired()
+        return tokens.access_token
+
+
+def _login_entry(
+    now: dt.datetime, account_id: str, provider: str, assurance: AssuranceLevel
+) -> AuditEntry:
+    return AuditEntry(
+        occurred_at=now,
+        actor_id=account_id,
+        client_id=account_id,
+        capacity=Capacity.CLIENT,
+        action="login.success",
+        decision=Decision.ALLOWED,
+        reason=f"provider {provider} assurance {int(assurance)}",
+    )

@@ -1,0 +1,284 @@
+"""
+A loopback OpenID provider for the identity tests: Starlette over TLS, able to misbehave on demand.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from typing import Any
+
+import trustme
+import uvicorn
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tests.hazmat._mint import LOGOUT_EVENT, Signer, b64
+
+CLIENT_ID = "ircc-portal"
+REDIRECT_URI = "https://portal.example.gc.ca/callback"
+POST_LOGOUT = "https://portal.example.gc.ca/signed-out"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _unb64(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+class Misbehave:
+    """Switches for the ways the provider can go wrong; reset for every test."""
+
+    def __init__(self) -> None:
+        self.metadata: dict[str, Any] = {}
+        self.id_claims: dict[str, Any] = {}
+        self.refresh_claims: dict[str, Any] = {}
+        self.token_response: dict[str, Any] = {}
+        self.callback_iss: str | None = None
+        self.omit_callback_iss = False
+        self.callback_extra: str = ""
+        self.userinfo: dict[str, Any] = {}
+        self.id_token_signer: Signer | None = None
+        self.token_status = 200
+
+
+class LoopbackOP:
+    """The provider: keys, issued codes and tokens, and a record of every request."""
+
+    def __init__(self, client_key: ec.EllipticCurvePrivateKey) -> None:
+        self.signer = Signer("ES256", kid="op-1")
+        self.client_public = client_key.public_key()
+        self.issuer = ""
+        self.sub = "248289761001"
+        self.acr = "substantial"
+        self.bad = Misbehave()
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.pushed: dict[str, dict[str, str]] = {}
+        self.refresh: dict[str, dict[str, Any]] = {}
+        self.issued_tokens: list[str] = []
+        self.assertions: list[dict[str, Any]] = []
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+        self.app = Starlette(
+            routes=[
+                Route("/.well-known/openid-configuration", self.discovery),
+                Route("/jwks", self.jwks),
+                Route("/authorize", self.authorize),
+                Route("/par", self.par, methods=["POST"]),
+                Route("/token", self.token, methods=["POST"]),
+                Route("/userinfo", self.userinfo_endpoint),
+                Route("/logout", self.end_session),
+            ]
+        )
+
+    def reset(self) -> None:
+        """Forget the misbehaviour switches and the request log."""
+        self.bad = Misbehave()
+        self.sub = "248289761001"
+        self.acr = "substantial"
+        self.requests.clear()
+        self.assertions.clear()
+
+    def count(self, path: str) -> int:
+        """How many requests reached *path*."""
+        return sum(1 for p in self.requests if p == path)
+
+    # --- endpoints ---------------------------------------------------------------------
+
+    async def discovery(self, request: Request) -> Response:
+        self.requests.append("/.well-known/openid-configuration")
+        i = self.issuer
+        doc = {
+            "issuer": i,
+            "authorization_endpoint": f"{i}/authorize",
+            "token_endpoint": f"{i}/token",
+            "jwks_uri": f"{i}/jwks",
+            "userinfo_endpoint": f"{i}/userinfo",
+            "end_session_endpoint": f"{i}/logout",
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        }
+        doc.update(self.bad.metadata)
+        return JSONResponse({k: v for k, v in doc.items() if v is not None})
+
+    async def jwks(self, request: Request) -> Response:
+        self.requests.append("/jwks")
+        return Response(self.signer.jwks(), media_type="application/json")
+
+    def _approve(self, params: dict[str, str]) -> Response:
+        assert params["response_type"] == "code"
+        assert params["client_id"] == CLIENT_ID
+        assert params["redirect_uri"] == REDIRECT_URI
+        assert params["code_challenge_method"] == "S256"
+        code = secrets.token_urlsafe(24)
+        with self.lock:
+            self.codes[code] = {**params, "sub": self.sub, "auth_time": int(time.time())}
+        q: dict[str, str] = {"code": code, "state": params["state"]}
+        if not self.bad.omit_callback_iss:
+            q["iss"] = self.bad.callback_iss or self.issuer
+        query = urllib.parse.urlencode(q) + self.bad.callback_extra
+        return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=302)
+
+    async def authorize(self, request: Request) -> Response:
+        self.requests.append("/authorize")
+        params = dict(request.query_params)
+        if "request_uri" in params:
+            assert set(params) == {"client_id", "request_uri"}
+            pushed = self.pushed.pop(params["request_uri"])
+            return self._approve(pushed)
+        return self._approve(params)
+
+    def _check_client(self, form: dict[str, str]) -> None:
+        assert form["client_assertion_type"] == ASSERTION_TYPE
+        token = form["client_assertion"]
+        h, p, s = token.split(".")
+        header, claims = json.loads(_unb64(h)), json.loads(_unb64(p))
+        assert header["alg"] == "ES256"
+        sig = _unb64(s)
+        der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
+        self.client_public.verify(der, f"{h}.{p}".encode(), ec.ECDSA(hashes.SHA256()))
+        self.assertions.append(claims)
+
+    async def par(self, request: Request) -> Response:
+        self.requests.append("/par")
+        form = dict(await request.form())
+        self._check_client(form)
+        uri = "urn:ietf:params:oauth:request_uri:" + secrets.token_urlsafe(16)
+        self.pushed[uri] = {
+            k: v for k, v in form.items() if not k.startswith("client_assertion")
+        }
+        return JSONResponse({"request_uri": uri, "expires_in": 60}, status_code=201)
+
+    def _id_token(self, record: dict[str, Any], access: str, extra: dict[str, Any]) -> str:
+        now = int(time.time())
+        at_hash = b64(hashlib.sha256(access.encode()).digest()[:16])
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": record["sub"],
+            "aud": CLIENT_ID,
+            "exp": now + 300,
+            "iat": now,
+            "auth_time": record["auth_time"],
+            "nonce": record.get("nonce"),
+            "acr": self.acr,
+            "sid": "sid-" + record["sub"],
+            "at_hash": at_hash,
+        }
+        claims.update(extra)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return (self.bad.id_token_signer or self.signer).sign(claims)
+
+    async def token(self, request: Request) -> Response:
+        self.requests.append("/token")
+        form = dict(await request.form())
+        self._check_client(form)
+        if form["grant_type"] == "authorization_code":
+            record = self.codes.pop(form["code"], None)
+            if record is None:
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            challenge = b64(hashlib.sha256(form["code_verifier"].encode()).digest())
+            if challenge != record["code_challenge"] or form["redirect_uri"] != REDIRECT_URI:
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            extra = self.bad.id_claims
+        else:
+            record = self.refresh.pop(form["refresh_token"], None)
+            if record is None:
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            record = {**record, "nonce": None}
+            extra = self.bad.refresh_claims
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        self.refresh[refresh] = record
+        id_token = self._id_token(record, access, extra)
+        self.issued_tokens += [access, refresh, id_token]
+        body: dict[str, Any] = {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "id_token": id_token,
+            "refresh_token": refresh,
+        }
+        body.update(self.bad.token_response)
+        body = {k: v for k, v in body.items() if v is not None}
+        return JSONResponse(body, status_code=self.bad.token_status)
+
+    async def userinfo_endpoint(self, request: Request) -> Response:
+        self.requests.append("/userinfo")
+        return JSONResponse({"sub": self.sub, "email": "a@example.com", **self.bad.userinfo})
+
+    async def end_session(self, request: Request) -> Response:
+        self.requests.append("/logout")
+        return Response("bye")
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def logout_token(self, signer: Signer | None = None, **over: Any) -> str:
+        """A back-channel logout token for the current subject; *over* overrides claims."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_urlsafe(12),
+            "sub": self.sub,
+            "sid": "sid-" + self.sub,
+            "events": {LOGOUT_EVENT: {}},
+        }
+        claims.update(over)
+        claims = {k: v for k, v in claims.items() if v is not None}
+        return (signer or self.signer).sign(claims, typ="logout+jwt")
+
+
+class TlsServer:
+    """Runs an ASGI app with uvicorn over TLS on 127.0.0.1, in a thread."""
+
+    def __init__(self, app: Any, ca: trustme.CA) -> None:
+        cert = ca.issue_cert("127.0.0.1", "localhost")
+        self._files = [cert.private_key_pem.tempfile(), cert.cert_chain_pems[0].tempfile()]
+        self._key = self._files[0].__enter__()
+        self._cert = self._files[1].__enter__()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            ssl_keyfile=self._key,
+            ssl_certfile=self._cert,
+            lifespan="off",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the loopback provider did not start")
+            time.sleep(0.01)
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+        for f in self._files:
+            f.__exit__(None, None, None)
+
+
+def client_context(ca: trustme.CA) -> ssl.SSLContext:
+    """An SSL context that trusts *ca* only."""
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
