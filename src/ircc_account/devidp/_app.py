@@ -1,0 +1,89 @@
+"""
+The Starlette adapter: HTTP in, :class:`~._server.Request` to the provider, response out.
+
+authlib has no Starlette server integration; this is the thin one it would
+have, kept here so the protocol code stays framework-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ircc_account.devidp._server import HttpResult, Request
+
+if TYPE_CHECKING:
+    from ircc_account.devidp._provider import DevelopmentProvider
+
+__all__ = ["build_app"]
+
+Endpoint = Callable[[Request], HttpResult]
+
+
+async def _adapt(request: StarletteRequest) -> Request:
+    form: list[tuple[str, str]] = []
+    if request.method == "POST":
+        async with request.form() as data:
+            form = [(k, v) for k, v in data.multi_items() if isinstance(v, str)]
+    return Request(
+        request.method,
+        str(request.url),
+        dict(request.headers),
+        query=list(request.query_params.multi_items()),
+        form=form,
+    )
+
+
+def _respond(result: HttpResult) -> Response:
+    headers = dict(result.headers)
+    if isinstance(result.body, dict | list):
+        return JSONResponse(result.body, status_code=result.status, headers=headers)
+    media = headers.pop("Content-Type", None)
+    return Response(
+        result.body or b"", status_code=result.status, headers=headers, media_type=media
+    )
+
+
+def _route(endpoint: Endpoint) -> Callable[[StarletteRequest], Awaitable[Response]]:
+    async def handle(request: StarletteRequest) -> Response:
+        adapted = await _adapt(request)
+        # authlib is synchronous, and logout POSTs to other servers: keep it
+        # off the event loop.
+        result = await run_in_threadpool(endpoint, adapted)
+        return _respond(result)
+
+    return handle
+
+
+def build_app(provider: DevelopmentProvider) -> Starlette:
+    """
+    The provider's ASGI application.
+
+    Args:
+        provider: The development provider to serve.
+    """
+
+    async def discovery(_: StarletteRequest) -> Response:
+        return JSONResponse(provider.discovery())
+
+    async def jwks(_: StarletteRequest) -> Response:
+        return JSONResponse(provider.keys.public_jwks())
+
+    both = ["GET", "POST"]
+    return Starlette(
+        routes=[
+            Route("/.well-known/openid-configuration", discovery, methods=["GET"]),
+            Route("/jwks", jwks, methods=["GET"]),
+            Route("/authorize", _route(provider.authorize), methods=both),
+            Route("/par", _route(provider.pushed_authorization_request), methods=["POST"]),
+            Route("/token", _route(provider.token), methods=["POST"]),
+            Route("/userinfo", _route(provider.userinfo), methods=both),
+            Route("/logout", _route(provider.logout), methods=both),
+        ]
+    )
