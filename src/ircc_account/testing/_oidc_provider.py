@@ -120,6 +120,7 @@ class NodeOidcProvider:
         self._process: subprocess.Popen[str] | None = None
         self._state_dir: pathlib.Path | None = None
         self._output: list[str] = []
+        self._pump: threading.Thread | None = None
 
     @staticmethod
     def find_node() -> tuple[str, str] | None:
@@ -195,7 +196,8 @@ class NodeOidcProvider:
                 lines.put(line)
             lines.put(None)
 
-        threading.Thread(target=pump, args=(self._process.stdout,), daemon=True).start()
+        self._pump = threading.Thread(target=pump, args=(self._process.stdout,), daemon=True)
+        self._pump.start()
         deadline = time.monotonic() + _READY_TIMEOUT
         while (left := deadline - time.monotonic()) > 0:
             try:
@@ -265,6 +267,10 @@ class NodeOidcProvider:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(timeout=10)
+            if self._pump is not None:
+                self._pump.join(timeout=5)
+            if self._process.stdout is not None:
+                self._process.stdout.close()
             self._process = None
         if self._state_dir is not None:
             shutil.rmtree(self._state_dir, ignore_errors=True)
