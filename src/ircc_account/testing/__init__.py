@@ -1,0 +1,3 @@
+"""
+Test helpers for portal developers, plugin authors and security reviewers.
+"""
