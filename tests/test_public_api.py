@@ -39,6 +39,7 @@ PUBLIC_MODULES = [
     "ircc_account.errors",
     "ircc_account.audit",
     "ircc_account.delegation",
+    "ircc_account.devidp",
     "ircc_account.hazmat.jose",
     "ircc_account.testing.strategies",
 ]
