@@ -70,6 +70,7 @@ class LoopbackOP:
         self.assertions: list[dict[str, Any]] = []
         self.requests: list[str] = []
         self.lock = threading.Lock()
+        self.time = time.time
         self.app = Starlette(
             routes=[
                 Route("/.well-known/openid-configuration", self.discovery),
@@ -79,6 +80,7 @@ class LoopbackOP:
                 Route("/token", self.token, methods=["POST"]),
                 Route("/userinfo", self.userinfo_endpoint),
                 Route("/logout", self.end_session),
+                Route("/moved", self.moved),
             ]
         )
 
@@ -89,6 +91,7 @@ class LoopbackOP:
         self.acr = "substantial"
         self.requests.clear()
         self.assertions.clear()
+        self.time = time.time
 
     def count(self, path: str) -> int:
         """How many requests reached *path*."""
@@ -125,7 +128,7 @@ class LoopbackOP:
         assert params["code_challenge_method"] == "S256"
         code = secrets.token_urlsafe(24)
         with self.lock:
-            self.codes[code] = {**params, "sub": self.sub, "auth_time": int(time.time())}
+            self.codes[code] = {**params, "sub": self.sub, "auth_time": int(self.time())}
         q: dict[str, str] = {"code": code, "state": params["state"]}
         if not self.bad.omit_callback_iss:
             q["iss"] = self.bad.callback_iss or self.issuer
@@ -157,13 +160,11 @@ class LoopbackOP:
         form = dict(await request.form())
         self._check_client(form)
         uri = "urn:ietf:params:oauth:request_uri:" + secrets.token_urlsafe(16)
-        self.pushed[uri] = {
-            k: v for k, v in form.items() if not k.startswith("client_assertion")
-        }
+        self.pushed[uri] = {k: v for k, v in form.items() if not k.startswith("client_assertion")}
         return JSONResponse({"request_uri": uri, "expires_in": 60}, status_code=201)
 
     def _id_token(self, record: dict[str, Any], access: str, extra: dict[str, Any]) -> str:
-        now = int(time.time())
+        now = int(self.time())
         at_hash = b64(hashlib.sha256(access.encode()).digest()[:16])
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -218,6 +219,10 @@ class LoopbackOP:
         self.requests.append("/userinfo")
         return JSONResponse({"sub": self.sub, "email": "a@example.com", **self.bad.userinfo})
 
+    async def moved(self, request: Request) -> Response:
+        self.requests.append("/moved")
+        return RedirectResponse(f"{self.issuer}/jwks", status_code=302)
+
     async def end_session(self, request: Request) -> Response:
         self.requests.append("/logout")
         return Response("bye")
@@ -226,7 +231,7 @@ class LoopbackOP:
 
     def logout_token(self, signer: Signer | None = None, **over: Any) -> str:
         """A back-channel logout token for the current subject; *over* overrides claims."""
-        now = int(time.time())
+        now = int(self.time())
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": CLIENT_ID,
@@ -261,7 +266,9 @@ class TlsServer:
             lifespan="off",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:

@@ -155,7 +155,8 @@ def providers(
     tls: ssl.SSLContext,
     clock: FrozenClock,
 ) -> Iterator[Providers]:
-    """Both loopback providers, named "a" and "b", over one shared client."""
+    """Both loopback providers, named "a" and "b", over one shared client, on the test clock."""
+    op.time = op_b.time = lambda: clock.now().timestamp()
     p = Providers(
         [make_config(op, client_key, name="a"), make_config(op_b, client_key, name="b")],
         ssl_context=tls,

@@ -84,7 +84,9 @@ def test_first_login_is_a_new_credential_then_registration_signs_in(
     assert session.authenticated and session.assurance is AssuranceLevel.MODERATE
 
 
-def test_sec_11_second_login_opens_the_same_account(identity: Identity, browser: httpx.Client) -> None:
+def test_sec_11_second_login_opens_the_same_account(
+    identity: Identity, browser: httpx.Client
+) -> None:
     """A later login with the same (iss, sub) signs in to the account registered before."""
     cookie = _signed_in(identity, browser)
     assert identity.get_session(cookie).authenticated
@@ -313,7 +315,9 @@ def test_sec_06_metadata_issuer_mismatch_refuses_login(
     assert op.count("/authorize") == 0
 
 
-def test_sec_06_non_https_endpoint_in_metadata_is_refused(identity: Identity, op: LoopbackOP) -> None:
+def test_sec_06_non_https_endpoint_in_metadata_is_refused(
+    identity: Identity, op: LoopbackOP
+) -> None:
     """An http:// token endpoint in the metadata is refused."""
     op.bad.metadata = {"token_endpoint": "http://127.0.0.1/token"}
     with pytest.raises(ProviderMetadataInvalid):
@@ -354,8 +358,18 @@ def test_sec_06_metadata_is_cached_and_shared(identity: Identity, op: LoopbackOP
         {"nonce": "n-wrong"},
         {"nonce": None},
     ],
-    ids=["iss", "aud", "aud-azp", "aud-extra", "expired", "no-iat", "no-sub", "iat-future",
-         "nonce-wrong", "nonce-missing"],  # fmt: skip
+    ids=[
+        "iss",
+        "aud",
+        "aud-azp",
+        "aud-extra",
+        "expired",
+        "no-iat",
+        "no-sub",
+        "iat-future",
+        "nonce-wrong",
+        "nonce-missing",
+    ],
 )
 def test_sec_04_sec_07_sec_08_sec_10_bad_id_token_claims_make_no_session(
     identity: Identity, browser: httpx.Client, op: LoopbackOP, claims: dict[str, object]
@@ -472,7 +486,9 @@ def test_sec_14_bad_at_hash_is_rejected(
         identity.complete_login(cookie, query, client_key=IP)
 
 
-def test_token_endpoint_error_is_typed(identity: Identity, browser: httpx.Client, op: LoopbackOP) -> None:
+def test_token_endpoint_error_is_typed(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP
+) -> None:
     """A 400 invalid_grant from the token endpoint is InvalidCallback carrying the code."""
     cookie, query = _callback(identity, browser)
     op.codes.clear()
