@@ -16,6 +16,7 @@ import attrs
 from ircc_account._model import AssuranceLevel, AuditEntry, Capacity, Decision
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account.errors import (
+    ConfigurationError,
     IdentityError,
     InvalidCallback,
     InvalidToken,
@@ -191,6 +192,7 @@ class LoginMixin(Core):
         max_age: int | None = None,
         force_login: bool = False,
         step_up: StepUpPlan | None = None,
+        login_hint: str | None = None,
     ) -> LoginRedirect:
         """
         Begin a login at *provider* (call only from a user action, SEC-20).
@@ -204,6 +206,8 @@ class LoginMixin(Core):
             max_age: The most seconds since the person last authenticated.
             force_login: Send ``prompt=login`` (fresh authentication).
             step_up: A plan from :class:`StepUpRequired` (sets the three above).
+            login_hint: A hint to the provider about who is logging in (OIDC Core
+                §3.1.2.1), such as an email address the person typed.
 
         Raises:
             RateLimited: too many starts from *client_key*.
@@ -238,6 +242,10 @@ class LoginMixin(Core):
             params["max_age"] = str(int(max_age))
         if force_login:
             params["prompt"] = "login"
+        if login_hint is not None:
+            if not 1 <= len(login_hint) <= 255 or not login_hint.isprintable():
+                raise ConfigurationError(reason="login_hint must be short printable text")
+            params["login_hint"] = login_hint
         if md.par_endpoint is not None:
             url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
         else:
