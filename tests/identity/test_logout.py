@@ -141,7 +141,7 @@ def test_sec_46_replayed_logout_token_is_refused(
         "no-jti",
         "alg-none",
         "id-token",
-    ],  # fmt: skip
+    ],
 )
 def test_sec_28_sec_44_sec_45_bad_logout_tokens_get_400_and_sessions_survive(
     identity: Identity, browser: httpx.Client, op: LoopbackOP, make: object
