@@ -164,6 +164,9 @@ class ServiceRegistry:
         self._plugins: dict[str, _Plugin] = {}
         self._rollouts: dict[str, Rollout] = {}
         self._lock = threading.Lock()
+        # In-flight counts have their own lock: register() holds _lock while
+        # it calls the manifest hook.
+        self._flight_lock = threading.Lock()
         self._started = False
         self._pool = cf.ThreadPoolExecutor(max_workers, thread_name_prefix="ircc-service")
         # Security hooks and events get pools of their own, so a gate called
@@ -408,7 +411,7 @@ class ServiceRegistry:
             if not plugin.breaker.allow():
                 futures.append(_Failed(ServiceUnavailable(service_id=plugin.name)))
                 continue
-            with self._lock:
+            with self._flight_lock:
                 busy = plugin.in_flight >= self._max_in_flight
                 if not busy:
                     plugin.in_flight += 1
@@ -426,7 +429,7 @@ class ServiceRegistry:
         return results
 
     def _release(self, plugin: _Plugin, _: object) -> None:
-        with self._lock:
+        with self._flight_lock:
             plugin.in_flight -= 1
 
     def _settle(

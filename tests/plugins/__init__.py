@@ -1,0 +1,1 @@
+"""Test plugins: the kitchen sink implements every hook."""

@@ -1,0 +1,1 @@
+"""Tests of the service registry, its plugins and the legacy adapter."""
