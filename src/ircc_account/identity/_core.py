@@ -35,6 +35,11 @@ from ._sessions import (
 
 __all__ = ["AuditSink", "Core", "RateLimits"]
 
+# Built once (as in the shared store): building a WHERE clause costs more than running it.
+_TAKE_TX = (
+    t_tx.delete().where(t_tx.c.state_hash == sa.bindparam("state_hash")).returning(*t_tx.c)
+)
+
 _log = logging.getLogger("ircc_account.identity")
 
 
@@ -184,14 +189,11 @@ class Core:
     def _take_transaction(self, cookie: str | None, state: str, kind: str) -> dict[str, Any]:
         now = self.clock.now()
         with self.store.unit_of_work() as uow:
-            tx = uow.execute(
-                sa.select(t_tx).where(t_tx.c.state_hash == id_hash(state)), "login transaction"
-            ).first()
+            # One atomic statement finds and deletes the transaction: of two
+            # concurrent callbacks with the same state, only one gets it (SEC-03).
+            tx = uow.execute(_TAKE_TX, "login transaction", state_hash=id_hash(state)).first()
             if tx is None:
                 raise fail(InvalidCallback, "state.unknown")
-            uow.execute(
-                t_tx.delete().where(t_tx.c.state_hash == tx.state_hash), "login transaction"
-            )
             uow.commit()
         row = dict(tx._mapping)
         # SEC-03, SEC-20: the flow must have been started by this browser session.

@@ -1,0 +1,278 @@
+"""
+Login completion over TLS: Identity.complete_login vs a bare code exchange
+
+A loopback provider (Starlette + uvicorn over TLS with a throw-away CA, in
+this process) issues codes and ES256 ID tokens. In the same run:
+
+- bare: one httpx POST of a code to the token endpoint over the same kind of
+  keep-alive TLS connection, and ``json.loads`` of the answer (the floor);
+- ours: :meth:`ircc_account.identity.Identity.complete_login` for a prepared
+  transaction: strict callback parsing, the transaction taken and deleted in
+  the database, the RFC 9207 ``iss`` check, the same token POST with client
+  authentication, full ID token validation (signature, claims, nonce,
+  at_hash), the credential looked up, and a new session written with its
+  tokens sealed (SQLite, ``synchronous=FULL``).
+
+Both client_secret_basic and private_key_jwt (ES256) rows are shown. The
+note gives ours / bare by median latency; the target is at most 1.5x.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import trustme
+import uvicorn
+from _harness import Measurement, Report, measure, ratio
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ircc_account._crypto import Keyring
+from ircc_account._model import ContactDetails, PersonalDetails
+from ircc_account._storage import open_store
+from ircc_account.identity import (
+    ClientSecret,
+    Identity,
+    PrivateKeyJwt,
+    ProviderConfig,
+    Providers,
+    RateLimiter,
+    RateLimits,
+)
+
+CLIENT_ID = "bench-portal"
+SECRET = "s3cret-s3cret-s3cret"
+REDIRECT = "https://portal.example/callback"
+N = 300
+WARMUP = 30
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class _Op:
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        pub = self.key.public_key().public_numbers()
+        self.jwk = {
+            "kty": "EC",
+            "crv": "P-256",
+            "kid": "k1",
+            "alg": "ES256",
+            "x": _b64(pub.x.to_bytes(32, "big")),
+            "y": _b64(pub.y.to_bytes(32, "big")),
+        }
+        self.issuer = ""
+        self.codes: dict[str, dict[str, str]] = {}
+        self.app = Starlette(
+            routes=[
+                Route("/.well-known/openid-configuration", self.discovery),
+                Route("/jwks", self.jwks),
+                Route("/token", self.token, methods=["POST"]),
+            ]
+        )
+
+    async def discovery(self, request: Request) -> Response:
+        i = self.issuer
+        return JSONResponse(
+            {
+                "issuer": i,
+                "authorization_endpoint": f"{i}/authorize",
+                "token_endpoint": f"{i}/token",
+                "jwks_uri": f"{i}/jwks",
+                "response_types_supported": ["code"],
+                "authorization_response_iss_parameter_supported": True,
+            }
+        )
+
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse({"keys": [self.jwk]})
+
+    def issue_code(self, nonce: str) -> str:
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = {"nonce": nonce}
+        return code
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        header = _b64(json.dumps({"alg": "ES256", "kid": "k1", "typ": "JWT"}).encode())
+        body = _b64(json.dumps(claims).encode())
+        r, s = decode_dss_signature(
+            self.key.sign(f"{header}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+        )
+        return f"{header}.{body}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+    async def token(self, request: Request) -> Response:
+        form = await request.form()
+        record = self.codes.pop(str(form["code"]))
+        access = secrets.token_urlsafe(32)
+        now = int(time.time())
+        id_token = self._sign(
+            {
+                "iss": self.issuer,
+                "sub": "bench-user",
+                "aud": CLIENT_ID,
+                "iat": now,
+                "exp": now + 300,
+                "nonce": record["nonce"],
+                "at_hash": _b64(hashlib.sha256(access.encode()).digest()[:16]),
+            }
+        )
+        return JSONResponse(
+            {"access_token": access, "token_type": "Bearer", "id_token": id_token, "expires_in": 300}
+        )
+
+
+def _serve(app: Any, ca: trustme.CA) -> tuple[uvicorn.Server, str]:
+    cert = ca.issue_cert("127.0.0.1")
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(ctx)
+    sock = socket.socket()
+    # Accepted sockets inherit TCP_NODELAY on Linux: without it, Nagle and
+    # delayed ACKs add ~40 ms to every request and swamp both measurements.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        ssl_context_factory=lambda _c, _d: ctx,  # type: ignore[arg-type,return-value,misc]
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    return server, f"https://127.0.0.1:{port}"
+
+
+def _ours(op: _Op, tls: ssl.SSLContext, auth: Any, db: str) -> tuple[Callable[[], object], Any]:
+    store = open_store(f"sqlite:///{db}", keyring=Keyring.generate())
+    providers = Providers(
+        [
+            ProviderConfig(
+                name="bench",
+                issuer=op.issuer,
+                client_id=CLIENT_ID,
+                client_auth=auth,
+                redirect_uri=REDIRECT,
+                algorithms=frozenset({"ES256"}),
+            )
+        ],
+        ssl_context=tls,
+    )
+    many = RateLimiter(10**9, 10**9)
+    identity = Identity(
+        store,
+        providers,
+        rate_limits=RateLimits(
+            login_start=many, callback=many, backchannel_logout=many, legacy_claim=many
+        ),
+    )
+    # Register the person once, so every measured login takes the signed-in
+    # path: credential and account found, tokens sealed into the new session.
+    first = _prepare(identity, op, 1)[0]
+    pending = identity.complete_login(*first, client_key="bench").issued.cookie_value
+    identity.register_account(
+        pending,
+        personal=PersonalDetails(family_name="Bench", date_of_birth=dt.date(1980, 1, 1)),
+        contact=ContactDetails(email="bench@example.com"),
+    )
+    it: Iterator[tuple[str, str]] = iter(_prepare(identity, op, N + WARMUP))
+
+    def once() -> object:
+        cookie, query = next(it)
+        result = identity.complete_login(cookie, query, client_key="bench")
+        assert result.outcome.value == "signed_in"
+        return result
+
+    return once, (providers, store)
+
+
+def _prepare(identity: Identity, op: _Op, n: int) -> list[tuple[str, str]]:
+    prepared: list[tuple[str, str]] = []
+    for _ in range(n):
+        redirect = identity.start_login(None, "bench", client_key="bench")
+        assert redirect.issued is not None
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect.url).query))
+        code = op.issue_code(q["nonce"])
+        query = urllib.parse.urlencode({"code": code, "state": q["state"], "iss": op.issuer})
+        prepared.append((redirect.issued.cookie_value, query))
+    return prepared
+
+
+def _bare(op: _Op, tls: ssl.SSLContext) -> tuple[Callable[[], object], httpx.Client]:
+    client = httpx.Client(verify=tls, trust_env=False, follow_redirects=False)
+    codes = iter([op.issue_code("n") for _ in range(N + WARMUP)])
+    basic = base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
+    token_url = f"{op.issuer}/token"
+
+    def once() -> object:
+        r = client.post(
+            token_url,
+            data={
+                "grant_type": "authorization_code",
+                "code": next(codes),
+                "redirect_uri": REDIRECT,
+                "code_verifier": "v" * 43,
+            },
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        return json.loads(r.content)
+
+    return once, client
+
+
+def run(report: Report) -> None:
+    """Measure the bare exchange and complete_login with two client auth methods."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    ca = trustme.CA()
+    op = _Op()
+    server, url = _serve(op.app, ca)
+    op.issuer = url
+    tls = ssl.create_default_context()
+    ca.configure_trust(tls)
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        bare_fn, client = _bare(op, tls)
+        bare = report.add(measure("bare TLS code exchange", bare_fn, n=N, warmup=WARMUP))
+        client.close()
+        with tempfile.TemporaryDirectory() as tmp:
+            for label, auth in (
+                ("client_secret_basic", ClientSecret(secret=SECRET)),
+                ("private_key_jwt ES256", PrivateKeyJwt(key=client_key, algorithm="ES256")),
+            ):
+                fn, (providers, store) = _ours(op, tls, auth, f"{tmp}/{label[:6]}.db")
+                m: Measurement = measure(f"complete_login ({label})", fn, n=N, warmup=WARMUP)
+                m.note = f"{ratio(m, bare):.2f}x bare (target ≤ 1.5x)"
+                report.add(m)
+                providers.close()
+                store.close()
+    finally:
+        server.should_exit = True
+
+
+if __name__ == "__main__":
+    r = Report(title=(__doc__ or "").strip().splitlines()[0])
+    run(r)
+    print(r.render())
