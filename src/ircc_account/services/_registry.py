@@ -41,6 +41,7 @@ from ircc_account.errors import (
     IrccAccountError,
     ServiceBadOutput,
     ServiceDuplicate,
+    ServiceError,
     ServiceManifestInvalid,
     ServiceNotAllowed,
     ServiceTimeout,
@@ -446,6 +447,9 @@ class ServiceRegistry:
             return self._fail(plugin, hook, ServiceTimeout(service_id=plugin.name), TimeoutError())
         exc = future.exception()
         if exc is not None:
+            if isinstance(exc, ServiceError) and exc.params.get("service_id") == plugin.name:
+                # The plugin's own typed failure (its legacy system is down, say).
+                return self._fail(plugin, hook, exc, exc)
             error = ServiceUnavailable(service_id=plugin.name)
             error.__cause__ = exc
             return self._fail(plugin, hook, error, exc)
