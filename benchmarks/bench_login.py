@@ -60,7 +60,7 @@ from ircc_account.identity import (
 )
 
 CLIENT_ID = "bench-portal"
-SECRET = "s3cret-s3cret-s3cret"
+SECRET = "s3cret-s3cret-s3cret"  # noqa: S105 - a throw-away secret for a loopback provider.
 REDIRECT = "https://portal.example/callback"
 N = 300
 WARMUP = 30
@@ -138,7 +138,12 @@ class _Op:
             }
         )
         return JSONResponse(
-            {"access_token": access, "token_type": "Bearer", "id_token": id_token, "expires_in": 300}
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "id_token": id_token,
+                "expires_in": 300,
+            }
         )
 
 

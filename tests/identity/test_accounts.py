@@ -206,3 +206,12 @@ def test_claim_needs_a_signed_in_session(claims: Identity) -> None:
     """An unknown cookie cannot claim."""
     with pytest.raises(SessionExpired):
         claims.claim_legacy_file(None, client_key=IP, code="CODE-123456")
+
+
+def test_sec_67_login_success_is_audited_with_provider_and_assurance(
+    identity: Identity, browser: httpx.Client, audit: RecordingAudit
+) -> None:
+    """A signed-in login leaves one login.success entry naming the provider and assurance."""
+    _signed_in(identity, browser)
+    logins = [e for e in audit.entries if e.action == "login.success"]
+    assert len(logins) == 1 and logins[0].reason == "provider a assurance 2"

@@ -36,9 +36,7 @@ from ._sessions import (
 __all__ = ["AuditSink", "Core", "RateLimits"]
 
 # Built once (as in the shared store): building a WHERE clause costs more than running it.
-_TAKE_TX = (
-    t_tx.delete().where(t_tx.c.state_hash == sa.bindparam("state_hash")).returning(*t_tx.c)
-)
+_TAKE_TX = t_tx.delete().where(t_tx.c.state_hash == sa.bindparam("state_hash")).returning(*t_tx.c)
 
 _log = logging.getLogger("ircc_account.identity")
 
