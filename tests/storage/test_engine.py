@@ -100,7 +100,7 @@ def test_concurrent_migrations_are_serialized(database_url: str) -> None:
         th.start()
     for th in threads:
         th.join()
-    assert errors == []
+    assert [(e, e.__cause__) for e in errors] == []
 
 
 @pytest.mark.postgres
