@@ -41,6 +41,7 @@ PUBLIC_MODULES = [
     "ircc_account.delegation",
     "ircc_account.devidp",
     "ircc_account.hazmat.jose",
+    "ircc_account.identity",
     "ircc_account.testing.strategies",
 ]
 
