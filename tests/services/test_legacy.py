@@ -167,10 +167,9 @@ def test_garbage_and_failures_make_the_tile_unavailable(portal, legacy, mode, na
     assert _tile(registry, me).error_code == code
     assert service.portal.breaker.state is BreakerState.OPEN
     mode("normal")
-    start = time.perf_counter()
+    # The portal is healthy again, so only the open breaker can refuse this.
     with pytest.raises(LegacyUnavailable):
         service.portal.get_json("/api/v1/files/S987654321")
-    assert time.perf_counter() - start < 0.05
 
 
 def test_slow_portal_times_out_within_bounds(portal, legacy, mode) -> None:
