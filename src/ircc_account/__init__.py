@@ -12,6 +12,7 @@ import contextlib
 
 from ircc_account._clock import Clock, FrozenClock, Randomness, SystemClock, SystemRandomness
 from ircc_account._crypto import KeyEncryptionKey, Keyring
+from ircc_account._frontdoor import FrontDoor, FrontDoorConfig
 from ircc_account._model import (
     AccountStatus,
     Action,
@@ -34,6 +35,7 @@ from ircc_account._model import (
     LegalBasis,
     Licence,
     LicenceBody,
+    LicenceStatus,
     LinkedCredential,
     LinkedLegacyFile,
     Membership,
@@ -60,6 +62,7 @@ from ircc_account._storage.ports import (
     UnitOfWork,
 )
 from ircc_account.errors import IrccAccountError
+from ircc_account.hookspecs import hookimpl
 
 __all__ = [
     "AccountRepository",
@@ -78,6 +81,8 @@ __all__ = [
     "ContactDetails",
     "CredentialRepository",
     "Decision",
+    "FrontDoor",
+    "FrontDoorConfig",
     "FrozenClock",
     "GrantCoverage",
     "GrantStatus",
@@ -92,6 +97,7 @@ __all__ = [
     "LegalBasis",
     "Licence",
     "LicenceBody",
+    "LicenceStatus",
     "LinkedCredential",
     "LinkedLegacyFile",
     "Membership",
@@ -115,6 +121,7 @@ __all__ = [
     "TimelineKind",
     "TimelineRepository",
     "UnitOfWork",
+    "hookimpl",
     "open_store",
 ]
 

@@ -38,9 +38,11 @@ class RecordingSink:
 
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
+        self.on_behalf_of: list[str | None] = []
 
-    def append(self, uow: object, entry: AuditEntry) -> object:
+    def append(self, uow: object, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
         self.entries.append(entry)
+        self.on_behalf_of.append(on_behalf_of)
         return entry
 
 

@@ -242,11 +242,30 @@ class UnitOfWork(Protocol):
     One atomic transaction over every repository.
     """
 
-    accounts: AccountRepository
-    credentials: CredentialRepository
-    legacy_files: LegacyFileRepository
-    items: ItemRepository
-    timeline: TimelineRepository
+    @property
+    def accounts(self) -> AccountRepository:
+        """Client accounts."""
+        ...
+
+    @property
+    def credentials(self) -> CredentialRepository:
+        """Linked credentials."""
+        ...
+
+    @property
+    def legacy_files(self) -> LegacyFileRepository:
+        """Claimed legacy files."""
+        ...
+
+    @property
+    def items(self) -> ItemRepository:
+        """Applications and cases."""
+        ...
+
+    @property
+    def timeline(self) -> TimelineRepository:
+        """Items' timelines."""
+        ...
 
     def commit(self) -> None:
         """

@@ -70,6 +70,17 @@ _VERBS = {
     "create": ("created", "a créé"),
     "submit": ("submitted", "a soumis"),
     "delete": ("removed", "a retiré"),
+    "get": ("viewed", "a consulté"),
+    "list": ("viewed", "a consulté"),
+    "add": ("added to", "a ajouté à"),
+    "append": ("added to", "a ajouté à"),
+    "set_state": ("changed", "a modifié"),
+    "view_status": ("checked the status of", "a vérifié l'état de"),
+    "view_decision_notes": ("read the decision notes of", "a lu les notes de décision de"),
+    "enquire": ("made an enquiry about", "a fait une demande de renseignements sur"),
+    "submit_documents": ("submitted documents for", "a soumis des documents pour"),
+    "act": ("acted on", "a agi sur"),
+    "begin": ("started acting on", "a commencé à agir sur"),
 }
 _DECISIONS = {
     Decision.ALLOWED: ("", ""),
@@ -115,6 +126,26 @@ def _what(action: str, decision: Decision, item_id: str | None, language: str) -
     return f"{en}{target_en}{suffix_en}"
 
 
+def _principal(
+    directory: ActorDirectory, actor_id: str, client_id: str, organisation_id: str | None
+) -> BilingualText:
+    # A plugin acts for the client themself or for a representative under a
+    # grant (the policy denies officers and system jobs through plugins).
+    if actor_id == client_id:
+        return directory.describe(actor_id, Capacity.CLIENT, None)
+    return directory.describe(actor_id, Capacity.REPRESENTATIVE, organisation_id)
+
+
+def _on_behalf(plugin: BilingualText, principal: BilingualText) -> BilingualText:
+    def lower_first(text: str) -> str:
+        return text[:1].lower() + text[1:]
+
+    return BilingualText(
+        f"{plugin.en}, on behalf of {lower_first(principal.en)}",
+        f"{plugin.fr}, pour le compte de {lower_first(principal.fr)}",
+    )
+
+
 def who_touched_my_file(
     store: SqlStore,
     client_id: str,
@@ -158,6 +189,8 @@ def who_touched_my_file(
         capacity, decision = Capacity(r.capacity), Decision(r.decision)
         source = default if capacity is Capacity.OFFICER and not officer_names else directory
         who = source.describe(r.actor_id, capacity, r.organisation_id)
+        if capacity is Capacity.PLUGIN and r.on_behalf_of is not None:
+            who = _on_behalf(who, _principal(source, r.on_behalf_of, client_id, r.organisation_id))
         records.append(
             AccessRecord(
                 occurred_at=r.occurred_at,

@@ -189,6 +189,15 @@ class Policy:
     def __repr__(self) -> str:
         return f"Policy(cached_pairs={len(self._cache)})"
 
+    def declare_service_levels(self, levels: Mapping[str, AssuranceLevel]) -> None:
+        """
+        Record the login assurance each service needs (from its manifest);
+        acting on a service's items then requires at least that level.
+
+        Called by the front door once the service registry has started.
+        """
+        self._levels.update(levels)
+
     @property
     def clock(self) -> Clock:
         """The policy's time source."""
@@ -236,7 +245,9 @@ class Policy:
             self._now = (now, occurred, at)
         decision, first_use = self._decide(actor, action, resource, uow, at)
         self._audit.append(
-            uow, _audit_entry(occurred, actor, action, resource, decision, correlation_id)
+            uow,
+            _audit_entry(occurred, actor, action, resource, decision, correlation_id),
+            on_behalf_of=_principal_id(actor),
         )
         if first_use and decision.grant_id is not None:
             self._first_use(uow, resource.client_id, decision.grant_id, now)
@@ -298,6 +309,7 @@ class Policy:
                 grant_id=decision.grant_id,
                 organisation_id=decision.organisation_id,
             ),
+            on_behalf_of=_principal_id(actor),
         )
         return decision
 
@@ -439,6 +451,15 @@ _FAST_AUDIT = (
 _set = object.__setattr__
 # Reasons are the policy's own constants; each is validated once, on first use.
 _REASONS: dict[str, str] = {}
+
+
+def _principal_id(actor: Actor) -> str | None:
+    """
+    For a plugin, the id of the actor it acts for (the audit log requires it).
+    """
+    if actor.capacity is Capacity.PLUGIN and actor.on_behalf_of is not None:
+        return actor.on_behalf_of.actor_id
+    return None
 
 
 def _audit_entry(

@@ -19,6 +19,7 @@ from ircc_account._model._audit import AuditEntry
 from ircc_account._model._delegation import ConsentGrant, Licence, LicenceStatus
 
 if TYPE_CHECKING:
+    from ircc_account._storage._sql import SqlUnitOfWork
     from ircc_account.delegation._acting import ActingContext
 
 __all__ = ["ActingHook", "AuditSink", "DelegationEvents", "LicenceVerifier", "NoEvents"]
@@ -30,9 +31,16 @@ class AuditSink(Protocol):
     Somewhere to write audit entries, inside the caller's unit of work.
     """
 
-    def append(self, uow: object, entry: AuditEntry) -> object:
+    def append(
+        self, uow: SqlUnitOfWork, entry: AuditEntry, *, on_behalf_of: str | None = None
+    ) -> object:
         """
         Record *entry* in *uow*'s transaction; it commits or rolls back with it.
+
+        Args:
+            uow: The caller's unit of work.
+            entry: What was decided.
+            on_behalf_of: For a plugin actor, the id of the actor it acts for.
         """
         ...
 

@@ -24,7 +24,7 @@ from typing import Any, Final
 import attrs
 
 from ircc_account._clock import Clock, Randomness, SystemRandomness
-from ircc_account._model._audit import Capacity
+from ircc_account._model._audit import AuditEntry, Capacity, Decision
 from ircc_account._model._authz import Actor
 from ircc_account._model._delegation import (
     ConsentGrant,
@@ -42,7 +42,12 @@ from ircc_account._storage._sql import SqlUnitOfWork
 from ircc_account.delegation import _repo
 from ircc_account.delegation._consent import ConsentSigner, WrittenConsent
 from ircc_account.delegation._policy import DESIGNATED_SCOPES, PARLIAMENTARY_SCOPES
-from ircc_account.delegation._ports import DelegationEvents, LicenceVerifier, NoEvents
+from ircc_account.delegation._ports import (
+    AuditSink,
+    DelegationEvents,
+    LicenceVerifier,
+    NoEvents,
+)
 from ircc_account.errors import (
     GrantNotChangeable,
     LicenceInvalid,
@@ -84,6 +89,8 @@ class Delegation:
         fresh_auth: How recent the client's login must be to create, accept
             or change a grant (SEC-40). Revoking never needs a fresh login:
             nothing should slow a client down in taking access away.
+        audit: Where every grant change is recorded, in the caller's unit of
+            work (``grant.created``, ``grant.changed``, ``grant.revoked``).
     """
 
     def __init__(
@@ -94,8 +101,10 @@ class Delegation:
         events: DelegationEvents | None = None,
         randomness: Randomness | None = None,
         fresh_auth: dt.timedelta = dt.timedelta(minutes=15),
+        audit: AuditSink | None = None,
     ) -> None:
         self._clock = clock
+        self._audit = audit
         self._verifier = licence_verifier
         self._events = events or NoEvents()
         self._randomness = randomness or SystemRandomness()
@@ -292,7 +301,7 @@ class Delegation:
             evidence = self._signer.sign(uow, grant, now)
         grant = attrs.evolve(grant, status=GrantStatus.ACTIVE, evidence=evidence)
         _repo.add_grant(uow, grant, paid=paid)
-        self._changed(uow, grant, "grant_created")
+        self._changed(uow, actor, grant, "grant_created")
         return grant
 
     def accept(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
@@ -320,7 +329,7 @@ class Delegation:
             new, status=GrantStatus.ACTIVE, evidence=self._signer.sign(uow, new, now)
         )
         _repo.update_grant(uow, old, new, now)
-        self._changed(uow, new, "grant_changed")
+        self._changed(uow, actor, new, "grant_changed")
         return new
 
     def decline(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
@@ -337,7 +346,7 @@ class Delegation:
             raise GrantNotChangeable()
         new = attrs.evolve(old, status=GrantStatus.DECLINED, version=old.version + 1)
         _repo.update_grant(uow, old, new, now)
-        self._changed(uow, new, "grant_changed")
+        self._changed(uow, actor, new, "grant_changed")
         return new
 
     def change(
@@ -381,7 +390,7 @@ class Delegation:
         evidence = self._signer.sign(uow, new, now)
         new = attrs.evolve(new, status=GrantStatus.ACTIVE, evidence=evidence)
         _repo.update_grant(uow, old, new, now)
-        self._changed(uow, new, "grant_changed")
+        self._changed(uow, actor, new, "grant_changed")
         return new
 
     def revoke(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
@@ -399,7 +408,7 @@ class Delegation:
             raise GrantNotChangeable()
         new = attrs.evolve(old, status=GrantStatus.REVOKED, revoked_at=now, version=old.version + 1)
         _repo.update_grant(uow, old, new, now)
-        self._changed(uow, new, "grant_revoked")
+        self._changed(uow, actor, new, "grant_revoked")
         return new
 
     def grants(self, uow: SqlUnitOfWork, actor: Actor) -> list[ConsentGrant]:
@@ -471,7 +480,7 @@ class Delegation:
         )
         paid = self._check_grantee(uow, grant)
         _repo.add_grant(uow, grant, paid=paid)
-        self._changed(uow, grant, "grant_created")
+        self._changed(uow, actor, grant, "grant_created")
         return grant
 
     def grants_received(self, uow: SqlUnitOfWork, actor: Actor) -> list[ConsentGrant]:
@@ -548,8 +557,24 @@ class Delegation:
             if _overlaps(uow, grant, other):
                 raise PaidRepresentativeExists()
 
-    def _changed(self, uow: SqlUnitOfWork, grant: ConsentGrant, event: str) -> None:
+    def _changed(self, uow: SqlUnitOfWork, actor: Actor, grant: ConsentGrant, event: str) -> None:
         _repo.bump(uow, _repo.client_key(grant.client_account_id))
+        if self._audit is not None:
+            # Every change to who may act for a client is part of the client's
+            # file history, in the same transaction as the change (SEC-70).
+            self._audit.append(
+                uow,
+                AuditEntry(
+                    occurred_at=self._clock.now(),
+                    actor_id=actor.actor_id,
+                    client_id=grant.client_account_id,
+                    capacity=actor.capacity,
+                    action=f"grant.{event.removeprefix('grant_')}",
+                    decision=Decision.ALLOWED,
+                    reason=grant.status.value,
+                    grant_id=grant.grant_id,
+                ),
+            )
         notify = getattr(self._events, event)
         uow.on_commit(lambda: notify(grant.client_account_id, grant))
 
