@@ -42,6 +42,8 @@ PUBLIC_MODULES = [
     "ircc_account.devidp",
     "ircc_account.hazmat.jose",
     "ircc_account.identity",
+    "ircc_account.services",
+    "ircc_account.hookspecs",
     "ircc_account.testing.strategies",
 ]
 
