@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from _harness import Report, measure, ratio
 
 from ircc_account import ClientAccount, ContactDetails, Keyring, PersonalDetails, open_store
+from ircc_account.testing._postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -26,7 +27,9 @@ NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 def _account(n: int) -> ClientAccount:
     return ClientAccount(
         account_id=f"acc-{n}",
-        personal=PersonalDetails(family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"),
+        personal=PersonalDetails(
+            family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"
+        ),
         contact=ContactDetails(email=f"marie{n}@example.ca", phone="+1 613 555 0100"),
         preferred_language="fr",
         uci=f"{10_000_000 + n}",
@@ -48,7 +51,9 @@ def _bench(report: Report, label: str, url: str, n: int) -> None:
         with store.unit_of_work(write=False) as uow:
             uow.accounts.get("acc-1")
 
-    create_m = report.add(measure(f"{label}: create account (durable commit)", create, n=n, warmup=20))
+    create_m = report.add(
+        measure(f"{label}: create account (durable commit)", create, n=n, warmup=20)
+    )
     read_m = report.add(measure(f"{label}: read account by id", read, n=n * 5, warmup=50))
 
     # The floor: the same driver, a raw indexed SELECT of one row, no library code.
@@ -72,11 +77,6 @@ def _bench(report: Report, label: str, url: str, n: int) -> None:
 def run(report: Report) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         _bench(report, "SQLite", f"sqlite:///{pathlib.Path(tmp) / 'bench.db'}", n=300)
-    try:
-        from ircc_account.testing._postgres import PostgresServer
-    except ImportError:
-        print("PostgreSQL benchmark skipped: ircc_account.testing._postgres missing", file=sys.stderr)
-        return
     if PostgresServer.find_binaries() is None:
         print("PostgreSQL benchmark SKIPPED: no PostgreSQL binaries found", file=sys.stderr)
         return

@@ -112,7 +112,9 @@ def _sqlite_engine(url: URL) -> Engine:
 def _postgres_engine(url: URL, *, pool_size: int) -> Engine:
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per unit of work; a dropped connection
+    # surfaces as StorageUnavailable and SQLAlchemy invalidates the pool.
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
     @event.listens_for(engine, "first_connect")
     def _check(dbapi_connection: Any, _record: Any) -> None:
