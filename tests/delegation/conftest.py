@@ -6,13 +6,6 @@ recording sinks, and a seeded cast of clients and representatives.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
-import os
-import pathlib
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -24,72 +17,7 @@ from ircc_account._model import AssuranceLevel
 from ircc_account._storage import SqlStore, open_store
 from ircc_account.delegation import Delegation, Policy
 
-# --- databases ------------------------------------------------------------------------
-
-_HAVE_PLUGIN = importlib.util.find_spec("ircc_account.testing.pytest_plugin") is not None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def _own_postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL server (only while the shared plugin is absent)."""
-    initdb = shutil.which("initdb") or "/usr/local/bin/initdb"
-    if not os.path.exists(initdb):
-        pytest.skip("PostgreSQL is not installed")
-    base = pathlib.Path(tempfile.mkdtemp(prefix="deleg-pg-"))
-    data, port = base / "data", _free_port()
-    # PostgreSQL refuses to run as root: drop to the postgres user if we are root.
-    sudo = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if sudo:
-        shutil.chown(base, "postgres")
-    subprocess.run(
-        [*sudo, initdb, "-D", str(data), "-U", "postgres", "-A", "trust"],
-        check=True,
-        capture_output=True,
-    )
-    pg_ctl = str(pathlib.Path(initdb).with_name("pg_ctl"))
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=on"
-    subprocess.run(
-        [*sudo, pg_ctl, "-D", str(data), "-o", opts, "-w", "-l", str(base / "log"), "start"],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*sudo, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-        shutil.rmtree(base, ignore_errors=True)
-
-
-if not _HAVE_PLUGIN:
-
-    @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-    def database_url(request: pytest.FixtureRequest, tmp_path: pathlib.Path) -> Iterator[str]:
-        """A fresh database on SQLite and on PostgreSQL."""
-        if request.param == "sqlite":
-            yield f"sqlite:///{tmp_path / 'db.sqlite'}"
-            return
-        import sqlalchemy as sa
-
-        server = request.getfixturevalue("_own_postgres")
-        name = f"t_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**9}"
-        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as c:
-            c.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield server.rsplit("/", 1)[0] + "/" + name
-        with admin.connect() as c:
-            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
-
-
-# --- fixtures ---------------------------------------------------------------------
+# The database_url fixture (SQLite and PostgreSQL) comes from ircc_account.testing.
 
 
 @pytest.fixture
