@@ -29,11 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import pathlib
 import random
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +51,7 @@ from ircc_account._storage import open_store
 from ircc_account.delegation import Policy
 from ircc_account.delegation._policy import _audit_entry
 from ircc_account.delegation._repo import micros
+from ircc_account.testing._postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 GRANTS = int(os.environ.get("BENCH_GRANTS", "1000000"))
@@ -64,7 +61,7 @@ BATCH = 50_000
 
 
 class NullSink:
-    def append(self, uow: object, entry: object) -> object:
+    def append(self, uow: object, entry: object, *, on_behalf_of: str | None = None) -> object:
         return None
 
 
@@ -319,56 +316,11 @@ def _audit_entry_cost(report: Report) -> None:
 
 @contextmanager
 def _postgres() -> Iterator[str | None]:
-    try:
-        from ircc_account.testing._postgres import (  # type: ignore[import-not-found]
-            PostgresServer as server_cls,  # noqa: N813 (a class held in a variable)
-        )
-    except ImportError:
-        server_cls = None
-    if server_cls is not None:
-        with server_cls() as server:
-            yield server.url
-        return
-    initdb = shutil.which("initdb")
-    if initdb is None:
+    if PostgresServer.find_binaries() is None:
         yield None
         return
-    base = pathlib.Path(tempfile.mkdtemp(prefix="bench-pg-"))
-    sudo = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    if sudo:
-        shutil.chown(base, "postgres")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    pg_ctl = str(pathlib.Path(initdb).with_name("pg_ctl"))
-    subprocess.run(
-        [*sudo, initdb, "-D", str(base / "d"), "-U", "postgres", "-A", "trust"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            *sudo,
-            pg_ctl,
-            "-D",
-            str(base / "d"),
-            "-w",
-            "-l",
-            str(base / "log"),
-            "-o",
-            f"-p {port} -k {base} -c listen_addresses=127.0.0.1",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*sudo, pg_ctl, "-D", str(base / "d"), "-m", "fast", "stop"], capture_output=True
-        )
-        shutil.rmtree(base, ignore_errors=True)
+    with PostgresServer() as server:
+        yield server.url()
 
 
 def run(report: Report) -> None:
