@@ -1,6 +1,7 @@
 """
 Fixtures for the identity tests: a throw-away CA, two loopback providers over
-TLS, a migrated SQLite store per test, and a wired :class:`Identity`.
+TLS, a migrated store per test (SQLite; or SQLite and PostgreSQL through
+``store_on_both``), and a wired :class:`Identity`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pathlib
 import shutil
 import ssl
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,8 +31,11 @@ from ircc_account.identity import (
     ProviderConfig,
     Providers,
 )
+from ircc_account.testing._postgres import PostgresServer
 
 from ._op import CLIENT_ID, POST_LOGOUT, REDIRECT_URI, LoopbackOP, TlsServer, client_context
+
+_PG_TEMPLATE = "ircc_identity_template"
 
 ACR_MAP = {
     "low": AssuranceLevel.LOW,
@@ -107,6 +112,55 @@ def store(_template_db: pathlib.Path, tmp_path: pathlib.Path) -> Iterator[SqlSto
     s = open_store(f"sqlite:///{path}", keyring=Keyring.generate(), migrate=False)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(postgres_server: PostgresServer) -> str:
+    """A migrated PostgreSQL database to copy per test (much faster than migrating)."""
+    url = postgres_server.create_database(_PG_TEMPLATE)
+    open_store(url, keyring=Keyring.generate()).close()
+    return _PG_TEMPLATE
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def store_on_both(
+    request: pytest.FixtureRequest, _template_db: pathlib.Path, tmp_path: pathlib.Path
+) -> Iterator[SqlStore]:
+    """
+    A freshly migrated store, once on SQLite and once on PostgreSQL (a copy of
+    a migrated template database on the shared ``postgres_server``): modules
+    whose tests must hold on both databases override ``store`` with this one.
+    """
+    if request.param == "sqlite":
+        path = tmp_path / "db.sqlite"
+        shutil.copyfile(_template_db, path)
+        s = open_store(f"sqlite:///{path}", keyring=Keyring.generate(), migrate=False)
+        yield s
+        s.close()
+        return
+    import psycopg  # optional (the postgres extra), needed only here
+    from psycopg import sql
+
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("_pg_template")
+    name = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(server.url("postgres", driver="postgresql"), autocommit=True) as c:
+        c.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+    s = open_store(server.url(name), keyring=Keyring.generate(), migrate=False)
+    try:
+        yield s
+    finally:
+        s.close()
+        server.drop_database(name)
 
 
 @pytest.fixture

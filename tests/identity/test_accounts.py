@@ -19,6 +19,13 @@ from ._op import LoopbackOP
 from .conftest import RecordingAudit, login
 from .test_login import IP, _register, _signed_in
 
+
+@pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
 DOB = dt.date(1985, 3, 9)
 UCI = "1234-5678"
 

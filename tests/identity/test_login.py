@@ -9,14 +9,17 @@ import datetime as dt
 import ssl
 import time
 import urllib.parse
+from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ircc_account._clock import FrozenClock
 from ircc_account._model import AssuranceLevel, ContactDetails, PersonalDetails
 from ircc_account._storage import SqlStore
+from ircc_account._storage._schema_identity import identity_sessions, identity_transactions
 from ircc_account.errors import (
     ConfigurationError,
     InvalidCallback,
@@ -220,6 +223,31 @@ def test_sec_03_state_is_single_use_even_after_an_error(
     with pytest.raises(InvalidCallback):
         identity.complete_login(cookie, good, client_key=IP)
     assert op.count("/token") == 1
+
+
+def test_sec_03_concurrent_replay_cannot_succeed_twice(
+    identity: Identity, browser: httpx.Client, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A callback whose state another callback used up during its token request writes nothing."""
+    cookie, query = _callback(identity, browser)
+    real = identity._token_request
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        got = real(*args, **kwargs)
+        # The other callback with the same state commits first.
+        with store.unit_of_work() as uow:
+            uow.execute(identity_transactions.delete(), "login transaction")
+            uow.commit()
+        return got
+
+    monkeypatch.setattr(identity, "_token_request", racing)
+    with store.engine.connect() as c:
+        before = c.execute(sa.select(sa.func.count()).select_from(identity_sessions)).scalar()
+    with pytest.raises(InvalidCallback):
+        identity.complete_login(cookie, query, client_key=IP)
+    with store.engine.connect() as c:
+        after = c.execute(sa.select(sa.func.count()).select_from(identity_sessions)).scalar()
+    assert after == before
 
 
 def test_sec_03_expired_transaction_is_rejected(

@@ -20,6 +20,13 @@ from ._op import CLIENT_ID, POST_LOGOUT, LoopbackOP
 from .conftest import login
 from .test_login import _signed_in
 
+
+@pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
 FORM = "application/x-www-form-urlencoded"
 
 

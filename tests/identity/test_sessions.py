@@ -32,6 +32,12 @@ from .conftest import authorize, login
 from .test_login import IP, _query, _signed_in
 
 
+@pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
 def test_sec_33_session_ids_are_unique_256_bit_base64url() -> None:
     """10⁴ ids are distinct, 43 base64url characters (256 bits), and decode to random bytes."""
     rnd = SystemRandomness()

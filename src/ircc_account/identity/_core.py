@@ -37,6 +37,13 @@ __all__ = ["AuditSink", "Core", "RateLimits"]
 
 # Built once (as in the shared store): building a WHERE clause costs more than running it.
 _TAKE_TX = t_tx.delete().where(t_tx.c.state_hash == sa.bindparam("state_hash")).returning(*t_tx.c)
+_PEEK_TX = sa.select(t_tx).where(t_tx.c.state_hash == sa.bindparam("state_hash"))
+_DROP_TX = t_tx.delete().where(t_tx.c.state_hash == sa.bindparam("state_hash"))
+_CLAIM_TX = _DROP_TX.returning(t_tx.c.state_hash)
+_PURGE_TX = t_tx.delete().where(t_tx.c.expires_at < sa.bindparam("now"))
+_ACCOUNT_STATUS = sa.select(t_accounts.c.status).where(
+    t_accounts.c.account_id == sa.bindparam("account_id")
+)
 
 _log = logging.getLogger("ircc_account.identity")
 
@@ -129,6 +136,29 @@ class Core:
             return None
         return row
 
+    def _take_live_row(self, uow: SqlUnitOfWork, cookie: str | None) -> Mapping[str, Any] | None:
+        """
+        Delete *cookie*'s session, whether live or expired, and return its row if
+        it was live (the old id of a rotation, SEC-34).
+        """
+        if not well_formed(cookie):
+            return None
+        assert cookie is not None
+        hashed = id_hash(cookie)
+        if isinstance(self.sessions, SqlSessionStore):
+            # One DELETE ... RETURNING instead of a read and a delete.
+            row = self.sessions.take(uow, hashed)
+        else:
+            row = self.sessions.get(uow, hashed)
+            if row is not None:
+                self.sessions.delete(uow, hashed)
+        if row is None or not equal(row["id_hash"], hashed):
+            return None
+        now = self.clock.now()
+        if now >= row["expires_at"] or now - row["last_seen_at"] >= self.policy.idle_timeout:
+            return None
+        return row
+
     def _new_row_values(self, now: dt.datetime, **values: Any) -> dict[str, Any]:
         base: dict[str, Any] = {
             "state": SessionState.ANONYMOUS.value,
@@ -200,14 +230,51 @@ class Core:
             raise fail(InvalidCallback, "state.binding")
         return row
 
+    def _peek_transaction(self, cookie: str | None, state_hash: bytes, kind: str) -> dict[str, Any]:
+        """
+        Read (not yet delete) a transaction for a callback; the caller must end it
+        with :meth:`_claim_transaction` in its final unit of work, or
+        :meth:`_drop_transaction` on any failure after this returns (SEC-03).
+
+        A transaction that fails the binding checks is dropped here.
+        """
+        now = self.clock.now()
+        with self.store.unit_of_work(write=False) as uow:
+            tx = uow.execute(_PEEK_TX, "login transaction", state_hash=state_hash).first()
+        if tx is None:
+            raise fail(InvalidCallback, "state.unknown")
+        row = dict(tx._mapping)
+        # SEC-03, SEC-20: the flow must have been started by this browser session.
+        bound = cookie is not None and equal(id_hash(cookie), row["session_hash"])
+        if not bound or row["kind"] != kind or now >= row["expires_at"]:
+            self._drop_transaction(state_hash)
+            raise fail(InvalidCallback, "state.binding")
+        return row
+
+    @staticmethod
+    def _claim_transaction(uow: SqlUnitOfWork, state_hash: bytes) -> None:
+        """
+        Delete a peeked transaction in the unit that completes it. One atomic
+        statement: of two concurrent callbacks with the same state, only one
+        finds the row; the other fails (SEC-03).
+        """
+        if uow.execute(_CLAIM_TX, "login transaction", state_hash=state_hash).first() is None:
+            raise fail(InvalidCallback, "state.unknown")
+
+    def _drop_transaction(self, state_hash: bytes) -> None:
+        """
+        Delete a transaction in a unit of its own, committed (the failure path, SEC-03).
+        """
+        with self.store.unit_of_work() as uow:
+            uow.execute(_DROP_TX, "login transaction", state_hash=state_hash)
+            uow.commit()
+
     def _account_active(self, uow: SqlUnitOfWork, account_id: str) -> bool:
-        status = uow.execute(
-            sa.select(t_accounts.c.status).where(t_accounts.c.account_id == account_id), "account"
-        ).scalar()
+        status = uow.execute(_ACCOUNT_STATUS, "account", account_id=account_id).scalar()
         return status == "active"
 
     def _purge_transactions(self, uow: SqlUnitOfWork, now: dt.datetime) -> None:
-        uow.execute(t_tx.delete().where(t_tx.c.expires_at < now), "login transaction")
+        uow.execute(_PURGE_TX, "login transaction", now=now)
 
     def _audit(self, uow: SqlUnitOfWork, entry: AuditEntry) -> None:
         if self.audit is not None:

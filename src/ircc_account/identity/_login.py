@@ -12,14 +12,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+import sqlalchemy as sa
 
+from ircc_account._crypto import WrappedDataKey
 from ircc_account._model import AssuranceLevel, AuditEntry, Capacity, Decision
+from ircc_account._storage import _schema as t
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account.errors import (
     ConfigurationError,
     IdentityError,
     InvalidCallback,
     InvalidToken,
+    NotFound,
     ProviderMetadataInvalid,
     ProviderUnavailable,
     SessionExpired,
@@ -30,7 +34,7 @@ from ircc_account.hazmat.jose._codec import fail
 
 from ._client_auth import client_auth
 from ._core import Core
-from ._params import parse_callback
+from ._params import CallbackParams, parse_callback
 from ._providers import Provider
 from ._secrets import (
     code_challenge,
@@ -42,6 +46,43 @@ from ._secrets import (
 from ._sessions import IssuedSession, Session, SessionState, SessionTokens, session_from_row
 
 __all__ = ["LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan"]
+
+# Statements built once: building a WHERE clause per call costs more than running it.
+_CREDENTIAL_LOGIN = (
+    sa.select(
+        t.credentials.c.account_id,
+        t.accounts.c.status,
+        t.account_keys.c.kek_id,
+        t.account_keys.c.wrapped_key,
+    )
+    .select_from(
+        t.credentials.join(t.accounts).outerjoin(
+            t.account_keys, t.account_keys.c.account_id == t.accounts.c.account_id
+        )
+    )
+    .where(
+        t.credentials.c.issuer == sa.bindparam("issuer"),
+        t.credentials.c.subject == sa.bindparam("subject"),
+    )
+)
+# As the shared store's record_login: the assurance only ever rises.
+_RECORD_LOGIN = (
+    t.credentials.update()
+    .where(
+        t.credentials.c.issuer == sa.bindparam("b_issuer"),
+        t.credentials.c.subject == sa.bindparam("b_subject"),
+    )
+    .values(
+        last_login_at=sa.bindparam("b_at"),
+        assurance=sa.case(
+            (
+                t.credentials.c.assurance < sa.bindparam("b_assurance"),
+                sa.bindparam("b_assurance"),
+            ),
+            else_=t.credentials.c.assurance,
+        ),
+    )
+)
 
 _TOKEN_ERRORS = frozenset(
     {
@@ -314,8 +355,12 @@ class LoginMixin(Core):
         """
         Complete a login from the provider's redirect to our callback.
 
-        The transaction named by ``state`` is deleted at this first use, whatever
-        happens next (SEC-03). Then, in order: it must belong to this browser
+        The transaction named by ``state`` is used up by this first callback,
+        whatever happens (SEC-03): on success it is deleted in the same commit
+        that writes the session (one atomic ``DELETE ... RETURNING``, so of two
+        concurrent callbacks with the same state only one can succeed); on any
+        failure it is deleted by a commit of its own before the error is raised.
+        In order: it must belong to this browser
         session; the ``iss`` parameter must name its provider (RFC 9207, before any
         token request, SEC-05); the code is exchanged with client authentication;
         the ID token is validated (nonce, acr, max_age, at_hash); UserInfo, if
@@ -344,7 +389,19 @@ class LoginMixin(Core):
 
     def _complete(self, cookie: str | None, query: str | bytes) -> LoginResult:
         cb = parse_callback(query)
-        tx = self._take_transaction(cookie, cb.state, "login")
+        state_hash = id_hash(cb.state)
+        tx = self._peek_transaction(cookie, state_hash, "login")
+        try:
+            return self._complete_tx(cookie, cb, tx, state_hash)
+        except BaseException:
+            # SEC-03: whatever failed, this state is used up. (On success the
+            # transaction was deleted in the same commit as the new session.)
+            self._drop_transaction(state_hash)
+            raise
+
+    def _complete_tx(
+        self, cookie: str | None, cb: CallbackParams, tx: Mapping[str, Any], state_hash: bytes
+    ) -> LoginResult:
         p = self.providers.get(tx["provider"])
         md = p.metadata()
         # RFC 9207 §2.4: "Clients MUST compare the iss parameter value to the issuer
@@ -402,7 +459,7 @@ class LoginMixin(Core):
             id_claims=dict(claims.claims),
             alg=claims.alg,
         )
-        return self._establish(cookie, p, claims, assurance, kept, everything)
+        return self._establish(cookie, state_hash, p, claims, assurance, kept, everything)
 
     def _token_request(self, p: Provider, grant: Mapping[str, str]) -> _TokenResponse:
         name = p.config.name
@@ -460,6 +517,7 @@ class LoginMixin(Core):
     def _establish(
         self,
         cookie: str | None,
+        state_hash: bytes,
         p: Provider,
         claims: IdTokenClaims,
         assurance: AssuranceLevel,
@@ -478,25 +536,44 @@ class LoginMixin(Core):
             "authenticated_at": now,
         }
         with self.store.unit_of_work() as uow:
-            old = self._live_row(uow, cookie)
-            if old is not None:
-                # SEC-34: the pre-login id never becomes the signed-in id.
-                self.sessions.delete(uow, old["id_hash"])
+            # SEC-03: the transaction goes in this same commit; a concurrent
+            # replay of the state that got here first leaves nothing to claim.
+            self._claim_transaction(uow, state_hash)
+            # SEC-34: the pre-login id never becomes the signed-in id.
+            old = self._take_live_row(uow, cookie)
             # SEC-11: the account key is (issuer, subject), never an email.
-            cred = uow.credentials.find(cfg.issuer, claims.sub)
+            # One round trip: the credential, its account's status and wrapped key.
+            cred = uow.execute(
+                _CREDENTIAL_LOGIN, "credential", issuer=cfg.issuer, subject=claims.sub
+            ).first()
             if cred is not None:
-                if not self._account_active(uow, cred.account_id):
+                account_id = cred.account_id
+                if cred.status != "active":
                     raise fail(InvalidCallback, "account.disabled")
-                uow.credentials.record_login(cfg.issuer, claims.sub, at=now, assurance=assurance)
+                recorded = uow.execute(
+                    _RECORD_LOGIN,
+                    "credential",
+                    b_issuer=cfg.issuer,
+                    b_subject=claims.sub,
+                    b_at=now,
+                    b_assurance=int(assurance),
+                )
+                if recorded.rowcount != 1:
+                    raise NotFound(kind="credential")
+                if cred.wrapped_key is not None:
+                    # Prime the unit's key cache: sealing the tokens needs no query.
+                    uow.data_key(
+                        account_id, WrappedDataKey(kek_id=cred.kek_id, blob=cred.wrapped_key)
+                    )
                 values = self._new_row_values(
                     now,
                     state=SessionState.AUTHENTICATED.value,
-                    account_id=cred.account_id,
+                    account_id=account_id,
                     tokens=tokens,
                     **login,
                 )
                 issued = self._issue(uow, values)
-                self._audit(uow, _login_entry(now, cred.account_id, cfg.name, assurance))
+                self._audit(uow, _login_entry(now, account_id, cfg.name, assurance))
                 outcome = LoginOutcome.SIGNED_IN
             else:
                 pending = {

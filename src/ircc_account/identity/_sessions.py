@@ -44,6 +44,12 @@ __all__ = [
 
 COOKIE_NAME = "__Host-ircc_session"
 
+# Statements built once: building a WHERE clause per call costs more than running it.
+_INSERT = t_sessions.insert()
+_GET = sa.select(t_sessions).where(t_sessions.c.id_hash == sa.bindparam("b_id_hash"))
+_DELETE = t_sessions.delete().where(t_sessions.c.id_hash == sa.bindparam("b_id_hash"))
+_TAKE = _DELETE.returning(*t_sessions.c)
+
 
 class SessionState(enum.StrEnum):
     """
@@ -346,13 +352,11 @@ class SqlSessionStore:
 
     def insert(self, uow: SqlUnitOfWork, id_hash: bytes, values: Mapping[str, Any]) -> None:
         """Store a new session row."""
-        uow.execute(t_sessions.insert().values(id_hash=id_hash, **values), "session")
+        uow.execute(_INSERT, "session", id_hash=id_hash, **values)
 
     def get(self, uow: SqlUnitOfWork, id_hash: bytes) -> Mapping[str, Any] | None:
         """The session row, or ``None``."""
-        row = uow.execute(
-            sa.select(t_sessions).where(t_sessions.c.id_hash == id_hash), "session"
-        ).first()
+        row = uow.execute(_GET, "session", b_id_hash=id_hash).first()
         return None if row is None else dict(row._mapping)
 
     def update(self, uow: SqlUnitOfWork, id_hash: bytes, values: Mapping[str, Any]) -> None:
@@ -363,8 +367,16 @@ class SqlSessionStore:
 
     def delete(self, uow: SqlUnitOfWork, id_hash: bytes) -> bool:
         """Delete one session; whether it existed."""
-        result = uow.execute(t_sessions.delete().where(t_sessions.c.id_hash == id_hash), "session")
+        result = uow.execute(_DELETE, "session", b_id_hash=id_hash)
         return bool(result.rowcount)
+
+    def take(self, uow: SqlUnitOfWork, id_hash: bytes) -> Mapping[str, Any] | None:
+        """
+        Delete one session and return its row (``None`` if there was none), in
+        one statement: :meth:`get` then :meth:`delete` in one round trip.
+        """
+        row = uow.execute(_TAKE, "session", b_id_hash=id_hash).first()
+        return None if row is None else dict(row._mapping)
 
     def delete_matching(self, uow: SqlUnitOfWork, **match: str) -> int:
         """Delete every session whose columns equal *match*; how many."""
