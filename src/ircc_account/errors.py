@@ -56,6 +56,7 @@ __all__ = [
     "ConsentStale",
     "ControlCharacters",
     "CryptoError",
+    "CsrfRejected",
     "DecryptionFailed",
     "DelegationError",
     "FieldTooLong",
@@ -409,6 +410,18 @@ class LegacyClaimFailed(IdentityError):
     code = "login.claim_failed"
     message_en = "We could not match those details to a file."
     message_fr = "Nous n'avons pas pu associer ces renseignements à un dossier."
+
+
+class CsrfRejected(IdentityError):
+    """
+    A state-changing request failed the CSRF checks (SEC-41): token, Origin or Sec-Fetch-Site.
+
+    The message never says which check failed.
+    """
+
+    code = "session.csrf"
+    message_en = "This request could not be verified. Please reload the page and try again."
+    message_fr = "Cette demande n'a pas pu être vérifiée. Veuillez recharger la page et réessayer."
 
 
 # --- services --------------------------------------------------------------

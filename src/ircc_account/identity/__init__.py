@@ -30,11 +30,21 @@ from ._sessions import (
     clear_cookie,
     session_cookie,
 )
+from ._web import (
+    MUTATING_METHODS,
+    CsrfProtector,
+    method_allowed,
+    safe_return_path,
+    security_headers,
+    url_has_secrets,
+)
 
 __all__ = [
+    "MUTATING_METHODS",
     "AuditSink",
     "ClaimPolicy",
     "ClientSecret",
+    "CsrfProtector",
     "HttpLimits",
     "Identity",
     "IssuedSession",
@@ -60,7 +70,11 @@ __all__ = [
     "SqlSessionStore",
     "StepUpPlan",
     "clear_cookie",
+    "method_allowed",
+    "safe_return_path",
+    "security_headers",
     "session_cookie",
+    "url_has_secrets",
 ]
 
 for _name in __all__:
