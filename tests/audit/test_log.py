@@ -279,3 +279,20 @@ def test_key_rotation_old_checkpoints_still_verify(
     verify(sqlite_store, public_keys=rotated).raise_for_failure()
     report = verify(sqlite_store, public_keys=new.public_keys())
     assert report.first_failure is not None and report.first_failure.problem == "unknown_key"
+
+
+def test_heads_moved_behind_the_logs_back_are_caught_and_rewritten(
+    any_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock
+) -> None:
+    """A head moved by a caller's unit or another log (the cached head is stale) never forks the chain."""
+    log = new_log(any_store, signer, clock)
+    other = new_log(any_store, signer, clock)
+    assert log.append_now(make_entry()).seq == 1
+    with any_store.unit_of_work() as uow:
+        assert log.append(uow, make_entry()).seq == 2
+        uow.commit()
+    assert other.append_now(make_entry()).seq == 3
+    assert log.write_batch([log.prepare(make_entry()), log.prepare(make_entry())])[1].seq == 5  # type: ignore[union-attr]
+    assert other.append_now(make_entry()).seq == 6
+    assert log.append_now(make_entry()).seq == 7
+    verify(any_store, public_keys=signer).raise_for_failure()

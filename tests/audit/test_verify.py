@@ -235,3 +235,41 @@ def test_malformed_export_fails_and_untrusted_keys_are_flagged(
     assert verify_export(export).keys_trusted is False
     assert not verify_export({"format": "ircc-audit-export/1"}).ok
     assert not verify_export({**export, "entries": [{"seq": "x"}]}).ok
+
+
+def test_parallel_verification_finds_what_one_process_finds(
+    template: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large SQLite logs are checked by forked workers over partition ranges: same report, same first failure."""
+    from ircc_account.audit import _verify
+
+    calls: list[int] = []
+    real = _verify._parallel
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(_verify, "_parallel", spy)
+    store, path = _build(template, tmp_path, [5, 3, 7, 2, 4, 6])
+    keys = SIGNER.public_keys()
+
+    def both() -> tuple[Any, Any]:
+        return (
+            _verify.verify_engine(store.engine, keys, parallel_min=1),
+            _verify.verify_engine(store.engine, keys, parallel_min=10**9),
+        )
+
+    parallel, serial = both()
+    assert calls == [1]
+    assert parallel == serial and parallel.ok and parallel.entries == 27
+    _tamper(path, [("UPDATE audit_entries SET reason = 'tampered' WHERE partition = ? AND seq = ?",
+                    ("c-4", 2)),
+                   ("DELETE FROM audit_entries WHERE partition = ? AND seq = ?", ("c-0", 3))])  # fmt: skip
+    parallel, serial = both()
+    assert parallel == serial
+    assert [(f.partition, f.seq, f.problem) for f in parallel.failures] == [
+        ("c-0", 3, "missing_entry"),
+        ("c-4", 2, "hash_mismatch"),
+    ]
+    store.close()

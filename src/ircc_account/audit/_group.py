@@ -5,15 +5,15 @@ Group commit: many threads' entries in one transaction and one flush.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Any
 
 from ircc_account._model import AuditEntry
-from ircc_account.audit._log import AuditLog
+from ircc_account.audit._log import AuditLog, _Held
 from ircc_account.audit._records import AppendReceipt, Pending
 from ircc_account.errors import AuditAppenderClosed
 
@@ -32,12 +32,20 @@ class GroupCommitAppender:
     The queue is bounded: when it is full, :meth:`submit` blocks (back-pressure).
     Use it as a context manager, or call :meth:`close`, which drains the queue.
 
+    Each writer thread keeps one pooled connection while it is busy (returned
+    after ``checkpoint_interval`` idle, and at close). With several writers
+    (PostgreSQL), one collects the next batch while another commits; their
+    head locks are taken in partition order, so they never deadlock.
+
     Args:
         log: The audit log to write to.
         max_batch: The most entries per transaction.
         max_queue: The most entries waiting.
         max_linger: The longest the writer waits (seconds) to fill a batch as
             large as the previous one; a lone writer never waits.
+        writers: Writer threads (transactions in flight), PostgreSQL only:
+            SQLite takes one writer at a time anyway. One by default; a second
+            showed no gain on the benchmark's server (``docs/audit.md``).
     """
 
     def __init__(
@@ -47,17 +55,31 @@ class GroupCommitAppender:
         max_batch: int = 512,
         max_queue: int = 8192,
         max_linger: float = 0.002,
+        writers: int | None = None,
     ) -> None:
         self.log = log
         self.max_linger = max_linger
         self.max_batch = max_batch
-        self._queue: queue.Queue[_Job | None] = queue.Queue(max_queue)
-        self._lock = threading.Lock()
+        self.max_queue = max_queue
+        # One lock, two conditions: the writer waits for work, submitters for room.
+        self._mutex = threading.Lock()
+        self._work = threading.Condition(self._mutex)
+        self._room = threading.Condition(self._mutex)
+        self._jobs: deque[_Job] = deque()
+        # The writer is woken only once this many jobs wait (or at close), so a
+        # batch of n costs it one wake-up, not n.
+        self._wake_at = 1
         self._closed = False
-        self._thread = threading.Thread(
-            target=self._run, name="ircc-audit-group-commit", daemon=True
-        )
-        self._thread.start()
+        # One writer at a time collects a batch (and is the only one waiting on _work).
+        self._collect = threading.Lock()
+        if writers is None or log.store.engine.dialect.name == "sqlite":
+            writers = 1
+        self._threads = [
+            threading.Thread(target=self._run, name=f"ircc-audit-group-commit-{i}", daemon=True)
+            for i in range(max(1, writers))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def __enter__(self) -> GroupCommitAppender:
         return self
@@ -77,10 +99,15 @@ class GroupCommitAppender:
         """
         pending = self.log.prepare(entry, on_behalf_of=on_behalf_of)
         future: Future[AppendReceipt] = Future()
-        with self._lock:
+        with self._mutex:
+            while not self._closed and len(self._jobs) >= self.max_queue:
+                self._room.wait()
             if self._closed:
                 raise AuditAppenderClosed()
-            self._queue.put((pending, future))
+            jobs = self._jobs
+            jobs.append((pending, future))
+            if len(jobs) == self._wake_at:
+                self._work.notify()
         return future
 
     def submit(
@@ -98,49 +125,70 @@ class GroupCommitAppender:
         """
         Stop accepting entries, write everything queued, and stop the writer.
         """
-        with self._lock:
+        with self._mutex:
             if self._closed:
                 return
             self._closed = True
-            self._queue.put(None)
-        self._thread.join()
+            self._work.notify_all()
+            self._room.notify_all()
+        for thread in self._threads:
+            thread.join()
 
     def _run(self) -> None:
+        # One pooled connection for the writer, returned when idle and at close.
+        with _Held(self.log.store.engine) as held:
+            self._loop(held)
+
+    def _next_batch(self, last_size: int, held: _Held) -> list[_Job] | None:
+        """
+        Wait for work; ``None`` once closed and drained.
+        """
         interval = self.log.checkpoint_interval.total_seconds()
-        stop = False
-        last_size = 1
-        while not stop:
-            try:
-                first = self._queue.get(timeout=interval)
-            except queue.Empty:
-                self._checkpoint_if_due()
-                continue
-            if first is None:
-                break
-            batch = [first]
+        jobs = self._jobs
+        with self._mutex:
+            while not jobs:
+                if self._closed:
+                    return None
+                self._wake_at = 1
+                if not self._work.wait(timeout=interval):
+                    self._wake_at = 0
+                    self._mutex.release()
+                    try:
+                        held.close()
+                        self._checkpoint_if_due()
+                    finally:
+                        self._mutex.acquire()
             # Linger (at most max_linger) until as many entries as last time
             # have arrived: closed-loop submitters woken by the previous commit
             # are still re-submitting, and one flush for all of them is the point.
-            deadline = time.monotonic() + self.max_linger
-            while len(batch) < self.max_batch:
-                try:
-                    if len(batch) < last_size:
-                        job = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                    else:
-                        job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stop = True
-                    break
-                batch.append(job)
-            self._commit(batch)
+            want = min(last_size, self.max_batch)
+            if len(jobs) < want and not self._closed:
+                deadline = time.monotonic() + self.max_linger
+                self._wake_at = want
+                while len(jobs) < want and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._work.wait(timeout=left):
+                        break
+            self._wake_at = 0
+            n = min(len(jobs), self.max_batch)
+            batch = [jobs.popleft() for _ in range(n)]
+            self._room.notify_all()
+            return batch
+
+    def _loop(self, held: _Held) -> None:
+        last_size = 1
+        while True:
+            with self._collect:
+                batch = self._next_batch(last_size, held)
+            if batch is None:
+                return
+            self._commit(batch, held)
             last_size = len(batch)
             self._checkpoint_if_due()
 
-    def _commit(self, batch: list[_Job]) -> None:
+    def _commit(self, batch: list[_Job], held: _Held) -> None:
         try:
-            results = self.log.write_batch([p for p, _ in batch])
+            results = self.log._write_batch([p for p, _ in batch], held)
         except BaseException as exc:
             for _, future in batch:
                 future.set_exception(exc)

@@ -5,16 +5,18 @@ partition heads, and signed checkpoints.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ircc_account._clock import Clock, Randomness, SystemClock, SystemRandomness
@@ -24,6 +26,8 @@ from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
 from ircc_account._storage._store import SqlStore
 from ircc_account.audit._codec import (
     CHECKPOINT_FORMAT,
+    ENTRY_FORMAT,
+    FIELDS,
     GENESIS,
     checkpoint_message,
     encode,
@@ -84,6 +88,102 @@ class Checkpoint:
     signature: bytes = attrs.field(repr=False)
 
 
+_HEAD_CACHE_SIZE = 100_000
+#: The raw INSERT's column order: the hashed fields, then the rest.
+_ENTRY_COLUMNS = (*FIELDS, "format", "prev_hash", "entry_hash")
+_INSERT_ENTRY = t.audit_entries.insert()
+_UPDATE_HEAD = (
+    t.audit_heads.update()
+    .where(t.audit_heads.c.partition == sa.bindparam("b_partition"))
+    .values(seq=sa.bindparam("b_seq"), head_hash=sa.bindparam("b_hash"),
+            head_time=sa.bindparam("b_time"))
+)  # fmt: skip
+_PG_ARRAY_TYPES = {"seq": "bigint", "occurred_at": "bigint", "format": "smallint",
+                   "prev_hash": "bytea", "entry_hash": "bytea"}  # fmt: skip
+
+
+class _StaleHeads(Exception):
+    """
+    A cached head no longer matches its row: run the batch again from the table.
+    """
+
+
+class _Sql:
+    """
+    The own-transaction write path's statements, prebuilt for one dialect.
+
+    Every statement is built from constants (table and column names, the
+    DBAPI placeholder), never from input. On PostgreSQL the batch travels as
+    one array per column (``unnest``), so each statement has one fixed text
+    (prepared once by the server) whatever the batch size.
+    """
+
+    def __init__(self, *, mark: str, lock_on_read: bool, arrays: bool, begin: str) -> None:
+        m = mark
+        #: SQLite takes the write lock up front (SEC-87); psycopg begins implicitly.
+        self.begin = begin
+        self.mark = m
+        self.lock_on_read = lock_on_read
+        self.arrays = arrays
+        self.insert_head = (
+            'INSERT INTO audit_heads ("partition", seq, head_hash, head_time) '  # noqa: S608
+            f'VALUES ({m}, 0, {m}, 0) ON CONFLICT ("partition") DO NOTHING'
+        )
+        self.select_heads = (
+            'SELECT "partition", seq, head_hash, head_time FROM audit_heads '  # noqa: S608
+            'WHERE "partition" IN ({marks}) ORDER BY "partition"'
+            + (" FOR UPDATE" if lock_on_read else "")
+        )
+        cols = ", ".join(f'"{c}"' for c in _ENTRY_COLUMNS)
+        if arrays:
+            types = ", ".join(f"{m}::{_PG_ARRAY_TYPES.get(c, 'text')}[]" for c in _ENTRY_COLUMNS)
+            self.insert_entry = f"INSERT INTO audit_entries ({cols}) SELECT * FROM unnest({types})"  # noqa: S608
+            self.update_head = (
+                "UPDATE audit_heads AS h SET seq = v.seq, head_hash = v.hash, head_time = v.time "  # noqa: S608
+                f"FROM unnest({m}::bigint[], {m}::bytea[], {m}::bigint[], {m}::text[], "
+                f"{m}::bigint[], {m}::bytea[]) AS v(seq, hash, time, part, old_seq, old_hash) "
+                'WHERE h."partition" = v.part AND h.seq = v.old_seq AND h.head_hash = v.old_hash'
+            )
+        else:
+            marks = ", ".join([m] * len(_ENTRY_COLUMNS))
+            self.insert_entry = f"INSERT INTO audit_entries ({cols}) VALUES ({marks})"  # noqa: S608
+            self.update_head = (
+                f"UPDATE audit_heads SET seq = {m}, head_hash = {m}, head_time = {m} "  # noqa: S608
+                f'WHERE "partition" = {m} AND seq = {m} AND head_hash = {m}'
+            )
+
+    @staticmethod
+    def of(dialect: str) -> _Sql:
+        return _SQLITE if dialect == "sqlite" else _POSTGRES
+
+    def read_heads(self, cursor: Any, partitions: Sequence[str]) -> dict[str, list[Any]]:
+        marks = ", ".join([self.mark] * len(partitions))
+        cursor.execute(self.select_heads.format(marks=marks), list(partitions))
+        return {r[0]: [r[1], bytes(r[2]), r[3]] for r in cursor.fetchall()}
+
+    def update_heads(self, cursor: Any, updates: Sequence[tuple[Any, ...]]) -> int:
+        """
+        Move each head where it still holds (old seq, old hash); returns how many moved.
+        """
+        if self.arrays:
+            cursor.execute(self.update_head, [list(c) for c in zip(*updates, strict=True)])
+        else:
+            cursor.executemany(self.update_head, updates)
+        return int(cursor.rowcount)
+
+    def insert_entries(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        if self.arrays:
+            cursor.execute(self.insert_entry, [list(c) for c in zip(*rows, strict=True)])
+        else:
+            cursor.executemany(self.insert_entry, rows)
+
+
+# SQLite: BEGIN IMMEDIATE already serializes writers, and executemany reuses one
+# prepared statement in C. PostgreSQL: heads read FOR UPDATE, one multi-row INSERT.
+_SQLITE = _Sql(mark="?", lock_on_read=False, arrays=False, begin="BEGIN IMMEDIATE")
+_POSTGRES = _Sql(mark="%s", lock_on_read=True, arrays=True, begin="")
+
+
 def retrying(fn: Callable[[], T], *, attempts: int = 8) -> T:
     """
     Run a whole transaction *fn*, again after a serialization failure, a
@@ -141,6 +241,9 @@ class AuditLog:
         self._checkpoint_lock = threading.Lock()
         self._since_checkpoint = 0
         self._last_checkpoint = time.monotonic()
+        # Heads this log committed last: (seq, hash, time) by partition (see write_batch).
+        self._heads: dict[str, tuple[int, bytes, int]] = {}
+        self._heads_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"AuditLog({self.store!r}, signer={self.signer!r})"
@@ -189,7 +292,7 @@ class AuditLog:
         except BaseException:
             uow.rollback()
             raise
-        self._after_write(uow, [(pending, result)])
+        self._after_write(uow.on_commit, [(pending, result)])
         return result
 
     def append_now(
@@ -213,55 +316,185 @@ class AuditLog:
         Entries refused for their time come back as :class:`AuditClockSkew`
         in their slot; the others are written.
         """
+        with _Held(self.store.engine) as held:
+            return self._write_batch(batch, held)
 
-        def once() -> tuple[SqlUnitOfWork, list[AppendReceipt | AuditClockSkew]]:
-            with self.store.unit_of_work() as uow:
-                results = self._write(uow, batch)
+    def _write_batch(
+        self, batch: Sequence[Pending], held: _Held
+    ) -> list[AppendReceipt | AuditClockSkew]:
+        """
+        :meth:`write_batch` on *held*'s connection, retried (SEC-89).
+
+        The heads this log committed last are cached (SQLite): a head row is
+        updated only where it still holds the cached (seq, hash), so a head
+        moved by anyone else is caught in the same transaction, which is then
+        rolled back and run again from the head rows.
+        """
+
+        def once() -> list[AppendReceipt | AuditClockSkew]:
+            try:
+                return self._write_own(batch, held, use_cache=True)
+            except _StaleHeads:
+                return self._write_own(batch, held, use_cache=False)
+
+        return retrying(once)
+
+    def _write_own(
+        self, batch: Sequence[Pending], held: _Held, *, use_cache: bool
+    ) -> list[AppendReceipt | AuditClockSkew]:
+        callbacks: list[Callable[[], None]] = []
+        try:
+            dbapi = held.connection()
+            sql = held.sql
+            with held.translating("audit entry"):
+                cursor = dbapi.cursor()
+                try:
+                    if sql.begin:
+                        cursor.execute(sql.begin)
+                    results, heads = self._write_fast(cursor, sql, batch, use_cache=use_cache)
+                finally:
+                    cursor.close()
                 written = [
                     (p, r)
                     for p, r in zip(batch, results, strict=True)
                     if isinstance(r, AppendReceipt)
                 ]
-                self._after_write(uow, written)
-                uow.commit()
-                return uow, results
+                self._after_write(callbacks.append, written)
+                dbapi.commit()
+        except BaseException:
+            self._forget(batch)
+            held.rollback()
+            raise
+        self._remember(heads)
+        for callback in callbacks:
+            callback()
+        return results
 
-        return retrying(once)[1]
+    # --- the head cache -------------------------------------------------------------
+
+    def _cached(self, partitions: Sequence[str]) -> tuple[dict[str, list[Any]], list[str]]:
+        heads: dict[str, list[Any]] = {}
+        missing: list[str] = []
+        with self._heads_lock:
+            cache = self._heads
+            for partition in partitions:
+                head = cache.get(partition)
+                if head is None:
+                    missing.append(partition)
+                else:
+                    heads[partition] = list(head)
+        return heads, missing
+
+    def _remember(self, heads: Mapping[str, list[Any]]) -> None:
+        # Only after commit, and only forward: a late writer never moves a head back.
+        with self._heads_lock:
+            cache = self._heads
+            for partition, (seq, digest, when) in heads.items():
+                old = cache.pop(partition, None)
+                cache[partition] = (seq, digest, when) if old is None or old[0] < seq else old
+            while len(cache) > _HEAD_CACHE_SIZE:
+                del cache[next(iter(cache))]
+
+    def _forget(self, batch: Sequence[Pending]) -> None:
+        with self._heads_lock:
+            for p in batch:
+                self._heads.pop(p.partition, None)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def _place(
+        self, batch: Sequence[Pending], heads: dict[str, list[Any]]
+    ) -> tuple[list[AppendReceipt | AuditClockSkew], list[tuple[Any, ...]], dict[str, Any]]:
+        """
+        Give each entry its seq and hash after *heads* (advanced in place).
+
+        Returns the results, the rows (columns :data:`_ENTRY_COLUMNS`) and,
+        for each partition that moved, its head before the batch.
+        """
+        now_us = to_micros(self.clock.now())
+        skew = self._skew_us
+        results: list[AppendReceipt | AuditClockSkew] = []
+        rows: list[tuple[Any, ...]] = []
+        before: dict[str, Any] = {}
+        for p in batch:
+            head = heads[p.partition]
+            seq, prev, when = head
+            if p.occurred_us < when - skew or p.occurred_us > now_us + skew:
+                results.append(AuditClockSkew())
+                continue
+            if p.partition not in before:
+                before[p.partition] = (seq, prev)
+            seq += 1
+            values = p.hashed_values(seq)
+            h = entry_hash(prev, encode(values))
+            rows.append((*values, ENTRY_FORMAT, prev, h))
+            head[0], head[1], head[2] = seq, h, max(when, p.occurred_us)
+            results.append(
+                AppendReceipt(entry_id=p.entry_id, partition=p.partition, seq=seq, entry_hash=h)
+            )
+        return results, rows, before
 
     def _write(
         self, uow: SqlUnitOfWork, batch: Sequence[Pending]
     ) -> list[AppendReceipt | AuditClockSkew]:
+        # The caller's unit: through SQLAlchemy, heads read (and locked) from the table.
         conn = uow.connection
         heads = self._lock_heads(conn, sorted({p.partition for p in batch}))
-        now_us = to_micros(self.clock.now())
-        results: list[AppendReceipt | AuditClockSkew] = []
-        rows: list[dict[str, Any]] = []
-        changed: dict[str, list[Any]] = {}
-        for p in batch:
-            head = heads[p.partition]
-            if p.occurred_us < head[2] - self._skew_us or p.occurred_us > now_us + self._skew_us:
-                results.append(AuditClockSkew())
-                continue
-            seq = head[0] + 1
-            h = entry_hash(head[1], encode(p.hashed_values(seq)))
-            rows.append({**p.row(), "seq": seq, "prev_hash": head[1], "entry_hash": h})
-            head[0], head[1], head[2] = seq, h, max(head[2], p.occurred_us)
-            changed[p.partition] = head
-            results.append(
-                AppendReceipt(entry_id=p.entry_id, partition=p.partition, seq=seq, entry_hash=h)
-            )
+        results, rows, before = self._place(batch, heads)
         if rows:
+            written = [
+                p for p, r in zip(batch, results, strict=True) if isinstance(r, AppendReceipt)
+            ]
             with translate_errors("audit entry"):
-                conn.execute(t.audit_entries.insert(), rows)
                 conn.execute(
-                    t.audit_heads.update()
-                    .where(t.audit_heads.c.partition == sa.bindparam("b_partition"))
-                    .values(seq=sa.bindparam("b_seq"), head_hash=sa.bindparam("b_hash"),
-                            head_time=sa.bindparam("b_time")),
-                    [{"b_partition": k, "b_seq": v[0], "b_hash": v[1], "b_time": v[2]}
-                     for k, v in sorted(changed.items())],
+                    _INSERT_ENTRY,
+                    [
+                        {**p.row(), "seq": r[1], "prev_hash": r[-2], "entry_hash": r[-1]}
+                        for p, r in zip(written, rows, strict=True)
+                    ],
+                )
+                conn.execute(
+                    _UPDATE_HEAD,
+                    [{"b_partition": k, "b_seq": heads[k][0], "b_hash": heads[k][1],
+                      "b_time": heads[k][2]} for k in sorted(before)],
                 )  # fmt: skip
         return results
+
+    def _write_fast(
+        self, cursor: Any, sql: _Sql, batch: Sequence[Pending], *, use_cache: bool
+    ) -> tuple[list[AppendReceipt | AuditClockSkew], dict[str, list[Any]]]:
+        """
+        The own-transaction write on a DBAPI cursor, with prebuilt SQL.
+
+        Per batch: the uncached heads read (``FOR UPDATE`` on PostgreSQL, in
+        partition order), one conditional UPDATE per moved head, one INSERT
+        for all entries. Returns the results and the moved heads.
+        """
+        partitions = sorted({p.partition for p in batch})
+        # PostgreSQL reads every head FOR UPDATE: that locks them in partition
+        # order (no deadlock between batches) and returns them fresh.
+        if use_cache and not sql.lock_on_read:
+            heads, missing = self._cached(partitions)
+        else:
+            heads, missing = {}, partitions
+        if missing:
+            heads.update(sql.read_heads(cursor, missing))
+            absent = [p for p in missing if p not in heads]
+            if absent:
+                cursor.executemany(sql.insert_head, [(p, GENESIS) for p in absent])
+                heads.update(sql.read_heads(cursor, absent))
+        results, rows, before = self._place(batch, heads)
+        if rows:
+            updates = [
+                (heads[k][0], heads[k][1], heads[k][2], k, seq, prev)
+                for k, (seq, prev) in sorted(before.items())
+            ]
+            if sql.update_heads(cursor, updates) != len(updates):
+                # A head moved since it was cached (another process, a caller's
+                # unit): nothing of this batch may commit.
+                raise _StaleHeads() if use_cache else Conflict(kind="audit head")
+            sql.insert_entries(cursor, rows)
+        return results, {k: heads[k] for k in before}
 
     def _lock_heads(self, conn: sa.Connection, partitions: list[str]) -> dict[str, list[Any]]:
         """
@@ -295,18 +528,20 @@ class AuditLog:
         return heads
 
     def _after_write(
-        self, uow: SqlUnitOfWork, written: Sequence[tuple[Pending, AppendReceipt]]
+        self,
+        on_commit: Callable[[Callable[[], None]], None],
+        written: Sequence[tuple[Pending, AppendReceipt]],
     ) -> None:
         alerts = self.alerts
         if alerts is not None:
             for pending, _ in written:
                 e = pending.entry
                 if e.capacity is Capacity.REPRESENTATIVE and e.client_id is not None:
-                    uow.on_commit(_alert(alerts, e.client_id, e))
+                    on_commit(_alert(alerts, e.client_id, e))
         with self._counter_lock:
             self._since_checkpoint += len(written)
         if self.signer is not None and self.checkpoint_due():
-            uow.on_commit(self.checkpoint_quietly)
+            on_commit(self.checkpoint_quietly)
 
     # --- checkpoints --------------------------------------------------------------
 
@@ -420,6 +655,67 @@ class AuditLog:
             checkpoint_no=number, created_at=created, partitions=len(heads),
             entries=entries, root=root, key_id=key_id, signature=signature,
         )  # fmt: skip
+
+
+class _Held:
+    """
+    One pooled DBAPI connection for own-transaction writes, checked out lazily
+    and kept until :meth:`close` (the group appender keeps it between batches).
+
+    The pool's connect hook configured it (SQLite: WAL, ``synchronous=FULL``,
+    busy timeout, no implicit transactions), so a commit here is as durable
+    as a unit of work's.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.sql = _Sql.of(engine.dialect.name)
+        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._raw: Any = None
+
+    def __enter__(self) -> _Held:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connection(self) -> Any:
+        if self._raw is None:
+            try:
+                self._raw = self.engine.raw_connection()
+            except sa_exc.DBAPIError as e:
+                raise StorageUnavailable() from e
+        return self._raw.driver_connection
+
+    @contextlib.contextmanager
+    def translating(self, kind: str) -> Iterator[None]:
+        """
+        Map driver errors as a unit of work would (:func:`translate_errors`).
+        """
+        with translate_errors(kind):
+            try:
+                yield
+            except self._dbapi_error as e:
+                raise sa_exc.DBAPIError.instance(None, None, e, self._dbapi_error) from e
+
+    def rollback(self) -> None:
+        """
+        Roll back after a failure; a connection that cannot is discarded.
+        """
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return
+        try:
+            raw.driver_connection.rollback()
+        except Exception:
+            raw.invalidate()
+            return
+        self._raw = raw
+
+    def close(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()
 
 
 def _alert(alerts: AuditAlerts, client_id: str, entry: AuditEntry) -> Callable[[], None]:

@@ -4,7 +4,13 @@ The verifier: recompute every chain, check every checkpoint, report the first ba
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+import multiprocessing
+import os
+import sqlite3
+import threading
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -32,6 +38,7 @@ __all__ = ["CHECKPOINTS", "Progress", "VerificationFailure", "VerificationReport
 CHECKPOINTS = "~checkpoints"
 Progress = Callable[[int, int], None]
 Row = tuple[str, int, bytes, bytes, bytes]
+_SQL_ENCODING = sql_encoding_expression()
 
 
 @attrs.frozen
@@ -223,15 +230,174 @@ def _checkpoint_problem(
     return None
 
 
+#: Logs at least this large are verified in parallel processes (SQLite, when forking is safe).
+PARALLEL_MIN_ENTRIES = 100_000
+_ENTRIES_SQL = (
+    "SELECT partition, seq, prev_hash, entry_hash, {expr} FROM audit_entries{where} "
+    "ORDER BY partition, seq"
+)
+_HEADS_SQL = "SELECT partition, seq, head_hash FROM audit_heads WHERE seq > 0{where}"
+
+
+@attrs.frozen
+class _RangeResult:
+    """
+    What one process found in its partition range (one read snapshot).
+    """
+
+    count: int
+    failures: list[VerificationFailure]
+    heads: dict[str, tuple[int, bytes]]
+    bad: set[str]
+    table_heads: dict[str, tuple[int, bytes]]
+
+
+def _range_clause(lo: str | None, hi: str | None, *, first: bool) -> tuple[str, list[str]]:
+    conds, params = [], []
+    if lo is not None:
+        conds.append("partition >= ?")
+        params.append(lo)
+    if hi is not None:
+        conds.append("partition < ?")
+        params.append(hi)
+    if not conds:
+        return "", []
+    return (" WHERE " if first else " AND ") + " AND ".join(conds), params
+
+
+def _check_range(
+    cursor: Any,
+    lo: str | None,
+    hi: str | None,
+    pinned: Mapping[str, Mapping[int, bytes]],
+    chunk: int,
+    progress: Callable[[int], None] | None,
+) -> _RangeResult:
+    """
+    Check the chains of partitions in [lo, hi) on a SQLite DBAPI cursor, and
+    read the head table for the same range in the same snapshot.
+    """
+    where, params = _range_clause(lo, hi, first=False)
+    cursor.execute(_HEADS_SQL.format(where=where), params)
+    table_heads = {p: (s, bytes(h)) for p, s, h in cursor.fetchall()}
+    where, params = _range_clause(lo, hi, first=True)
+    cursor.arraysize = chunk
+    cursor.execute(_ENTRIES_SQL.format(expr=_SQL_ENCODING, where=where), params)
+    checker = ChainChecker(pinned)
+
+    def rows() -> Iterator[Row]:
+        done = 0
+        while batch := cursor.fetchmany():
+            yield from batch
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+
+    checker.run(rows())
+    return _RangeResult(
+        count=checker.count,
+        failures=checker.failures,
+        heads=checker.heads,
+        bad=checker.bad,
+        table_heads=table_heads,
+    )
+
+
+def _check_range_in_process(
+    path: str, lo: str | None, hi: str | None, pinned: Mapping[str, Mapping[int, bytes]], chunk: int
+) -> _RangeResult:
+    # Runs in a worker process: its own read-only transaction on the file.
+    uri = f"file:{urllib.parse.quote(path)}?mode=ro"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None)
+    try:
+        cursor = db.cursor()
+        cursor.execute("BEGIN")
+        result = _check_range(cursor, lo, hi, pinned, chunk, None)
+        cursor.execute("ROLLBACK")
+        return result
+    finally:
+        db.close()
+
+
+def _can_fork() -> bool:
+    # Forking is safe only while no other thread can hold a lock (SQLite's,
+    # the allocator's, logging's) that the child would inherit held.
+    return (
+        threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and (os.cpu_count() or 1) > 1
+    )
+
+
+def _split(conn: sa.Connection, parts: int) -> list[str]:
+    """
+    Partition ids that cut the log into *parts* ranges of about equal entries.
+
+    Uses the head table only to balance the work: a wrong head table makes
+    the split uneven, never the verification wrong (the ranges cover every id).
+    """
+    h = t.audit_heads.c
+    heads = conn.execute(sa.select(h.partition, h.seq).order_by(h.partition)).all()
+    total = sum(max(0, s) for _, s in heads)
+    cuts: list[str] = []
+    running = 0
+    for partition, seq in heads:
+        if running >= total * (len(cuts) + 1) / parts and running > 0:
+            cuts.append(partition)
+            if len(cuts) == parts - 1:
+                break
+        running += max(0, seq)
+    return cuts
+
+
+def _parallel(
+    engine: sa.Engine,
+    conn: sa.Connection,
+    pinned: Mapping[str, Mapping[int, bytes]],
+    chunk: int,
+    workers: int,
+    progress: Progress | None,
+    total: int,
+) -> list[_RangeResult]:
+    cuts = _split(conn, workers)
+    bounds = list(zip([None, *cuts], [*cuts, None], strict=True))
+    path = str(engine.url.database)
+    done = 0
+    results: list[_RangeResult] = []
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(len(bounds), mp_context=ctx) as pool:
+        futures = [
+            pool.submit(_check_range_in_process, path, lo, hi,
+                        {p: s for p, s in pinned.items()
+                         if (lo is None or p >= lo) and (hi is None or p < hi)}, chunk)
+            for lo, hi in bounds
+        ]  # fmt: skip
+        for future in futures:
+            result = future.result()
+            results.append(result)
+            done += result.count
+            if progress is not None:
+                progress(done, total)
+    return results
+
+
 def verify_engine(
     engine: sa.Engine,
     public_keys: Mapping[str, bytes],
     *,
     progress: Progress | None = None,
-    chunk: int = 50_000,
+    chunk: int = 10_000,
+    parallel_min: int = PARALLEL_MIN_ENTRIES,
+    workers: int = 2,
 ) -> VerificationReport:
     """
     Verify the whole log in the database behind *engine*.
+
+    A SQLite log of at least *parallel_min* entries is checked by *workers*
+    processes, each over a range of partitions in its own read snapshot
+    (entries are append-only, so a later snapshot holds everything the
+    checkpoints, read first, cover). Only when this process runs no other
+    thread, since the workers are forked; otherwise in this process.
     """
     with engine.connect().execution_options(ircc_write=False) as conn:
         cps = [
@@ -244,16 +410,31 @@ def verify_engine(
         h = t.audit_checkpoint_heads.c
         for r in conn.execute(sa.select(h.checkpoint_no, h.partition, h.seq, h.head_hash)):
             deltas.setdefault(r.checkpoint_no, []).append((r.partition, r.seq, bytes(r.head_hash)))
-        heads = {r.partition: (r.seq, bytes(r.head_hash)) for r in conn.execute(
-            sa.select(t.audit_heads.c.partition, t.audit_heads.c.seq,
-                      t.audit_heads.c.head_hash).where(t.audit_heads.c.seq > 0))}  # fmt: skip
         total = int(
             conn.execute(sa.select(sa.func.count()).select_from(t.audit_entries)).scalar_one()
         )
         cp_failures, state, pinned = check_checkpoints(cps, deltas, public_keys)
         checker = ChainChecker(pinned)
-        rows = _stream(conn, chunk, total, progress)
-        checker.run(rows)
+        heads: dict[str, tuple[int, bytes]] = {}
+        if conn.dialect.name == "sqlite":
+            if workers > 1 and total >= parallel_min and _can_fork():
+                parts = _parallel(engine, conn, pinned, chunk, workers, progress, total)
+            else:
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                report = None if progress is None else (lambda done: progress(done, total))
+                parts = [_check_range(cursor, None, None, pinned, chunk, report)]
+                cursor.close()
+            for part in parts:
+                checker.count += part.count
+                checker.failures.extend(part.failures)
+                checker.heads.update(part.heads)
+                checker.bad |= part.bad
+                heads.update(part.table_heads)
+        else:
+            heads = {r.partition: (r.seq, bytes(r.head_hash)) for r in conn.execute(
+                sa.select(t.audit_heads.c.partition, t.audit_heads.c.seq,
+                          t.audit_heads.c.head_hash).where(t.audit_heads.c.seq > 0))}  # fmt: skip
+            checker.run(_stream(conn, chunk, total, progress))
         conn.rollback()
     checker.check_covered(state)
     for partition, (seq, digest) in sorted(heads.items()):
@@ -275,22 +456,6 @@ def verify_engine(
 def _stream(
     conn: sa.Connection, chunk: int, total: int, progress: Progress | None
 ) -> Iterator[Row]:
-    if conn.dialect.name == "sqlite":
-        # Let SQLite build each entry's canonical bytes in C: Python only hashes.
-        # The query is built from constants only (the field names), never from input.
-        expr = sql_encoding_expression()
-        sql = f"SELECT partition, seq, prev_hash, entry_hash, {expr} FROM audit_entries ORDER BY partition, seq"  # noqa: S608, E501
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.arraysize = chunk
-        cursor.execute(sql)
-        done = 0
-        while batch := cursor.fetchmany():
-            yield from batch
-            done += len(batch)
-            if progress is not None:
-                progress(done, total)
-        cursor.close()
-        return
     columns = ", ".join(f'"{name}"' for name in FIELDS)
     result = conn.execution_options(stream_results=True, yield_per=chunk).exec_driver_sql(
         f"SELECT {columns}, prev_hash, entry_hash FROM audit_entries ORDER BY partition, seq"  # noqa: S608 - constants only
