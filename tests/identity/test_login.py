@@ -504,6 +504,18 @@ def test_sec_14_token_response_without_id_token_or_bearer_fails(
         identity.complete_login(cookie, query, client_key=IP)
 
 
+def test_sec_22_dpop_is_not_enabled_so_a_dpop_bound_token_is_refused(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP
+) -> None:
+    """DPoP is not enabled: the RP holds no proof key, so a DPoP-bound token response fails."""
+    op.bad.token_response = {"token_type": "DPoP"}
+    cookie, query = _callback(identity, browser)
+    with pytest.raises(InvalidToken):
+        identity.complete_login(cookie, query, client_key=IP)
+    session = identity.get_session(cookie)
+    assert session.account_id is None and session.issuer is None
+
+
 def test_sec_14_bad_at_hash_is_rejected(
     identity: Identity, browser: httpx.Client, op: LoopbackOP
 ) -> None:
