@@ -80,7 +80,7 @@ def check(token: str, keys: Any, **kw: Any) -> IdTokenClaims:
     return validate_id_token(token, **args)
 
 
-def rejected(token: str, keys: Any, **kw: Any) -> InvalidToken:
+def assert_rejected(token: str, keys: Any, **kw: Any) -> InvalidToken:
     with pytest.raises(InvalidToken) as info:
         check(token, keys, **kw)
     assert type(info.value) is InvalidToken
@@ -111,8 +111,8 @@ def test_sec_09_23_alg_none_rejected(keys: KeySet) -> None:
         token = unsigned(id_claims(), kid="rsa1").replace(
             b64json({"alg": "none", "kid": "rsa1"}), b64json({"alg": alg, "kid": "rsa1"})
         )
-        rejected(token, keys)
-        rejected(token + "AAAA", keys)
+        assert_rejected(token, keys)
+        assert_rejected(token + "AAAA", keys)
 
 
 def test_sec_09_24_hs256_keyed_with_rsa_public_key_rejected(
@@ -131,8 +131,10 @@ def test_sec_09_24_hs256_keyed_with_rsa_public_key_rejected(
     ):
         for kid in ("rsa1", None):
             header = {"kid": kid} if kid else {}
-            rejected(hs256(id_claims(), secret, **header), keys)
-            rejected(hs256(id_claims(), secret, **header), keys, algorithms=frozenset({"RS256"}))
+            assert_rejected(hs256(id_claims(), secret, **header), keys)
+            assert_rejected(
+                hs256(id_claims(), secret, **header), keys, algorithms=frozenset({"RS256"})
+            )
 
 
 def test_sec_09_wrong_signature_rejected(
@@ -144,10 +146,10 @@ def test_sec_09_wrong_signature_rejected(
         head, payload, sig = token.split(".")
         raw = bytearray(__import__("base64").urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
         raw[5] ^= 1
-        rejected(f"{head}.{payload}.{b64(bytes(raw))}", keys)
-        rejected(f"{head}.{b64json(id_claims(sub='attacker'))}.{sig}", keys)
-    rejected(Signer("RS256", "rsa1").sign(id_claims()), keys)
-    rejected(Signer("ES256", "ec1").sign(id_claims()), keys)
+        assert_rejected(f"{head}.{payload}.{b64(bytes(raw))}", keys)
+        assert_rejected(f"{head}.{b64json(id_claims(sub='attacker'))}.{sig}", keys)
+    assert_rejected(Signer("RS256", "rsa1").sign(id_claims()), keys)
+    assert_rejected(Signer("ES256", "ec1").sign(id_claims()), keys)
 
 
 def test_sec_09_alg_not_in_pinned_allowlist_rejected(rsa_signer: Signer, keys: KeySet) -> None:
@@ -155,10 +157,10 @@ def test_sec_09_alg_not_in_pinned_allowlist_rejected(rsa_signer: Signer, keys: K
     ps = Signer("PS256", "rsa1")
     ps.key, ps.public = rsa_signer.key, rsa_signer.public
     assert check(ps.sign(id_claims()), keys).alg == "PS256"
-    rejected(ps.sign(id_claims()), keys, algorithms=frozenset({"RS256"}))
+    assert_rejected(ps.sign(id_claims()), keys, algorithms=frozenset({"RS256"}))
     rs384 = Signer("RS384", "rsa1")
     rs384.key = rsa_signer.key
-    rejected(rs384.sign(id_claims()), keys)  # RS384 is not in DEFAULT_ALGORITHMS
+    assert_rejected(rs384.sign(id_claims()), keys)  # RS384 is not in DEFAULT_ALGORITHMS
 
 
 @pytest.mark.parametrize(
@@ -178,7 +180,9 @@ def test_sec_09_23_unsafe_allowlist_refused_at_configuration(
 @pytest.mark.parametrize("iss", ["https://evil.example", ISSUER + "/", ISSUER.upper(), "", 1, None])
 def test_sec_07_issuer_must_match_exactly(iss: Any, rsa_signer: Signer, keys: KeySet) -> None:
     """A different, trailing-slash, differently cased, empty, non-string or missing iss is rejected."""
-    rejected(rsa_signer.sign(id_claims(iss=iss) if iss is not None else id_claims(iss=None)), keys)
+    assert_rejected(
+        rsa_signer.sign(id_claims(iss=iss) if iss is not None else id_claims(iss=None)), keys
+    )
 
 
 @pytest.mark.parametrize(
@@ -200,16 +204,16 @@ def test_sec_08_extra_untrusted_audience_rejected(
     aud: Any, azp: Any, rsa_signer: Signer, keys: KeySet
 ) -> None:
     """aud must contain client_id, list no untrusted audience, and azp (if any) must be client_id."""
-    rejected(rsa_signer.sign(id_claims(aud=aud, azp=azp)), keys)
+    assert_rejected(rsa_signer.sign(id_claims(aud=aud, azp=azp)), keys)
 
 
 def test_sec_08_trusted_extra_audience_needs_azp(rsa_signer: Signer, keys: KeySet) -> None:
     """An extra audience is accepted only if configured as trusted, and then azp must be present."""
     token = rsa_signer.sign(id_claims(aud=[CLIENT_ID, "ircc-api"], azp=CLIENT_ID))
     assert check(token, keys, extra_trusted_audiences=["ircc-api"]).aud == (CLIENT_ID, "ircc-api")
-    rejected(token, keys)
+    assert_rejected(token, keys)
     no_azp = rsa_signer.sign(id_claims(aud=[CLIENT_ID, "ircc-api"]))
-    rejected(no_azp, keys, extra_trusted_audiences=["ircc-api"])
+    assert_rejected(no_azp, keys, extra_trusted_audiences=["ircc-api"])
 
 
 # --- SEC-10: required claims, types and time ---------------------------------------
@@ -220,7 +224,7 @@ def test_sec_10_missing_required_claim_rejected(
     missing: str, rsa_signer: Signer, keys: KeySet
 ) -> None:
     """A token without iss, sub, aud, exp, iat or nonce is rejected."""
-    rejected(rsa_signer.sign(id_claims(**{missing: None})), keys)
+    assert_rejected(rsa_signer.sign(id_claims(**{missing: None})), keys)
 
 
 @pytest.mark.parametrize(
@@ -237,7 +241,7 @@ def test_sec_10_82_claim_types_are_strict(
 ) -> None:
     """Times are numbers (not booleans or strings), sub is 1-255 printable ASCII, strings are strings."""
     payload = json.dumps(id_claims(**{claim: value}), allow_nan=True).encode()
-    rejected(rsa_signer.sign(payload), keys)
+    assert_rejected(rsa_signer.sign(payload), keys)
 
 
 def test_sec_10_time_window_and_leeway(rsa_signer: Signer, keys: KeySet) -> None:
@@ -248,8 +252,10 @@ def test_sec_10_time_window_and_leeway(rsa_signer: Signer, keys: KeySet) -> None
     for over in ok:
         check(rsa_signer.sign(id_claims(**over)), keys)
     for over in bad:
-        rejected(rsa_signer.sign(id_claims(**over)), keys)
-    rejected(rsa_signer.sign(id_claims(iat=TS - 120)), keys, max_iat_age=dt.timedelta(seconds=60))
+        assert_rejected(rsa_signer.sign(id_claims(**over)), keys)
+    assert_rejected(
+        rsa_signer.sign(id_claims(iat=TS - 120)), keys, max_iat_age=dt.timedelta(seconds=60)
+    )
 
 
 @pytest.mark.parametrize(
@@ -275,7 +281,7 @@ def test_sec_10_naive_now_refused(rsa_signer: Signer, keys: KeySet) -> None:
 @pytest.mark.parametrize("nonce", ["other", NONCE + "x", NONCE[:-1], ""])
 def test_sec_04_nonce_must_match(nonce: str, rsa_signer: Signer, keys: KeySet) -> None:
     """A nonce that differs in any way from the one sent is rejected."""
-    rejected(rsa_signer.sign(id_claims(nonce=nonce)), keys)
+    assert_rejected(rsa_signer.sign(id_claims(nonce=nonce)), keys)
 
 
 def test_sec_12_acr_checked_against_acceptable_values(rsa_signer: Signer, keys: KeySet) -> None:
@@ -284,8 +290,8 @@ def test_sec_12_acr_checked_against_acceptable_values(rsa_signer: Signer, keys: 
         check(rsa_signer.sign(id_claims()), keys, acr_values=["high", "substantial"]).acr
         == "substantial"
     )
-    rejected(rsa_signer.sign(id_claims(acr="low")), keys, acr_values=["high", "substantial"])
-    rejected(rsa_signer.sign(id_claims(acr=None)), keys, acr_values=["substantial"])
+    assert_rejected(rsa_signer.sign(id_claims(acr="low")), keys, acr_values=["high", "substantial"])
+    assert_rejected(rsa_signer.sign(id_claims(acr=None)), keys, acr_values=["substantial"])
     assert check(rsa_signer.sign(id_claims(acr=None)), keys).acr is None
 
 
@@ -293,10 +299,10 @@ def test_sec_12_auth_time_and_max_age(rsa_signer: Signer, keys: KeySet) -> None:
     """auth_time older than max_age (+leeway) fails, a missing auth_time fails when max_age or auth_time was asked."""
     check(rsa_signer.sign(id_claims(auth_time=TS - 300)), keys, max_age=300)
     check(rsa_signer.sign(id_claims(auth_time=TS - 310)), keys, max_age=300)
-    rejected(rsa_signer.sign(id_claims(auth_time=TS - 311)), keys, max_age=300)
-    rejected(rsa_signer.sign(id_claims(auth_time=None)), keys, max_age=300)
-    rejected(rsa_signer.sign(id_claims(auth_time=None)), keys, auth_time_required=True)
-    rejected(rsa_signer.sign(id_claims(auth_time=TS + 3600)), keys)
+    assert_rejected(rsa_signer.sign(id_claims(auth_time=TS - 311)), keys, max_age=300)
+    assert_rejected(rsa_signer.sign(id_claims(auth_time=None)), keys, max_age=300)
+    assert_rejected(rsa_signer.sign(id_claims(auth_time=None)), keys, auth_time_required=True)
+    assert_rejected(rsa_signer.sign(id_claims(auth_time=TS + 3600)), keys)
 
 
 @pytest.mark.parametrize("which", ["rsa_signer", "ec_signer", "ed_signer"])
@@ -307,9 +313,9 @@ def test_sec_14_at_hash_checked(which: str, keys: KeySet, request: pytest.Fixtur
     digest = (hashlib.sha512 if signer.alg == "EdDSA" else hashlib.sha256)(at.encode()).digest()
     good = b64(digest[: len(digest) // 2])
     assert check(signer.sign(id_claims(at_hash=good)), keys, access_token=at).at_hash == good
-    rejected(signer.sign(id_claims(at_hash=good)), keys, access_token=at + "x")
-    rejected(signer.sign(id_claims(at_hash=good[:-1] + "A")), keys, access_token=at)
-    rejected(signer.sign(id_claims(at_hash=good)), keys, access_token="é")
+    assert_rejected(signer.sign(id_claims(at_hash=good)), keys, access_token=at + "x")
+    assert_rejected(signer.sign(id_claims(at_hash=good[:-1] + "A")), keys, access_token=at)
+    assert_rejected(signer.sign(id_claims(at_hash=good)), keys, access_token="é")
 
 
 # --- SEC-15: refreshed ID tokens ---------------------------------------------------
@@ -363,22 +369,22 @@ def test_sec_25_header_keys_ignored_and_never_fetched(rsa_signer: Signer) -> Non
     attacker = Signer("RS256", "rsa1")
     for extra in ({"jwk": attacker.public}, {"jku": "https://evil.example/jwks"},
                   {"x5u": "https://evil.example/cert"}, {"x5c": ["MIIB"]}):  # fmt: skip
-        rejected(attacker.sign(id_claims(), **extra), cache)
+        assert_rejected(attacker.sign(id_claims(), **extra), cache)
         assert check(rsa_signer.sign(id_claims(), **extra), cache).sub == "248289761001"
     assert len(fetched) == 1  # the configured jwks_uri, once
 
 
 def test_sec_29_crit_and_json_serialization_rejected(rsa_signer: Signer, keys: KeySet) -> None:
     """Any crit header, and the JWS JSON serialization of a valid token, are rejected."""
-    rejected(rsa_signer.sign(id_claims(), crit=["exp"], exp=1), keys)
-    rejected(rsa_signer.sign(id_claims(), crit=[]), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), crit=["exp"], exp=1), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), crit=[]), keys)
     head, payload, sig = rsa_signer.sign(id_claims()).split(".")
     flattened = json.dumps({"protected": head, "payload": payload, "signature": sig})
     general = json.dumps(
         {"payload": payload, "signatures": [{"protected": head, "signature": sig}]}
     )
-    rejected(flattened, keys)
-    rejected(general, keys)
+    assert_rejected(flattened, keys)
+    assert_rejected(general, keys)
 
 
 def test_sec_30_non_canonical_base64_rejected(rsa_signer: Signer, keys: KeySet) -> None:
@@ -397,7 +403,7 @@ def test_sec_30_non_canonical_base64_rejected(rsa_signer: Signer, keys: KeySet) 
             variants.append(".".join(parts))
     assert len(variants) > 5
     for v in variants:
-        rejected(v, keys)
+        assert_rejected(v, keys)
 
 
 def test_sec_30_duplicate_json_members_rejected(rsa_signer: Signer, keys: KeySet) -> None:
@@ -405,20 +411,20 @@ def test_sec_30_duplicate_json_members_rejected(rsa_signer: Signer, keys: KeySet
     body = json.dumps(id_claims())[:-1]
     for payload in (body + ', "sub": "attacker"}', body + ', "nonce": "x"}', "\ufeff" + body + "}",
                     body + ', "x": NaN}', body + ', "x": "\\ud800"}'):  # fmt: skip
-        rejected(rsa_signer.sign(payload.encode()), keys)
-    rejected(rsa_signer.sign(body.encode() + b', "x": "\xff"}'), keys)
+        assert_rejected(rsa_signer.sign(payload.encode()), keys)
+    assert_rejected(rsa_signer.sign(body.encode() + b', "x": "\xff"}'), keys)
     dup_header = '{"alg":"none","alg":"RS256","kid":"rsa1"}'
     signing_input = f"{b64(dup_header.encode())}.{b64json(id_claims())}".encode()
-    rejected(f"{signing_input.decode()}.{b64(rsa_signer.raw_sign(signing_input))}", keys)
+    assert_rejected(f"{signing_input.decode()}.{b64(rsa_signer.raw_sign(signing_input))}", keys)
 
 
 def test_sec_79_oversized_token_rejected(rsa_signer: Signer, keys: KeySet) -> None:
     """A token over 16 KiB (or the configured cap) is rejected before any decoding."""
     big = rsa_signer.sign(id_claims(pad="x" * 17_000))
-    rejected(big, keys)
+    assert_rejected(big, keys)
     assert check(big, keys, max_token_bytes=32_768).sub
-    rejected(rsa_signer.sign(id_claims()), keys, max_token_bytes=200)
-    rejected("a." * 600_000, keys)
+    assert_rejected(rsa_signer.sign(id_claims()), keys, max_token_bytes=200)
+    assert_rejected("a." * 600_000, keys)
 
 
 # --- SEC-24, SEC-26: key selection -------------------------------------------------
@@ -428,13 +434,13 @@ def test_sec_24_key_type_must_match_alg(
     rsa_signer: Signer, ec_signer: Signer, keys: KeySet
 ) -> None:
     """A token whose kid names a key of another type or curve, or a key pinned to another alg, fails."""
-    rejected(ec_signer.sign(id_claims(), kid="rsa1"), keys)
-    rejected(rsa_signer.sign(id_claims(), kid="ec1"), keys)
-    rejected(rsa_signer.sign(id_claims(), kid="ed1"), keys)
+    assert_rejected(ec_signer.sign(id_claims(), kid="rsa1"), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), kid="ec1"), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), kid="ed1"), keys)
     pinned = KeySet.from_jwks(json.dumps({"keys": [dict(rsa_signer.public, alg="RS256")]}))
     ps = Signer("PS256", "rsa1")
     ps.key = rsa_signer.key
-    rejected(ps.sign(id_claims()), pinned)
+    assert_rejected(ps.sign(id_claims()), pinned)
     assert check(rsa_signer.sign(id_claims()), pinned).alg == "RS256"
 
 
@@ -447,7 +453,7 @@ def test_sec_26_kid_absent_selection_is_deterministic(
     assert check(rsa_signer.sign(id_claims(), kid=None), single).sub
     assert check(rsa_signer.sign(id_claims(), kid=None), mixed).sub
     two_rsa = KeySet.from_jwks(rsa_signer.jwks(Signer("RS256", "rsa2")))
-    exc = rejected(rsa_signer.sign(id_claims(), kid=None), two_rsa)
+    exc = assert_rejected(rsa_signer.sign(id_claims(), kid=None), two_rsa)
     assert exc.__dict__["_reason"] == "key.ambiguous"
 
 
@@ -461,7 +467,7 @@ def test_sec_26_duplicate_kids_resolved_by_type_or_rejected(
     assert check(ec_signer.sign(id_claims(), kid="rsa1"), by_type).alg == "ES256"
     other = Signer("RS256", "rsa1")
     same_type = KeySet.from_jwks(rsa_signer.jwks(other))
-    rejected(rsa_signer.sign(id_claims()), same_type)
+    assert_rejected(rsa_signer.sign(id_claims()), same_type)
 
 
 def test_sec_26_key_rotation_one_refetch_then_fail(rsa_signer: Signer) -> None:
@@ -481,7 +487,7 @@ def test_sec_26_key_rotation_one_refetch_then_fail(rsa_signer: Signer) -> None:
     clock.advance(61)
     assert check(new.sign(id_claims()), cache, now=clock.now()).sub
     assert len(fetched) == 2
-    rejected(Signer("RS256", "rsa-unknown").sign(id_claims()), cache, now=clock.now())
+    assert_rejected(Signer("RS256", "rsa-unknown").sign(id_claims()), cache, now=clock.now())
     assert len(fetched) == 2
 
 
@@ -536,7 +542,7 @@ def test_sec_26_failed_refetch_keeps_old_keys(rsa_signer: Signer) -> None:
     cache = JwksCache(fetch, clock=clock)
     check(rsa_signer.sign(id_claims()), cache)
     clock.advance(61)
-    rejected(Signer("RS256", "zz").sign(id_claims()), cache, now=clock.now())
+    assert_rejected(Signer("RS256", "zz").sign(id_claims()), cache, now=clock.now())
     assert check(rsa_signer.sign(id_claims()), cache, now=clock.now()).sub
     assert len(calls) == 2
 
@@ -569,7 +575,7 @@ def test_sec_27_weak_keys_ignored_good_key_kept(rsa_signer: Signer, ec_signer: S
     keys = KeySet.from_jwks(json.dumps({"keys": [*weak, rsa_signer.public]}))
     assert [k.kid for k in keys] == ["rsa1"]
     assert check(rsa_signer.sign(id_claims()), keys).sub
-    rejected(small.sign(id_claims()), keys)
+    assert_rejected(small.sign(id_claims()), keys)
     with pytest.raises(ProviderMetadataInvalid):
         KeySet.from_jwks(json.dumps({"keys": weak}))
 
@@ -608,23 +614,25 @@ def test_sec_79_malformed_or_oversized_jwks_refused(document: bytes) -> None:
 def test_sec_28_logout_token_is_never_an_id_token(rsa_signer: Signer, keys: KeySet) -> None:
     """A token typed logout+jwt, or carrying an events claim, or with another typ or a cty, is not an ID token."""
     events = {"http://schemas.openid.net/event/backchannel-logout": {}}
-    rejected(rsa_signer.sign(id_claims(), typ="logout+jwt"), keys)
-    rejected(rsa_signer.sign(id_claims(events=events)), keys)
-    rejected(rsa_signer.sign(id_claims(), typ="at+jwt"), keys)
-    rejected(rsa_signer.sign(id_claims(), typ=1), keys)
-    rejected(rsa_signer.sign(id_claims(), cty="JWT"), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), typ="logout+jwt"), keys)
+    assert_rejected(rsa_signer.sign(id_claims(events=events)), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), typ="at+jwt"), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), typ=1), keys)
+    assert_rejected(rsa_signer.sign(id_claims(), cty="JWT"), keys)
     assert check(rsa_signer.sign(id_claims(), typ=None), keys).sub
     assert check(rsa_signer.sign(id_claims(), typ="application/jwt"), keys).sub
 
 
 def test_sec_32_errors_do_not_say_which_check_failed(rsa_signer: Signer, keys: KeySet) -> None:
     """Different failures give the same message and repr; only the private _reason differs."""
-    a = rejected(rsa_signer.sign(id_claims(aud="other")), keys)
-    b = rejected(rsa_signer.sign(id_claims(nonce="x")), keys)
-    c = rejected("garbage", keys)
+    a = assert_rejected(rsa_signer.sign(id_claims(aud="other")), keys)
+    b = assert_rejected(rsa_signer.sign(id_claims(nonce="x")), keys)
+    c = assert_rejected("garbage", keys)
     assert str(a) == str(b) == str(c) and repr(a) == repr(b) == repr(c)
     assert "aud" not in str(a) + repr(a) and a.__dict__["_reason"] != b.__dict__["_reason"]
-    d = rejected(rsa_signer.sign(b'{"sub": '), keys)  # raised while handling a JSONDecodeError
+    d = assert_rejected(
+        rsa_signer.sign(b'{"sub": '), keys
+    )  # raised while handling a JSONDecodeError
     for exc in (a, b, c, d):
         assert exc.__cause__ is None and not getattr(exc, "__notes__", None)
         assert exc.__context__ is None or exc.__suppress_context__
@@ -650,7 +658,9 @@ def logout(token: str, keys: Any, store: Any = None, **kw: Any) -> LogoutTokenCl
     return validate_logout_token(token, **args)
 
 
-def logout_rejected(token: str, keys: Any, store: Any = None, **kw: Any) -> InvalidLogoutToken:
+def assert_logout_rejected(
+    token: str, keys: Any, store: Any = None, **kw: Any
+) -> InvalidLogoutToken:
     with pytest.raises(InvalidLogoutToken) as info:
         logout(token, keys, store, **kw)
     return info.value
@@ -676,10 +686,10 @@ def test_sec_44_logout_token_signature_and_alg(rsa_signer: Signer, keys: KeySet)
     pem = rsa_signer.key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    logout_rejected(unsigned(logout_claims(), typ="logout+jwt"), keys)
-    logout_rejected(hs256(logout_claims(), pem, typ="logout+jwt", kid="rsa1"), keys)
-    logout_rejected(Signer("RS256", "rsa1").sign(logout_claims(), typ="logout+jwt"), keys)
-    logout_rejected(
+    assert_logout_rejected(unsigned(logout_claims(), typ="logout+jwt"), keys)
+    assert_logout_rejected(hs256(logout_claims(), pem, typ="logout+jwt", kid="rsa1"), keys)
+    assert_logout_rejected(Signer("RS256", "rsa1").sign(logout_claims(), typ="logout+jwt"), keys)
+    assert_logout_rejected(
         rsa_signer.sign(logout_claims(), typ="logout+jwt"), keys, algorithms=frozenset({"ES256"})
     )
 
@@ -699,22 +709,22 @@ def test_sec_44_45_bad_logout_claims_rejected(
     over: dict[str, Any], rsa_signer: Signer, keys: KeySet
 ) -> None:
     """Wrong iss/aud, bad times, missing or wrong events, a nonce, no sub/sid, no jti, or a long life are rejected."""
-    logout_rejected(rsa_signer.sign(logout_claims(**over), typ="logout+jwt"), keys)
+    assert_logout_rejected(rsa_signer.sign(logout_claims(**over), typ="logout+jwt"), keys)
 
 
 def test_sec_45_typ_required_unless_configured_off(rsa_signer: Signer, keys: KeySet) -> None:
     """A missing typ is refused by default and accepted only with require_typ=False; typ JWT never is."""
     untyped = rsa_signer.sign(logout_claims(), typ=None)
-    logout_rejected(untyped, keys)
+    assert_logout_rejected(untyped, keys)
     assert logout(untyped, keys, require_typ=False).jti == "jti-1"
-    logout_rejected(rsa_signer.sign(logout_claims(), typ="JWT"), keys, require_typ=False)
-    logout_rejected(rsa_signer.sign(logout_claims(), typ="logout+jwt", cty="JWT"), keys)
+    assert_logout_rejected(rsa_signer.sign(logout_claims(), typ="JWT"), keys, require_typ=False)
+    assert_logout_rejected(rsa_signer.sign(logout_claims(), typ="logout+jwt", cty="JWT"), keys)
 
 
 def test_sec_28_id_token_is_never_a_logout_token(rsa_signer: Signer, keys: KeySet) -> None:
     """A valid ID token posted as a logout token is rejected, typed or not."""
-    logout_rejected(rsa_signer.sign(id_claims()), keys)
-    logout_rejected(rsa_signer.sign(id_claims(), typ=None), keys, require_typ=False)
+    assert_logout_rejected(rsa_signer.sign(id_claims()), keys)
+    assert_logout_rejected(rsa_signer.sign(id_claims(), typ=None), keys, require_typ=False)
 
 
 def test_sec_46_jti_replay_rejected(rsa_signer: Signer, keys: KeySet) -> None:
@@ -723,7 +733,7 @@ def test_sec_46_jti_replay_rejected(rsa_signer: Signer, keys: KeySet) -> None:
     store = InMemoryJtiStore(clock=clock)
     token = rsa_signer.sign(logout_claims(), typ="logout+jwt")
     logout(token, keys, store)
-    exc = logout_rejected(token, keys, store)
+    exc = assert_logout_rejected(token, keys, store)
     assert exc.__dict__["_reason"] == "jti.replay"
     logout(rsa_signer.sign(logout_claims(jti="jti-2"), typ="logout+jwt"), keys, store)
     assert store.seen("https://other-idp.example", "jti-1", NOW + dt.timedelta(minutes=1)) is False
@@ -732,7 +742,7 @@ def test_sec_46_jti_replay_rejected(rsa_signer: Signer, keys: KeySet) -> None:
 def test_sec_46_failed_token_does_not_consume_its_jti(rsa_signer: Signer, keys: KeySet) -> None:
     """A token failing another check leaves its jti unrecorded, so the genuine token still works."""
     store = InMemoryJtiStore(clock=FrozenClock(NOW))
-    logout_rejected(rsa_signer.sign(logout_claims(nonce="x"), typ="logout+jwt"), keys, store)
+    assert_logout_rejected(rsa_signer.sign(logout_claims(nonce="x"), typ="logout+jwt"), keys, store)
     assert len(store) == 0
     logout(rsa_signer.sign(logout_claims(), typ="logout+jwt"), keys, store)
 
