@@ -33,7 +33,7 @@ from ircc_account import (
     hookimpl,
 )
 from ircc_account.audit import verify, who_touched_my_file
-from ircc_account.errors import AuthorizationError
+from ircc_account.errors import AuthorizationError, NotFound
 from ircc_account.services import Rollout, ServiceContext, ServiceManifest, TileStatus
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -101,6 +101,7 @@ def door(database_url: str) -> Iterator[FrontDoor]:
                 reference="V100000001",
                 state=ItemState.IN_PROGRESS,
                 title=BilingualText("Visitor visa", "Visa de visiteur"),
+                document_number="AB123456",
                 created_at=NOW,
                 updated_at=NOW,
             )
@@ -209,3 +210,15 @@ def test_grant_changes_are_in_the_clients_history(door: FrontDoor) -> None:
         uow.commit()
     actions = [r.action for r in who_touched_my_file(door.store, "client-1")]
     assert actions[:2] == ["grant.revoked", "grant.created"]
+
+
+def test_sec_50_an_erased_clients_item_looks_missing_to_others(door: FrontDoor) -> None:
+    """After client-1's data is erased, another client's plugin gets 'not found', nothing more."""
+    with door.store.unit_of_work() as uow:
+        uow.accounts.erase_personal_data("client-1")
+        uow.commit()
+    ctx = door.services.context("status", actor=_client("client-2"), client_id="client-2")
+    with pytest.raises(NotFound):
+        ctx.items.get("app-1")
+    with pytest.raises(NotFound):
+        ctx.items.get("app-404")

@@ -38,7 +38,7 @@ from ircc_account._model import (
     TimelineKind,
 )
 from ircc_account._storage.ports import Store
-from ircc_account.errors import AuthorizationError, NotFound
+from ircc_account.errors import AuthorizationError, NotFound, PersonalDataErased
 from ircc_account.services._values import EventKind, ServiceEvent
 
 __all__ = ["AuditSink", "ItemsGate", "LegacyFilesGate", "Policy", "ServiceContext", "TimelineGate"]
@@ -173,7 +173,9 @@ class _Gatekeeper:
         """
         try:
             item: ServiceItem = uow.items.get(item_id)
-        except NotFound:
+        except (NotFound, PersonalDataErased):
+            # An erased account's item answers exactly like a missing one, so a
+            # plugin learns nothing about other clients' files (SEC-50).
             item = None  # type: ignore[assignment]
         ours = (
             item is not None
