@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 HARNESS = pathlib.Path(__file__).with_name("crash_harness.py")
-KILLS = int(os.environ.get("IRCC_CRASH_KILLS", "120"))
+# SEC-90 asks for 1,000 kills; CI runs them all, a local run 120 (IRCC_CRASH_KILLS overrides).
+KILLS = int(os.environ.get("IRCC_CRASH_KILLS", "1000" if os.environ.get("CI") else "120"))
 
 
 def _run_harness(url: str, kills: int) -> set[int]:
@@ -59,7 +60,7 @@ def _check_units(url: str, acked: set[int]) -> None:
 
 @pytest.mark.slow
 def test_sec_90_sigkill_never_loses_or_tears_a_unit_sqlite(tmp_path: pathlib.Path) -> None:
-    """After 100+ SIGKILLs of a writer, every acknowledged unit is present and whole, integrity ok."""
+    """After 120 (1,000 in CI) SIGKILLs of a writer, every acknowledged unit is present and whole, integrity ok."""
     db = tmp_path / "crash.db"
     url = f"sqlite:///{db}"
     acked = _run_harness(url, KILLS)
