@@ -8,10 +8,9 @@ private. Errors live in ``ircc_account.errors``, hooks in
 
 from __future__ import annotations
 
-import contextlib
-
 from ircc_account._clock import Clock, FrozenClock, Randomness, SystemClock, SystemRandomness
 from ircc_account._crypto import KeyEncryptionKey, Keyring
+from ircc_account._exports import present_as_public
 from ircc_account._frontdoor import FrontDoor, FrontDoorConfig
 from ircc_account._model import (
     AccountStatus,
@@ -54,6 +53,7 @@ from ircc_account._model import (
 from ircc_account._storage import PostgresStore, SqliteStore, SqlStore, open_store
 from ircc_account._storage.ports import (
     AccountRepository,
+    AuditSink,
     CredentialRepository,
     ItemRepository,
     LegacyFileRepository,
@@ -71,6 +71,7 @@ __all__ = [
     "Actor",
     "AssuranceLevel",
     "AuditEntry",
+    "AuditSink",
     "AuthorizationDecision",
     "BilingualText",
     "Capacity",
@@ -125,9 +126,4 @@ __all__ = [
     "open_store",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("ircc_account._"):
-        with contextlib.suppress(AttributeError, TypeError):
-            _obj.__module__ = "ircc_account"
-del _name, _obj, contextlib
+present_as_public(globals(), __name__)

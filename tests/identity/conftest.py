@@ -191,7 +191,9 @@ class RecordingAudit:
     def __init__(self) -> None:
         self.entries: list[AuditEntry] = []
 
-    def append(self, uow: SqlUnitOfWork, entry: AuditEntry) -> None:
+    def append(
+        self, uow: SqlUnitOfWork, entry: AuditEntry, *, on_behalf_of: str | None = None
+    ) -> None:
         uow.on_commit(lambda: self.entries.append(entry))
 
 

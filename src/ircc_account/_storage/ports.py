@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ircc_account._model import (
     AssuranceLevel,
+    AuditEntry,
     ClientAccount,
     LinkedCredential,
     LinkedLegacyFile,
@@ -26,8 +27,12 @@ from ircc_account._model import (
     TimelineEvent,
 )
 
+if TYPE_CHECKING:
+    from ircc_account._storage._sql import SqlUnitOfWork
+
 __all__ = [
     "AccountRepository",
+    "AuditSink",
     "CredentialRepository",
     "ItemRepository",
     "LegacyFileRepository",
@@ -315,5 +320,26 @@ class Store(Protocol):
     def close(self) -> None:
         """
         Release every connection.
+        """
+        ...
+
+
+@runtime_checkable
+class AuditSink(Protocol):
+    """
+    Where identity, delegation and the service gates record what they did, in
+    the caller's unit of work (:class:`ircc_account.audit.AuditLog` fits).
+    """
+
+    def append(
+        self, uow: SqlUnitOfWork, entry: AuditEntry, *, on_behalf_of: str | None = None
+    ) -> object:
+        """
+        Record *entry* so it commits or rolls back with *uow* (SEC-70).
+
+        Args:
+            uow: The caller's unit of work.
+            entry: What was done or decided.
+            on_behalf_of: For a plugin actor, the id of the actor it acts for.
         """
         ...

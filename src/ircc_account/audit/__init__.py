@@ -6,6 +6,7 @@ See ``docs/audit.md`` for what it proves and what it cannot.
 
 from __future__ import annotations
 
+from ircc_account._exports import present_as_public
 from ircc_account.audit._api import verify
 from ircc_account.audit._export import export_client, verify_export
 from ircc_account.audit._group import GroupCommitAppender
@@ -40,8 +41,4 @@ __all__ = [
     "who_touched_my_file",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+present_as_public(globals(), __name__)

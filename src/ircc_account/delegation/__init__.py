@@ -7,6 +7,7 @@ See ``docs/delegation.md``.
 
 from __future__ import annotations
 
+from ircc_account._exports import present_as_public
 from ircc_account.delegation._acting import ActingContext, begin_acting_for, stop_acting
 from ircc_account.delegation._consent import WrittenConsent
 from ircc_account.delegation._policy import Policy
@@ -42,8 +43,4 @@ __all__ = [
     "stop_acting",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+present_as_public(globals(), __name__)

@@ -15,34 +15,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from ircc_account._model._audit import AuditEntry
 from ircc_account._model._delegation import ConsentGrant, Licence, LicenceStatus
+from ircc_account._storage.ports import AuditSink
 
 if TYPE_CHECKING:
-    from ircc_account._storage._sql import SqlUnitOfWork
     from ircc_account.delegation._acting import ActingContext
 
 __all__ = ["ActingHook", "AuditSink", "DelegationEvents", "LicenceVerifier", "NoEvents"]
-
-
-@runtime_checkable
-class AuditSink(Protocol):
-    """
-    Somewhere to write audit entries, inside the caller's unit of work.
-    """
-
-    def append(
-        self, uow: SqlUnitOfWork, entry: AuditEntry, *, on_behalf_of: str | None = None
-    ) -> object:
-        """
-        Record *entry* in *uow*'s transaction; it commits or rolls back with it.
-
-        Args:
-            uow: The caller's unit of work.
-            entry: What was decided.
-            on_behalf_of: For a plugin actor, the id of the actor it acts for.
-        """
-        ...
 
 
 @runtime_checkable

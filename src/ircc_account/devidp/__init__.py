@@ -13,6 +13,7 @@ RP-initiated and back-channel logout.
 
 from __future__ import annotations
 
+from ircc_account._exports import present_as_public
 from ircc_account.devidp._config import DevClient, DevProviderConfig, DevUser
 from ircc_account.devidp._provider import DevelopmentProvider, LogoutDelivery
 from ircc_account.devidp._runner import RunningServer
@@ -26,6 +27,4 @@ __all__ = [
     "RunningServer",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+present_as_public(globals(), __name__)

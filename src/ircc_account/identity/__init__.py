@@ -9,6 +9,8 @@ The protocol logic is framework-free and synchronous. Tokens are validated by
 
 from __future__ import annotations
 
+from ircc_account._exports import present_as_public
+
 from ._accounts import ClaimPolicy, LegacyFileRef, LegacyFileVerifier
 from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
 from ._core import AuditSink, RateLimits
@@ -77,8 +79,4 @@ __all__ = [
     "url_has_secrets",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type) or callable(_obj):
-        _obj.__module__ = __name__
-del _name, _obj
+present_as_public(globals(), __name__)

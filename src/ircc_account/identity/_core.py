@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from ircc_account._model import AuditEntry
 from ircc_account._storage import SqlStore, SqlUnitOfWork
 from ircc_account._storage._schema import accounts as t_accounts
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
+from ircc_account._storage.ports import AuditSink
 from ircc_account.errors import IdentityError, InvalidCallback, SessionExpired
 from ircc_account.hazmat.jose._codec import fail
 
@@ -46,16 +47,6 @@ _ACCOUNT_STATUS = sa.select(t_accounts.c.status).where(
 )
 
 _log = logging.getLogger("ircc_account.identity")
-
-
-class AuditSink(Protocol):
-    """
-    Where identity events are recorded, in the caller's unit of work
-    (:class:`ircc_account.audit.AuditLog` fits).
-    """
-
-    def append(self, uow: SqlUnitOfWork, entry: AuditEntry) -> object:
-        """Record *entry* so it commits or rolls back with *uow*."""
 
 
 @attrs.frozen(kw_only=True)

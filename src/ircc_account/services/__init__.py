@@ -8,6 +8,7 @@ Each service behind the front door is a pluggy plugin (hooks in
 
 from __future__ import annotations
 
+from ircc_account._exports import present_as_public
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     AuditSink,
@@ -79,8 +80,4 @@ __all__ = [
     "rollout_bucket",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if isinstance(_obj, type):
-        _obj.__module__ = __name__
-del _name, _obj
+present_as_public(globals(), __name__)

@@ -37,7 +37,7 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
-from ircc_account._storage.ports import Store
+from ircc_account._storage.ports import AuditSink, Store
 from ircc_account.errors import AuthorizationError, NotFound, PersonalDataErased
 from ircc_account.services._values import EventKind, ServiceEvent
 
@@ -55,19 +55,6 @@ class Policy(Protocol):
     ) -> AuthorizationDecision:
         """
         Decide whether *actor* may do *action* to *resource*, in *uow*'s transaction.
-        """
-        ...
-
-
-@runtime_checkable
-class AuditSink(Protocol):
-    """
-    Where gate accesses are recorded (``ircc_account.audit.AuditLog`` fits).
-    """
-
-    def append(self, uow: Any, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
-        """
-        Record *entry* in *uow*'s transaction; *on_behalf_of* names the user a plugin acts for.
         """
         ...
 

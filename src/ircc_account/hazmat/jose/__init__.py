@@ -13,6 +13,8 @@ cannot be configured.
 
 from __future__ import annotations
 
+from ircc_account._exports import present_as_public
+
 from ._algs import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
 from ._id_token import IdTokenClaims, validate_id_token, validate_refreshed_id_token
 from ._jwk import Jwk, KeySet
@@ -40,21 +42,4 @@ __all__ = [
 ]
 
 # Readers and docs see ircc_account.hazmat.jose.Name, not the private module.
-for _obj in (
-    IdTokenClaims,
-    InMemoryJtiStore,
-    JtiStore,
-    Jwk,
-    JwksCache,
-    KeySet,
-    KeySource,
-    LogoutTokenClaims,
-    ParsedJws,
-    parse_compact_jws,
-    validate_id_token,
-    validate_logout_token,
-    validate_refreshed_id_token,
-    verify_jws,
-):
-    _obj.__module__ = __name__
-del _obj
+present_as_public(globals(), __name__)
