@@ -24,7 +24,8 @@ from ircc_account._model import (
     GrantCoverage,
     ServiceItem,
 )
-from ircc_account._storage import SqlStore, open_store
+from ircc_account._storage import open_store
+from ircc_account._storage.ports import SqlStorage
 from ircc_account.audit import AuditLog, CheckpointSigner
 from ircc_account.delegation import Delegation, LicenceVerifier, Policy
 from ircc_account.errors import AuthorizationError
@@ -117,7 +118,7 @@ class FrontDoor:
     def __init__(
         self,
         *,
-        store: SqlStore,
+        store: SqlStorage,
         audit: AuditLog,
         policy: Policy,
         delegation: Delegation,

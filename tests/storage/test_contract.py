@@ -382,6 +382,35 @@ def test_on_commit_callbacks_run_only_after_commit(store: SqlStore) -> None:
     assert ran == ["committed"]
 
 
+def test_on_rollback_callbacks_run_once_after_rollback_and_never_after_commit(
+    store: SqlStore,
+) -> None:
+    """A rollback callback runs once the unit rolls back, outside its transaction; a commit drops it."""
+    ran: list[str] = []
+
+    def write_elsewhere() -> None:
+        # The unit's write lock is gone: another unit can commit at once.
+        add_account(store, make_account(2))
+        ran.append("rolled back")
+
+    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+        uow.accounts.add(make_account(1))
+        uow.on_rollback(write_elsewhere)
+        raise RuntimeError("the caller fails")
+    with store.unit_of_work() as uow:
+        uow.on_rollback(lambda: ran.append("committed"))
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.on_rollback(lambda: ran.append("explicit"))
+        uow.rollback()
+        uow.rollback()
+    assert ran == ["rolled back", "explicit"]
+    with store.unit_of_work(write=False) as uow:
+        assert uow.accounts.get("acc-2").account_id == "acc-2"
+        with pytest.raises(NotFound):
+            uow.accounts.get("acc-1")
+
+
 def test_concurrent_writers_do_not_lose_units(store: SqlStore) -> None:
     """Eight threads adding accounts concurrently all succeed and all are readable."""
     import concurrent.futures

@@ -5,7 +5,7 @@ Storage: ports, the shared schema, and the SQLite and PostgreSQL stores.
 from __future__ import annotations
 
 from ircc_account._storage._engine import create_engine
-from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
 from ircc_account._storage._store import PostgresStore, SqliteStore, SqlStore, open_store
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "SqliteStore",
     "create_engine",
     "open_store",
+    "translate_errors",
 ]

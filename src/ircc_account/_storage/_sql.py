@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -50,6 +51,8 @@ from ircc_account.errors import (
 
 __all__ = ["SqlUnitOfWork"]
 
+_log = logging.getLogger("ircc_account.storage")
+
 # Statements built once: building a WHERE clause per call costs more than running it.
 _SELECT_KEY = sa.select(t.account_keys.c.kek_id, t.account_keys.c.wrapped_key).where(
     t.account_keys.c.account_id == sa.bindparam("account_id")
@@ -87,6 +90,7 @@ class SqlUnitOfWork:
         self._write = write
         self.keyring = keyring
         self._callbacks: list[Callable[[], None]] = []
+        self._rollback_callbacks: list[Callable[[], None]] = []
         self._data_keys: dict[str, DataKey] = {}
         self._done = False
         self.connection: sa.Connection
@@ -133,24 +137,41 @@ class SqlUnitOfWork:
         with translate_errors("unit of work"):
             self._transaction.commit()
         self._done = True
+        self._rollback_callbacks.clear()
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
 
     def rollback(self) -> None:
         """
-        Discard every change made in this unit.
+        Discard every change made in this unit, then run the
+        :meth:`on_rollback` callbacks (each once).
         """
         if self._transaction.is_active:
             self._transaction.rollback()
         self._done = True
         self._callbacks.clear()
+        callbacks, self._rollback_callbacks = self._rollback_callbacks, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                # A callback must never hide why the unit rolled back.
+                _log.exception("a rollback callback failed")
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """
         Run *callback* after a successful commit, in registration order.
         """
         self._callbacks.append(callback)
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """
+        Run *callback* once this unit is rolled back (explicitly, by leaving
+        the ``with`` block uncommitted, or after a failed commit), when its
+        transaction no longer holds any lock. Dropped when the unit commits.
+        """
+        self._rollback_callbacks.append(callback)
 
     # --- helpers for repositories ----------------------------------------------
 

@@ -15,8 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+import sqlalchemy as sa
+
+from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._model import (
     AssuranceLevel,
     AuditEntry,
@@ -27,15 +30,14 @@ from ircc_account._model import (
     TimelineEvent,
 )
 
-if TYPE_CHECKING:
-    from ircc_account._storage._sql import SqlUnitOfWork
-
 __all__ = [
     "AccountRepository",
     "AuditSink",
     "CredentialRepository",
     "ItemRepository",
     "LegacyFileRepository",
+    "SqlStorage",
+    "SqlUnit",
     "Store",
     "TimelineRepository",
     "UnitOfWork",
@@ -290,6 +292,16 @@ class UnitOfWork(Protocol):
         """
         ...
 
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """
+        Run *callback* after the unit is rolled back (explicitly, or by leaving
+        the ``with`` block without committing), once its transaction is over.
+
+        This is how a refusal recorded in a unit survives the caller's
+        rollback: the record is written again in a transaction of its own.
+        """
+        ...
+
     def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(
@@ -324,6 +336,60 @@ class Store(Protocol):
         ...
 
 
+class SqlUnit(UnitOfWork, Protocol):
+    """
+    A unit of work over one SQL transaction: what the SQL-backed subsystems
+    (identity, delegation, audit) build their own repositories on, so their
+    rows commit in the same transaction as the business change.
+    """
+
+    @property
+    def connection(self) -> sa.Connection:
+        """The open connection, inside the unit's transaction."""
+        ...
+
+    def execute(self, statement: sa.Executable, kind: str, **params: Any) -> sa.CursorResult[Any]:
+        """
+        Execute *statement* in the unit's transaction, translating driver
+        errors into the library's (*kind* names what was being stored).
+        """
+        ...
+
+    def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
+        """
+        The account's unwrapped data key, cached for this unit only.
+
+        Raises:
+            NotFound: no such account.
+            PersonalDataErased: the key was destroyed.
+        """
+        ...
+
+    def __enter__(self) -> SqlUnit: ...
+
+
+class SqlStorage(Store, Protocol):
+    """
+    A :class:`Store` over a SQL database (``SqliteStore``, ``PostgresStore``).
+    """
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine (for the audit verifier's read-only scans)."""
+        ...
+
+    @property
+    def keyring(self) -> Keyring:
+        """Key-encryption keys and the blind-index key."""
+        ...
+
+    def unit_of_work(self, *, write: bool = True) -> SqlUnit:
+        """
+        Start a unit of work; ``write=False`` for a read-only one.
+        """
+        ...
+
+
 @runtime_checkable
 class AuditSink(Protocol):
     """
@@ -331,9 +397,7 @@ class AuditSink(Protocol):
     the caller's unit of work (:class:`ircc_account.audit.AuditLog` fits).
     """
 
-    def append(
-        self, uow: SqlUnitOfWork, entry: AuditEntry, *, on_behalf_of: str | None = None
-    ) -> object:
+    def append(self, uow: SqlUnit, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
         """
         Record *entry* so it commits or rolls back with *uow* (SEC-70).
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ircc_account._storage._store import SqlStore
+from ircc_account._storage.ports import SqlStorage
 from ircc_account.audit._export import verify_export
 from ircc_account.audit._signer import CheckpointSigner
 from ircc_account.audit._verify import Progress, VerificationReport, verify_engine
@@ -16,7 +16,7 @@ __all__ = ["verify"]
 
 
 def verify(
-    store: SqlStore | Mapping[str, Any],
+    store: SqlStorage | Mapping[str, Any],
     *,
     public_keys: Mapping[str, bytes] | CheckpointSigner,
     progress: Progress | None = None,

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ircc_account._storage import _schema_audit as t
-from ircc_account._storage._store import SqlStore
+from ircc_account._storage.ports import SqlStorage
 from ircc_account.audit._codec import FIELDS, encode, head_leaf, inclusion_path, root_from_path
 from ircc_account.audit._verify import (
     CHECKPOINTS,
@@ -26,7 +26,7 @@ EXPORT_FORMAT = "ircc-audit-export/1"
 
 
 def export_client(
-    store: SqlStore, client_id: str, *, public_keys: Mapping[str, bytes] | None = None
+    store: SqlStorage, client_id: str, *, public_keys: Mapping[str, bytes] | None = None
 ) -> dict[str, Any]:
     """
     A JSON-able export of *client_id*'s chain and the proof it is in the log.

@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ircc_account._clock import Clock, Randomness, SystemClock, SystemRandomness
 from ircc_account._model import AuditEntry, Capacity
 from ircc_account._storage import _schema_audit as t
-from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
-from ircc_account._storage._store import SqlStore
+from ircc_account._storage import translate_errors
+from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.audit._codec import (
     CHECKPOINT_FORMAT,
     ENTRY_FORMAT,
@@ -219,7 +219,7 @@ class AuditLog:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: SqlStorage,
         *,
         signer: CheckpointSigner | None = None,
         clock: Clock | None = None,
@@ -260,7 +260,7 @@ class AuditLog:
 
     def append(
         self,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
         entry: AuditEntry | Mapping[str, Any],
         *,
         on_behalf_of: str | None = None,
@@ -435,7 +435,7 @@ class AuditLog:
         return results, rows, before
 
     def _write(
-        self, uow: SqlUnitOfWork, batch: Sequence[Pending]
+        self, uow: SqlUnit, batch: Sequence[Pending]
     ) -> list[AppendReceipt | AuditClockSkew]:
         # The caller's unit: through SQLAlchemy, heads read (and locked) from the table.
         conn = uow.connection

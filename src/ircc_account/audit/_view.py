@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from ircc_account._model import BilingualText, Capacity, Decision
 from ircc_account._storage import _schema_audit as t
-from ircc_account._storage._store import SqlStore
+from ircc_account._storage.ports import SqlStorage
 
 __all__ = ["AccessRecord", "ActorDirectory", "DefaultActorDirectory", "who_touched_my_file"]
 
@@ -147,7 +147,7 @@ def _on_behalf(plugin: BilingualText, principal: BilingualText) -> BilingualText
 
 
 def who_touched_my_file(
-    store: SqlStore,
+    store: SqlStorage,
     client_id: str,
     *,
     item_id: str | None = None,

@@ -15,7 +15,7 @@ import datetime as dt
 import attrs
 
 from ircc_account._model._authz import Actor
-from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy
 from ircc_account.delegation._ports import ActingHook
 from ircc_account.errors import AuthorizationError
@@ -49,7 +49,7 @@ def begin_acting_for(
     actor: Actor,
     client_id: str,
     *,
-    uow: SqlUnitOfWork,
+    uow: SqlUnit,
     previous: ActingContext | None = None,
     on_acting_changed: ActingHook | None = None,
 ) -> ActingContext:

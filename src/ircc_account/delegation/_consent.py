@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from ircc_account._clock import Randomness
 from ircc_account._crypto import FieldContext
 from ircc_account._model._delegation import ConsentEvidence, ConsentGrant, LegalBasis
-from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation import _repo
 from ircc_account.errors import ConsentStale, DelegationError
 
@@ -107,7 +107,7 @@ class ConsentSigner:
     def __init__(self, randomness: Randomness) -> None:
         self._randomness = randomness
 
-    def sign(self, uow: SqlUnitOfWork, grant: ConsentGrant, now: dt.datetime) -> ConsentEvidence:
+    def sign(self, uow: SqlUnit, grant: ConsentGrant, now: dt.datetime) -> ConsentEvidence:
         """
         Sign *grant*'s terms with its client's key (created on first use).
         """
@@ -121,7 +121,7 @@ class ConsentSigner:
             key_id=key_id,
         )
 
-    def verify(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> None:
+    def verify(self, uow: SqlUnit, grant: ConsentGrant) -> None:
         """
         Check that *grant*'s evidence matches its terms.
 
@@ -149,7 +149,7 @@ class ConsentSigner:
             raise DelegationError() from None
 
     def _key(
-        self, uow: SqlUnitOfWork, account_id: str, now: dt.datetime
+        self, uow: SqlUnit, account_id: str, now: dt.datetime
     ) -> tuple[str, Ed25519PrivateKey]:
         row = _repo.get_signing_key(uow, account_id)
         data_key = uow.data_key(account_id)

@@ -49,7 +49,7 @@ from ircc_account._model._delegation import (
     RepresentativeKind,
     Scope,
 )
-from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation import _repo
 from ircc_account.delegation._ports import AuditSink, DelegationEvents, NoEvents
 from ircc_account.errors import AuthorizationError
@@ -175,14 +175,14 @@ class Policy:
         self._default_level = default_level
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._cache_size = cache_size
-        self._checked: weakref.WeakKeyDictionary[SqlUnitOfWork, set[tuple[str, str]]] = (
+        self._checked: weakref.WeakKeyDictionary[SqlUnit, set[tuple[str, str]]] = (
             weakref.WeakKeyDictionary()
         )
         self._used: set[str] = set()
         # The unit of work seen last, its checked pairs, and the DIRTY_EPOCH
         # at which it was found clean: saves the weak-dictionary lookups on
         # repeated decisions in one request.
-        self._last: tuple[weakref.ref[SqlUnitOfWork], set[tuple[str, str]], int] | None = None
+        self._last: tuple[weakref.ref[SqlUnit], set[tuple[str, str]], int] | None = None
         # The clock's last instant, validated, and in microseconds.
         self._now: tuple[Any, Any, int] = (None, None, 0)
 
@@ -211,7 +211,7 @@ class Policy:
         action: Action | str,
         resource: Resource,
         *,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
         correlation_id: str | None = None,
     ) -> AuthorizationDecision:
         """
@@ -259,7 +259,7 @@ class Policy:
         action: Action | str,
         resource: Resource,
         *,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
         correlation_id: str | None = None,
     ) -> AuthorizationDecision:
         """
@@ -273,7 +273,7 @@ class Policy:
             raise AuthorizationError()
         return decision
 
-    def reach(self, actor: Actor, client_id: str, *, uow: SqlUnitOfWork) -> AuthorizationDecision:
+    def reach(self, actor: Actor, client_id: str, *, uow: SqlUnit) -> AuthorizationDecision:
         """
         Whether *actor* holds any grant in force for *client_id* right now
         (to start acting for them), audited as ``acting.begin``.
@@ -313,7 +313,7 @@ class Policy:
         )
         return decision
 
-    def forget(self, uow: SqlUnitOfWork) -> None:
+    def forget(self, uow: SqlUnit) -> None:
         """
         Drop the per-request cache check for *uow* (after it changed grants).
         """
@@ -323,7 +323,7 @@ class Policy:
     # --- deciding ----------------------------------------------------------------------
 
     def _decide(
-        self, actor: Actor, action: Action | str, resource: Resource, uow: SqlUnitOfWork, now: int
+        self, actor: Actor, action: Action | str, resource: Resource, uow: SqlUnit, now: int
     ) -> tuple[AuthorizationDecision, bool]:
         if actor.capacity is Capacity.PLUGIN:
             # SEC-94/95: a plugin has at most the rights of the actor it acts
@@ -373,7 +373,7 @@ class Policy:
 
     # --- the cache ------------------------------------------------------------------------
 
-    def _entry(self, uow: SqlUnitOfWork, client_id: str, rep_id: str, now: int) -> _Entry:
+    def _entry(self, uow: SqlUnit, client_id: str, rep_id: str, now: int) -> _Entry:
         key = (client_id, rep_id)
         last = self._last
         if last is not None and last[2] == _repo.DIRTY_EPOCH and last[0]() is uow:
@@ -403,7 +403,7 @@ class Policy:
         checked.add(key)
         return entry
 
-    def _first_use(self, uow: SqlUnitOfWork, client_id: str, grant_id: str, now: Any) -> None:
+    def _first_use(self, uow: SqlUnit, client_id: str, grant_id: str, now: Any) -> None:
         grant = _repo.mark_first_use(uow, grant_id, now)
         if grant is None:
             self._remember_used(grant_id)

@@ -32,9 +32,9 @@ from ircc_account._model._delegation import (
     Representative,
     RepresentativeKind,
 )
-from ircc_account._storage import _schema
+from ircc_account._storage import _schema, translate_errors
 from ircc_account._storage import _schema_delegation as t
-from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import Conflict, NotFound
 
 __all__ = ["GLOBAL_KEY", "client_key", "micros", "rep_key"]
@@ -71,13 +71,13 @@ def instant(value: int | None) -> dt.datetime | None:
 #: Units of work that changed delegation data and have not committed: the
 #: policy neither reads nor fills its cache in them, so nothing it caches can
 #: reflect a change that is later rolled back.
-DIRTY: weakref.WeakSet[SqlUnitOfWork] = weakref.WeakSet()
+DIRTY: weakref.WeakSet[SqlUnit] = weakref.WeakSet()
 #: Incremented after every :func:`bump`: while it is unchanged, no unit of work
 #: has become dirty, so a unit found clean before is still clean.
 DIRTY_EPOCH = 0
 
 
-def bump(uow: SqlUnitOfWork, *keys: str) -> None:
+def bump(uow: SqlUnit, *keys: str) -> None:
     """
     Increment each counter in *keys* (creating it at 1), in the caller's transaction.
     """
@@ -168,7 +168,7 @@ NO_VERSIONS = (-1, -1, -1)
 
 
 def decision_rows(
-    uow: SqlUnitOfWork,
+    uow: SqlUnit,
     client_id: str,
     representative_id: str,
     now: int,
@@ -215,7 +215,7 @@ def decision_rows(
 # --- representatives ------------------------------------------------------------
 
 
-def add_representative(uow: SqlUnitOfWork, rep: Representative, licence_valid: bool) -> None:
+def add_representative(uow: SqlUnit, rep: Representative, licence_valid: bool) -> None:
     """Insert *rep*."""
     lic = rep.licence
     uow.execute(
@@ -254,7 +254,7 @@ def _rep_from_row(row: Any) -> Representative:
     )
 
 
-def get_representative(uow: SqlUnitOfWork, representative_id: str) -> tuple[Representative, bool]:
+def get_representative(uow: SqlUnit, representative_id: str) -> tuple[Representative, bool]:
     """
     The representative and whether their licence was last confirmed valid.
 
@@ -272,7 +272,7 @@ def get_representative(uow: SqlUnitOfWork, representative_id: str) -> tuple[Repr
     return _rep_from_row(row), bool(row.licence_valid)
 
 
-def set_licence(uow: SqlUnitOfWork, representative_id: str, licence: Licence, valid: bool) -> None:
+def set_licence(uow: SqlUnit, representative_id: str, licence: Licence, valid: bool) -> None:
     """Store the result of a licence check."""
     uow.execute(
         t.representatives.update()
@@ -289,7 +289,7 @@ def set_licence(uow: SqlUnitOfWork, representative_id: str, licence: Licence, va
 # --- organisations --------------------------------------------------------------
 
 
-def add_organisation(uow: SqlUnitOfWork, org: Organisation) -> None:
+def add_organisation(uow: SqlUnit, org: Organisation) -> None:
     """Insert *org* and its closure rows (its parent must exist)."""
     uow.execute(
         t.organisations.insert().values(
@@ -311,7 +311,7 @@ def add_organisation(uow: SqlUnitOfWork, org: Organisation) -> None:
         uow.connection.execute(t.organisation_closure.insert(), rows)
 
 
-def get_organisation(uow: SqlUnitOfWork, organisation_id: str) -> Organisation:
+def get_organisation(uow: SqlUnit, organisation_id: str) -> Organisation:
     """
     Raises:
         NotFound: no such organisation.
@@ -331,7 +331,7 @@ def get_organisation(uow: SqlUnitOfWork, organisation_id: str) -> Organisation:
     )
 
 
-def ancestors(uow: SqlUnitOfWork, organisation_id: str) -> list[tuple[str, int]]:
+def ancestors(uow: SqlUnit, organisation_id: str) -> list[tuple[str, int]]:
     """*organisation_id* and every organisation above it, with their distance."""
     c = t.organisation_closure.c
     rows = uow.execute(
@@ -341,7 +341,7 @@ def ancestors(uow: SqlUnitOfWork, organisation_id: str) -> list[tuple[str, int]]
     return [(r.ancestor_id, r.depth) for r in rows]
 
 
-def descendants(uow: SqlUnitOfWork, organisation_id: str) -> list[tuple[str, int]]:
+def descendants(uow: SqlUnit, organisation_id: str) -> list[tuple[str, int]]:
     """*organisation_id* and every organisation below it, with their distance."""
     c = t.organisation_closure.c
     rows = uow.execute(
@@ -351,7 +351,7 @@ def descendants(uow: SqlUnitOfWork, organisation_id: str) -> list[tuple[str, int
     return [(r.descendant_id, r.depth) for r in rows]
 
 
-def set_parent(uow: SqlUnitOfWork, organisation_id: str, parent_id: str | None) -> None:
+def set_parent(uow: SqlUnit, organisation_id: str, parent_id: str | None) -> None:
     """
     Move *organisation_id* (and its subtree) under *parent_id*; the caller has
     already refused cycles.
@@ -386,7 +386,7 @@ def set_parent(uow: SqlUnitOfWork, organisation_id: str, parent_id: str | None) 
 # --- memberships -------------------------------------------------------------------
 
 
-def add_membership(uow: SqlUnitOfWork, m: Membership) -> None:
+def add_membership(uow: SqlUnit, m: Membership) -> None:
     """Insert *m*."""
     uow.execute(
         t.memberships.insert().values(
@@ -412,9 +412,7 @@ def _membership(row: Any) -> Membership:
     )
 
 
-def current_memberships(
-    uow: SqlUnitOfWork, representative_id: str, now: dt.datetime
-) -> list[Membership]:
+def current_memberships(uow: SqlUnit, representative_id: str, now: dt.datetime) -> list[Membership]:
     """The representative's memberships in force at *now*."""
     c = t.memberships.c
     rows = uow.execute(
@@ -429,7 +427,7 @@ def current_memberships(
 
 
 def end_membership(
-    uow: SqlUnitOfWork, organisation_id: str, representative_id: str, now: dt.datetime
+    uow: SqlUnit, organisation_id: str, representative_id: str, now: dt.datetime
 ) -> int:
     """End every open membership of the pair at *now*; returns how many."""
     c = t.memberships.c
@@ -485,7 +483,7 @@ def _grant_values(g: ConsentGrant) -> dict[str, Any]:
     }
 
 
-def add_grant(uow: SqlUnitOfWork, g: ConsentGrant, *, paid: bool) -> None:
+def add_grant(uow: SqlUnit, g: ConsentGrant, *, paid: bool) -> None:
     """Insert *g*."""
     uow.execute(
         t.consent_grants.insert().values(
@@ -532,7 +530,7 @@ def grant_from_row(row: Any) -> ConsentGrant:
     )
 
 
-def get_grant(uow: SqlUnitOfWork, grant_id: str) -> ConsentGrant:
+def get_grant(uow: SqlUnit, grant_id: str) -> ConsentGrant:
     """
     Raises:
         NotFound: no such grant.
@@ -546,7 +544,7 @@ def get_grant(uow: SqlUnitOfWork, grant_id: str) -> ConsentGrant:
     return grant_from_row(row)
 
 
-def grants_of_client(uow: SqlUnitOfWork, client_id: str) -> list[ConsentGrant]:
+def grants_of_client(uow: SqlUnit, client_id: str) -> list[ConsentGrant]:
     """Every grant of *client_id*, oldest first (SEC-61: always scoped to the client)."""
     c = t.consent_grants.c
     rows = uow.execute(
@@ -558,7 +556,7 @@ def grants_of_client(uow: SqlUnitOfWork, client_id: str) -> list[ConsentGrant]:
     return [grant_from_row(r) for r in rows]
 
 
-def grants_to(uow: SqlUnitOfWork, grantee_ids: Iterable[str]) -> list[ConsentGrant]:
+def grants_to(uow: SqlUnit, grantee_ids: Iterable[str]) -> list[ConsentGrant]:
     """Every grant naming one of *grantee_ids*, oldest first."""
     c = t.consent_grants.c
     rows = uow.execute(
@@ -570,7 +568,7 @@ def grants_to(uow: SqlUnitOfWork, grantee_ids: Iterable[str]) -> list[ConsentGra
     return [grant_from_row(r) for r in rows]
 
 
-def active_paid_grants(uow: SqlUnitOfWork, client_id: str) -> list[ConsentGrant]:
+def active_paid_grants(uow: SqlUnit, client_id: str) -> list[ConsentGrant]:
     """The client's active grants to paid representatives and firms."""
     c = t.consent_grants.c
     rows = uow.execute(
@@ -584,9 +582,7 @@ def active_paid_grants(uow: SqlUnitOfWork, client_id: str) -> list[ConsentGrant]
     return [grant_from_row(r) for r in rows]
 
 
-def update_grant(
-    uow: SqlUnitOfWork, old: ConsentGrant, new: ConsentGrant, now: dt.datetime
-) -> None:
+def update_grant(uow: SqlUnit, old: ConsentGrant, new: ConsentGrant, now: dt.datetime) -> None:
     """
     Replace *old* by *new* (``new.version == old.version + 1``), keeping *old*
     in the version history. Fails with a conflict if someone changed it meanwhile.
@@ -618,7 +614,7 @@ def update_grant(
         raise Conflict(kind="consent grant")
 
 
-def mark_first_use(uow: SqlUnitOfWork, grant_id: str, now: dt.datetime) -> ConsentGrant | None:
+def mark_first_use(uow: SqlUnit, grant_id: str, now: dt.datetime) -> ConsentGrant | None:
     """
     Record the first use of a grant, in one statement; the grant if this
     call was the first, else ``None``.
@@ -638,7 +634,7 @@ _MARK_FIRST_USE = (
 )
 
 
-def item_service(uow: SqlUnitOfWork, item_id: str) -> str | None:
+def item_service(uow: SqlUnit, item_id: str) -> str | None:
     """The service an item belongs to, if the item is known."""
     row = uow.execute(
         sa.select(_schema.items.c.service_id).where(_schema.items.c.item_id == item_id), "item"
@@ -649,7 +645,7 @@ def item_service(uow: SqlUnitOfWork, item_id: str) -> str | None:
 # --- signing keys ---------------------------------------------------------------------
 
 
-def get_signing_key(uow: SqlUnitOfWork, account_id: str) -> Any:
+def get_signing_key(uow: SqlUnit, account_id: str) -> Any:
     """The account's signing-key row, or ``None``."""
     return uow.execute(
         sa.select(t.account_signing_keys).where(t.account_signing_keys.c.account_id == account_id),
@@ -657,7 +653,7 @@ def get_signing_key(uow: SqlUnitOfWork, account_id: str) -> Any:
     ).first()
 
 
-def get_signing_key_by_id(uow: SqlUnitOfWork, key_id: str) -> Any:
+def get_signing_key_by_id(uow: SqlUnit, key_id: str) -> Any:
     """The signing-key row with *key_id*, or ``None``."""
     return uow.execute(
         sa.select(t.account_signing_keys).where(t.account_signing_keys.c.key_id == key_id),
@@ -666,7 +662,7 @@ def get_signing_key_by_id(uow: SqlUnitOfWork, key_id: str) -> Any:
 
 
 def add_signing_key(
-    uow: SqlUnitOfWork,
+    uow: SqlUnit,
     account_id: str,
     key_id: str,
     public_key: bytes,

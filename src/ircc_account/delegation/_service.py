@@ -38,7 +38,7 @@ from ircc_account._model._delegation import (
     Representative,
     RepresentativeKind,
 )
-from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation import _repo
 from ircc_account.delegation._consent import ConsentSigner, WrittenConsent
 from ircc_account.delegation._policy import DESIGNATED_SCOPES, PARLIAMENTARY_SCOPES
@@ -117,7 +117,7 @@ class Delegation:
     # --- representatives ------------------------------------------------------------
 
     def register_representative(
-        self, uow: SqlUnitOfWork, representative: Representative
+        self, uow: SqlUnit, representative: Representative
     ) -> Representative:
         """
         Register a representative; a paid one only with a licence its body confirms.
@@ -140,7 +140,7 @@ class Delegation:
         _repo.bump(uow, _repo.rep_key(rep.representative_id))
         return rep
 
-    def refresh_licence(self, uow: SqlUnitOfWork, representative_id: str) -> LicenceStatus:
+    def refresh_licence(self, uow: SqlUnit, representative_id: str) -> LicenceStatus:
         """
         Ask the licensing body again and store the answer; a lapsed licence
         stops the representative acting from the next request.
@@ -168,7 +168,7 @@ class Delegation:
 
     # --- organisations -------------------------------------------------------------------
 
-    def add_organisation(self, uow: SqlUnitOfWork, organisation: Organisation) -> Organisation:
+    def add_organisation(self, uow: SqlUnit, organisation: Organisation) -> Organisation:
         """
         Register an organisation, under its parent if it names one.
 
@@ -182,7 +182,7 @@ class Delegation:
         return organisation
 
     def move_organisation(
-        self, uow: SqlUnitOfWork, organisation_id: str, parent_id: str | None
+        self, uow: SqlUnit, organisation_id: str, parent_id: str | None
     ) -> Organisation:
         """
         Put an organisation (and everything under it) under *parent_id*.
@@ -200,7 +200,7 @@ class Delegation:
         _repo.bump(uow, _repo.GLOBAL_KEY)
         return attrs.evolve(org, parent_id=parent_id)
 
-    def add_member(self, uow: SqlUnitOfWork, actor: Actor, membership: Membership) -> Membership:
+    def add_member(self, uow: SqlUnit, actor: Actor, membership: Membership) -> Membership:
         """
         Add a representative to an organisation, in the given access groups.
 
@@ -218,7 +218,7 @@ class Delegation:
         return membership
 
     def end_membership(
-        self, uow: SqlUnitOfWork, actor: Actor, organisation_id: str, representative_id: str
+        self, uow: SqlUnit, actor: Actor, organisation_id: str, representative_id: str
     ) -> None:
         """
         A member leaves: their access through the organisation ends at once.
@@ -235,7 +235,7 @@ class Delegation:
             raise NotFound(kind="membership")
         _repo.bump(uow, _repo.rep_key(representative_id))
 
-    def _require_org_admin(self, uow: SqlUnitOfWork, actor: Actor, organisation_id: str) -> None:
+    def _require_org_admin(self, uow: SqlUnit, actor: Actor, organisation_id: str) -> None:
         if actor.capacity is Capacity.SYSTEM:
             return
         if actor.capacity is Capacity.REPRESENTATIVE and actor.representative_id is not None:
@@ -249,7 +249,7 @@ class Delegation:
 
     def grant(
         self,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
         actor: Actor,
         *,
         grantee_id: str,
@@ -304,7 +304,7 @@ class Delegation:
         self._changed(uow, actor, grant, "grant_created")
         return grant
 
-    def accept(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
+    def accept(self, uow: SqlUnit, actor: Actor, grant_id: str) -> ConsentGrant:
         """
         The client accepts a representative's pending request, in their own session.
 
@@ -332,7 +332,7 @@ class Delegation:
         self._changed(uow, actor, new, "grant_changed")
         return new
 
-    def decline(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
+    def decline(self, uow: SqlUnit, actor: Actor, grant_id: str) -> ConsentGrant:
         """
         The client declines a pending request.
 
@@ -351,7 +351,7 @@ class Delegation:
 
     def change(
         self,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
         actor: Actor,
         grant_id: str,
         *,
@@ -393,7 +393,7 @@ class Delegation:
         self._changed(uow, actor, new, "grant_changed")
         return new
 
-    def revoke(self, uow: SqlUnitOfWork, actor: Actor, grant_id: str) -> ConsentGrant:
+    def revoke(self, uow: SqlUnit, actor: Actor, grant_id: str) -> ConsentGrant:
         """
         The client revokes a grant (or withdraws a pending one): it stops
         working on the next request, in every process (SEC-56, SEC-38).
@@ -411,7 +411,7 @@ class Delegation:
         self._changed(uow, actor, new, "grant_revoked")
         return new
 
-    def grants(self, uow: SqlUnitOfWork, actor: Actor) -> list[ConsentGrant]:
+    def grants(self, uow: SqlUnit, actor: Actor) -> list[ConsentGrant]:
         """
         Every grant the client has given or been asked for, oldest first;
         unaccepted requests past their seven days show as lapsed.
@@ -423,7 +423,7 @@ class Delegation:
         now = self._clock.now()
         return [_displayed(g, now) for g in _repo.grants_of_client(uow, client_id)]
 
-    def verify_consent(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> None:
+    def verify_consent(self, uow: SqlUnit, grant: ConsentGrant) -> None:
         """
         Check *grant*'s consent evidence against its terms.
 
@@ -436,7 +436,7 @@ class Delegation:
 
     def request(
         self,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
         actor: Actor,
         *,
         client_id: str,
@@ -483,7 +483,7 @@ class Delegation:
         self._changed(uow, actor, grant, "grant_created")
         return grant
 
-    def grants_received(self, uow: SqlUnitOfWork, actor: Actor) -> list[ConsentGrant]:
+    def grants_received(self, uow: SqlUnit, actor: Actor) -> list[ConsentGrant]:
         """
         The grants naming the representative *actor* directly, oldest first.
 
@@ -511,9 +511,7 @@ class Delegation:
                 raise StepUpRequired()
         return client_id
 
-    def _own_grant(
-        self, uow: SqlUnitOfWork, actor: Actor, grant_id: str, *, fresh: bool
-    ) -> ConsentGrant:
+    def _own_grant(self, uow: SqlUnit, actor: Actor, grant_id: str, *, fresh: bool) -> ConsentGrant:
         if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
             raise NotPrincipal()
         try:
@@ -524,7 +522,7 @@ class Delegation:
         self._require_principal(actor, grant.client_account_id, fresh=fresh)
         return grant
 
-    def _check_grantee(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> bool:
+    def _check_grantee(self, uow: SqlUnit, grant: ConsentGrant) -> bool:
         """
         Enforce the grantee's kind rules; returns whether the grantee is paid.
         """
@@ -549,7 +547,7 @@ class Delegation:
                 raise LicenceInvalid()
         return rep.kind.is_paid
 
-    def _check_one_paid(self, uow: SqlUnitOfWork, grant: ConsentGrant) -> None:
+    def _check_one_paid(self, uow: SqlUnit, grant: ConsentGrant) -> None:
         now = self._clock.now()
         for other in _repo.active_paid_grants(uow, grant.client_account_id):
             if other.grantee_id == grant.grantee_id or not other.is_active_at(now):
@@ -557,7 +555,7 @@ class Delegation:
             if _overlaps(uow, grant, other):
                 raise PaidRepresentativeExists()
 
-    def _changed(self, uow: SqlUnitOfWork, actor: Actor, grant: ConsentGrant, event: str) -> None:
+    def _changed(self, uow: SqlUnit, actor: Actor, grant: ConsentGrant, event: str) -> None:
         _repo.bump(uow, _repo.client_key(grant.client_account_id))
         if self._audit is not None:
             # Every change to who may act for a client is part of the client's
@@ -589,7 +587,7 @@ def _displayed(grant: ConsentGrant, now: dt.datetime) -> ConsentGrant:
     return grant
 
 
-def _overlaps(uow: SqlUnitOfWork, a: ConsentGrant, b: ConsentGrant) -> bool:
+def _overlaps(uow: SqlUnit, a: ConsentGrant, b: ConsentGrant) -> bool:
     if GrantCoverage.ACCOUNT in (a.coverage, b.coverage):
         return True
     if a.coverage is b.coverage:

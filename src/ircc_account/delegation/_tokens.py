@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ircc_account._clock import Clock, Randomness, SystemRandomness
 from ircc_account._model._authz import Action, Actor, Resource
-from ircc_account._storage._sql import SqlUnitOfWork
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy, scope_for
 from ircc_account.errors import AuthorizationError, ConfigurationError, InvalidToken
 
@@ -187,7 +187,7 @@ class DelegationTokenIssuer:
         resource: Resource,
         *,
         audience: str,
-        uow: SqlUnitOfWork,
+        uow: SqlUnit,
     ) -> str:
         """
         Authorize, then mint a token saying *actor* acts for the resource's client.

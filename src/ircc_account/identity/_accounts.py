@@ -23,8 +23,8 @@ from ircc_account._model import (
     LinkedLegacyFile,
     PersonalDetails,
 )
-from ircc_account._storage import SqlUnitOfWork
 from ircc_account._storage._schema_identity import identity_claim_attempts as t_attempts
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import ConfigurationError, IdentityError, LegacyClaimFailed, SessionExpired
 
 from ._core import Core
@@ -281,14 +281,14 @@ class AccountsMixin(Core):
             uow.commit()
         raise LegacyClaimFailed()
 
-    def _locked(self, uow: SqlUnitOfWork, keys: list[bytes], now: dt.datetime) -> bool:
+    def _locked(self, uow: SqlUnit, keys: list[bytes], now: dt.datetime) -> bool:
         rows = uow.execute(
             sa.select(t_attempts.c.locked_until).where(t_attempts.c.key_hash.in_(keys)),
             "claim attempts",
         ).all()
         return any(r.locked_until is not None and r.locked_until > now for r in rows)
 
-    def _count_failure(self, uow: SqlUnitOfWork, key: bytes, now: dt.datetime) -> None:
+    def _count_failure(self, uow: SqlUnit, key: bytes, now: dt.datetime) -> None:
         policy = self.claim_policy
         row = uow.execute(
             sa.select(t_attempts).where(t_attempts.c.key_hash == key), "claim attempts"

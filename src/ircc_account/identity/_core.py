@@ -14,10 +14,9 @@ import sqlalchemy as sa
 
 from ircc_account._clock import Clock, Randomness, SystemClock, SystemRandomness
 from ircc_account._model import AuditEntry
-from ircc_account._storage import SqlStore, SqlUnitOfWork
 from ircc_account._storage._schema import accounts as t_accounts
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
-from ircc_account._storage.ports import AuditSink
+from ircc_account._storage.ports import AuditSink, SqlStorage, SqlUnit
 from ircc_account.errors import IdentityError, InvalidCallback, SessionExpired
 from ircc_account.hazmat.jose._codec import fail
 
@@ -86,7 +85,7 @@ class Core:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: SqlStorage,
         providers: Providers,
         *,
         clock: Clock | None = None,
@@ -110,7 +109,7 @@ class Core:
 
     # --- sessions --------------------------------------------------------------------
 
-    def _live_row(self, uow: SqlUnitOfWork, cookie: str | None) -> Mapping[str, Any] | None:
+    def _live_row(self, uow: SqlUnit, cookie: str | None) -> Mapping[str, Any] | None:
         """
         The row of a live session for *cookie*; an expired one is deleted (SEC-36, SEC-37).
         """
@@ -127,7 +126,7 @@ class Core:
             return None
         return row
 
-    def _take_live_row(self, uow: SqlUnitOfWork, cookie: str | None) -> Mapping[str, Any] | None:
+    def _take_live_row(self, uow: SqlUnit, cookie: str | None) -> Mapping[str, Any] | None:
         """
         Delete *cookie*'s session, whether live or expired, and return its row if
         it was live (the old id of a rotation, SEC-34).
@@ -161,7 +160,7 @@ class Core:
         base.update(values)
         return base
 
-    def _issue(self, uow: SqlUnitOfWork, values: Mapping[str, Any]) -> IssuedSession:
+    def _issue(self, uow: SqlUnit, values: Mapping[str, Any]) -> IssuedSession:
         """
         Store a session with a fresh 256-bit id and return it with its cookie value.
         """
@@ -177,12 +176,12 @@ class Core:
             cookie_value=cookie, session=session_from_row(row), cookie_name=self.policy.cookie_name
         )
 
-    def _tokens(self, uow: SqlUnitOfWork, row: Mapping[str, Any]) -> SessionTokens | None:
+    def _tokens(self, uow: SqlUnit, row: Mapping[str, Any]) -> SessionTokens | None:
         if row["tokens_ct"] is None or row["account_id"] is None:
             return None
         return SessionTokens.open(uow, row["account_id"], row["id_hash"], row["tokens_ct"])
 
-    def _carry(self, uow: SqlUnitOfWork, row: Mapping[str, Any], **changes: Any) -> IssuedSession:
+    def _carry(self, uow: SqlUnit, row: Mapping[str, Any], **changes: Any) -> IssuedSession:
         """
         Replace *row*'s session with a new id, keeping its contents (rotation, SEC-34).
         """
@@ -199,7 +198,7 @@ class Core:
             values["tokens"] = tokens
         return self._issue(uow, values)
 
-    def _require_row(self, uow: SqlUnitOfWork, cookie: str | None) -> Mapping[str, Any]:
+    def _require_row(self, uow: SqlUnit, cookie: str | None) -> Mapping[str, Any]:
         row = self._live_row(uow, cookie)
         if row is None:
             raise SessionExpired()
@@ -243,7 +242,7 @@ class Core:
         return row
 
     @staticmethod
-    def _claim_transaction(uow: SqlUnitOfWork, state_hash: bytes) -> None:
+    def _claim_transaction(uow: SqlUnit, state_hash: bytes) -> None:
         """
         Delete a peeked transaction in the unit that completes it. One atomic
         statement: of two concurrent callbacks with the same state, only one
@@ -260,14 +259,14 @@ class Core:
             uow.execute(_DROP_TX, "login transaction", state_hash=state_hash)
             uow.commit()
 
-    def _account_active(self, uow: SqlUnitOfWork, account_id: str) -> bool:
+    def _account_active(self, uow: SqlUnit, account_id: str) -> bool:
         status = uow.execute(_ACCOUNT_STATUS, "account", account_id=account_id).scalar()
         return status == "active"
 
-    def _purge_transactions(self, uow: SqlUnitOfWork, now: dt.datetime) -> None:
+    def _purge_transactions(self, uow: SqlUnit, now: dt.datetime) -> None:
         uow.execute(_PURGE_TX, "login transaction", now=now)
 
-    def _audit(self, uow: SqlUnitOfWork, entry: AuditEntry) -> None:
+    def _audit(self, uow: SqlUnit, entry: AuditEntry) -> None:
         if self.audit is not None:
             self.audit.append(uow, entry)
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ircc_account._clock import Clock, Randomness
-from ircc_account._storage import SqlStore
+from ircc_account._storage.ports import SqlStorage
 
 from ._accounts import AccountsMixin, ClaimPolicy, LegacyFileVerifier
 from ._core import AuditSink, RateLimits
@@ -40,7 +40,7 @@ class Identity(LoginMixin, LogoutMixin, AccountsMixin):
 
     def __init__(
         self,
-        store: SqlStore,
+        store: SqlStorage,
         providers: Providers,
         *,
         clock: Clock | None = None,

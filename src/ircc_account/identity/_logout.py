@@ -12,9 +12,9 @@ import attrs
 import sqlalchemy as sa
 
 from ircc_account._model import AssuranceLevel
-from ircc_account._storage import SqlUnitOfWork
 from ircc_account._storage._schema_identity import identity_logout_jtis as t_jti
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import (
     IdentityError,
     InvalidCallback,
@@ -255,7 +255,7 @@ class LogoutMixin(Core):
             uow.commit()
         _log.info("back-channel logout from %s ended %d session(s)", provider, ended)
 
-    def _delete_for(self, uow: SqlUnitOfWork, claims: LogoutTokenClaims) -> int:
+    def _delete_for(self, uow: SqlUnit, claims: LogoutTokenClaims) -> int:
         # BCL §2.7: with a sid, end that session (of that sub, if one is given);
         # with only a sub, end every session of (iss, sub). Deleting the row
         # deletes the tokens held in it (SEC-47).

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 from ircc_account._crypto import FieldContext
 from ircc_account._model import Actor, AssuranceLevel, Capacity
-from ircc_account._storage import SqlUnitOfWork
 from ircc_account._storage._schema_identity import identity_sessions as t_sessions
+from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import ConfigurationError, DecryptionFailed
 
 from ._secrets import session_ref
@@ -272,7 +272,7 @@ class SessionTokens:
     id_claims: Mapping[str, Any] = attrs.field(repr=False)
     alg: str
 
-    def seal(self, uow: SqlUnitOfWork, account_id: str, record: bytes) -> bytes:
+    def seal(self, uow: SqlUnit, account_id: str, record: bytes) -> bytes:
         """
         Encrypt for the session row *record* with the account's data key.
         """
@@ -289,7 +289,7 @@ class SessionTokens:
         return uow.data_key(account_id).encrypt(payload, _context(account_id, record))
 
     @classmethod
-    def open(cls, uow: SqlUnitOfWork, account_id: str, record: bytes, blob: bytes) -> SessionTokens:
+    def open(cls, uow: SqlUnit, account_id: str, record: bytes, blob: bytes) -> SessionTokens:
         """
         Decrypt tokens sealed by :meth:`seal`.
 
@@ -323,22 +323,22 @@ class SessionStore(Protocol):
     Rows are keyed by the SHA-256 of the session id; no method sees the id itself.
     """
 
-    def insert(self, uow: SqlUnitOfWork, id_hash: bytes, values: Mapping[str, Any]) -> None:
+    def insert(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
         """Store a new session row."""
 
-    def get(self, uow: SqlUnitOfWork, id_hash: bytes) -> Mapping[str, Any] | None:
+    def get(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
         """The session row, or ``None``."""
 
-    def update(self, uow: SqlUnitOfWork, id_hash: bytes, values: Mapping[str, Any]) -> None:
+    def update(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
         """Change columns of a session row."""
 
-    def delete(self, uow: SqlUnitOfWork, id_hash: bytes) -> bool:
+    def delete(self, uow: SqlUnit, id_hash: bytes) -> bool:
         """Delete one session; whether it existed."""
 
-    def delete_matching(self, uow: SqlUnitOfWork, **match: str) -> int:
+    def delete_matching(self, uow: SqlUnit, **match: str) -> int:
         """Delete every session whose columns equal *match*; how many."""
 
-    def for_account(self, uow: SqlUnitOfWork, account_id: str) -> Sequence[Mapping[str, Any]]:
+    def for_account(self, uow: SqlUnit, account_id: str) -> Sequence[Mapping[str, Any]]:
         """The account's session rows, newest first."""
 
 
@@ -350,27 +350,27 @@ class SqlSessionStore:
     def __repr__(self) -> str:
         return "SqlSessionStore()"
 
-    def insert(self, uow: SqlUnitOfWork, id_hash: bytes, values: Mapping[str, Any]) -> None:
+    def insert(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
         """Store a new session row."""
         uow.execute(_INSERT, "session", id_hash=id_hash, **values)
 
-    def get(self, uow: SqlUnitOfWork, id_hash: bytes) -> Mapping[str, Any] | None:
+    def get(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
         """The session row, or ``None``."""
         row = uow.execute(_GET, "session", b_id_hash=id_hash).first()
         return None if row is None else dict(row._mapping)
 
-    def update(self, uow: SqlUnitOfWork, id_hash: bytes, values: Mapping[str, Any]) -> None:
+    def update(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
         """Change columns of a session row."""
         uow.execute(
             t_sessions.update().where(t_sessions.c.id_hash == id_hash).values(**values), "session"
         )
 
-    def delete(self, uow: SqlUnitOfWork, id_hash: bytes) -> bool:
+    def delete(self, uow: SqlUnit, id_hash: bytes) -> bool:
         """Delete one session; whether it existed."""
         result = uow.execute(_DELETE, "session", b_id_hash=id_hash)
         return bool(result.rowcount)
 
-    def take(self, uow: SqlUnitOfWork, id_hash: bytes) -> Mapping[str, Any] | None:
+    def take(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
         """
         Delete one session and return its row (``None`` if there was none), in
         one statement: :meth:`get` then :meth:`delete` in one round trip.
@@ -378,7 +378,7 @@ class SqlSessionStore:
         row = uow.execute(_TAKE, "session", b_id_hash=id_hash).first()
         return None if row is None else dict(row._mapping)
 
-    def delete_matching(self, uow: SqlUnitOfWork, **match: str) -> int:
+    def delete_matching(self, uow: SqlUnit, **match: str) -> int:
         """Delete every session whose columns equal *match*; how many."""
         if not match:
             raise ConfigurationError(reason="refusing to delete every session")
@@ -386,7 +386,7 @@ class SqlSessionStore:
         result = uow.execute(t_sessions.delete().where(*clauses), "session")
         return int(result.rowcount)
 
-    def for_account(self, uow: SqlUnitOfWork, account_id: str) -> Sequence[Mapping[str, Any]]:
+    def for_account(self, uow: SqlUnit, account_id: str) -> Sequence[Mapping[str, Any]]:
         """The account's session rows, newest first."""
         rows = uow.execute(
             sa.select(t_sessions)
