@@ -27,12 +27,14 @@ import pluggy
 
 if TYPE_CHECKING:
     from ircc_account._model import Action, Actor, Resource, ServiceItem, TimelineEvent
-    from ircc_account.services import (
+
+    # The defining modules, not the package: the registry imports this module.
+    from ircc_account.services._context import ServiceContext
+    from ircc_account.services._manifest import ServiceManifest
+    from ircc_account.services._values import (
         ActionOffer,
         ActionResult,
-        ServiceContext,
         ServiceEvent,
-        ServiceManifest,
     )
 
 __all__ = [

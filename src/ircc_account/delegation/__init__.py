@@ -8,11 +8,15 @@ See ``docs/delegation.md``.
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
-from ircc_account.delegation._acting import ActingContext, begin_acting_for, stop_acting
+from ircc_account.delegation._acting import (
+    ActingContext,
+    ActingHook,
+    begin_acting_for,
+    stop_acting,
+)
 from ircc_account.delegation._consent import WrittenConsent
 from ircc_account.delegation._policy import Policy
 from ircc_account.delegation._ports import (
-    ActingHook,
     AuditSink,
     DelegationEvents,
     LicenceVerifier,

@@ -11,16 +11,16 @@ its audit entry names the actor and the client.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from ircc_account._model._authz import Actor
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy
-from ircc_account.delegation._ports import ActingHook
 from ircc_account.errors import AuthorizationError
 
-__all__ = ["ActingContext", "begin_acting_for", "stop_acting"]
+__all__ = ["ActingContext", "ActingHook", "begin_acting_for", "stop_acting"]
 
 
 @attrs.frozen(kw_only=True)
@@ -42,6 +42,21 @@ class ActingContext:
     started_at: dt.datetime
     grant_id: str | None = None
     organisation_id: str | None = None
+
+
+@runtime_checkable
+class ActingHook(Protocol):
+    """
+    Called when a representative switches to a client (or back), after the
+    policy allowed it. The identity layer rotates the session id here.
+    """
+
+    def __call__(self, previous: ActingContext | None, current: ActingContext | None) -> None:
+        """
+        *previous* is the context being left (``None`` if acting for nobody),
+        *current* the one entered (``None`` when acting stops).
+        """
+        ...
 
 
 def begin_acting_for(

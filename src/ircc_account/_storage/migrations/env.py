@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from ircc_account._storage._schema import metadata
+from ircc_account._storage._schema_all import metadata
 
 VERSION_TABLE = "ircc_schema_version"
 
