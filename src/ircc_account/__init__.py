@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ircc_account._clock import Clock, FrozenClock, Randomness, SystemClock, SystemRandomness
 from ircc_account._crypto import KeyEncryptionKey, Keyring
+from ircc_account._door import FrontDoor, FrontDoorConfig
 from ircc_account._exports import present_as_public
-from ircc_account._frontdoor import FrontDoor, FrontDoorConfig
 from ircc_account._model import (
     AccountStatus,
     Action,

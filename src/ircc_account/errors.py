@@ -30,7 +30,8 @@ The tree is shallow::
     ├── DelegationError        (representatives, organisations, grants)
     │   ├── SelfGrant, ScopeNotAllowed, OrganisationCycle, ConsentStale (also
     │   │   ValueError), LicenceInvalid, PaidRepresentativeExists,
-    │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError)
+    │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError),
+    │   │   OnboardingRefused (also PermissionError), InvitationInvalid
     └── AuditError             (the tamper-evident log)
         ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
         │   AuditAppenderClosed
@@ -66,6 +67,7 @@ __all__ = [
     "InvalidFormat",
     "InvalidLogoutToken",
     "InvalidToken",
+    "InvitationInvalid",
     "IrccAccountError",
     "KeyNotFound",
     "LegacyClaimFailed",
@@ -73,6 +75,7 @@ __all__ = [
     "LicenceInvalid",
     "NotFound",
     "NotPrincipal",
+    "OnboardingRefused",
     "OrganisationCycle",
     "OutOfRange",
     "PaidRepresentativeExists",
@@ -580,6 +583,34 @@ class NotPrincipal(DelegationError, PermissionError):
     code = "delegation.not_principal"
     message_en = "Only the client can do this, from their own account."
     message_fr = "Seul le client peut faire ceci, à partir de son propre compte."
+
+
+class OnboardingRefused(DelegationError, PermissionError):
+    """
+    This person cannot become this kind of representative this way: MP and
+    Senator office staff join their office by invitation, and a firm's
+    members must already be licensed representatives.
+    """
+
+    code = "delegation.onboarding_refused"
+    message_en = (
+        "You cannot register as this kind of representative here. Office staff join "
+        "their office with an invitation from its administrator."
+    )
+    message_fr = (
+        "Vous ne pouvez pas vous inscrire ici comme ce type de représentant. Le personnel "
+        "d'un bureau s'y joint avec une invitation de son administrateur."
+    )
+
+
+class InvitationInvalid(DelegationError):
+    """An invitation code is unknown, already used, or expired (which, is not said)."""
+
+    code = "delegation.invitation_invalid"
+    message_en = "This invitation is not valid. Ask the office's administrator for a new one."
+    message_fr = (
+        "Cette invitation n'est pas valide. Demandez-en une nouvelle à l'administrateur du bureau."
+    )
 
 
 # --- audit -----------------------------------------------------------------

@@ -40,7 +40,14 @@ class RecordingSink:
         self.entries: list[AuditEntry] = []
         self.on_behalf_of: list[str | None] = []
 
-    def append(self, uow: object, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+    def append(
+        self,
+        uow: object,
+        entry: AuditEntry,
+        *,
+        on_behalf_of: str | None = None,
+        keep: bool = False,
+    ) -> object:
         self.entries.append(entry)
         self.on_behalf_of.append(on_behalf_of)
         return entry

@@ -15,6 +15,7 @@ from ircc_account.delegation._acting import (
     stop_acting,
 )
 from ircc_account.delegation._consent import WrittenConsent
+from ircc_account.delegation._grants import KEEP, Delegation
 from ircc_account.delegation._policy import Policy
 from ircc_account.delegation._ports import (
     AuditSink,
@@ -22,7 +23,6 @@ from ircc_account.delegation._ports import (
     LicenceVerifier,
     NoEvents,
 )
-from ircc_account.delegation._service import KEEP, Delegation
 from ircc_account.delegation._tokens import (
     DelegationClaims,
     DelegationTokenIssuer,

@@ -67,6 +67,7 @@ def begin_acting_for(
     uow: SqlUnit,
     previous: ActingContext | None = None,
     on_acting_changed: ActingHook | None = None,
+    correlation_id: str | None = None,
 ) -> ActingContext:
     """
     Switch *actor* to acting for *client_id*, if a grant in force allows any access.
@@ -79,13 +80,16 @@ def begin_acting_for(
         previous: The context being left, if any.
         on_acting_changed: Called with ``(previous, new)`` once the switch is
             allowed; the identity layer rotates the session id there.
+        correlation_id: Ties the recorded switch to the request.
 
     Raises:
-        AuthorizationError: no grant in force reaches *actor* for this client.
+        AuthorizationError: no grant in force reaches *actor* for this client
+            (``params["reason"]`` says why); the refusal is recorded even if
+            *uow* then rolls back.
     """
-    decision = policy.reach(actor, client_id, uow=uow)
+    decision = policy.reach(actor, client_id, uow=uow, correlation_id=correlation_id)
     if not decision.allowed:
-        raise AuthorizationError()
+        raise AuthorizationError(reason=decision.reason)
     context = ActingContext(
         actor=actor,
         client_id=client_id,

@@ -11,10 +11,8 @@ from __future__ import annotations
 from ircc_account._exports import present_as_public
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
-    AuditSink,
     ItemsGate,
     LegacyFilesGate,
-    Policy,
     ServiceContext,
     TimelineGate,
 )
@@ -52,7 +50,6 @@ __all__ = [
     "ActionOffer",
     "ActionResult",
     "AllowedPlugin",
-    "AuditSink",
     "BreakerState",
     "CircuitBreaker",
     "Dashboard",
@@ -64,7 +61,6 @@ __all__ = [
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
-    "Policy",
     "RegistryEvents",
     "ResidesIn",
     "ResidesOutside",

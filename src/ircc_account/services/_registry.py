@@ -36,9 +36,12 @@ from ircc_account._clock import Clock, SystemClock
 from ircc_account._model import Actor, AuditEntry, BilingualText, Capacity, Resource
 from ircc_account._model._authz import Action
 from ircc_account._model._delegation import ConsentGrant
-from ircc_account._storage.ports import Store
+from ircc_account._storage.ports import SqlStorage
+from ircc_account.authz import Authorizer
 from ircc_account.errors import (
+    AuthorizationError,
     IrccAccountError,
+    NotFound,
     ServiceBadOutput,
     ServiceDuplicate,
     ServiceError,
@@ -50,7 +53,7 @@ from ircc_account.errors import (
 )
 from ircc_account.services import _checks
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
-from ircc_account.services._context import AuditSink, Policy, ServiceContext, make_context
+from ircc_account.services._context import ServiceContext, make_context
 from ircc_account.services._manifest import AccountFacts, Rollout, ServiceManifest
 from ircc_account.services._values import (
     ActionOffer,
@@ -118,8 +121,8 @@ class ServiceRegistry:
 
     Args:
         store: Where the gates read and write items and timelines.
-        policy: Asked by every gate (``authorize(actor, action, resource, uow=)``).
-        audit: Every gate access is written to it (``append(uow, entry, on_behalf_of=)``).
+        policy: Asked by every gate, which records each access through it once
+            (:class:`~ircc_account.authz.Authorizer`; ``delegation.Policy`` fits).
         allowed: The allowlist for :meth:`discover`.
         blocked: Plugin names refused everywhere, even by explicit registration.
         clock: The time source (also for the circuit breakers).
@@ -135,9 +138,8 @@ class ServiceRegistry:
     def __init__(
         self,
         *,
-        store: Store,
-        policy: Policy,
-        audit: AuditSink,
+        store: SqlStorage,
+        policy: Authorizer,
         allowed: Iterable[AllowedPlugin] = (),
         blocked: Iterable[str] = (),
         clock: Clock | None = None,
@@ -150,7 +152,6 @@ class ServiceRegistry:
     ) -> None:
         self._store = store
         self._policy = policy
-        self._audit = audit
         self._allowed = {a.name: a for a in allowed}
         self._clock = clock or SystemClock()
         self.deadline = deadline
@@ -447,6 +448,10 @@ class ServiceRegistry:
             return self._fail(plugin, hook, ServiceTimeout(service_id=plugin.name), TimeoutError())
         exc = future.exception()
         if exc is not None:
+            if isinstance(exc, AuthorizationError | NotFound):
+                # A gate's refusal (already recorded by the policy): the user
+                # may not have this, which says nothing about the plugin's health.
+                return _Failed(exc)
             if isinstance(exc, ServiceError) and exc.params.get("service_id") == plugin.name:
                 # The plugin's own typed failure (its legacy system is down, say).
                 return self._fail(plugin, hook, exc, exc)
@@ -512,7 +517,6 @@ class ServiceRegistry:
         return make_context(
             store=self._store,
             policy=self._policy,
-            audit=self._audit,
             restrict=self.restrictions,
             publish=self.publish,
             clock=self._clock,
