@@ -21,19 +21,19 @@ from typing import Any
 
 from _harness import Report, measure
 
-from ircc_account import (
-    Actor,
-    AssuranceLevel,
+from ircc_account import Actor, AssuranceLevel, Capacity, Keyring
+from ircc_account.hookspecs import hookimpl
+from ircc_account.services import (
+    AccountFacts,
     BilingualText,
-    Capacity,
     ItemKind,
     ItemState,
-    Keyring,
     ServiceItem,
-    open_store,
+    ServiceManifest,
+    ServiceRegistry,
+    TileStatus,
 )
-from ircc_account.hookspecs import hookimpl
-from ircc_account.services import AccountFacts, ServiceManifest, ServiceRegistry, TileStatus
+from ircc_account.storage import open_store
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 CLIENT = "client-1"

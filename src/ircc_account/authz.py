@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
+from ircc_account._exports import present_as_public
 from ircc_account._model import Action, Actor, AuthorizationDecision, Resource
 from ircc_account._storage.ports import SqlUnit
 
@@ -90,3 +91,6 @@ class Authorizer(Protocol):
         (``None``: the client themself, every scope). Unrecorded.
         """
         ...
+
+
+present_as_public(globals(), __name__)

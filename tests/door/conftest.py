@@ -20,30 +20,29 @@ from joserfc.jwk import RSAKey
 from ircc_account import (
     Actor,
     AssuranceLevel,
-    BilingualText,
     Capacity,
     ContactDetails,
     FrontDoor,
     FrontDoorConfig,
-    ItemKind,
-    ItemState,
     Keyring,
-    Licence,
-    LicenceStatus,
     PersonalDetails,
-    ServiceItem,
-    TimelineEvent,
-    TimelineKind,
     hookimpl,
 )
+from ircc_account.delegation import Licence, LicenceStatus
 from ircc_account.devidp import DevClient, DevelopmentProvider, DevProviderConfig, DevUser
 from ircc_account.identity import LoginOutcome, PrivateKeyJwt, ProviderConfig
 from ircc_account.services import (
     ActionOffer,
     ActionResult,
+    BilingualText,
+    ItemKind,
+    ItemState,
     Rollout,
     ServiceContext,
+    ServiceItem,
     ServiceManifest,
+    TimelineEvent,
+    TimelineKind,
 )
 from ircc_account.testing._oidc_provider import drive_login
 from ircc_account.testing._tls import TestCA, make_test_ca

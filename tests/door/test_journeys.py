@@ -13,7 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
-from ircc_account import Capacity, Decision, FrontDoor, Licence, Organisation
+from ircc_account import Capacity, FrontDoor
+from ircc_account.audit import Decision
+from ircc_account.delegation import Licence, Organisation
 from ircc_account.errors import AuthorizationError, NotFound
 
 from .conftest import OFFICER, Browser, add_item

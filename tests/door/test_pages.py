@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from ircc_account import Capacity, FrontDoor, Licence, Organisation
+from ircc_account import Capacity, FrontDoor
 from ircc_account.audit import verify_export
+from ircc_account.delegation import Licence, Organisation
 from ircc_account.errors import (
     AuthorizationError,
     Conflict,

@@ -10,17 +10,10 @@ from collections.abc import Callable
 
 import pytest
 
-from ircc_account import (
-    Action,
-    Actor,
-    Capacity,
-    Decision,
-    FrontDoor,
-    Licence,
-    Organisation,
-    Resource,
-)
-from ircc_account.audit import who_touched_my_file
+from ircc_account import Actor, Capacity, FrontDoor
+from ircc_account.audit import Decision, who_touched_my_file
+from ircc_account.authz import Action, Resource
+from ircc_account.delegation import Licence, Organisation
 from ircc_account.errors import AuthorizationError, IrccAccountError, NotFound
 
 from .conftest import OFFICER, Browser, Verifier, add_item
@@ -42,7 +35,8 @@ def test_a_refusal_inside_with_uow_leaves_exactly_one_entry(door: FrontDoor) -> 
         representative_id="rep-x",
     )  # fmt: skip
     marie = "acct-marie"
-    from ircc_account import ClientAccount, ContactDetails, PersonalDetails
+    from ircc_account import ContactDetails, PersonalDetails
+    from ircc_account.identity import ClientAccount
 
     with door.store.unit_of_work() as uow:
         uow.accounts.add(

@@ -18,17 +18,16 @@ from ircc_account import (
     Actor,
     AssuranceLevel,
     Capacity,
-    ClientAccount,
     ContactDetails,
     Keyring,
     PersonalDetails,
-    SqlStore,
     SystemClock,
-    open_store,
 )
 from ircc_account.audit import AuditLog
 from ircc_account.delegation import Policy
+from ircc_account.identity import ClientAccount
 from ircc_account.services import ServiceRegistry
+from ircc_account.storage import SqlStore, open_store
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 for _src in (EXAMPLES / "legacy_plugin" / "src", EXAMPLES / "minimal_plugin" / "src", EXAMPLES):

@@ -10,10 +10,11 @@ The protocol logic is framework-free and synchronous. Tokens are validated by
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
+from ircc_account._model import AccountStatus, ClientAccount, LinkedCredential, LinkedLegacyFile
 
 from ._accounts import ClaimPolicy, LegacyFileRef, LegacyFileVerifier
 from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
-from ._core import AuditSink, RateLimits
+from ._core import RateLimits
 from ._http import HttpLimits
 from ._identity import Identity
 from ._login import LoginOutcome, LoginRedirect, LoginResult, StepUpPlan
@@ -43,8 +44,9 @@ from ._web import (
 
 __all__ = [
     "MUTATING_METHODS",
-    "AuditSink",
+    "AccountStatus",
     "ClaimPolicy",
+    "ClientAccount",
     "ClientSecret",
     "CsrfProtector",
     "HttpLimits",
@@ -52,6 +54,8 @@ __all__ = [
     "IssuedSession",
     "LegacyFileRef",
     "LegacyFileVerifier",
+    "LinkedCredential",
+    "LinkedLegacyFile",
     "LoginOutcome",
     "LoginRedirect",
     "LoginResult",

@@ -9,6 +9,14 @@ Each service behind the front door is a pluggy plugin (hooks in
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
+from ircc_account._model import (
+    BilingualText,
+    ItemKind,
+    ItemState,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     ItemsGate,
@@ -50,6 +58,7 @@ __all__ = [
     "ActionOffer",
     "ActionResult",
     "AllowedPlugin",
+    "BilingualText",
     "BreakerState",
     "CircuitBreaker",
     "Dashboard",
@@ -57,6 +66,8 @@ __all__ = [
     "EventKind",
     "HasAttribute",
     "HasUci",
+    "ItemKind",
+    "ItemState",
     "ItemsGate",
     "LegacyFilesGate",
     "LegacyPortalClient",
@@ -67,12 +78,15 @@ __all__ = [
     "Rollout",
     "ServiceContext",
     "ServiceEvent",
+    "ServiceItem",
     "ServiceManifest",
     "ServiceRegistry",
     "StatusMap",
     "Tile",
     "TileStatus",
+    "TimelineEvent",
     "TimelineGate",
+    "TimelineKind",
     "rollout_bucket",
 ]
 
