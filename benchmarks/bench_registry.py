@@ -45,10 +45,7 @@ DEADLINE = 0.05
 
 
 class _Unused:
-    def authorize(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the benchmark plugins do not use the gates")
-
-    def append(self, *args: Any, **kwargs: Any) -> Any:
+    def __getattr__(self, name: str) -> Any:
         raise AssertionError("the benchmark plugins do not use the gates")
 
 
@@ -90,7 +87,7 @@ def _registry(store: Any, *, reprobe: bool) -> ServiceRegistry:
     options: dict[str, Any] = {"deadline": DEADLINE, "max_workers": 64, "max_in_flight": 64}
     if reprobe:
         options["reset_after"] = dt.timedelta(0)
-    registry = ServiceRegistry(store=store, policy=_Unused(), audit=_Unused(), **options)  # type: ignore[arg-type]
+    registry = ServiceRegistry(store=store, policy=_Unused(), **options)  # type: ignore[arg-type]
     for n in range(4):
         registry.register(_plugin(f"svc-{n}"), name=f"svc-{n}")
     registry.register(_plugin("hangs", hang=True), name="hangs")

@@ -42,10 +42,12 @@ class Authorizer(Protocol):
         correlation_id: str | None = None,
         record_as: str | None = None,
         veto: Veto | None = None,
+        durable_now: bool = False,
     ) -> AuthorizationDecision:
         """
         Decide and record the decision: one audit entry, in *uow*; a refusal
-        is kept even if *uow* rolls back.
+        is kept even if *uow* rolls back. With *durable_now* (reads), the
+        entry is written in a transaction of its own, durable on return.
 
         Args:
             actor: Who asks (a plugin is judged as the actor it acts for).
@@ -55,6 +57,7 @@ class Authorizer(Protocol):
             correlation_id: Ties the entry to the request.
             record_as: The audit action to record.
             veto: Objections asked only when the policy allows.
+            durable_now: Record now, on its own (for reads).
         """
         ...
 
@@ -76,10 +79,12 @@ class Authorizer(Protocol):
         uow: SqlUnit,
         correlation_id: str | None = None,
         record_as: str | None = None,
+        durable_now: bool = False,
     ) -> None:
         """
         Record a decision made with :meth:`decide` (or a refusal such as
-        ``not_found``): one entry, kept past a rollback when it is a refusal.
+        ``not_found``): one entry, kept past a rollback when it is a refusal;
+        with *durable_now*, on its own and durable on return.
         """
         ...
 

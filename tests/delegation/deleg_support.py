@@ -52,6 +52,9 @@ class RecordingSink:
         self.on_behalf_of.append(on_behalf_of)
         return entry
 
+    def append_now(self, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+        return self.append(None, entry, on_behalf_of=on_behalf_of)
+
 
 class RecordingEvents:
     """Records every grant event as (name, client_id, grant_id)."""

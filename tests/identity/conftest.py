@@ -203,6 +203,9 @@ class RecordingAudit:
         if keep:
             uow.on_rollback(lambda: self.entries.append(entry))
 
+    def append_now(self, entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:
+        self.entries.append(entry)
+
 
 @pytest.fixture
 def audit() -> RecordingAudit:

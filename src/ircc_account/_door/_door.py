@@ -32,6 +32,7 @@ from ircc_account.audit import (
     AccessRecord,
     ActorDirectory,
     AuditLog,
+    GroupCommitAppender,
     export_client,
     who_touched_my_file,
 )
@@ -111,6 +112,7 @@ class FrontDoor:
         events: EventHub,
         clock: Clock,
         randomness: Randomness,
+        appender: GroupCommitAppender,
         directory: ActorDirectory,
         invitation_lifetime: dt.timedelta = dt.timedelta(days=7),
     ) -> None:
@@ -125,6 +127,7 @@ class FrontDoor:
         self.events = events
         self._clock = clock
         self._randomness = randomness
+        self._appender = appender
         self._directory = directory
         self._invitation_lifetime = invitation_lifetime
 
@@ -158,6 +161,7 @@ class FrontDoor:
         store = open_store(config.database_url, keyring=config.keyring, migrate=config.migrate)
         providers: Providers | None = None
         registry: ServiceRegistry | None = None
+        appender: GroupCommitAppender | None = None
         try:
             hub = EventHub()
             audit = AuditLog(
@@ -167,7 +171,10 @@ class FrontDoor:
                 randomness=config.randomness,
                 alerts=hub,
             )
-            policy = Policy(clock=config.clock, audit=audit, events=hub)
+            # Reads record their access through the group commit: concurrent
+            # reads (a dashboard's plugins) share one durable flush.
+            appender = GroupCommitAppender(audit)
+            policy = Policy(clock=config.clock, audit=audit, events=hub, record_now=appender.submit)
             delegation = Delegation(
                 clock=config.clock,
                 licence_verifier=config.licence_verifier,
@@ -214,6 +221,8 @@ class FrontDoor:
                 {sid: registry.manifest(sid).assurance for sid in registry.service_ids}
             )
         except BaseException:
+            if appender is not None:
+                appender.close()
             if registry is not None:
                 registry.close()
             if providers is not None:
@@ -230,6 +239,7 @@ class FrontDoor:
             events=hub,
             clock=config.clock,
             randomness=config.randomness,
+            appender=appender,
             directory=config.directory or StoreDirectory(store, registry),
             invitation_lifetime=config.invitation_lifetime,
         )
@@ -241,6 +251,7 @@ class FrontDoor:
         self.services.close()
         if self._identity is not None:
             self._identity.providers.close()
+        self._appender.close()
         self.store.close()
 
     def __enter__(self) -> FrontDoor:
@@ -415,7 +426,7 @@ class FrontDoor:
                 client (recorded in the client's history).
         """
         correlation_id = correlation_id or self._correlation()
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             scopes = self.policy.scopes_held(
                 actor, client_id, uow=uow, service_ids=self.services.service_ids
             )
@@ -428,7 +439,6 @@ class FrontDoor:
                     correlation_id,
                     "door.dashboard",
                 )
-            uow.commit()
         return self.services.dashboard(
             actor=actor,
             client_id=client_id,
@@ -636,7 +646,7 @@ class FrontDoor:
         decision: AuthorizationDecision | None = None,
     ) -> None:
         """
-        Record a refusal (kept past the rollback that follows) and raise it.
+        Record a refusal (durably, on its own: *uow* only reads) and raise it.
         """
         if decision is None:
             decision = self.policy.decide(actor, action, resource, uow=uow)
@@ -650,6 +660,7 @@ class FrontDoor:
             uow=uow,
             correlation_id=correlation_id,
             record_as=record_as,
+            durable_now=True,
         )
         if decision is _NOT_FOUND:
             raise NotFound(kind="item")
@@ -669,7 +680,7 @@ class FrontDoor:
         The stored item, if it is *client_id*'s, after the policy allowed
         *actor* to see it, with the scopes *actor* holds on its service.
         """
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=False) as uow:
             item: ServiceItem | None
             try:
                 item = uow.items.get(item_id)
@@ -692,6 +703,7 @@ class FrontDoor:
                     uow=uow,
                     correlation_id=correlation_id,
                     record_as=record_as,
+                    durable_now=True,
                 )
             else:
                 decision = self.policy.decide(actor, Action.VIEW_STATUS, resource, uow=uow)
@@ -704,13 +716,13 @@ class FrontDoor:
                         uow=uow,
                         correlation_id=correlation_id,
                         record_as=record_as,
+                        durable_now=True,
                     )
             if not decision.allowed:
                 raise AuthorizationError(reason=decision.reason)
             held = self.policy.scopes_held(
                 actor, client_id, uow=uow, service_ids=(item.service_id,)
             )
-            uow.commit()
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes
 

@@ -417,3 +417,9 @@ class AuditSink(Protocol):
                 caller's rollback never erases the record of a refused attempt.
         """
         ...
+
+    def append_now(self, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+        """
+        Record *entry* in a transaction of its own; returns once it is durable.
+        """
+        ...

@@ -33,7 +33,7 @@ organisation ids validated when the pair's rows were read).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,12 @@ from ircc_account.delegation import _repo
 from ircc_account.delegation._ports import AuditSink, DelegationEvents, NoEvents
 from ircc_account.errors import AuthorizationError
 
-__all__ = ["RESTRICTED_FIELDS", "Policy", "scope_for"]
+__all__ = ["RESTRICTED_FIELDS", "Policy", "RecordNow", "scope_for"]
+
+#: Records one audit entry durably, in a transaction of its own:
+#: ``record_now(entry, on_behalf_of=...)`` (``AuditLog.append_now`` fits, as
+#: does ``GroupCommitAppender.submit``).
+RecordNow = Callable[..., object]
 
 #: Field groups a delegate never reads or writes (SEC-51).
 RESTRICTED_FIELDS = frozenset({"contact", "banking", "representatives"})
@@ -152,6 +157,10 @@ class Policy:
         clock: The time source.
         audit: Where every decision is recorded (in the caller's unit of work).
         events: Told when a grant is used for the first time.
+        record_now: Records one decision durably in a transaction of its own
+            (for reads: see ``durable_now`` on :meth:`authorize`); the front
+            door passes its group-commit appender, so concurrent reads share
+            one flush. The audit sink's ``append_now`` by default.
         service_levels: Each service's declared assurance level; a
             representative needs it for any action on that service's data, a
             client for acting (submit, act, change).
@@ -165,12 +174,17 @@ class Policy:
         clock: Clock,
         audit: AuditSink,
         events: DelegationEvents | None = None,
+        record_now: RecordNow | None = None,
         service_levels: Mapping[str, AssuranceLevel] | None = None,
         default_level: AssuranceLevel = AssuranceLevel.MODERATE,
         cache_size: int = 100_000,
     ) -> None:
         self._clock = clock
         self._audit = audit
+        self._record_now: RecordNow = record_now or audit.append_now
+        # Writable units for a first use noted during a read (the sink's store).
+        store = getattr(audit, "store", None)
+        self._units: Callable[[], SqlUnit] | None = None if store is None else store.unit_of_work
         self._events = events or NoEvents()
         self._levels = dict(service_levels or {})
         self._default_level = default_level
@@ -216,6 +230,7 @@ class Policy:
         correlation_id: str | None = None,
         record_as: str | None = None,
         veto: Veto | None = None,
+        durable_now: bool = False,
     ) -> AuthorizationDecision:
         """
         Decide whether *actor* may do *action* to *resource*, and record the
@@ -242,6 +257,12 @@ class Policy:
                 every plugin's ``ircc_restrict_access``) turn the decision
                 into a refusal with the reason ``restricted:<objection>``
                 (SEC-94). Its answer is part of the one recorded decision.
+            durable_now: For a read, whose unit commits nothing: record the
+                decision in a transaction of its own, durable before this
+                returns (concurrent reads share one flush through the front
+                door's group commit), so the data is handed out only once its
+                access is on record (SEC-66, fail closed). *uow* may then be
+                read-only.
 
         Returns:
             The decision: allowed or not, the reason, the grant relied on, and
@@ -261,12 +282,13 @@ class Policy:
                     grant_id=decision.grant_id,
                     organisation_id=decision.organisation_id,
                 )
-        self._audit.append(
-            uow,
-            _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as),
-            on_behalf_of=_principal_id(actor),
-            keep=not decision.allowed,
-        )
+        entry = _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as)
+        if durable_now:
+            self._record_now(entry, on_behalf_of=_principal_id(actor))
+            if decision.allowed and first_use and decision.grant_id is not None:
+                self._first_use_now(resource.client_id, decision.grant_id, now)
+            return decision
+        self._audit.append(uow, entry, on_behalf_of=_principal_id(actor), keep=not decision.allowed)
         if decision.allowed and first_use and decision.grant_id is not None:
             self._first_use(uow, resource.client_id, decision.grant_id, now)
         return decision
@@ -329,21 +351,22 @@ class Policy:
         uow: SqlUnit,
         correlation_id: str | None = None,
         record_as: str | None = None,
+        durable_now: bool = False,
     ) -> None:
         """
         Record a decision the caller made with :meth:`decide` (or a refusal
         it made itself, such as ``not_found``): one audit entry, kept past a
-        rollback when it is a refusal.
+        rollback when it is a refusal; with *durable_now*, in a transaction
+        of its own (see :meth:`authorize`).
         """
         if not isinstance(action, Action) and action in _ACTION_VALUES:
             action = Action(action)
         occurred, _ = self._instant(self._clock.now())
-        self._audit.append(
-            uow,
-            _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as),
-            on_behalf_of=_principal_id(actor),
-            keep=not decision.allowed,
-        )
+        entry = _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as)
+        if durable_now:
+            self._record_now(entry, on_behalf_of=_principal_id(actor))
+            return
+        self._audit.append(uow, entry, on_behalf_of=_principal_id(actor), keep=not decision.allowed)
 
     def reach(
         self,
@@ -574,6 +597,18 @@ class Policy:
             events.grant_first_used(client_id, grant)
 
         uow.on_commit(notify)
+
+    def _first_use_now(self, client_id: str, grant_id: str, now: Any) -> None:
+        """
+        Note a grant's first use from a read (once in the grant's life), in a
+        short unit of its own; its event follows the commit.
+        """
+        unit = self._units
+        if unit is None:
+            return
+        with unit() as uow:
+            self._first_use(uow, client_id, grant_id, now)
+            uow.commit()
 
     def _remember_used(self, grant_id: str) -> None:
         if len(self._used) > self._cache_size:

@@ -96,10 +96,13 @@ class _Gatekeeper:
             on_behalf_of=actor,
         )
 
-    def check(self, uow: SqlUnit, action: Action, what: str, resource: Resource) -> None:
+    def check(
+        self, uow: SqlUnit, action: Action, what: str, resource: Resource, *, read: bool = False
+    ) -> None:
         """
         Authorize one access in *uow* and record it once; raise on a refusal
-        (whose record is kept even though the unit then rolls back).
+        (whose record is kept even though the unit then rolls back). A read's
+        record is durable before this returns (its unit commits nothing).
         """
         decision = self.policy.authorize(
             self.plugin_actor,
@@ -109,11 +112,14 @@ class _Gatekeeper:
             correlation_id=self.correlation_id,
             record_as=f"service.{what}",
             veto=self.restrict,
+            durable_now=read,
         )
         if not decision.allowed:
             raise AuthorizationError(reason=decision.reason)
 
-    def not_found(self, uow: SqlUnit, action: Action, what: str, item_id: str) -> NoReturn:
+    def not_found(
+        self, uow: SqlUnit, action: Action, what: str, item_id: str, *, read: bool = False
+    ) -> NoReturn:
         """
         Record a refused access to an item that is not this client's (or
         does not exist), naming the item tried, and raise "not found".
@@ -128,13 +134,16 @@ class _Gatekeeper:
             uow=uow,
             correlation_id=self.correlation_id,
             record_as=f"service.{what}",
+            durable_now=read,
         )
         raise NotFound(kind="item")
 
     def resource(self, item_id: str | None = None) -> Resource:
         return Resource(client_id=self.client_id, service_id=self.service_id, item_id=item_id)
 
-    def own_item(self, uow: SqlUnit, item_id: str, action: Action, what: str) -> ServiceItem:
+    def own_item(
+        self, uow: SqlUnit, item_id: str, action: Action, what: str, *, read: bool = False
+    ) -> ServiceItem:
         """
         Read *item_id* if it is this client's item of this service; the resource
         comes from the stored record (SEC-50). Anything else is "not found".
@@ -147,8 +156,8 @@ class _Gatekeeper:
             # plugin learns nothing about other clients' files (SEC-50).
             item = None
         if item is None or item.account_id != self.client_id or item.service_id != self.service_id:
-            self.not_found(uow, action, what, item_id)
-        self.check(uow, action, what, self.resource(item_id))
+            self.not_found(uow, action, what, item_id, read=read)
+        self.check(uow, action, what, self.resource(item_id), read=read)
         return item
 
     def event(self, item: ServiceItem, summary: BilingualText) -> ServiceEvent:
@@ -188,7 +197,7 @@ class ItemsGate:
             AuthorizationError: the user may not see this client's status here.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
+        with k.store.unit_of_work(write=False) as uow:
             items = uow.items.for_account(k.client_id, service_id=k.service_id)
             whole = k.policy.decide(k.plugin_actor, Action.VIEW_STATUS, k.resource(), uow=uow)
             if not whole.allowed:
@@ -203,8 +212,7 @@ class ItemsGate:
             # One recorded access for the list: for the service, or for the
             # one item a single-item grant shows.
             target = k.resource(items[0].item_id) if not whole.allowed and items else k.resource()
-            k.check(uow, Action.VIEW_STATUS, "item.list", target)
-            uow.commit()
+            k.check(uow, Action.VIEW_STATUS, "item.list", target, read=True)
         return items
 
     def get(self, item_id: str) -> ServiceItem:
@@ -217,10 +225,8 @@ class ItemsGate:
             AuthorizationError: the user may not see it.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            item = k.own_item(uow, item_id, Action.VIEW_STATUS, "item.read")
-            uow.commit()
-        return item
+        with k.store.unit_of_work(write=False) as uow:
+            return k.own_item(uow, item_id, Action.VIEW_STATUS, "item.read", read=True)
 
     def add(
         self,
@@ -325,11 +331,9 @@ class TimelineGate:
             AuthorizationError: the user may not see it.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            k.own_item(uow, item_id, Action.VIEW_STATUS, "timeline.read")
-            events = uow.timeline.for_item(item_id)
-            uow.commit()
-        return events
+        with k.store.unit_of_work(write=False) as uow:
+            k.own_item(uow, item_id, Action.VIEW_STATUS, "timeline.read", read=True)
+            return uow.timeline.for_item(item_id)
 
     def append(
         self,
@@ -383,10 +387,9 @@ class LegacyFilesGate:
             AuthorizationError: the user may not see this client's status here.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            k.check(uow, Action.VIEW_STATUS, "legacy_file.list", k.resource())
+        with k.store.unit_of_work(write=False) as uow:
+            k.check(uow, Action.VIEW_STATUS, "legacy_file.list", k.resource(), read=True)
             files = uow.legacy_files.for_account(k.client_id)
-            uow.commit()
         return [f.file_number for f in files if f.system == k.service_id]
 
 
