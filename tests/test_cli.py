@@ -22,10 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 import ircc_account
-from ircc_account import ClientAccount, ContactDetails, PersonalDetails, open_store
 from ircc_account._crypto import KeyEncryptionKey, Keyring
-from ircc_account._storage import SqlStore
+from ircc_account._model import ClientAccount, ContactDetails, PersonalDetails
+from ircc_account._storage import SqlStore, open_store
 from ircc_account._storage import _schema_audit as ta
+from ircc_account._storage._store import _script
 from ircc_account.audit import CheckpointSigner, export_client
 from ircc_account.cli import main
 
@@ -35,7 +36,8 @@ NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 OLD = KeyEncryptionKey(key_id="kek-old", secret=bytes(range(32)))
 NEW = KeyEncryptionKey(key_id="kek-new", secret=bytes(range(32, 64)))
 INDEX_KEY = bytes(range(64, 96))
-REVISIONS = {"0001_foundation", "0002_delegation", "0003_audit", "0004_identity"}
+# Every revision this library ships (a new migration must not break these tests).
+REVISIONS = {s.revision for s in _script().walk_revisions()}
 
 
 def cli(*args: str, python: str = sys.executable, env: dict[str, str] | None = None) -> Any:
@@ -125,14 +127,15 @@ def accounts(database_url: str) -> str:
 def test_db_upgrade_reports_each_revision_once_then_nothing_to_do(
     database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """One stderr line per revision applied, 'k of 4'; a second run says it is already up to date."""
+    """One stderr line per revision applied, 'k of n'; a second run says it is already up to date."""
+    n = len(REVISIONS)
     assert main(["db", "upgrade", "--database", database_url, "--create"]) == 0
     out, err = capsys.readouterr()
     lines = err.splitlines()
-    assert [line.split()[0] for line in lines] == ["applied"] * 4
+    assert [line.split()[0] for line in lines] == ["applied"] * n
     assert {line.split()[1] for line in lines} == REVISIONS
-    assert [line.split(" ", 2)[2] for line in lines] == [f"({k} of 4)" for k in range(1, 5)]
-    assert out == "db upgrade: applied 4 revisions; the schema is up to date\n"
+    assert [line.split(" ", 2)[2] for line in lines] == [f"({k} of {n})" for k in range(1, n + 1)]
+    assert out == f"db upgrade: applied {n} revisions; the schema is up to date\n"
     assert main(["db", "upgrade", "--database", database_url]) == 0
     out, err = capsys.readouterr()
     assert (out, err) == ("db upgrade: already up to date\n", "")
@@ -390,8 +393,12 @@ def test_keys_rotate_refuses_a_schema_from_a_newer_release(
     """A database migrated by a newer release is named as such, not as out of date."""
     engine = sa.create_engine(accounts.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as c:
-        c.execute(sa.text("UPDATE ircc_schema_version SET version_num = '0099_future' "
-                          "WHERE version_num = '0004_identity'"))  # fmt: skip
+        c.execute(
+            sa.text(
+                "UPDATE ircc_schema_version SET version_num = '0099_future' WHERE version_num = :v"
+            ),
+            {"v": sorted(REVISIONS)[-1]},  # the newest revision is a head
+        )
     engine.dispose()
     ring = keyring_file(tmp_path / "ring.json", [OLD, NEW], "kek-new")
     assert main(["keys", "rotate", "--database", accounts, "--keyring", ring]) == 2

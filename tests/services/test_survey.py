@@ -153,3 +153,5 @@ def test_the_survey_registry_has_nothing_to_call() -> None:
         _NOTHING.authorize(None, "read", None, uow=None)
     with pytest.raises(ConfigurationError):
         _NOTHING.append(None, None)
+    with pytest.raises(ConfigurationError):
+        _NOTHING.engine  # noqa: B018 - the property access is the test

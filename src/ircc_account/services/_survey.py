@@ -58,28 +58,47 @@ class PluginVerdict:
     reason: str | None = None
 
 
+def _refuse() -> NoReturn:
+    raise ConfigurationError(reason="the plugin survey has no store, policy or audit log")
+
+
 class _Nothing:
     """
-    The store, policy and audit sink of a registry that only registers plugins.
+    The store, policy and audit sink of a registry that only registers
+    plugins: it has every member those ports name, and each use raises.
     """
 
-    def _refuse(self) -> NoReturn:
-        raise ConfigurationError(reason="the plugin survey has no store, policy or audit log")
+    @property
+    def engine(self) -> NoReturn:
+        _refuse()
 
-    def unit_of_work(self, *, write: bool = True) -> NoReturn:
-        self._refuse()
+    @property
+    def keyring(self) -> NoReturn:
+        _refuse()
 
-    def migrate(self) -> NoReturn:
-        self._refuse()
+    def unit_of_work(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
+
+    def migrate(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
 
     def close(self) -> None:
         """Nothing to close."""
 
-    def authorize(self, actor: Any, action: Any, resource: Any, *, uow: Any) -> NoReturn:
-        self._refuse()
+    def authorize(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
 
-    def append(self, uow: Any, entry: Any, *, on_behalf_of: str | None = None) -> NoReturn:
-        self._refuse()
+    def decide(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
+
+    def record(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
+
+    def scopes_held(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
+
+    def append(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse()
 
 
 _NOTHING = _Nothing()
