@@ -17,7 +17,7 @@ The tree is shallow::
     │   ├── KeyNotFound, DecryptionFailed, PersonalDataErased
     ├── StorageError
     │   ├── NotFound (also LookupError), Conflict, UnsafeStorageSettings,
-    │   │   StorageUnavailable, SchemaOutOfDate, UnitRolledBack
+    │   │   StorageUnavailable, SchemaOutOfDate (SchemaTooNew), UnitRolledBack
     ├── IdentityError          (login, tokens, sessions, logout)
     │   ├── InvalidCallback, InvalidToken (InvalidLogoutToken),
     │   │   ProviderMetadataInvalid, ProviderUnavailable, StepUpRequired,
@@ -86,6 +86,7 @@ __all__ = [
     "RequestLapsed",
     "RequiredField",
     "SchemaOutOfDate",
+    "SchemaTooNew",
     "ScopeNotAllowed",
     "SelfGrant",
     "ServiceBadOutput",
@@ -315,6 +316,20 @@ class SchemaOutOfDate(StorageError):
     code = "storage.schema_out_of_date"
     message_en = "The database schema is out of date; run the migrations."
     message_fr = "Le schéma de la base de données n'est pas à jour; exécutez les migrations."
+
+
+class SchemaTooNew(SchemaOutOfDate):
+    """
+    The database schema has migrations this version of the library does not
+    know: it was upgraded by a newer release. Running the migrations cannot help.
+    """
+
+    code = "storage.schema_too_new"
+    message_en = "The database schema is newer than this version of ircc_account; upgrade it."
+    message_fr = (
+        "Le schéma de la base de données est plus récent que cette version "
+        "d'ircc_account; mettez-la à jour."
+    )
 
 
 class UnitRolledBack(StorageError):

@@ -65,7 +65,13 @@ from ircc_account.services._values import (
     TileStatus,
 )
 
-__all__ = ["ENTRY_POINT_GROUP", "AllowedPlugin", "RegistryEvents", "ServiceRegistry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AllowedPlugin",
+    "RegistryEvents",
+    "ServiceRegistry",
+    "pin_refusal",
+]
 
 #: The entry-point group service plugins are published under.
 ENTRY_POINT_GROUP = "ircc_account.services"
@@ -96,6 +102,37 @@ class AllowedPlugin:
     name: str
     distribution: str
     version: str
+
+
+def pin_refusal(
+    pin: AllowedPlugin | None, distribution: str, version: str | None, *, blocked: bool
+) -> str | None:
+    """
+    Why an entry point may not be imported (SEC-92), or ``None`` when it may.
+
+    The one decision :meth:`ServiceRegistry.discover` takes before importing
+    anything; the operator's plugin survey asks it too.
+
+    Args:
+        pin: The allowlist entry for the entry point's name, if any.
+        distribution: The name of the distribution that publishes the entry point.
+        version: That distribution's version.
+        blocked: Whether the name is blocked.
+
+    Returns:
+        ``"blocked"``, ``"not_allowed"`` (not on the allowlist),
+        ``"other_distribution"`` or ``"other_version"`` (allowlisted, but
+        pinned to another), or ``None``.
+    """
+    if blocked:
+        return "blocked"
+    if pin is None:
+        return "not_allowed"
+    if _canonical(distribution) != _canonical(pin.distribution):
+        return "other_distribution"
+    if version != pin.version:
+        return "other_version"
+    return None
 
 
 @attrs.define
@@ -200,14 +237,16 @@ class ServiceRegistry:
             for ep in dist.entry_points:
                 if ep.group != self.group or self._pm.has_plugin(ep.name):
                     continue
-                dist_name = dist.metadata["Name"] or ""
-                pin = self._allowed.get(ep.name)
-                if self._pm.is_blocked(ep.name) or pin is None:
+                refusal = pin_refusal(
+                    self._allowed.get(ep.name),
+                    dist.metadata["Name"] or "",
+                    dist.version,
+                    blocked=self._pm.is_blocked(ep.name),
+                )
+                if refusal in ("blocked", "not_allowed"):
                     log.warning("service plugin skipped: name=%s reason=not_allowed", ep.name)
                     continue
-                if _canonical(dist_name) != _canonical(pin.distribution) or (
-                    dist.version != pin.version
-                ):
+                if refusal is not None:
                     log.error("service plugin skipped: name=%s reason=not_pinned", ep.name)
                     continue
                 try:
