@@ -177,7 +177,6 @@ def _try_start(
     registry = ServiceRegistry(
         store=_NOTHING,
         policy=_NOTHING,
-        audit=_NOTHING,
         allowed=[pin],
         blocked=blocked,
         group=group,
