@@ -43,6 +43,7 @@ class Authorizer(Protocol):
         record_as: str | None = None,
         veto: Veto | None = None,
         durable_now: bool = False,
+        recorder: Callable[..., object] | None = None,
     ) -> AuthorizationDecision:
         """
         Decide and record the decision: one audit entry, in *uow*; a refusal
@@ -58,6 +59,8 @@ class Authorizer(Protocol):
             record_as: The audit action to record.
             veto: Objections asked only when the policy allows.
             durable_now: Record now, on its own (for reads).
+            recorder: Records the entry instead, with *durable_now*; the
+                caller then waits until it is durable before handing anything out.
         """
         ...
 

@@ -28,6 +28,7 @@ from ircc_account import (
     PersonalDetails,
     hookimpl,
 )
+from ircc_account.audit import CheckpointSigner
 from ircc_account.delegation import Licence, LicenceStatus
 from ircc_account.devidp import DevClient, DevelopmentProvider, DevProviderConfig, DevUser
 from ircc_account.identity import LoginOutcome, PrivateKeyJwt, ProviderConfig
@@ -195,6 +196,7 @@ def door(database_url: str, devidp: DevIdp, verifier: Verifier) -> Iterator[Fron
             )
         ],
         provider_tls=devidp.ca.client_context,
+        checkpoint_signer=CheckpointSigner.generate(),
         plugin_deadline=5.0,
     )
     with FrontDoor.open(config, plugins={"status": status_plugin()}) as front:

@@ -14,7 +14,8 @@ the same policy and log: there is no second path.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import Any, Literal
 
 from ircc_account._clock import Clock, Randomness
@@ -31,6 +32,7 @@ from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.audit import (
     AccessRecord,
     ActorDirectory,
+    AuditEntry,
     AuditLog,
     GroupCommitAppender,
     export_client,
@@ -469,7 +471,10 @@ class FrontDoor:
             ServiceUnavailable: its service failed or is switched off.
         """
         correlation_id = correlation_id or self._correlation()
-        item, scopes = self._open_item(actor, client_id, item_id, correlation_id, "door.item.view")
+        queued: list[Future[Any]] = []
+        item, scopes = self._open_item(
+            actor, client_id, item_id, correlation_id, "door.item.view", queue=queued
+        )
         context = {
             "actor": actor,
             "client_id": client_id,
@@ -479,6 +484,10 @@ class FrontDoor:
         }
         timeline = self.services.timeline(item.service_id, item_id, **context)
         actions = self.services.actions(item.service_id, item_id, **context)
+        # The page's own record was queued with the plugin's: nothing is
+        # handed out before both are durable (fail closed).
+        for record in queued:
+            record.result()
         return ItemPage(client_id=client_id, item=item, timeline=tuple(timeline), actions=actions)
 
     def perform(
@@ -571,15 +580,21 @@ class FrontDoor:
         self, actor: Actor, client_id: str, *, correlation_id: str | None = None
     ) -> dict[str, Any]:
         """
-        The client's own export of their history with its proof (verify it
-        offline with :func:`ircc_account.audit.verify_export`).
+        The client's own export of their history with its proof: a signed
+        checkpoint made now covers every entry (verify it offline with
+        :func:`ircc_account.audit.verify_export` and the published keys).
 
         Raises:
             AuthorizationError: *actor* is not the client (recorded).
+            ConfigurationError: the door has no checkpoint signer.
         """
         self._require_own(actor, client_id, correlation_id, "door.history.export")
-        keys = None if self.audit.signer is None else self.audit.signer.public_keys()
-        return export_client(self.store, client_id, public_keys=keys)
+        if self.audit.signer is None:
+            # Without a signed checkpoint an export proves nothing.
+            raise ConfigurationError(reason="exports need a checkpoint signer")
+        # A checkpoint now covers every entry, the export's own access included.
+        self.audit.checkpoint()
+        return export_client(self.store, client_id, public_keys=self.audit.signer.public_keys())
 
     # --- a representative's pages ----------------------------------------------------------
 
@@ -675,10 +690,15 @@ class FrontDoor:
         record_as: str,
         *,
         record_allowed: bool = True,
+        queue: list[Future[Any]] | None = None,
     ) -> tuple[ServiceItem, frozenset[str] | None]:
         """
         The stored item, if it is *client_id*'s, after the policy allowed
         *actor* to see it, with the scopes *actor* holds on its service.
+
+        With *queue*, an allowed decision's record is only queued for the
+        group commit (its future is appended): the caller waits for it
+        before handing out the page. A refusal is always durable first.
         """
         with self.store.unit_of_work(write=False) as uow:
             item: ServiceItem | None
@@ -704,7 +724,11 @@ class FrontDoor:
                     correlation_id=correlation_id,
                     record_as=record_as,
                     durable_now=True,
+                    recorder=None if queue is None else self._queue_record(queue),
                 )
+                if not decision.allowed:
+                    for record in queue or ():
+                        record.result()
             else:
                 decision = self.policy.decide(actor, Action.VIEW_STATUS, resource, uow=uow)
                 if not decision.allowed:
@@ -725,6 +749,12 @@ class FrontDoor:
             )
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes
+
+    def _queue_record(self, queue: list[Future[Any]]) -> Callable[..., None]:
+        def record(entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:
+            queue.append(self._appender.submit_async(entry, on_behalf_of=on_behalf_of))
+
+        return record
 
     def _require_own(
         self, actor: Actor, client_id: str, correlation_id: str | None, record_as: str

@@ -231,6 +231,7 @@ class Policy:
         record_as: str | None = None,
         veto: Veto | None = None,
         durable_now: bool = False,
+        recorder: RecordNow | None = None,
     ) -> AuthorizationDecision:
         """
         Decide whether *actor* may do *action* to *resource*, and record the
@@ -263,6 +264,11 @@ class Policy:
                 door's group commit), so the data is handed out only once its
                 access is on record (SEC-66, fail closed). *uow* may then be
                 read-only.
+            recorder: With *durable_now*, records the entry instead of the
+                policy's own ``record_now``. A caller that only queues it
+                (``GroupCommitAppender.submit_async``) takes on waiting until
+                it is durable before handing anything out: the front door does
+                so to let a page's records share one flush.
 
         Returns:
             The decision: allowed or not, the reason, the grant relied on, and
@@ -284,7 +290,7 @@ class Policy:
                 )
         entry = _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as)
         if durable_now:
-            self._record_now(entry, on_behalf_of=_principal_id(actor))
+            (recorder or self._record_now)(entry, on_behalf_of=_principal_id(actor))
             if decision.allowed and first_use and decision.grant_id is not None:
                 self._first_use_now(resource.client_id, decision.grant_id, now)
             return decision
