@@ -452,7 +452,7 @@ def test_driver_errors_after_connecting_never_quote_sql_or_values(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A driver error mid-command prints its kind (and SQLite's fixed text), never the statement or its parameters."""
-    from ircc_account.audit import _verify
+    from ircc_account.audit import _api as _verify
 
     assert main(["db", "upgrade", "--database", sqlite_url, "--create", "--quiet"]) == 0
     capsys.readouterr()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from ircc_account._exports import present_as_public
 from ircc_account._storage import PostgresStore, SqliteStore, SqlStore, open_store
+from ircc_account._storage._engine import create_engine, dialect_of
+from ircc_account._storage._store import MigrationProgress, schema_is_current, upgrade_schema
 from ircc_account._storage.ports import (
     AccountRepository,
     CredentialRepository,
@@ -29,6 +31,7 @@ __all__ = [
     "CredentialRepository",
     "ItemRepository",
     "LegacyFileRepository",
+    "MigrationProgress",
     "PostgresStore",
     "SqlStorage",
     "SqlStore",
@@ -37,7 +40,11 @@ __all__ = [
     "Store",
     "TimelineRepository",
     "UnitOfWork",
+    "create_engine",
+    "dialect_of",
     "open_store",
+    "schema_is_current",
+    "upgrade_schema",
 ]
 
 present_as_public(globals(), __name__)

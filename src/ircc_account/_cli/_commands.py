@@ -51,8 +51,7 @@ def audit_verify(args: argparse.Namespace) -> int:
     """
     ``audit verify``: 0 when the log (or export) verifies, 1 when it does not.
     """
-    from ircc_account.audit._export import verify_export
-    from ircc_account.audit._verify import VerificationReport, verify_engine
+    from ircc_account.audit import VerificationReport, verify, verify_export
 
     keys = _load_keys(args.keys)
     report: VerificationReport
@@ -65,7 +64,7 @@ def audit_verify(args: argparse.Namespace) -> int:
         progress = None if args.quiet else ProgressLine(sys.stderr, "verifying", "entries")
         try:
             require_current_schema(engine)
-            report = verify_engine(engine, keys or {}, progress=progress)
+            report = verify(engine, public_keys=keys or {}, progress=progress)
         finally:
             engine.dispose()
             if progress is not None:
@@ -95,7 +94,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
     """
     ``db upgrade``: apply the migrations, one progress line per revision on stderr.
     """
-    from ircc_account._storage._store import upgrade_schema
+    from ircc_account.storage import upgrade_schema
 
     def report(revision: str, n: int, total: int) -> None:
         print(f"applied {escape(revision)} ({n} of {total})", file=sys.stderr, flush=True)
@@ -116,7 +115,7 @@ def keys_rotate(args: argparse.Namespace) -> int:
     """
     ``keys rotate``: re-wrap every data key not under the keyring's primary KEK.
     """
-    from ircc_account._storage._store import PostgresStore, SqliteStore, SqlStore
+    from ircc_account.storage import PostgresStore, SqliteStore, SqlStore
 
     keyring = load_keyring(args.keyring)
     engine = open_engine(args.database)
@@ -181,7 +180,7 @@ def plugins_list(args: argparse.Namespace) -> int:
     """
     ``plugins list``: one row per installed service plugin; 0 when every allowed one starts.
     """
-    from ircc_account.services._survey import survey
+    from ircc_account.services import survey
 
     verdicts = survey(args.allow, args.block)
     if not verdicts:

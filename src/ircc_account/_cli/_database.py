@@ -19,8 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 
 from ircc_account._cli._output import CliError, escape
-from ircc_account._storage._engine import create_engine, dialect_of
-from ircc_account._storage._store import schema_is_current
+from ircc_account.storage import create_engine, dialect_of, schema_is_current
 
 __all__ = ["describe_error", "open_engine", "require_current_schema", "show_url"]
 

@@ -26,8 +26,8 @@ import re
 import stat
 from typing import Any
 
+from ircc_account import KeyEncryptionKey, Keyring
 from ircc_account._cli._output import CliError, escape
-from ircc_account._crypto import KeyEncryptionKey, Keyring
 
 __all__ = ["KEYRING_FORMAT", "load_keyring", "parse_keyring"]
 

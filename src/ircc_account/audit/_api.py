@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
 from ircc_account._storage.ports import SqlStorage
 from ircc_account.audit._export import verify_export
 from ircc_account.audit._signer import CheckpointSigner
@@ -16,7 +18,7 @@ __all__ = ["verify"]
 
 
 def verify(
-    store: SqlStorage | Mapping[str, Any],
+    store: SqlStorage | sa.Engine | Mapping[str, Any],
     *,
     public_keys: Mapping[str, bytes] | CheckpointSigner,
     progress: Progress | None = None,
@@ -25,8 +27,10 @@ def verify(
     Verify the whole audit log in *store*: every chain, every checkpoint.
 
     Args:
-        store: The store, or an export from :func:`export_client` (then
-            this is :func:`verify_export` with *public_keys* trusted).
+        store: The store; or a bare engine (``ircc_account.storage.create_engine``,
+            no keyring needed: verification reads no personal data); or an
+            export from :func:`export_client` (then this is
+            :func:`verify_export` with *public_keys* trusted).
         public_keys: The published checkpoint keys (raw bytes by key id), or a signer.
         progress: Called with (entries done, entries in all) as verification goes.
 
@@ -36,4 +40,5 @@ def verify(
     keys = public_keys.public_keys() if isinstance(public_keys, CheckpointSigner) else public_keys
     if isinstance(store, Mapping):
         return verify_export(store, trusted_keys=keys)
-    return verify_engine(store.engine, keys, progress=progress)
+    engine = store if isinstance(store, sa.Engine) else store.engine
+    return verify_engine(engine, keys, progress=progress)

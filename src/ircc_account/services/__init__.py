@@ -42,6 +42,7 @@ from ircc_account.services._registry import (
     RegistryEvents,
     ServiceRegistry,
 )
+from ircc_account.services._survey import PluginVerdict, survey
 from ircc_account.services._values import (
     ActionOffer,
     ActionResult,
@@ -72,6 +73,7 @@ __all__ = [
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
+    "PluginVerdict",
     "RegistryEvents",
     "ResidesIn",
     "ResidesOutside",
@@ -88,6 +90,7 @@ __all__ = [
     "TimelineGate",
     "TimelineKind",
     "rollout_bucket",
+    "survey",
 ]
 
 present_as_public(globals(), __name__)
