@@ -31,7 +31,8 @@ The tree is shallow::
     │   ├── SelfGrant, ScopeNotAllowed, OrganisationCycle, ConsentStale (also
     │   │   ValueError), LicenceInvalid, PaidRepresentativeExists,
     │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError),
-    │   │   OnboardingRefused (also PermissionError), InvitationInvalid
+    │   │   NotAdministrator, DepartmentOnly, OnboardingRefused (all also
+    │   │   PermissionError), InvitationInvalid
     └── AuditError             (the tamper-evident log)
         ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
         │   AuditAppenderClosed
@@ -60,6 +61,7 @@ __all__ = [
     "CsrfRejected",
     "DecryptionFailed",
     "DelegationError",
+    "DepartmentOnly",
     "FieldTooLong",
     "GrantNotChangeable",
     "IdentityError",
@@ -73,6 +75,7 @@ __all__ = [
     "LegacyClaimFailed",
     "LegacyUnavailable",
     "LicenceInvalid",
+    "NotAdministrator",
     "NotFound",
     "NotPrincipal",
     "OnboardingRefused",
@@ -598,6 +601,22 @@ class NotPrincipal(DelegationError, PermissionError):
     code = "delegation.not_principal"
     message_en = "Only the client can do this, from their own account."
     message_fr = "Seul le client peut faire ceci, à partir de son propre compte."
+
+
+class NotAdministrator(DelegationError, PermissionError):
+    """Only a current administrator of the organisation (or one above it) may do this."""
+
+    code = "delegation.not_administrator"
+    message_en = "Only an administrator of this office or firm can do this."
+    message_fr = "Seul un administrateur de ce bureau ou de ce cabinet peut faire ceci."
+
+
+class DepartmentOnly(DelegationError, PermissionError):
+    """Only the department (a department officer) may do this, such as registering an office."""
+
+    code = "delegation.department_only"
+    message_en = "Only the department can do this."
+    message_fr = "Seul le ministère peut faire ceci."
 
 
 class OnboardingRefused(DelegationError, PermissionError):

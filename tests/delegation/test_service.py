@@ -30,6 +30,7 @@ from ircc_account.errors import (
     DelegationError,
     GrantNotChangeable,
     LicenceInvalid,
+    NotAdministrator,
     NotPrincipal,
     OrganisationCycle,
     OutOfRange,
@@ -447,7 +448,7 @@ def test_only_an_administrator_manages_members(seeded: SqlStore, delegation: Del
                 started_at=NOW,
             ),
         )
-        with pytest.raises(NotPrincipal):
+        with pytest.raises(NotAdministrator):
             delegation.add_member(
                 uow,
                 rep_actor("rep-staff"),

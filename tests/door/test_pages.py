@@ -16,9 +16,10 @@ from ircc_account.delegation import Licence, Organisation
 from ircc_account.errors import (
     AuthorizationError,
     Conflict,
+    DepartmentOnly,
     InvitationInvalid,
     LicenceInvalid,
-    NotPrincipal,
+    NotAdministrator,
     OnboardingRefused,
 )
 from ircc_account.services import TileStatus
@@ -111,7 +112,7 @@ def test_onboarding_rules(door: FrontDoor, browser: Callable[[str], Browser]) ->
     door.onboarding.register_representative(jean.actor(), kind="friend", display_name="J")
     with pytest.raises(Conflict):
         door.onboarding.register_representative(jean.actor(), kind="family", display_name="J")
-    with pytest.raises(NotPrincipal):
+    with pytest.raises(DepartmentOnly) as e:
         door.onboarding.onboard_organisation(
             jean.actor(),
             Organisation(
@@ -123,9 +124,11 @@ def test_onboarding_rules(door: FrontDoor, browser: Callable[[str], Browser]) ->
             administrator_account_id=jean.session.account_id,
             administrator_name="J",
         )
+    assert e.value.message("en") == "Only the department can do this."
     _office(door, olivia)
-    with pytest.raises(NotPrincipal):
+    with pytest.raises(NotAdministrator) as e:
         door.onboarding.invite(jean.actor(as_representative=True), "org-mp")
+    assert "administrator" in e.value.message("en")
     code = door.onboarding.invite(olivia.actor(as_representative=True), "org-mp").code
     sam.sign_up()
     pat.sign_up()

@@ -103,7 +103,7 @@ class Onboarding:
         authenticated by the department's own systems: expose this only there.
 
         Raises:
-            NotPrincipal: *officer* is not an officer.
+            DepartmentOnly: *officer* is not a department officer.
             LicenceInvalid: a firm's administrator is not a licensed representative.
             NotFound: the administrator's account or the parent organisation is unknown.
             Conflict: the organisation already exists.
@@ -133,7 +133,7 @@ class Onboarding:
         (it is shown once, single use, and expires).
 
         Raises:
-            NotPrincipal: *actor* does not administer this organisation.
+            NotAdministrator: *actor* does not administer this organisation.
             NotFound: no such organisation.
         """
         return _write(
@@ -169,7 +169,7 @@ class Onboarding:
         through the organisation ends on their next request.
 
         Raises:
-            NotPrincipal: *actor* is neither an administrator nor that member.
+            NotAdministrator: *actor* is neither an administrator nor that member.
             NotFound: no current membership.
         """
         _write(

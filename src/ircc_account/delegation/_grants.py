@@ -54,9 +54,11 @@ from ircc_account.delegation._ports import (
 )
 from ircc_account.errors import (
     Conflict,
+    DepartmentOnly,
     GrantNotChangeable,
     InvitationInvalid,
     LicenceInvalid,
+    NotAdministrator,
     NotFound,
     NotPrincipal,
     OnboardingRefused,
@@ -217,7 +219,7 @@ class Delegation:
                 (or of one above it).
 
         Raises:
-            NotPrincipal: *actor* may not manage this organisation's members.
+            NotAdministrator: *actor* may not manage this organisation's members.
         """
         self._require_org_admin(uow, actor, membership.organisation_id)
         _repo.get_representative(uow, membership.representative_id)
@@ -318,13 +320,13 @@ class Delegation:
         consultancy they must already be a licensed representative.
 
         Raises:
-            NotPrincipal: *officer* is not a department officer.
+            DepartmentOnly: *officer* is not a department officer.
             LicenceInvalid: a firm's administrator is not a licensed representative.
             NotFound: the parent organisation or the administrator's account does not exist.
             Conflict: the organisation already exists.
         """
         if officer.capacity is not Capacity.OFFICER:
-            raise NotPrincipal()
+            raise DepartmentOnly()
         now = self._clock.now()
         self.add_organisation(uow, organisation)
         rep = self._member_record(uow, administrator_account_id, organisation, administrator_name)
@@ -355,7 +357,7 @@ class Delegation:
         hash is stored. It is single use and expires after *lifetime*.
 
         Raises:
-            NotPrincipal: *actor* may not manage this organisation's members.
+            NotAdministrator: *actor* may not manage this organisation's members.
             NotFound: no such organisation.
         """
         if not dt.timedelta(minutes=5) <= lifetime <= dt.timedelta(days=30):
@@ -466,7 +468,7 @@ class Delegation:
             for m in _repo.current_memberships(uow, actor.representative_id, self._clock.now()):
                 if m.role is MembershipRole.ADMINISTRATOR and m.organisation_id in above:
                     return
-        raise NotPrincipal()
+        raise NotAdministrator()
 
     # --- grants: the client --------------------------------------------------------------
 
@@ -676,8 +678,8 @@ class Delegation:
         until the client accepts it in their own session within seven days.
 
         Raises:
-            NotPrincipal: *actor* is not a representative (or not an
-                administrator of *organisation_id*).
+            NotPrincipal: *actor* is not a representative.
+            NotAdministrator: *organisation_id* is given and *actor* does not administer it.
             ValidationError, SelfGrant, ScopeNotAllowed, LicenceInvalid: as for :meth:`grant`.
         """
         now = self._clock.now()
