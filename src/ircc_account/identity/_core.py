@@ -13,8 +13,7 @@ import attrs
 import sqlalchemy as sa
 
 from ircc_account._clock import Clock, Randomness, SystemClock, SystemRandomness
-from ircc_account._model import AuditEntry
-from ircc_account._storage._schema import accounts as t_accounts
+from ircc_account._model import AccountStatus, AuditEntry
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account._storage.ports import AuditSink, SqlStorage, SqlUnit
 from ircc_account.errors import IdentityError, InvalidCallback, SessionExpired
@@ -41,9 +40,6 @@ _PEEK_TX = sa.select(t_tx).where(t_tx.c.state_hash == sa.bindparam("state_hash")
 _DROP_TX = t_tx.delete().where(t_tx.c.state_hash == sa.bindparam("state_hash"))
 _CLAIM_TX = _DROP_TX.returning(t_tx.c.state_hash)
 _PURGE_TX = t_tx.delete().where(t_tx.c.expires_at < sa.bindparam("now"))
-_ACCOUNT_STATUS = sa.select(t_accounts.c.status).where(
-    t_accounts.c.account_id == sa.bindparam("account_id")
-)
 
 _log = logging.getLogger("ircc_account.identity")
 
@@ -260,8 +256,7 @@ class Core:
             uow.commit()
 
     def _account_active(self, uow: SqlUnit, account_id: str) -> bool:
-        status = uow.execute(_ACCOUNT_STATUS, "account", account_id=account_id).scalar()
-        return status == "active"
+        return uow.accounts.status(account_id) is AccountStatus.ACTIVE
 
     def _purge_transactions(self, uow: SqlUnit, now: dt.datetime) -> None:
         uow.execute(_PURGE_TX, "login transaction", now=now)

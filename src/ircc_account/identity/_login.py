@@ -12,18 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import sqlalchemy as sa
 
-from ircc_account._crypto import WrappedDataKey
 from ircc_account._model import AssuranceLevel, AuditEntry, Capacity, Decision
-from ircc_account._storage import _schema as t
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account.errors import (
     ConfigurationError,
     IdentityError,
     InvalidCallback,
     InvalidToken,
-    NotFound,
     ProviderMetadataInvalid,
     ProviderUnavailable,
     SessionExpired,
@@ -46,43 +42,6 @@ from ._secrets import (
 from ._sessions import IssuedSession, Session, SessionState, SessionTokens, session_from_row
 
 __all__ = ["LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan"]
-
-# Statements built once: building a WHERE clause per call costs more than running it.
-_CREDENTIAL_LOGIN = (
-    sa.select(
-        t.credentials.c.account_id,
-        t.accounts.c.status,
-        t.account_keys.c.kek_id,
-        t.account_keys.c.wrapped_key,
-    )
-    .select_from(
-        t.credentials.join(t.accounts).outerjoin(
-            t.account_keys, t.account_keys.c.account_id == t.accounts.c.account_id
-        )
-    )
-    .where(
-        t.credentials.c.issuer == sa.bindparam("issuer"),
-        t.credentials.c.subject == sa.bindparam("subject"),
-    )
-)
-# As the shared store's record_login: the assurance only ever rises.
-_RECORD_LOGIN = (
-    t.credentials.update()
-    .where(
-        t.credentials.c.issuer == sa.bindparam("b_issuer"),
-        t.credentials.c.subject == sa.bindparam("b_subject"),
-    )
-    .values(
-        last_login_at=sa.bindparam("b_at"),
-        assurance=sa.case(
-            (
-                t.credentials.c.assurance < sa.bindparam("b_assurance"),
-                sa.bindparam("b_assurance"),
-            ),
-            else_=t.credentials.c.assurance,
-        ),
-    )
-)
 
 _TOKEN_ERRORS = frozenset(
     {
@@ -541,30 +500,13 @@ class LoginMixin(Core):
             self._claim_transaction(uow, state_hash)
             # SEC-34: the pre-login id never becomes the signed-in id.
             old = self._take_live_row(uow, cookie)
-            # SEC-11: the account key is (issuer, subject), never an email.
-            # One round trip: the credential, its account's status and wrapped key.
-            cred = uow.execute(
-                _CREDENTIAL_LOGIN, "credential", issuer=cfg.issuer, subject=claims.sub
-            ).first()
-            if cred is not None:
-                account_id = cred.account_id
-                if cred.status != "active":
+            # SEC-11: the account key is (issuer, subject), never an email. One
+            # read finds the account and primes the key that seals the tokens.
+            signed_in = uow.credentials.sign_in(cfg.issuer, claims.sub, at=now, assurance=assurance)
+            if signed_in is not None:
+                account_id = signed_in.account_id
+                if not signed_in.active:
                     raise fail(InvalidCallback, "account.disabled")
-                recorded = uow.execute(
-                    _RECORD_LOGIN,
-                    "credential",
-                    b_issuer=cfg.issuer,
-                    b_subject=claims.sub,
-                    b_at=now,
-                    b_assurance=int(assurance),
-                )
-                if recorded.rowcount != 1:
-                    raise NotFound(kind="credential")
-                if cred.wrapped_key is not None:
-                    # Prime the unit's key cache: sealing the tokens needs no query.
-                    uow.data_key(
-                        account_id, WrappedDataKey(kek_id=cred.kek_id, blob=cred.wrapped_key)
-                    )
                 values = self._new_row_values(
                     now,
                     state=SessionState.AUTHENTICATED.value,
