@@ -131,13 +131,7 @@ class Core:
             return None
         assert cookie is not None
         hashed = id_hash(cookie)
-        if isinstance(self.sessions, SqlSessionStore):
-            # One DELETE ... RETURNING instead of a read and a delete.
-            row = self.sessions.take(uow, hashed)
-        else:
-            row = self.sessions.get(uow, hashed)
-            if row is not None:
-                self.sessions.delete(uow, hashed)
+        row = self.sessions.take(uow, hashed)
         if row is None or not equal(row["id_hash"], hashed):
             return None
         now = self.clock.now()

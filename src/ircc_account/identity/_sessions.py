@@ -335,6 +335,16 @@ class SessionStore(Protocol):
     def delete(self, uow: SqlUnit, id_hash: bytes) -> bool:
         """Delete one session; whether it existed."""
 
+    def take(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
+        """
+        Delete one session and return its row, or ``None`` if there was none.
+
+        Atomic: of two concurrent calls for the same id, at most one gets the
+        row. This is how a session id is retired at rotation (SEC-34), so a
+        store must not build it from :meth:`get` and :meth:`delete` unless its
+        unit of work serializes them.
+        """
+
     def delete_matching(self, uow: SqlUnit, **match: str) -> int:
         """Delete every session whose columns equal *match*; how many."""
 
