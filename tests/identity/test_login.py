@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ircc_account._clock import FrozenClock
 from ircc_account._model import AssuranceLevel, ContactDetails, PersonalDetails
@@ -30,6 +30,7 @@ from ircc_account.errors import (
 from ircc_account.identity import (
     Identity,
     LoginOutcome,
+    PrivateKeyJwt,
     Providers,
     SessionState,
 )
@@ -580,6 +581,16 @@ def test_sec_16_client_assertions_are_well_formed_and_unique(
         assert a["aud"] == op.issuer and isinstance(a["aud"], str)
         assert 0 < a["exp"] - a["iat"] <= 300
     assert len({a["jti"] for a in op.assertions}) == 5
+
+
+def test_sec_16_client_keys_must_fit_their_algorithm() -> None:
+    """A private_key_jwt key of the wrong type, curve or size is refused when configured."""
+    p256, p384 = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP384R1())
+    weak = rsa.generate_private_key(65537, 1024)  # noqa: S505 (the weak key under test)
+    for key, alg in [(p384, "ES256"), (p256, "ES384"), (p256, "PS256"), (weak, "RS256")]:
+        with pytest.raises(ConfigurationError):
+            PrivateKeyJwt(key=key, algorithm=alg)
+    assert PrivateKeyJwt(key=p384, algorithm="ES384").algorithm == "ES384"
 
 
 def test_sec_17_par_front_channel_carries_only_client_id_and_request_uri(
