@@ -17,7 +17,7 @@ from ircc_account._model import AccountStatus, AuditEntry
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account._storage.ports import AuditSink, SqlStorage, SqlUnit
 from ircc_account.errors import IdentityError, InvalidCallback, SessionExpired
-from ircc_account.hazmat.jose._codec import fail
+from ircc_account.hazmat.jose import fail
 
 from ._providers import Providers
 from ._ratelimit import RateLimiter

@@ -25,8 +25,12 @@ from ircc_account.errors import (
     SessionExpired,
     StepUpRequired,
 )
-from ircc_account.hazmat.jose import IdTokenClaims, validate_id_token, validate_refreshed_id_token
-from ircc_account.hazmat.jose._codec import fail
+from ircc_account.hazmat.jose import (
+    IdTokenClaims,
+    fail,
+    validate_id_token,
+    validate_refreshed_id_token,
+)
 
 from ._client_auth import client_auth
 from ._core import Core

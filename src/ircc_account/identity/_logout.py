@@ -24,8 +24,13 @@ from ircc_account.errors import (
     StepUpRequired,
     StorageError,
 )
-from ircc_account.hazmat.jose import LogoutTokenClaims, parse_compact_jws, validate_logout_token
-from ircc_account.hazmat.jose._codec import fail, json_object
+from ircc_account.hazmat.jose import (
+    LogoutTokenClaims,
+    fail,
+    json_object,
+    parse_compact_jws,
+    validate_logout_token,
+)
 
 from ._core import Core
 from ._login import _join
