@@ -231,7 +231,7 @@ def test_sec_03_concurrent_replay_cannot_succeed_twice(
 ) -> None:
     """A callback whose state another callback used up during its token request writes nothing."""
     cookie, query = _callback(identity, browser)
-    real = identity._token_request
+    real = identity._login._token_request
 
     def racing(*args: Any, **kwargs: Any) -> Any:
         got = real(*args, **kwargs)
@@ -241,7 +241,7 @@ def test_sec_03_concurrent_replay_cannot_succeed_twice(
             uow.commit()
         return got
 
-    monkeypatch.setattr(identity, "_token_request", racing)
+    monkeypatch.setattr(identity._login, "_token_request", racing)
     with store.engine.connect() as c:
         before = c.execute(sa.select(sa.func.count()).select_from(identity_sessions)).scalar()
     with pytest.raises(InvalidCallback):

@@ -10,25 +10,24 @@ The protocol logic is framework-free and synchronous. Tokens are validated by
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
+from ircc_account._storage.ports import AuditSink
 
 from ._accounts import ClaimPolicy, LegacyFileRef, LegacyFileVerifier
 from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
-from ._core import AuditSink, RateLimits
 from ._http import HttpLimits
 from ._identity import Identity
 from ._login import LoginOutcome, LoginRedirect, LoginResult, StepUpPlan
 from ._logout import LogoutRedirect
 from ._providers import Provider, ProviderMetadata, Providers
-from ._ratelimit import RateLimiter
-from ._sessions import (
+from ._ratelimit import RateLimiter, RateLimits
+from ._session_store import SessionStore, SqlSessionStore
+from ._session_values import (
     IssuedSession,
     PendingCredential,
     RotationReason,
     Session,
     SessionPolicy,
     SessionState,
-    SessionStore,
-    SqlSessionStore,
     clear_cookie,
     session_cookie,
 )
