@@ -21,19 +21,19 @@ from typing import Any
 
 from _harness import Report, measure
 
-from ircc_account import (
-    Actor,
-    AssuranceLevel,
+from ircc_account import Actor, AssuranceLevel, Capacity, Keyring
+from ircc_account.hookspecs import hookimpl
+from ircc_account.services import (
+    AccountFacts,
     BilingualText,
-    Capacity,
     ItemKind,
     ItemState,
-    Keyring,
     ServiceItem,
-    open_store,
+    ServiceManifest,
+    ServiceRegistry,
+    TileStatus,
 )
-from ircc_account.hookspecs import hookimpl
-from ircc_account.services import AccountFacts, ServiceManifest, ServiceRegistry, TileStatus
+from ircc_account.storage import open_store
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 CLIENT = "client-1"
@@ -45,10 +45,7 @@ DEADLINE = 0.05
 
 
 class _Unused:
-    def authorize(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("the benchmark plugins do not use the gates")
-
-    def append(self, *args: Any, **kwargs: Any) -> Any:
+    def __getattr__(self, name: str) -> Any:
         raise AssertionError("the benchmark plugins do not use the gates")
 
 
@@ -90,7 +87,7 @@ def _registry(store: Any, *, reprobe: bool) -> ServiceRegistry:
     options: dict[str, Any] = {"deadline": DEADLINE, "max_workers": 64, "max_in_flight": 64}
     if reprobe:
         options["reset_after"] = dt.timedelta(0)
-    registry = ServiceRegistry(store=store, policy=_Unused(), audit=_Unused(), **options)  # type: ignore[arg-type]
+    registry = ServiceRegistry(store=store, policy=_Unused(), **options)  # type: ignore[arg-type]
     for n in range(4):
         registry.register(_plugin(f"svc-{n}"), name=f"svc-{n}")
     registry.register(_plugin("hangs", hang=True), name="hangs")

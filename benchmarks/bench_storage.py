@@ -18,7 +18,9 @@ import tempfile
 import sqlalchemy as sa
 from _harness import Report, measure, ratio
 
-from ircc_account import ClientAccount, ContactDetails, Keyring, PersonalDetails, open_store
+from ircc_account import ContactDetails, Keyring, PersonalDetails
+from ircc_account.identity import ClientAccount
+from ircc_account.storage import open_store
 from ircc_account.testing._postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)

@@ -15,21 +15,17 @@ import sys
 import tempfile
 import uuid
 
-from ircc_account import (
-    AssuranceLevel,
+from ircc_account import AssuranceLevel, ContactDetails, Keyring, PersonalDetails
+from ircc_account.identity import ClientAccount, LinkedCredential
+from ircc_account.services import (
     BilingualText,
-    ClientAccount,
-    ContactDetails,
     ItemKind,
     ItemState,
-    Keyring,
-    LinkedCredential,
-    PersonalDetails,
     ServiceItem,
     TimelineEvent,
     TimelineKind,
-    open_store,
 )
+from ircc_account.storage import open_store
 
 
 def main(argv: list[str]) -> int:

@@ -14,27 +14,29 @@ import pytest
 from ircc_account import (
     Actor,
     AssuranceLevel,
-    BilingualText,
     Capacity,
-    ClientAccount,
     ContactDetails,
     FrontDoor,
     FrontDoorConfig,
     FrozenClock,
-    ItemKind,
-    ItemState,
     Keyring,
-    Licence,
-    LicenceStatus,
     PersonalDetails,
-    Representative,
-    RepresentativeKind,
-    ServiceItem,
     hookimpl,
 )
 from ircc_account.audit import verify, who_touched_my_file
+from ircc_account.delegation import Licence, LicenceStatus, Representative, RepresentativeKind
 from ircc_account.errors import AuthorizationError, NotFound
-from ircc_account.services import Rollout, ServiceContext, ServiceManifest, TileStatus
+from ircc_account.identity import ClientAccount
+from ircc_account.services import (
+    BilingualText,
+    ItemKind,
+    ItemState,
+    Rollout,
+    ServiceContext,
+    ServiceItem,
+    ServiceManifest,
+    TileStatus,
+)
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 

@@ -37,6 +37,8 @@ def test_exported_names_present_themselves_as_public() -> None:
 PUBLIC_MODULES = [
     "ircc_account",
     "ircc_account.errors",
+    "ircc_account.authz",
+    "ircc_account.storage",
     "ircc_account.audit",
     "ircc_account.delegation",
     "ircc_account.devidp",
@@ -46,6 +48,37 @@ PUBLIC_MODULES = [
     "ircc_account.hookspecs",
     "ircc_account.testing.strategies",
 ]
+
+
+def test_every_public_name_has_one_home() -> None:
+    """No two public modules export the same name (only the error root and ``hookimpl`` are also at the top)."""
+    homes: dict[str, list[str]] = {}
+    for module_name in PUBLIC_MODULES:
+        for name in importlib.import_module(module_name).__all__:
+            homes.setdefault(name, []).append(module_name)
+    shared = {n: m for n, m in homes.items() if len(m) > 1}
+    assert shared == {
+        "IrccAccountError": ["ircc_account", "ircc_account.errors"],
+        "hookimpl": ["ircc_account", "ircc_account.hookspecs"],
+    }
+
+
+def test_the_root_holds_what_a_portal_developer_needs_first() -> None:
+    """The root API stays small: the door, its values, actors, keys, clocks, the error root."""
+    assert len(ircc_account.__all__) <= 25
+    assert {"FrontDoor", "FrontDoorConfig", "Actor", "Keyring", "IrccAccountError"} <= set(
+        ircc_account.__all__
+    )
+
+
+def test_public_names_present_their_public_home() -> None:
+    """Each exported class says which public module it lives in, never a private path."""
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and obj.__module__.startswith("ircc_account"):
+                assert not obj.__module__.split(".")[-1].startswith("_"), (name, obj.__module__)
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

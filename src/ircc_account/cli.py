@@ -1,131 +1,166 @@
 """
-The ``ircc-account`` command line.
+The ``ircc-account`` command line, for operators (``docs/operations.md``).
 
-``ircc-account audit verify --database URL [--keys FILE] [--export FILE]``
-verifies the audit log (or a client's export) and exits 0 when it verifies,
-1 when it does not, 2 on a usage or connection error.
+``ircc-account audit verify (--database URL | --export FILE) [--keys FILE] [--quiet]``
+    Verify the audit log, or one client's export, offline.
+``ircc-account db upgrade --database URL [--create] [--quiet]``
+    Apply the schema migrations; safe to run from several processes at once.
+``ircc-account keys rotate --database URL --keyring FILE [--batch-size N] [--dry-run] [--quiet]``
+    Re-wrap every data key not under the keyring's primary KEK; resumable.
+``ircc-account plugins list [--allow NAME=DISTRIBUTION==VERSION ...] [--block NAME ...]``
+    Every installed service plugin: allowed or not, starts or not, and why.
+
+Exit status: 0 success, 1 the command found a failure (a log that does not
+verify, a plugin that does not start, data keys left), 2 a usage,
+configuration or database error (one line on stderr, no traceback), 130
+interrupted. Text from the database or from plugin metadata is printed with
+control characters escaped (SEC-69).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import pathlib
 import sys
-import time
+import traceback
 from collections.abc import Sequence
-from typing import Any, TextIO
 
 __all__ = ["main"]
 
 
+def _allow(text: str) -> object:
+    from ircc_account.services import AllowedPlugin
+
+    name, _, pin = text.partition("=")
+    distribution, _, version = pin.partition("==")
+    if not (name and distribution and version):
+        raise argparse.ArgumentTypeError("expected NAME=DISTRIBUTION==VERSION")
+    return AllowedPlugin(name, distribution, version)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
+    from ircc_account._cli import _commands as run
+
     parser = argparse.ArgumentParser(prog="ircc-account")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    database = "database URL (sqlite:///path or postgresql://user@host/db)"
+    quiet = "no progress lines"
+
     audit = commands.add_parser("audit", help="the tamper-evident audit log")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands = audit.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
     verify = audit_commands.add_parser("verify", help="verify every chain and checkpoint")
-    verify.add_argument("--database", help="database URL (sqlite:///path or postgresql://...)")
-    verify.add_argument("--export", help="verify this client export (JSON) instead, offline")
+    source = verify.add_mutually_exclusive_group(required=True)
+    source.add_argument("--database", help=database)
+    source.add_argument("--export", help="verify this client export (JSON) instead, offline")
     verify.add_argument(
         "--keys",
         help='JSON file of published checkpoint keys: {"key id": "hex public key"}; '
         "for an export, defaults to the keys it carries (reported as untrusted)",
     )
-    verify.add_argument("--quiet", action="store_true", help="no progress line")
-    return parser
+    verify.add_argument("--quiet", action="store_true", help=quiet)
+    verify.set_defaults(run=run.audit_verify)
 
-
-class _ProgressLine:
-    """
-    A single progress line on stderr, redrawn at most ten times a second.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.started = time.monotonic()
-        self.drawn = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.drawn < 0.1 and done < total:
-            return
-        self.drawn = now
-        rate = done / max(now - self.started, 1e-9)
-        pct = 100.0 * done / total if total else 100.0
-        self.stream.write(f"\rverifying: {done:,}/{total:,} entries ({pct:5.1f}%) {rate:,.0f}/s")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-
-
-def _load_keys(path: str | None) -> dict[str, bytes] | None:
-    if path is None:
-        return None
-    with open(path, encoding="utf-8") as f:
-        raw: dict[str, str] = json.load(f)
-    return {str(k): bytes.fromhex(v) for k, v in raw.items()}
-
-
-def _audit_verify(args: argparse.Namespace) -> int:
-    from ircc_account.audit._export import verify_export
-    from ircc_account.audit._verify import VerificationReport, verify_engine
-
-    keys = _load_keys(args.keys)
-    report: VerificationReport
-    if args.export:
-        with open(args.export, encoding="utf-8") as f:
-            export: dict[str, Any] = json.load(f)
-        report = verify_export(export, trusted_keys=keys)
-    elif args.database:
-        from ircc_account._storage._engine import create_engine
-
-        # Verification needs no key-encryption key: open the engine, not a store.
-        engine = create_engine(args.database, pool_size=1)
-        progress = None if args.quiet else _ProgressLine(sys.stderr)
-        try:
-            report = verify_engine(engine, keys or {}, progress=progress)
-        finally:
-            engine.dispose()
-            if progress is not None:
-                progress.finish()
-    else:
-        print("audit verify: give --database URL or --export FILE", file=sys.stderr)
-        return 2
-    _print_report(report, trusted=keys is not None)
-    return 0 if report.ok else 1
-
-
-def _print_report(report: Any, *, trusted: bool) -> None:
-    status = "OK" if report.ok else "FAILED"
-    print(
-        f"audit verify: {status}: {report.entries:,} entries in {report.partitions:,} partitions, "
-        f"{report.checkpoints:,} checkpoints, {report.covered_entries:,} entries under the latest"
+    db = commands.add_parser("db", help="the database schema")
+    db_commands = db.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="apply the schema migrations")
+    upgrade.add_argument("--database", required=True, help=database)
+    upgrade.add_argument(
+        "--create", action="store_true", help="create the SQLite file if it does not exist"
     )
-    if not trusted:
-        print(
-            "audit verify: warning: no --keys given; "
-            "signatures were not checked against published keys"
-        )
-    for failure in report.failures[:20]:
-        print(f"  {failure.partition} seq {failure.seq}: {failure.problem}")
+    upgrade.add_argument("--quiet", action="store_true", help=quiet)
+    upgrade.set_defaults(run=run.db_upgrade)
+
+    keys = commands.add_parser("keys", help="key-encryption keys")
+    keys_commands = keys.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-wrap every data key under the keyring's primary KEK"
+    )
+    rotate.add_argument("--database", required=True, help=database)
+    rotate.add_argument(
+        "--keyring", required=True, help="keyring file (JSON, from the secret store; mode 600)"
+    )
+    rotate.add_argument(
+        "--batch-size", type=_positive, default=500, help="keys per transaction (500)"
+    )
+    rotate.add_argument(
+        "--dry-run", action="store_true", help="only say how many keys would be re-wrapped"
+    )
+    rotate.add_argument("--quiet", action="store_true", help=quiet)
+    rotate.set_defaults(run=run.keys_rotate)
+
+    plugins = commands.add_parser("plugins", help="service plugins")
+    plugins_commands = plugins.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
+    listing = plugins_commands.add_parser(
+        "list", help="every installed service plugin, and whether it starts"
+    )
+    listing.add_argument(
+        "--allow", action="append", type=_allow, default=[], metavar="NAME=DISTRIBUTION==VERSION",
+        help="allowlist entry, as given to the registry (repeatable)",
+    )  # fmt: skip
+    listing.add_argument(
+        "--block", action="append", default=[], metavar="NAME", help="blocked name (repeatable)"
+    )
+    listing.set_defaults(run=run.plugins_list)
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """
-    Run the command line; returns the exit status.
+    Run the command line with *argv* (``sys.argv[1:]`` by default); returns the exit status.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:
+        # Usage errors (status 2) and --help (0): argparse has printed why.
+        return e.code if isinstance(e.code, int) else 2
+    name = f"ircc-account {args.command} {args.subcommand}"
+    status, message = _run(args)
+    if message is not None:
+        print(f"{name}: {message}", file=sys.stderr)
+    return status
+
+
+def _run(args: argparse.Namespace) -> tuple[int, str | None]:
+    """
+    Run the command; its status, and the one line to print when it failed.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ircc_account._cli._database import describe_error
+    from ircc_account._cli._output import CliError, escape
     from ircc_account.errors import IrccAccountError
 
     try:
-        if args.command == "audit" and args.audit_command == "verify":
-            return _audit_verify(args)
-    except (IrccAccountError, OSError, ValueError) as e:
-        print(f"ircc-account: {e}", file=sys.stderr)
-        return 2
-    return 2  # pragma: no cover - argparse requires a command
+        status: int = args.run(args)
+    except CliError as e:
+        return e.status, e.message
+    except IrccAccountError as e:
+        # Fixed, bilingual templates with safe parameters only.
+        cause = e.__cause__
+        detail = f" ({describe_error(cause)})" if isinstance(cause, SQLAlchemyError) else ""
+        return 2, escape(e) + detail
+    except SQLAlchemyError as e:
+        return 2, describe_error(e)
+    except KeyboardInterrupt:
+        return 130, "interrupted"
+    except Exception as e:
+        # Never a traceback: it could quote SQL parameters or file contents.
+        # Where it happened is safe to say, and enough to start looking.
+        frame = traceback.extract_tb(e.__traceback__)[-1]
+        where = f"{pathlib.Path(frame.filename).name}:{frame.lineno}"
+        return 2, f"unexpected error ({escape(type(e).__name__)} at {escape(where)})"
+    return status, None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ The tree is shallow::
     │   ├── KeyNotFound, DecryptionFailed, PersonalDataErased
     ├── StorageError
     │   ├── NotFound (also LookupError), Conflict, UnsafeStorageSettings,
-    │   │   StorageUnavailable, SchemaOutOfDate, UnitRolledBack
+    │   │   StorageUnavailable, SchemaOutOfDate (SchemaTooNew), UnitRolledBack
     ├── IdentityError          (login, tokens, sessions, logout)
     │   ├── InvalidCallback, InvalidToken (InvalidLogoutToken),
     │   │   ProviderMetadataInvalid, ProviderUnavailable, StepUpRequired,
@@ -30,7 +30,8 @@ The tree is shallow::
     ├── DelegationError        (representatives, organisations, grants)
     │   ├── SelfGrant, ScopeNotAllowed, OrganisationCycle, ConsentStale (also
     │   │   ValueError), LicenceInvalid, PaidRepresentativeExists,
-    │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError)
+    │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError),
+    │   │   OnboardingRefused (also PermissionError), InvitationInvalid
     └── AuditError             (the tamper-evident log)
         ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
         │   AuditAppenderClosed
@@ -66,6 +67,7 @@ __all__ = [
     "InvalidFormat",
     "InvalidLogoutToken",
     "InvalidToken",
+    "InvitationInvalid",
     "IrccAccountError",
     "KeyNotFound",
     "LegacyClaimFailed",
@@ -73,6 +75,7 @@ __all__ = [
     "LicenceInvalid",
     "NotFound",
     "NotPrincipal",
+    "OnboardingRefused",
     "OrganisationCycle",
     "OutOfRange",
     "PaidRepresentativeExists",
@@ -83,6 +86,7 @@ __all__ = [
     "RequestLapsed",
     "RequiredField",
     "SchemaOutOfDate",
+    "SchemaTooNew",
     "ScopeNotAllowed",
     "SelfGrant",
     "ServiceBadOutput",
@@ -312,6 +316,20 @@ class SchemaOutOfDate(StorageError):
     code = "storage.schema_out_of_date"
     message_en = "The database schema is out of date; run the migrations."
     message_fr = "Le schéma de la base de données n'est pas à jour; exécutez les migrations."
+
+
+class SchemaTooNew(SchemaOutOfDate):
+    """
+    The database schema has migrations this version of the library does not
+    know: it was upgraded by a newer release. Running the migrations cannot help.
+    """
+
+    code = "storage.schema_too_new"
+    message_en = "The database schema is newer than this version of ircc_account; upgrade it."
+    message_fr = (
+        "Le schéma de la base de données est plus récent que cette version "
+        "d'ircc_account; mettez-la à jour."
+    )
 
 
 class UnitRolledBack(StorageError):
@@ -580,6 +598,34 @@ class NotPrincipal(DelegationError, PermissionError):
     code = "delegation.not_principal"
     message_en = "Only the client can do this, from their own account."
     message_fr = "Seul le client peut faire ceci, à partir de son propre compte."
+
+
+class OnboardingRefused(DelegationError, PermissionError):
+    """
+    This person cannot become this kind of representative this way: MP and
+    Senator office staff join their office by invitation, and a firm's
+    members must already be licensed representatives.
+    """
+
+    code = "delegation.onboarding_refused"
+    message_en = (
+        "You cannot register as this kind of representative here. Office staff join "
+        "their office with an invitation from its administrator."
+    )
+    message_fr = (
+        "Vous ne pouvez pas vous inscrire ici comme ce type de représentant. Le personnel "
+        "d'un bureau s'y joint avec une invitation de son administrateur."
+    )
+
+
+class InvitationInvalid(DelegationError):
+    """An invitation code is unknown, already used, or expired (which, is not said)."""
+
+    code = "delegation.invitation_invalid"
+    message_en = "This invitation is not valid. Ask the office's administrator for a new one."
+    message_fr = (
+        "Cette invitation n'est pas valide. Demandez-en une nouvelle à l'administrateur du bureau."
+    )
 
 
 # --- audit -----------------------------------------------------------------

@@ -27,12 +27,14 @@ import pluggy
 
 if TYPE_CHECKING:
     from ircc_account._model import Action, Actor, Resource, ServiceItem, TimelineEvent
-    from ircc_account.services import (
+
+    # The defining modules, not the package: the registry imports this module.
+    from ircc_account.services._context import ServiceContext
+    from ircc_account.services._manifest import ServiceManifest
+    from ircc_account.services._values import (
         ActionOffer,
         ActionResult,
-        ServiceContext,
         ServiceEvent,
-        ServiceManifest,
     )
 
 __all__ = [
@@ -101,7 +103,7 @@ def ircc_client_items(ctx: ServiceContext) -> Sequence[ServiceItem]:  # type: ig
             Read stored items with ``ctx.items.list()``.
 
     Returns:
-        A list or tuple of :class:`~ircc_account.ServiceItem`, each with
+        A list or tuple of :class:`~ircc_account.services.ServiceItem`, each with
         ``account_id == ctx.client_id`` and ``service_id`` equal to this
         service's id, with unique ids, at most the manifest's ``max_items``.
         Anything else is refused (``service.bad_output``) and the tile says the
@@ -120,7 +122,7 @@ def ircc_item_timeline(ctx: ServiceContext, item_id: str) -> Sequence[TimelineEv
             :func:`ircc_client_items`.
 
     Returns:
-        A list or tuple of :class:`~ircc_account.TimelineEvent` for *item_id*,
+        A list or tuple of :class:`~ircc_account.services.TimelineEvent` for *item_id*,
         with unique event ids, at most 500.
     """
 
@@ -177,7 +179,7 @@ def ircc_restrict_access(actor: Actor, action: Action | str, resource: Resource)
     Args:
         actor: Who asks (for a plugin's own access, the plugin, acting
             ``on_behalf_of`` the user).
-        action: What they want to do (an :class:`~ircc_account.Action` or a
+        action: What they want to do (an :class:`~ircc_account.authz.Action` or a
             service's own ``service_id:name``).
         resource: Whose data: client, service, item, field group.
 

@@ -237,6 +237,33 @@ def test_malformed_export_fails_and_untrusted_keys_are_flagged(
     assert not verify_export({**export, "entries": [{"seq": "x"}]}).ok
 
 
+def test_an_export_proves_only_what_a_signed_checkpoint_covers(
+    template: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """An export without a checkpoint, or with entries past it, fails as not_checkpointed, trusted keys or not."""
+    from ircc_account.audit._verify import VerificationFailure
+
+    store, _ = _build(template, tmp_path, [2])
+    trusted = SIGNER.public_keys()
+    try:
+        export = export_client(store, "c-0", public_keys=trusted)
+        assert verify_export(export, trusted_keys=trusted).ok
+        bare = {**export, "checkpoint": None}
+        unproven = (VerificationFailure("c-0", 1, "not_checkpointed"),)
+        assert verify_export(bare, trusted_keys=trusted).failures == unproven
+        assert verify_export(bare).failures == unproven
+        log = new_log(store, SIGNER, FrozenClock(NOW))
+        log.append_now(make_entry(client_id="c-0", item_id="i-late"))
+        later = export_client(store, "c-0", public_keys=trusted)
+        report = verify_export(later, trusted_keys=trusted)
+        assert report.failures == (VerificationFailure("c-0", 3, "not_checkpointed"),)
+        assert report.covered_entries == 2
+        log.checkpoint()
+        assert verify_export(export_client(store, "c-0"), trusted_keys=trusted).ok
+    finally:
+        store.close()
+
+
 def test_parallel_verification_finds_what_one_process_finds(
     template: pathlib.Path, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,10 +40,20 @@ class RecordingSink:
         self.entries: list[AuditEntry] = []
         self.on_behalf_of: list[str | None] = []
 
-    def append(self, uow: object, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+    def append(
+        self,
+        uow: object,
+        entry: AuditEntry,
+        *,
+        on_behalf_of: str | None = None,
+        keep: bool = False,
+    ) -> object:
         self.entries.append(entry)
         self.on_behalf_of.append(on_behalf_of)
         return entry
+
+    def append_now(self, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+        return self.append(None, entry, on_behalf_of=on_behalf_of)
 
 
 class RecordingEvents:

@@ -192,9 +192,19 @@ class RecordingAudit:
         self.entries: list[AuditEntry] = []
 
     def append(
-        self, uow: SqlUnitOfWork, entry: AuditEntry, *, on_behalf_of: str | None = None
+        self,
+        uow: SqlUnitOfWork,
+        entry: AuditEntry,
+        *,
+        on_behalf_of: str | None = None,
+        keep: bool = False,
     ) -> None:
         uow.on_commit(lambda: self.entries.append(entry))
+        if keep:
+            uow.on_rollback(lambda: self.entries.append(entry))
+
+    def append_now(self, entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:
+        self.entries.append(entry)
 
 
 @pytest.fixture

@@ -10,26 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ircc_account import (
-    Action,
-    Actor,
-    BilingualText,
-    ItemKind,
-    ItemState,
-    Resource,
-    Scope,
-    ServiceItem,
-    TimelineEvent,
-)
+from ircc_account import Actor
+from ircc_account.authz import Action, Resource
+from ircc_account.delegation import Scope
 from ircc_account.hookspecs import hookimpl
 from ircc_account.services import (
     ActionOffer,
     ActionResult,
+    BilingualText,
     HasUci,
+    ItemKind,
+    ItemState,
     Rollout,
     ServiceContext,
     ServiceEvent,
+    ServiceItem,
     ServiceManifest,
+    TimelineEvent,
 )
 
 SERVICE_ID = "kitchen-sink"

@@ -15,21 +15,19 @@ from typing import Any
 import pytest
 
 from ircc_account import (
-    Action,
     Actor,
     AssuranceLevel,
-    AuthorizationDecision,
     Capacity,
-    ClientAccount,
     ContactDetails,
     Keyring,
     PersonalDetails,
-    Resource,
-    SqlStore,
-    open_store,
+    SystemClock,
 )
 from ircc_account.audit import AuditLog
+from ircc_account.delegation import Policy
+from ircc_account.identity import ClientAccount
 from ircc_account.services import ServiceRegistry
+from ircc_account.storage import SqlStore, open_store
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 for _src in (EXAMPLES / "legacy_plugin" / "src", EXAMPLES / "minimal_plugin" / "src", EXAMPLES):
@@ -38,25 +36,6 @@ for _src in (EXAMPLES / "legacy_plugin" / "src", EXAMPLES / "minimal_plugin" / "
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1)
-
-
-class OwnerOnlyPolicy:
-    """A real, tiny policy: clients may use their own data; a plugin is judged as its user."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, str]] = []
-
-    def authorize(
-        self, actor: Actor, action: Action | str, resource: Resource, *, uow: Any
-    ) -> AuthorizationDecision:
-        self.calls.append((actor.actor_id, str(action), resource.client_id))
-        if actor.capacity is Capacity.PLUGIN:
-            if actor.on_behalf_of is None:
-                return AuthorizationDecision(allowed=False, reason="plugin")
-            actor = actor.on_behalf_of
-        if actor.capacity is Capacity.CLIENT and actor.account_id == resource.client_id:
-            return AuthorizationDecision(allowed=True, reason="owner")
-        return AuthorizationDecision(allowed=False, reason="no_grant")
 
 
 @pytest.fixture(scope="module")
@@ -75,9 +54,9 @@ def audit(store: SqlStore) -> AuditLog:
 
 
 @pytest.fixture
-def policy() -> OwnerOnlyPolicy:
-    """The owner-only policy."""
-    return OwnerOnlyPolicy()
+def policy(audit: AuditLog) -> Policy:
+    """The real authorization policy, recording in the real audit log."""
+    return Policy(clock=SystemClock(), audit=audit)
 
 
 @pytest.fixture
@@ -113,9 +92,7 @@ def new_client(store: SqlStore) -> Callable[..., Actor]:
 
 
 @pytest.fixture
-def make_registry(
-    store: SqlStore, audit: AuditLog, policy: OwnerOnlyPolicy
-) -> Iterator[Callable[..., ServiceRegistry]]:
+def make_registry(store: SqlStore, policy: Policy) -> Iterator[Callable[..., ServiceRegistry]]:
     """Build a registry over the store, register *plugins* by name and start it."""
     made: list[ServiceRegistry] = []
 
@@ -123,7 +100,7 @@ def make_registry(
         plugins: dict[str, object] | None = None, *, start: bool = True, **options: Any
     ) -> ServiceRegistry:
         options.setdefault("deadline", 0.5)
-        registry = ServiceRegistry(store=store, policy=policy, audit=audit, **options)
+        registry = ServiceRegistry(store=store, policy=policy, **options)
         made.append(registry)
         for name, plugin in (plugins or {}).items():
             registry.register(plugin, name=name)

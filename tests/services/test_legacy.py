@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from ircc_account import FrozenClock, ItemState, Keyring, LinkedLegacyFile, SqlStore, open_store
+from ircc_account import FrozenClock, Keyring
 from ircc_account.audit import AuditLog
 from ircc_account.errors import LegacyUnavailable
-from ircc_account.services import AccountFacts, BreakerState, CircuitBreaker, TileStatus
+from ircc_account.identity import LinkedLegacyFile
+from ircc_account.services import AccountFacts, BreakerState, CircuitBreaker, ItemState, TileStatus
+from ircc_account.storage import SqlStore, open_store
 
 from .conftest import EXAMPLES, NOW
 

@@ -18,7 +18,8 @@ from .conftest import EXAMPLES
 CHECK = textwrap.dedent(
     """
     import pathlib, tempfile
-    from ircc_account import Keyring, open_store
+    from ircc_account import Keyring
+    from ircc_account.storage import open_store
     from ircc_account.audit import AuditLog
     from ircc_account.services import AllowedPlugin, ServiceRegistry
 

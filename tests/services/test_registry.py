@@ -15,21 +15,9 @@ from typing import Any
 import attrs
 import pytest
 
-from ircc_account import (
-    Action,
-    Actor,
-    AssuranceLevel,
-    AuditEntry,
-    BilingualText,
-    Capacity,
-    Decision,
-    FrozenClock,
-    ItemKind,
-    ItemState,
-    Resource,
-    ServiceItem,
-)
-from ircc_account.audit import who_touched_my_file
+from ircc_account import Actor, AssuranceLevel, Capacity, FrozenClock
+from ircc_account.audit import AuditEntry, Decision, who_touched_my_file
+from ircc_account.authz import Action, Resource
 from ircc_account.errors import (
     AuthorizationError,
     FieldTooLong,
@@ -46,10 +34,14 @@ from ircc_account.hookspecs import hookimpl
 from ircc_account.services import (
     AccountFacts,
     ActionOffer,
+    BilingualText,
     BreakerState,
     EventKind,
+    ItemKind,
+    ItemState,
     RegistryEvents,
     Rollout,
+    ServiceItem,
     ServiceManifest,
     ServiceRegistry,
     TileStatus,

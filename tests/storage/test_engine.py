@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 
 from ircc_account._crypto import Keyring
 from ircc_account._storage import SqliteStore, create_engine, open_store
-from ircc_account._storage._schema import metadata
+from ircc_account._storage._schema_all import metadata
 from ircc_account.errors import ConfigurationError, SchemaOutOfDate, UnsafeStorageSettings
 
 from .test_contract import add_account, make_account

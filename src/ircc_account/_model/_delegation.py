@@ -24,6 +24,7 @@ __all__ = [
     "ConsentGrant",
     "GrantCoverage",
     "GrantStatus",
+    "Invitation",
     "LegalBasis",
     "Licence",
     "LicenceBody",
@@ -255,6 +256,30 @@ class Membership:
     ) -> None:
         if value is not None and value < self.started_at:
             raise OutOfRange(field="ended_at")
+
+
+@attrs.frozen(kw_only=True)
+class Invitation:
+    """
+    An invitation for one person to join an organisation (an MP's office, a
+    firm). Its code is shown once, to the administrator who made it; the
+    store keeps only the code's hash.
+
+    Attributes:
+        code: The one-time code to hand to the person (never in ``repr``).
+        organisation_id: The organisation.
+        role: The role the person gets.
+        access_groups: The access groups the person joins.
+        invited_by: The id of the administrator (or officer) who made it.
+        expires_at: When the code stops working (UTC).
+    """
+
+    code: str = attrs.field(repr=False)
+    organisation_id: str = attrs.field(converter=v.converter(v.identifier, "organisation_id"))
+    role: MembershipRole = attrs.field(converter=v.converter(v.choice, "role", MembershipRole))
+    access_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_access_groups)
+    invited_by: str = attrs.field(converter=v.converter(v.identifier, "invited_by"))
+    expires_at: dt.datetime = attrs.field(converter=v.converter(v.instant, "expires_at"))
 
 
 class Scope(enum.StrEnum):

@@ -7,55 +7,18 @@ Personal data never has a plaintext column: it lives in ``*_ct`` columns
 (AES-256-GCM, see ``docs/data-at-rest.md``) and is found through keyed blind
 indexes (``*_index``).
 
-Each subsystem adds its tables to :data:`metadata` from its own module,
-imported at the bottom of this one, and ships its own Alembic branch.
+These are the foundation tables. Each subsystem adds its own to the shared
+:data:`metadata` from its own module (see :mod:`._schema_base`) and ships its
+own Alembic branch; :mod:`._schema_all` gathers them all.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 
-__all__ = ["Instant", "metadata"]
+from ircc_account._storage._schema_base import ID, Instant, metadata
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-naming_convention = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-metadata = sa.MetaData(naming_convention=naming_convention)
-
-
-class Instant(sa.types.TypeDecorator[dt.datetime]):
-    """
-    A timezone-aware datetime stored as microseconds since the epoch (UTC).
-    """
-
-    impl = sa.BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are never stored")
-        delta = value - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-    def process_result_value(self, value: int | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return _EPOCH + dt.timedelta(microseconds=value)
-
-
-ID = sa.String(128)
+__all__ = ["ID", "Instant", "metadata"]
 
 accounts = sa.Table(
     "accounts",
@@ -136,11 +99,4 @@ timeline_events = sa.Table(
     sa.Column("summary_fr", sa.Text(), nullable=False),
     sa.Column("actor_label", sa.String(100), nullable=False),
     sa.Index("ix_timeline_events_item_time", "item_id", "occurred_at"),
-)
-
-# Each subsystem registers its tables on ``metadata`` from its own module.
-from ircc_account._storage import (  # noqa: E402
-    _schema_audit,  # noqa: F401
-    _schema_delegation,  # noqa: F401
-    _schema_identity,  # noqa: F401
 )

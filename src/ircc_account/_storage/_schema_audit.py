@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ircc_account._storage._schema import ID, Instant, metadata
+from ircc_account._storage._schema_base import ID, Instant, metadata
 
 __all__ = [
     "PARTITION",

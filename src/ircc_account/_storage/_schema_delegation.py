@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ircc_account._storage._schema import ID, Instant, metadata
+from ircc_account._storage._schema_base import ID, Instant, metadata
 
 __all__ = [
     "account_signing_keys",
@@ -24,6 +24,7 @@ __all__ = [
     "memberships",
     "metadata",
     "organisation_closure",
+    "organisation_invitations",
     "organisations",
     "representatives",
 ]
@@ -34,7 +35,7 @@ representatives = sa.Table(
     sa.Column("representative_id", ID, primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("display_name", sa.String(150), nullable=False),
-    sa.Column("account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False, index=True),
+    sa.Column("account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False),
     sa.Column("licence_body", sa.String(32), nullable=True),
     sa.Column("licence_number", ID, nullable=True),
     # ISO date (YYYY-MM-DD): the last day the licence is valid.
@@ -43,6 +44,9 @@ representatives = sa.Table(
     # 1 when the licensing body last confirmed the licence, else 0.
     sa.Column("licence_valid", sa.SmallInteger(), nullable=False),
     sa.Column("created_at", Instant(), nullable=False),
+    # One login account is one representative: the front door turns a
+    # session into that representative's actor.
+    sa.Index("ix_representatives_account_id", "account_id", unique=True),
 )
 
 organisations = sa.Table(
@@ -155,6 +159,29 @@ account_signing_keys = sa.Table(
     sa.Column("public_key", sa.LargeBinary(32), nullable=False),
     sa.Column("private_ct", sa.LargeBinary(), nullable=False),
     sa.Column("created_at", Instant(), nullable=False),
+)
+
+# Invitations to join an organisation: only the code's SHA-256 is kept, the
+# code itself is shown once to the administrator who made it.
+organisation_invitations = sa.Table(
+    "organisation_invitations",
+    metadata,
+    sa.Column("code_hash", sa.LargeBinary(32), primary_key=True),
+    sa.Column(
+        "organisation_id",
+        ID,
+        sa.ForeignKey("organisations.organisation_id"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("role", sa.String(16), nullable=False),
+    # Space-separated access group ids.
+    sa.Column("access_groups", sa.Text(), nullable=False),
+    sa.Column("invited_by", ID, nullable=False),
+    sa.Column("created_at", Instant(), nullable=False),
+    sa.Column("expires_at", Instant(), nullable=False),
+    sa.Column("used_at", Instant(), nullable=True),
+    sa.Column("used_by", ID, nullable=True),
 )
 
 delegation_versions = sa.Table(

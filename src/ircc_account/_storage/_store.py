@@ -8,7 +8,8 @@ engine is set up, how migrations are serialized, and how backups are taken.
 from __future__ import annotations
 
 import pathlib
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -21,9 +22,25 @@ from ircc_account._crypto import Keyring, WrappedDataKey
 from ircc_account._storage import _schema as t
 from ircc_account._storage._engine import create_engine, dialect_of
 from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
-from ircc_account.errors import ConfigurationError, SchemaOutOfDate
+from ircc_account.errors import ConfigurationError, SchemaOutOfDate, SchemaTooNew
 
-__all__ = ["PostgresStore", "SqlStore", "SqliteStore", "open_store"]
+__all__ = [
+    "MigrationProgress",
+    "PostgresStore",
+    "RewrapProgress",
+    "SqlStore",
+    "SqliteStore",
+    "open_store",
+    "schema_is_current",
+    "upgrade_schema",
+]
+
+#: Called after each schema revision is applied, with (revision id, how many
+#: this call has applied so far, how many it applies in all).
+MigrationProgress = Callable[[str, int, int], None]
+#: Called after each committed batch of re-wrapped data keys, with (re-wrapped
+#: so far, how many were to re-wrap when the call began).
+RewrapProgress = Callable[[int, int], None]
 
 _VERSION_TABLE = "ircc_schema_version"
 # An arbitrary, fixed key for the PostgreSQL advisory lock that serializes
@@ -35,6 +52,90 @@ def _alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "ircc_account._storage:migrations")
     return cfg
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _current_heads(connection: sa.Connection) -> tuple[str, ...]:
+    context = MigrationContext.configure(connection, opts={"version_table": _VERSION_TABLE})
+    return tuple(context.get_current_heads())
+
+
+def _pending(script: ScriptDirectory, current: tuple[str, ...]) -> int:
+    """
+    How many revisions upgrading from *current* to every head applies.
+
+    Raises:
+        SchemaTooNew: *current* names a revision this library does not ship.
+    """
+    known = {s.revision for s in script.walk_revisions()}
+    if not set(current) <= known:
+        raise SchemaTooNew()
+    applied = {s.revision for s in script.iterate_revisions(current, "base")} if current else set()
+    return len(known - applied)
+
+
+def _lock_for_migration(connection: sa.Connection) -> None:
+    """
+    Serialize migrations from several processes: SQLite's ``BEGIN IMMEDIATE``
+    already does; PostgreSQL takes a transaction-scoped advisory lock.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+
+
+def upgrade_schema(engine: sa.Engine, *, progress: MigrationProgress | None = None) -> int:
+    """
+    Upgrade the schema behind *engine* to every head; what :meth:`SqlStore.migrate` does.
+
+    Needs no keyring. Safe to run from several processes at once: each waits
+    for the migration lock, then finds out what is left to do, so the second
+    one applies nothing.
+
+    Args:
+        engine: An engine made by the library's ``create_engine``.
+        progress: Called after each revision is applied (:data:`MigrationProgress`).
+
+    Returns:
+        How many revisions were applied (``0``: the schema was up to date).
+
+    Raises:
+        SchemaTooNew: the database has revisions this library does not ship.
+        StorageUnavailable: the database failed.
+    """
+    cfg = _alembic_config()
+    applied: list[str] = []
+
+    def on_version_apply(*, step: Any, **_: Any) -> None:
+        if step.is_upgrade and not step.is_stamp:
+            applied.append(step.up_revision_id)
+            if progress is not None:
+                progress(step.up_revision_id, len(applied), total)
+
+    with translate_errors("schema"), engine.begin() as connection:
+        _lock_for_migration(connection)
+        total = _pending(_script(), _current_heads(connection))
+        if total:
+            cfg.attributes["connection"] = connection
+            cfg.attributes["on_version_apply"] = (on_version_apply,)
+            command.upgrade(cfg, "heads")
+    return len(applied)
+
+
+def schema_is_current(engine: sa.Engine) -> bool:
+    """
+    Whether the database behind *engine* is at every migration head this library ships.
+
+    Raises:
+        SchemaTooNew: the database has revisions this library does not ship.
+    """
+    with engine.connect().execution_options(ircc_write=False) as connection:
+        current = _current_heads(connection)
+    script = _script()
+    _pending(script, current)
+    return set(current) == set(script.get_heads())
 
 
 class SqlStore:
@@ -68,73 +169,130 @@ class SqlStore:
 
     # --- schema ------------------------------------------------------------------
 
-    def migrate(self) -> None:
+    def migrate(self, *, progress: MigrationProgress | None = None) -> None:
         """
         Upgrade the schema to every head (safe to call from several processes at once).
-        """
-        cfg = _alembic_config()
-        with translate_errors("schema"), self.engine.begin() as connection:
-            self._lock_for_migration(connection)
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "heads")
 
-    def _lock_for_migration(self, connection: sa.Connection) -> None:
+        Args:
+            progress: Called after each revision is applied, with (revision id,
+                how many applied so far, how many to apply); not called at all
+                when the schema is already up to date.
+
+        Raises:
+            SchemaTooNew: the database has revisions this library does not ship.
         """
-        Serialize migrations; SQLite's BEGIN IMMEDIATE already does.
-        """
+        upgrade_schema(self.engine, progress=progress)
 
     def schema_is_current(self) -> bool:
         """
         Whether the database is at every migration head this library ships.
+
+        Raises:
+            SchemaTooNew: the database has revisions this library does not ship.
         """
-        script = ScriptDirectory.from_config(_alembic_config())
-        with self.engine.connect().execution_options(ircc_write=False) as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": _VERSION_TABLE})
-            current = set(context.get_current_heads())
-        return current == set(script.get_heads())
+        return schema_is_current(self.engine)
 
     def check_schema(self) -> None:
         """
         Raises:
             SchemaOutOfDate: the migrations have not all run.
+            SchemaTooNew: the database has revisions this library does not ship
+                (a subclass of :class:`SchemaOutOfDate`).
         """
         if not self.schema_is_current():
             raise SchemaOutOfDate()
 
     # --- keys ------------------------------------------------------------------------
 
-    def rewrap_data_keys(self, *, batch_size: int = 500) -> int:
+    def rewrap_data_keys(
+        self, *, batch_size: int = 500, progress: RewrapProgress | None = None
+    ) -> int:
         """
         Re-wrap every data key not under the keyring's primary KEK.
 
-        Runs in small transactions, so the store stays fully usable meanwhile
-        (rotation without downtime). Returns how many keys were re-wrapped;
-        once it returns, the old KEKs can be dropped from the keyring.
+        Walks the keys in account id order, in transactions of *batch_size*
+        keys, so the store stays fully usable meanwhile (rotation without
+        downtime). Each key is updated only if it is still wrapped as it was
+        read, so an interrupted run loses nothing and a run beside another
+        wraps no key twice: run it again and it goes on with what is left.
+
+        Once it returns, every key that was not under the primary when it
+        started has been re-wrapped; keys wrapped meanwhile by a process still
+        using an older primary have not (:meth:`data_keys_to_rewrap` counts
+        them). When that count is 0, the old KEKs can be dropped from the keyring.
+
+        Args:
+            batch_size: Keys per transaction.
+            progress: Called after each committed batch (:data:`RewrapProgress`).
+
+        Returns:
+            How many keys this call re-wrapped.
+
+        Raises:
+            ConfigurationError: *batch_size* is below 1.
+            KeyNotFound: a key is wrapped under a KEK the keyring lacks (the
+                batch in progress is rolled back; earlier ones stay done).
+            DecryptionFailed: a wrapped key is damaged (likewise).
         """
-        total = 0
+        if batch_size < 1:
+            raise ConfigurationError(reason="the batch size must be at least 1")
         c = t.account_keys.c
+        primary = self.keyring.primary_id
+        total = self.data_keys_to_rewrap() if progress is not None else 0
+        done = 0
+        after: str | None = None
         while True:
+            query = (
+                sa.select(c.account_id, c.kek_id, c.wrapped_key)
+                .where(c.kek_id != primary)
+                .order_by(c.account_id)
+                .limit(batch_size)
+            )
+            if after is not None:
+                # Keyset pagination: each batch reads only its own rows.
+                query = query.where(c.account_id > after)
             with self.unit_of_work() as uow:
-                rows = uow.execute(
-                    sa.select(c.account_id, c.kek_id, c.wrapped_key)
-                    .where(c.kek_id != self.keyring.primary_id)
-                    .limit(batch_size),
-                    "account key",
-                ).all()
+                rows = uow.execute(query, "account key").all()
                 if not rows:
-                    return total
+                    return done
+                moved = 0
                 for row in rows:
                     fresh = self.keyring.rewrap(
                         WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key), row.account_id
                     )
-                    uow.execute(
+                    moved += uow.execute(
                         t.account_keys.update()
-                        .where(c.account_id == row.account_id, c.kek_id == row.kek_id)
+                        .where(c.account_id == row.account_id, c.kek_id == row.kek_id,
+                               c.wrapped_key == row.wrapped_key)
                         .values(kek_id=fresh.kek_id, wrapped_key=fresh.blob),
                         "account key",
-                    )
+                    ).rowcount  # fmt: skip
                 uow.commit()
-                total += len(rows)
+            done += moved
+            after = rows[-1].account_id
+            if progress is not None:
+                progress(done, total)
+
+    def data_keys_by_kek(self) -> dict[str, int]:
+        """
+        How many data keys each KEK id wraps, as stored (ids the keyring lacks included).
+        """
+        c = t.account_keys.c
+        with self.unit_of_work(write=False) as uow:
+            rows = uow.execute(
+                sa.select(c.kek_id, sa.func.count().label("n")).group_by(c.kek_id), "account key"
+            ).all()
+        return {str(row.kek_id): int(row.n) for row in rows}
+
+    def data_keys_to_rewrap(self) -> int:
+        """
+        How many data keys are not under the keyring's primary KEK: what
+        :meth:`rewrap_data_keys` has left to do.
+        """
+        c = t.account_keys.c
+        with self.unit_of_work(write=False) as uow:
+            query = sa.select(sa.func.count()).where(c.kek_id != self.keyring.primary_id)
+            return int(uow.execute(query, "account key").scalar_one())
 
     def close(self) -> None:
         """
@@ -177,9 +335,6 @@ class PostgresStore(SqlStore):
 
     dialect = "postgresql"
 
-    def _lock_for_migration(self, connection: sa.Connection) -> None:
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-
 
 def open_store(
     url: str | URL,
@@ -202,6 +357,7 @@ def open_store(
         ConfigurationError: an unsupported or in-memory database.
         UnsafeStorageSettings: the database could lose acknowledged writes.
         SchemaOutOfDate: ``migrate=False`` and the schema is behind.
+        SchemaTooNew: the database has revisions this library does not ship.
     """
     url = make_url(url)
     cls: type[SqlStore] = SqliteStore if dialect_of(url) == "sqlite" else PostgresStore

@@ -449,7 +449,14 @@ class AuditSink(Protocol):
     the caller's unit of work (:class:`ircc_account.audit.AuditLog` fits).
     """
 
-    def append(self, uow: SqlUnit, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+    def append(
+        self,
+        uow: SqlUnit,
+        entry: AuditEntry,
+        *,
+        on_behalf_of: str | None = None,
+        keep: bool = False,
+    ) -> object:
         """
         Record *entry* so it commits or rolls back with *uow* (SEC-70).
 
@@ -457,5 +464,14 @@ class AuditSink(Protocol):
             uow: The caller's unit of work.
             entry: What was done or decided.
             on_behalf_of: For a plugin actor, the id of the actor it acts for.
+            keep: For a refusal: record it even if *uow* rolls back (written
+                again on its own once the unit's transaction is over), so a
+                caller's rollback never erases the record of a refused attempt.
+        """
+        ...
+
+    def append_now(self, entry: AuditEntry, *, on_behalf_of: str | None = None) -> object:
+        """
+        Record *entry* in a transaction of its own; returns once it is durable.
         """
         ...

@@ -7,6 +7,8 @@ See ``docs/audit.md`` for what it proves and what it cannot.
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
+from ircc_account._model import AuditEntry, Decision
+from ircc_account._storage.ports import AuditSink
 from ircc_account.audit._api import verify
 from ircc_account.audit._export import export_client, verify_export
 from ircc_account.audit._group import GroupCommitAppender
@@ -27,9 +29,12 @@ __all__ = [
     "ActorDirectory",
     "AppendReceipt",
     "AuditAlerts",
+    "AuditEntry",
     "AuditLog",
+    "AuditSink",
     "Checkpoint",
     "CheckpointSigner",
+    "Decision",
     "DefaultActorDirectory",
     "GroupCommitAppender",
     "JsonLogFormatter",

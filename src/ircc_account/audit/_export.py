@@ -105,7 +105,9 @@ def verify_export(
 ) -> VerificationReport:
     """
     Verify an export offline: the chain, the checkpoint signature, the Merkle
-    path to the signed root, and that the chain reaches the checkpointed head.
+    path to the signed root, and that the chain reaches the checkpointed head
+    and goes no further: an export without a checkpoint, or with entries the
+    checkpoint does not cover, fails with ``not_checkpointed``.
 
     Args:
         export: What :func:`export_client` returned (after a JSON round trip, too).
@@ -171,11 +173,18 @@ def _verify_export(
     checker = ChainChecker(pinned)
     checker.run(rows)
     checker.check_covered(state)
+    # An export proves only what a signed checkpoint covers: without one, or
+    # with entries past its head, anyone could have written them.
+    covered = state.get(partition, (0, b""))[0]
+    if partition not in checker.bad and (
+        cp is None or checker.heads.get(partition, (0, b""))[0] > covered
+    ):
+        checker.failures.append(VerificationFailure(partition, covered + 1, "not_checkpointed"))
     return VerificationReport(
         entries=checker.count,
         partitions=1 if rows else 0,
         checkpoints=0 if cp is None else 1,
-        covered_entries=sum(s for s, _ in state.values()),
+        covered_entries=covered,
         failures=tuple(failures) + tuple(checker.failures),
         keys_trusted=trusted_keys is not None,
     )

@@ -264,6 +264,7 @@ class AuditLog:
         entry: AuditEntry | Mapping[str, Any],
         *,
         on_behalf_of: str | None = None,
+        keep: bool = False,
     ) -> AppendReceipt:
         """
         Append *entry* in the caller's unit of work, so it commits or rolls back
@@ -273,10 +274,17 @@ class AuditLog:
         unit is rolled back before the error propagates, so the audited change
         can never commit without its entry.
 
+        With *keep* (refusals: nothing changed, but the attempt must be
+        recorded, SEC-67), the entry outlives the unit: if the unit rolls back
+        instead of committing (the caller raises, as ``with uow:`` does on a
+        refusal), the entry is written again in a transaction of its own once
+        the unit's transaction is over. Either way it is recorded exactly once.
+
         Args:
             uow: The caller's writing unit of work.
             entry: The entry, or a mapping of its fields.
             on_behalf_of: For a plugin, the actor it acts for.
+            keep: Record the entry even if the unit rolls back.
 
         Raises:
             ValidationError: a missing field, an oversized or free-text reason.
@@ -293,7 +301,23 @@ class AuditLog:
             uow.rollback()
             raise
         self._after_write(uow.on_commit, [(pending, result)])
+        if keep:
+            uow.on_rollback(lambda: self._keep(pending))
         return result
+
+    def _keep(self, pending: Pending) -> None:
+        """
+        Write a kept entry whose unit rolled back, in a transaction of its own.
+        """
+        entry = pending.entry
+        (result,) = self.write_batch([self.prepare(entry, on_behalf_of=pending.on_behalf_of)])
+        if isinstance(result, AuditClockSkew):
+            # The caller's request outlasted the skew window while others
+            # wrote to the partition: record the refusal at the time it is kept.
+            late = attrs.evolve(entry, occurred_at=self.clock.now())
+            (result,) = self.write_batch([self.prepare(late, on_behalf_of=pending.on_behalf_of)])
+        if isinstance(result, BaseException):
+            raise result
 
     def append_now(
         self, entry: AuditEntry | Mapping[str, Any], *, on_behalf_of: str | None = None

@@ -54,7 +54,8 @@ class VerificationFailure:
             gap: deleted), ``out_of_order``, ``truncated`` (entries a
             checkpoint covers are gone), ``checkpoint_mismatch`` (the chain was
             rewritten under a checkpoint), ``head_mismatch`` (the head table
-            disagrees), ``bad_signature``, ``unknown_key``, ``bad_root``.
+            disagrees), ``bad_signature``, ``unknown_key``, ``bad_root``,
+            ``not_checkpointed`` (an export's entries past any signed checkpoint).
     """
 
     partition: str

@@ -11,16 +11,16 @@ its audit entry names the actor and the client.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol, runtime_checkable
 
 import attrs
 
 from ircc_account._model._authz import Actor
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy
-from ircc_account.delegation._ports import ActingHook
 from ircc_account.errors import AuthorizationError
 
-__all__ = ["ActingContext", "begin_acting_for", "stop_acting"]
+__all__ = ["ActingContext", "ActingHook", "begin_acting_for", "stop_acting"]
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +44,21 @@ class ActingContext:
     organisation_id: str | None = None
 
 
+@runtime_checkable
+class ActingHook(Protocol):
+    """
+    Called when a representative switches to a client (or back), after the
+    policy allowed it. The identity layer rotates the session id here.
+    """
+
+    def __call__(self, previous: ActingContext | None, current: ActingContext | None) -> None:
+        """
+        *previous* is the context being left (``None`` if acting for nobody),
+        *current* the one entered (``None`` when acting stops).
+        """
+        ...
+
+
 def begin_acting_for(
     policy: Policy,
     actor: Actor,
@@ -52,6 +67,7 @@ def begin_acting_for(
     uow: SqlUnit,
     previous: ActingContext | None = None,
     on_acting_changed: ActingHook | None = None,
+    correlation_id: str | None = None,
 ) -> ActingContext:
     """
     Switch *actor* to acting for *client_id*, if a grant in force allows any access.
@@ -64,13 +80,16 @@ def begin_acting_for(
         previous: The context being left, if any.
         on_acting_changed: Called with ``(previous, new)`` once the switch is
             allowed; the identity layer rotates the session id there.
+        correlation_id: Ties the recorded switch to the request.
 
     Raises:
-        AuthorizationError: no grant in force reaches *actor* for this client.
+        AuthorizationError: no grant in force reaches *actor* for this client
+            (``params["reason"]`` says why); the refusal is recorded even if
+            *uow* then rolls back.
     """
-    decision = policy.reach(actor, client_id, uow=uow)
+    decision = policy.reach(actor, client_id, uow=uow, correlation_id=correlation_id)
     if not decision.allowed:
-        raise AuthorizationError()
+        raise AuthorizationError(reason=decision.reason)
     context = ActingContext(
         actor=actor,
         client_id=client_id,

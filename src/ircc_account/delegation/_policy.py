@@ -33,7 +33,7 @@ organisation ids validated when the pair's rows were read).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,11 +50,17 @@ from ircc_account._model._delegation import (
     Scope,
 )
 from ircc_account._storage.ports import SqlUnit
+from ircc_account.authz import Veto
 from ircc_account.delegation import _repo
 from ircc_account.delegation._ports import AuditSink, DelegationEvents, NoEvents
 from ircc_account.errors import AuthorizationError
 
-__all__ = ["RESTRICTED_FIELDS", "Policy", "scope_for"]
+__all__ = ["RESTRICTED_FIELDS", "Policy", "RecordNow", "scope_for"]
+
+#: Records one audit entry durably, in a transaction of its own:
+#: ``record_now(entry, on_behalf_of=...)`` (``AuditLog.append_now`` fits, as
+#: does ``GroupCommitAppender.submit``).
+RecordNow = Callable[..., object]
 
 #: Field groups a delegate never reads or writes (SEC-51).
 RESTRICTED_FIELDS = frozenset({"contact", "banking", "representatives"})
@@ -151,6 +157,10 @@ class Policy:
         clock: The time source.
         audit: Where every decision is recorded (in the caller's unit of work).
         events: Told when a grant is used for the first time.
+        record_now: Records one decision durably in a transaction of its own
+            (for reads: see ``durable_now`` on :meth:`authorize`); the front
+            door passes its group-commit appender, so concurrent reads share
+            one flush. The audit sink's ``append_now`` by default.
         service_levels: Each service's declared assurance level; a
             representative needs it for any action on that service's data, a
             client for acting (submit, act, change).
@@ -164,12 +174,17 @@ class Policy:
         clock: Clock,
         audit: AuditSink,
         events: DelegationEvents | None = None,
+        record_now: RecordNow | None = None,
         service_levels: Mapping[str, AssuranceLevel] | None = None,
         default_level: AssuranceLevel = AssuranceLevel.MODERATE,
         cache_size: int = 100_000,
     ) -> None:
         self._clock = clock
         self._audit = audit
+        self._record_now: RecordNow = record_now or audit.append_now
+        # Writable units for a first use noted during a read (the sink's store).
+        store = getattr(audit, "store", None)
+        self._units: Callable[[], SqlUnit] | None = None if store is None else store.unit_of_work
         self._events = events or NoEvents()
         self._levels = dict(service_levels or {})
         self._default_level = default_level
@@ -213,12 +228,21 @@ class Policy:
         *,
         uow: SqlUnit,
         correlation_id: str | None = None,
+        record_as: str | None = None,
+        veto: Veto | None = None,
+        durable_now: bool = False,
+        recorder: RecordNow | None = None,
     ) -> AuthorizationDecision:
         """
-        Decide whether *actor* may do *action* to *resource*, and audit the decision.
+        Decide whether *actor* may do *action* to *resource*, and record the
+        decision: exactly one audit entry per call.
 
         *resource* must come from the stored record (its owner, service and
         item), never from request parameters (SEC-50).
+
+        An allowed decision's entry commits with *uow* (SEC-70). A refusal's
+        entry is kept even if *uow* rolls back (the natural ``with uow:`` plus
+        a raise), so the client always sees refused attempts (SEC-67).
 
         Args:
             actor: The authenticated party. For a plugin, its ``on_behalf_of``
@@ -228,6 +252,23 @@ class Policy:
             resource: Whose data, which service, item and field group.
             uow: The caller's unit of work (the audit entry joins it; commit it).
             correlation_id: Ties the audit entry to the request.
+            record_as: The audit action to record (``service.item.read``,
+                ``door.item.view``); ``authz.<action>`` by default.
+            veto: Asked only when the policy allows: objections (for example
+                every plugin's ``ircc_restrict_access``) turn the decision
+                into a refusal with the reason ``restricted:<objection>``
+                (SEC-94). Its answer is part of the one recorded decision.
+            durable_now: For a read, whose unit commits nothing: record the
+                decision in a transaction of its own, durable before this
+                returns (concurrent reads share one flush through the front
+                door's group commit), so the data is handed out only once its
+                access is on record (SEC-66, fail closed). *uow* may then be
+                read-only.
+            recorder: With *durable_now*, records the entry instead of the
+                policy's own ``record_now``. A caller that only queues it
+                (``GroupCommitAppender.submit_async``) takes on waiting until
+                it is durable before handing anything out: the front door does
+                so to let a page's records share one flush.
 
         Returns:
             The decision: allowed or not, the reason, the grant relied on, and
@@ -236,20 +277,25 @@ class Policy:
         if not isinstance(action, Action) and action in _ACTION_VALUES:
             action = Action(action)
         now = self._clock.now()
-        memo = self._now
-        if memo[0] is now:
-            occurred, at = memo[1], memo[2]
-        else:
-            occurred = v.instant("occurred_at", now)
-            at = _repo.micros(occurred)
-            self._now = (now, occurred, at)
+        occurred, at = self._instant(now)
         decision, first_use = self._decide(actor, action, resource, uow, at)
-        self._audit.append(
-            uow,
-            _audit_entry(occurred, actor, action, resource, decision, correlation_id),
-            on_behalf_of=_principal_id(actor),
-        )
-        if first_use and decision.grant_id is not None:
+        if decision.allowed and veto is not None:
+            objections = veto(actor, action, resource)
+            if objections:
+                decision = AuthorizationDecision(
+                    allowed=False,
+                    reason=("restricted:" + objections[0])[:200],
+                    grant_id=decision.grant_id,
+                    organisation_id=decision.organisation_id,
+                )
+        entry = _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as)
+        if durable_now:
+            (recorder or self._record_now)(entry, on_behalf_of=_principal_id(actor))
+            if decision.allowed and first_use and decision.grant_id is not None:
+                self._first_use_now(resource.client_id, decision.grant_id, now)
+            return decision
+        self._audit.append(uow, entry, on_behalf_of=_principal_id(actor), keep=not decision.allowed)
+        if decision.allowed and first_use and decision.grant_id is not None:
             self._first_use(uow, resource.client_id, decision.grant_id, now)
         return decision
 
@@ -261,22 +307,86 @@ class Policy:
         *,
         uow: SqlUnit,
         correlation_id: str | None = None,
+        record_as: str | None = None,
+        veto: Veto | None = None,
     ) -> AuthorizationDecision:
         """
         Like :meth:`authorize`, but raise when denied.
 
         Raises:
-            AuthorizationError: denied (the audit entry is still in *uow*).
+            AuthorizationError: denied; ``params["reason"]`` holds the
+                policy's reason. The refusal is recorded even if *uow* then
+                rolls back.
         """
-        decision = self.authorize(actor, action, resource, uow=uow, correlation_id=correlation_id)
+        decision = self.authorize(
+            actor,
+            action,
+            resource,
+            uow=uow,
+            correlation_id=correlation_id,
+            record_as=record_as,
+            veto=veto,
+        )
         if not decision.allowed:
-            raise AuthorizationError()
+            raise AuthorizationError(reason=decision.reason)
         return decision
 
-    def reach(self, actor: Actor, client_id: str, *, uow: SqlUnit) -> AuthorizationDecision:
+    def decide(
+        self, actor: Actor, action: Action | str, resource: Resource, *, uow: SqlUnit
+    ) -> AuthorizationDecision:
+        """
+        The decision :meth:`authorize` would make, without recording it.
+
+        Only for a caller that records the access itself, once, with
+        :meth:`record` (for example a list filtered item by item is one
+        access, not one per item). A grant's first use is noted only by
+        :meth:`authorize`.
+        """
+        if not isinstance(action, Action) and action in _ACTION_VALUES:
+            action = Action(action)
+        _, at = self._instant(self._clock.now())
+        return self._decide(actor, action, resource, uow, at)[0]
+
+    def record(
+        self,
+        actor: Actor,
+        action: Action | str,
+        resource: Resource,
+        decision: AuthorizationDecision,
+        *,
+        uow: SqlUnit,
+        correlation_id: str | None = None,
+        record_as: str | None = None,
+        durable_now: bool = False,
+    ) -> None:
+        """
+        Record a decision the caller made with :meth:`decide` (or a refusal
+        it made itself, such as ``not_found``): one audit entry, kept past a
+        rollback when it is a refusal; with *durable_now*, in a transaction
+        of its own (see :meth:`authorize`).
+        """
+        if not isinstance(action, Action) and action in _ACTION_VALUES:
+            action = Action(action)
+        occurred, _ = self._instant(self._clock.now())
+        entry = _audit_entry(occurred, actor, action, resource, decision, correlation_id, record_as)
+        if durable_now:
+            self._record_now(entry, on_behalf_of=_principal_id(actor))
+            return
+        self._audit.append(uow, entry, on_behalf_of=_principal_id(actor), keep=not decision.allowed)
+
+    def reach(
+        self,
+        actor: Actor,
+        client_id: str,
+        *,
+        uow: SqlUnit,
+        correlation_id: str | None = None,
+        record_as: str = "acting.begin",
+    ) -> AuthorizationDecision:
         """
         Whether *actor* holds any grant in force for *client_id* right now
-        (to start acting for them), audited as ``acting.begin``.
+        (to start acting for them, or to list them as a client), recorded as
+        *record_as*; a refusal is kept past a rollback.
 
         Unlike :meth:`authorize` this asks for no particular scope or item;
         every later request is still authorized on its own.
@@ -303,15 +413,93 @@ class Policy:
                 actor_id=actor.actor_id,
                 client_id=client_id,
                 capacity=actor.capacity,
-                action="acting.begin",
+                action=record_as,
                 decision=Decision.ALLOWED if decision.allowed else Decision.DENIED,
                 reason=decision.reason,
                 grant_id=decision.grant_id,
                 organisation_id=decision.organisation_id,
+                correlation_id=correlation_id,
             ),
             on_behalf_of=_principal_id(actor),
+            keep=not decision.allowed,
         )
         return decision
+
+    def scopes_held(
+        self, actor: Actor, client_id: str, *, uow: SqlUnit, service_ids: Iterable[str]
+    ) -> dict[str, frozenset[str]] | None:
+        """
+        The scopes *actor* may use right now on each of *service_ids* for
+        *client_id*, from every grant in force that reaches them (their own,
+        and their organisations' for their access groups), with each
+        representative kind's limits applied; services with none are left out.
+
+        ``None`` means the client themself (every scope). Nothing is
+        recorded: this only decides what a page offers (which tiles a
+        dashboard shows); every access behind it is authorized on its own.
+        """
+        if actor.capacity is Capacity.PLUGIN and actor.on_behalf_of is not None:
+            actor = actor.on_behalf_of
+        if actor.capacity is Capacity.CLIENT:
+            return None if actor.account_id == client_id else {}
+        if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
+            return {}
+        wanted = tuple(service_ids)
+        _, at = self._instant(self._clock.now())
+        entry = self._entry(uow, client_id, actor.representative_id, at)
+        if entry.kind is None or entry.account_id != actor.account_id:
+            return {}
+        if entry.kind.is_paid and (entry.licence_until is None or at >= entry.licence_until):
+            return {}
+        held: dict[str, set[str]] = {}
+        for g, org_kind in _grants_in_force(entry, at):
+            scopes = {s for s in g.scopes if _kind_allows(entry.kind, org_kind, s)}
+            if g.coverage == "account":
+                targets = wanted
+            elif g.coverage == "service":
+                targets = tuple(s for s in wanted if s == g.target)
+            else:
+                service = None if g.target is None else _repo.item_service(uow, g.target, client_id)
+                targets = tuple(s for s in wanted if s == service)
+            for sid in targets:
+                held.setdefault(sid, set()).update(
+                    s
+                    for s in scopes
+                    if _scope_fits_resource(s, Resource(client_id=client_id, service_id=sid))
+                )
+        return {sid: frozenset(s) for sid, s in held.items() if s}
+
+    def clients_reached(self, actor: Actor, *, uow: SqlUnit) -> list[str]:
+        """
+        The clients for whom *actor* (a representative) holds a grant in
+        force right now, directly or through an organisation's grant to one
+        of their access groups, in a stable order. Nothing is recorded (see
+        :meth:`reach`, which the front door records for each client it shows).
+        """
+        if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
+            return []
+        now = self._clock.now()
+        _, at = self._instant(now)
+        found = []
+        for client_id in _repo.candidate_clients(uow, actor.representative_id, now):
+            entry = self._entry(uow, client_id, actor.representative_id, at)
+            if entry.kind is None or entry.account_id != actor.account_id:
+                continue
+            if entry.kind.is_paid and (entry.licence_until is None or at >= entry.licence_until):
+                continue
+            if _find_grant(entry, None, None, at)[0] is not None:
+                found.append(client_id)
+        return found
+
+    def _instant(self, now: Any) -> tuple[Any, int]:
+        """The clock's instant, validated, and in microseconds (memoized per instant)."""
+        memo = self._now
+        if memo[0] is now:
+            return memo[1], memo[2]
+        occurred = v.instant("occurred_at", now)
+        at = _repo.micros(occurred)
+        self._now = (now, occurred, at)
+        return occurred, at
 
     def forget(self, uow: SqlUnit) -> None:
         """
@@ -416,6 +604,18 @@ class Policy:
 
         uow.on_commit(notify)
 
+    def _first_use_now(self, client_id: str, grant_id: str, now: Any) -> None:
+        """
+        Note a grant's first use from a read (once in the grant's life), in a
+        short unit of its own; its event follows the commit.
+        """
+        unit = self._units
+        if unit is None:
+            return
+        with unit() as uow:
+            self._first_use(uow, client_id, grant_id, now)
+            uow.commit()
+
     def _remember_used(self, grant_id: str) -> None:
         if len(self._used) > self._cache_size:
             self._used.clear()
@@ -451,6 +651,8 @@ _FAST_AUDIT = (
 _set = object.__setattr__
 # Reasons are the policy's own constants; each is validated once, on first use.
 _REASONS: dict[str, str] = {}
+# The callers' audit action names (a handful of constants), validated once each.
+_RECORDED_AS: dict[str, str] = {}
 
 
 def _principal_id(actor: Actor) -> str | None:
@@ -469,6 +671,7 @@ def _audit_entry(
     resource: Resource,
     decision: AuthorizationDecision,
     correlation_id: str | None,
+    record_as: str | None = None,
 ) -> AuditEntry:
     """
     The audit entry of one decision, as ``AuditEntry(...)`` would build it.
@@ -481,11 +684,14 @@ def _audit_entry(
     actor_id = v.identifier("actor_id", actor.actor_id)
     client_id = v.identifier("client_id", resource.client_id)
     capacity = v.choice("capacity", Capacity, actor.capacity)
-    audit_action = (
-        _AUDIT_ACTION[action]
-        if isinstance(action, Action)
-        else v.identifier("action", "authz." + str(action))
-    )
+    if record_as is not None:
+        audit_action = _RECORDED_AS.get(record_as) or _RECORDED_AS.setdefault(
+            record_as, v.identifier("action", record_as)
+        )
+    elif isinstance(action, Action):
+        audit_action = _AUDIT_ACTION[action]
+    else:
+        audit_action = v.identifier("action", "authz." + str(action))
     item_id = resource.item_id
     if item_id is not None:
         item_id = v.identifier("item_id", item_id)
@@ -590,6 +796,22 @@ def _find_grant(
             continue
         return g, "grant"
     return None, reason
+
+
+def _grants_in_force(entry: _Entry, now: int) -> Iterator[tuple[_Grant, str | None]]:
+    """
+    Each grant in force at *now* that reaches the representative, with the
+    kind of organisation it came through (``None`` for their own grants).
+    """
+    for g in entry.grants:
+        if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
+            continue
+        if g.org_id is None:
+            yield g, None
+            continue
+        member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
+        if member is not None:
+            yield g, member.org_kind
 
 
 def _member_reaches(members: tuple[_Member, ...], g: _Grant, now: int) -> _Member | None:

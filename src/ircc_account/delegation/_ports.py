@@ -7,21 +7,16 @@ The small ports the delegation package depends on, so each side can be swapped.
   representative's licence is in good standing.
 * :class:`DelegationEvents`: tells the client that a grant was created,
   changed, revoked or first used (wired to the notification hooks).
-* :class:`ActingHook`: told when a representative starts or stops acting for a
-  client, so the identity layer can rotate the session id.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from ircc_account._model._delegation import ConsentGrant, Licence, LicenceStatus
 from ircc_account._storage.ports import AuditSink
 
-if TYPE_CHECKING:
-    from ircc_account.delegation._acting import ActingContext
-
-__all__ = ["ActingHook", "AuditSink", "DelegationEvents", "LicenceVerifier", "NoEvents"]
+__all__ = ["AuditSink", "DelegationEvents", "LicenceVerifier", "NoEvents"]
 
 
 @runtime_checkable
@@ -83,18 +78,3 @@ class NoEvents:
 
     def grant_first_used(self, client_id: str, grant: ConsentGrant) -> None:
         """Ignore."""
-
-
-@runtime_checkable
-class ActingHook(Protocol):
-    """
-    Called when a representative switches to a client (or back), after the
-    policy allowed it. The identity layer rotates the session id here.
-    """
-
-    def __call__(self, previous: ActingContext | None, current: ActingContext | None) -> None:
-        """
-        *previous* is the context being left (``None`` if acting for nobody),
-        *current* the one entered (``None`` when acting stops).
-        """
-        ...

@@ -22,6 +22,7 @@ from ircc_account._model._delegation import (
     ConsentGrant,
     GrantCoverage,
     GrantStatus,
+    Invitation,
     LegalBasis,
     Licence,
     LicenceBody,
@@ -286,6 +287,18 @@ def set_licence(uow: SqlUnit, representative_id: str, licence: Licence, valid: b
     )
 
 
+def representative_for_account(uow: SqlUnit, account_id: str) -> tuple[Representative, bool] | None:
+    """
+    The representative whose login is *account_id* (one at most), with
+    whether their licence was last confirmed valid; ``None`` if there is none.
+    """
+    row = uow.execute(
+        sa.select(t.representatives).where(t.representatives.c.account_id == account_id),
+        "representative",
+    ).first()
+    return None if row is None else (_rep_from_row(row), bool(row.licence_valid))
+
+
 # --- organisations --------------------------------------------------------------
 
 
@@ -442,6 +455,51 @@ def end_membership(
         "membership",
     )
     return int(result.rowcount)
+
+
+def add_invitation(
+    uow: SqlUnit, code_hash: bytes, invitation: Invitation, created_at: dt.datetime
+) -> None:
+    """Store an invitation under the hash of its code."""
+    uow.execute(
+        t.organisation_invitations.insert().values(
+            code_hash=code_hash,
+            organisation_id=invitation.organisation_id,
+            role=invitation.role.value,
+            access_groups=" ".join(sorted(invitation.access_groups)),
+            invited_by=invitation.invited_by,
+            created_at=created_at,
+            expires_at=invitation.expires_at,
+        ),
+        "invitation",
+    )
+
+
+def take_invitation(
+    uow: SqlUnit, code_hash: bytes, account_id: str, now: dt.datetime
+) -> Invitation | None:
+    """
+    Use up the invitation with *code_hash* if it is unused and unexpired, in
+    one statement (of two concurrent uses, one wins); ``None`` otherwise.
+    """
+    c = t.organisation_invitations.c
+    row = uow.execute(
+        t.organisation_invitations.update()
+        .where(c.code_hash == code_hash, c.used_at.is_(None), c.expires_at > now)
+        .values(used_at=now, used_by=account_id)
+        .returning(*t.organisation_invitations.c),
+        "invitation",
+    ).first()
+    if row is None:
+        return None
+    return Invitation(
+        code="-",
+        organisation_id=row.organisation_id,
+        role=MembershipRole(row.role),
+        access_groups=row.access_groups.split(),
+        invited_by=row.invited_by,
+        expires_at=row.expires_at,
+    )
 
 
 # --- grants --------------------------------------------------------------------------
@@ -634,12 +692,52 @@ _MARK_FIRST_USE = (
 )
 
 
-def item_service(uow: SqlUnit, item_id: str) -> str | None:
-    """The service an item belongs to, if the item is known."""
-    row = uow.execute(
-        sa.select(_schema.items.c.service_id).where(_schema.items.c.item_id == item_id), "item"
-    ).first()
+def item_service(uow: SqlUnit, item_id: str, client_id: str | None = None) -> str | None:
+    """
+    The service an item belongs to, if the item is known (and, with
+    *client_id*, belongs to that client).
+    """
+    items = _schema.items.c
+    query = sa.select(items.service_id).where(items.item_id == item_id)
+    if client_id is not None:
+        query = query.where(items.account_id == client_id)
+    row = uow.execute(query, "item").first()
     return None if row is None else str(row.service_id)
+
+
+def candidate_clients(uow: SqlUnit, representative_id: str, now: dt.datetime) -> list[str]:
+    """
+    The clients with an active grant naming *representative_id*, or naming an
+    organisation at or above one of their memberships current at *now*,
+    ordered by client id. The policy then decides which of
+    them the representative reaches (windows, access groups, kind, licence).
+    """
+    g = t.consent_grants.c
+    m = t.memberships.c
+    oc = t.organisation_closure.c
+    orgs = (
+        sa.select(oc.ancestor_id)
+        .select_from(
+            t.memberships.join(t.organisation_closure, oc.descendant_id == m.organisation_id)
+        )
+        .where(
+            m.representative_id == representative_id,
+            sa.or_(m.ended_at.is_(None), m.ended_at > now),
+        )
+    )
+    query = (
+        sa.select(g.client_account_id)
+        .where(
+            g.status == GrantStatus.ACTIVE.value,
+            sa.or_(
+                sa.and_(g.grantee_is_organisation == 0, g.grantee_id == representative_id),
+                sa.and_(g.grantee_is_organisation == 1, g.grantee_id.in_(orgs)),
+            ),
+        )
+        .distinct()
+        .order_by(g.client_account_id)
+    )
+    return [str(r[0]) for r in uow.execute(query, "consent grant")]
 
 
 # --- signing keys ---------------------------------------------------------------------

@@ -17,12 +17,14 @@ from ircc_account._exports import present_as_public
 from ircc_account.devidp._config import DevClient, DevProviderConfig, DevUser
 from ircc_account.devidp._provider import DevelopmentProvider, LogoutDelivery
 from ircc_account.devidp._runner import RunningServer
+from ircc_account.devidp._tls import LocalTls
 
 __all__ = [
     "DevClient",
     "DevProviderConfig",
     "DevUser",
     "DevelopmentProvider",
+    "LocalTls",
     "LogoutDelivery",
     "RunningServer",
 ]

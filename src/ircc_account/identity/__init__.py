@@ -10,7 +10,7 @@ The protocol logic is framework-free and synchronous. Tokens are validated by
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
-from ircc_account._storage.ports import AuditSink
+from ircc_account._model import AccountStatus, ClientAccount, LinkedCredential, LinkedLegacyFile
 
 from ._accounts import ClaimPolicy, LegacyFileRef, LegacyFileVerifier
 from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
@@ -42,8 +42,9 @@ from ._web import (
 
 __all__ = [
     "MUTATING_METHODS",
-    "AuditSink",
+    "AccountStatus",
     "ClaimPolicy",
+    "ClientAccount",
     "ClientSecret",
     "CsrfProtector",
     "HttpLimits",
@@ -51,6 +52,8 @@ __all__ = [
     "IssuedSession",
     "LegacyFileRef",
     "LegacyFileVerifier",
+    "LinkedCredential",
+    "LinkedLegacyFile",
     "LoginOutcome",
     "LoginRedirect",
     "LoginResult",

@@ -9,12 +9,18 @@ Each service behind the front door is a pluggy plugin (hooks in
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
+from ircc_account._model import (
+    BilingualText,
+    ItemKind,
+    ItemState,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
-    AuditSink,
     ItemsGate,
     LegacyFilesGate,
-    Policy,
     ServiceContext,
     TimelineGate,
 )
@@ -52,7 +58,7 @@ __all__ = [
     "ActionOffer",
     "ActionResult",
     "AllowedPlugin",
-    "AuditSink",
+    "BilingualText",
     "BreakerState",
     "CircuitBreaker",
     "Dashboard",
@@ -60,23 +66,27 @@ __all__ = [
     "EventKind",
     "HasAttribute",
     "HasUci",
+    "ItemKind",
+    "ItemState",
     "ItemsGate",
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
-    "Policy",
     "RegistryEvents",
     "ResidesIn",
     "ResidesOutside",
     "Rollout",
     "ServiceContext",
     "ServiceEvent",
+    "ServiceItem",
     "ServiceManifest",
     "ServiceRegistry",
     "StatusMap",
     "Tile",
     "TileStatus",
+    "TimelineEvent",
     "TimelineGate",
+    "TimelineKind",
     "rollout_bucket",
 ]
 

@@ -5,11 +5,13 @@ A plugin reaches a client's data only through its context (SEC-95). The
 context carries the actor (without the session reference), the client acted
 for, the granted scopes and the clock; never a session, token, key or database
 handle. Each gate call opens one unit of work in which it asks the policy
-(the plugin judged as the user it acts for), asks every plugin's
-``ircc_restrict_access``, writes the audit entry (actor = the plugin, on
-behalf of the user: SEC-96), does the read or write, and commits: the access
-and its record commit together. A denied call commits its audit entry and
-raises :class:`~ircc_account.errors.AuthorizationError`.
+(the plugin judged as the user it acts for, every plugin's
+``ircc_restrict_access`` as a veto) and records that one decision (actor =
+the plugin, on behalf of the user: SEC-96; with the policy's reason, the grant
+relied on and the request's correlation id), does the read or write, and
+commits: the access and its record commit together. A refused call raises
+:class:`~ircc_account.errors.AuthorizationError` (or
+:class:`~ircc_account.errors.NotFound`), and its record is kept.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import NoReturn
 
 import attrs
 
@@ -25,11 +27,9 @@ from ircc_account._clock import Clock
 from ircc_account._model import (
     Action,
     Actor,
-    AuditEntry,
     AuthorizationDecision,
     BilingualText,
     Capacity,
-    Decision,
     ItemKind,
     ItemState,
     Resource,
@@ -37,30 +37,18 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
-from ircc_account._storage.ports import AuditSink, Store
+from ircc_account._storage.ports import SqlStorage, SqlUnit
+from ircc_account.authz import Authorizer
 from ircc_account.errors import AuthorizationError, NotFound, PersonalDataErased
 from ircc_account.services._values import EventKind, ServiceEvent
 
-__all__ = ["AuditSink", "ItemsGate", "LegacyFilesGate", "Policy", "ServiceContext", "TimelineGate"]
-
-
-@runtime_checkable
-class Policy(Protocol):
-    """
-    The authorization policy the gates ask (``ircc_account.delegation.Policy`` fits).
-    """
-
-    def authorize(
-        self, actor: Actor, action: Action | str, resource: Resource, *, uow: Any
-    ) -> AuthorizationDecision:
-        """
-        Decide whether *actor* may do *action* to *resource*, in *uow*'s transaction.
-        """
-        ...
+__all__ = ["ItemsGate", "LegacyFilesGate", "ServiceContext", "TimelineGate"]
 
 
 Restrictor = Callable[[Actor, "Action | str", Resource], Sequence[str]]
 Publisher = Callable[[ServiceEvent], object]
+
+_NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 
 _EVENT_OF_STATE = {
     ItemState.DECISION_MADE: EventKind.DECISION,
@@ -73,15 +61,14 @@ class _Gatekeeper:
     Shared by one context's gates: store, policy, audit, restrictions. Not for plugins.
     """
 
-    __slots__ = ("actor", "audit", "client_id", "clock", "correlation_id", "plugin_actor",
+    __slots__ = ("actor", "client_id", "clock", "correlation_id", "plugin_actor",
                  "policy", "publish", "restrict", "service_id", "store")  # fmt: skip
 
     def __init__(
         self,
         *,
-        store: Store,
-        policy: Policy,
-        audit: AuditSink,
+        store: SqlStorage,
+        policy: Authorizer,
         restrict: Restrictor,
         publish: Publisher,
         clock: Clock,
@@ -92,7 +79,6 @@ class _Gatekeeper:
     ) -> None:
         self.store = store
         self.policy = policy
-        self.audit = audit
         self.restrict = restrict
         self.publish = publish
         self.clock = clock
@@ -111,66 +97,67 @@ class _Gatekeeper:
         )
 
     def check(
-        self, uow: Any, action: Action, what: str, resource: Resource, *, found: bool = True
+        self, uow: SqlUnit, action: Action, what: str, resource: Resource, *, read: bool = False
     ) -> None:
         """
-        Authorize and audit one access in *uow*; on a deny, commit the record and raise.
+        Authorize one access in *uow* and record it once; raise on a refusal
+        (whose record is kept even though the unit then rolls back). A read's
+        record is durable before this returns (its unit commits nothing).
         """
-        if found:
-            decision = self.policy.authorize(self.plugin_actor, action, resource, uow=uow)
-            reasons: Sequence[str] = ()
-            if decision.allowed:
-                reasons = self.restrict(self.plugin_actor, action, resource)
-            allowed = decision.allowed and not reasons
-            reason = decision.reason if not reasons else "restricted:" + reasons[0]
-        else:
-            decision = AuthorizationDecision(allowed=False, reason="not_found")
-            allowed, reason = False, "not_found"
-        self.audit.append(
-            uow,
-            AuditEntry(
-                occurred_at=self.clock.now(),
-                actor_id=self.service_id,
-                client_id=self.client_id,
-                capacity=Capacity.PLUGIN,
-                action=f"service.{what}",
-                item_id=resource.item_id,
-                service_id=self.service_id,
-                decision=Decision.ALLOWED if allowed else Decision.DENIED,
-                reason=reason[:200],
-                grant_id=decision.grant_id,
-                organisation_id=decision.organisation_id,
-                correlation_id=self.correlation_id,
-            ),
-            on_behalf_of=self.actor.actor_id,
+        decision = self.policy.authorize(
+            self.plugin_actor,
+            action,
+            resource,
+            uow=uow,
+            correlation_id=self.correlation_id,
+            record_as=f"service.{what}",
+            veto=self.restrict,
+            durable_now=read,
         )
-        if not allowed:
-            uow.commit()
-            if not found:
-                raise NotFound(kind="item")
-            raise AuthorizationError()
+        if not decision.allowed:
+            raise AuthorizationError(reason=decision.reason)
+
+    def not_found(
+        self, uow: SqlUnit, action: Action, what: str, item_id: str, *, read: bool = False
+    ) -> NoReturn:
+        """
+        Record a refused access to an item that is not this client's (or
+        does not exist), naming the item tried, and raise "not found".
+        """
+        self.policy.record(
+            self.plugin_actor,
+            action,
+            # The stored record proved nothing about this item: the resource
+            # is this client's file, with the id that was tried.
+            Resource(client_id=self.client_id, service_id=self.service_id, item_id=item_id),
+            _NOT_FOUND,
+            uow=uow,
+            correlation_id=self.correlation_id,
+            record_as=f"service.{what}",
+            durable_now=read,
+        )
+        raise NotFound(kind="item")
 
     def resource(self, item_id: str | None = None) -> Resource:
         return Resource(client_id=self.client_id, service_id=self.service_id, item_id=item_id)
 
-    def own_item(self, uow: Any, item_id: str, action: Action, what: str) -> ServiceItem:
+    def own_item(
+        self, uow: SqlUnit, item_id: str, action: Action, what: str, *, read: bool = False
+    ) -> ServiceItem:
         """
         Read *item_id* if it is this client's item of this service; the resource
         comes from the stored record (SEC-50). Anything else is "not found".
         """
+        item: ServiceItem | None
         try:
-            item: ServiceItem = uow.items.get(item_id)
+            item = uow.items.get(item_id)
         except (NotFound, PersonalDataErased):
             # An erased account's item answers exactly like a missing one, so a
             # plugin learns nothing about other clients' files (SEC-50).
-            item = None  # type: ignore[assignment]
-        ours = (
-            item is not None
-            and item.account_id == self.client_id
-            and item.service_id == self.service_id
-        )
-        resource = self.resource(item_id if ours else None)
-        self.check(uow, action, what, resource, found=ours)
+            item = None
+        if item is None or item.account_id != self.client_id or item.service_id != self.service_id:
+            self.not_found(uow, action, what, item_id, read=read)
+        self.check(uow, action, what, self.resource(item_id), read=read)
         return item
 
     def event(self, item: ServiceItem, summary: BilingualText) -> ServiceEvent:
@@ -210,10 +197,22 @@ class ItemsGate:
             AuthorizationError: the user may not see this client's status here.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            k.check(uow, Action.VIEW_STATUS, "item.list", k.resource())
+        with k.store.unit_of_work(write=False) as uow:
             items = uow.items.for_account(k.client_id, service_id=k.service_id)
-            uow.commit()
+            whole = k.policy.decide(k.plugin_actor, Action.VIEW_STATUS, k.resource(), uow=uow)
+            if not whole.allowed:
+                # A grant may cover single items only: list exactly those.
+                items = [
+                    i
+                    for i in items
+                    if k.policy.decide(
+                        k.plugin_actor, Action.VIEW_STATUS, k.resource(i.item_id), uow=uow
+                    ).allowed
+                ]
+            # One recorded access for the list: for the service, or for the
+            # one item a single-item grant shows.
+            target = k.resource(items[0].item_id) if not whole.allowed and items else k.resource()
+            k.check(uow, Action.VIEW_STATUS, "item.list", target, read=True)
         return items
 
     def get(self, item_id: str) -> ServiceItem:
@@ -226,10 +225,8 @@ class ItemsGate:
             AuthorizationError: the user may not see it.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            item = k.own_item(uow, item_id, Action.VIEW_STATUS, "item.read")
-            uow.commit()
-        return item
+        with k.store.unit_of_work(write=False) as uow:
+            return k.own_item(uow, item_id, Action.VIEW_STATUS, "item.read", read=True)
 
     def add(
         self,
@@ -334,11 +331,9 @@ class TimelineGate:
             AuthorizationError: the user may not see it.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            k.own_item(uow, item_id, Action.VIEW_STATUS, "timeline.read")
-            events = uow.timeline.for_item(item_id)
-            uow.commit()
-        return events
+        with k.store.unit_of_work(write=False) as uow:
+            k.own_item(uow, item_id, Action.VIEW_STATUS, "timeline.read", read=True)
+            return uow.timeline.for_item(item_id)
 
     def append(
         self,
@@ -392,10 +387,9 @@ class LegacyFilesGate:
             AuthorizationError: the user may not see this client's status here.
         """
         k = self.__keeper
-        with k.store.unit_of_work() as uow:
-            k.check(uow, Action.VIEW_STATUS, "legacy_file.list", k.resource())
+        with k.store.unit_of_work(write=False) as uow:
+            k.check(uow, Action.VIEW_STATUS, "legacy_file.list", k.resource(), read=True)
             files = uow.legacy_files.for_account(k.client_id)
-            uow.commit()
         return [f.file_number for f in files if f.system == k.service_id]
 
 
@@ -434,9 +428,8 @@ class ServiceContext:
 
 def make_context(
     *,
-    store: Store,
-    policy: Policy,
-    audit: AuditSink,
+    store: SqlStorage,
+    policy: Authorizer,
     restrict: Restrictor,
     publish: Publisher,
     clock: Clock,
@@ -455,7 +448,6 @@ def make_context(
     keeper = _Gatekeeper(
         store=store,
         policy=policy,
-        audit=audit,
         restrict=restrict,
         publish=publish,
         clock=clock,

@@ -9,7 +9,7 @@ hammered: while it is open, calls fail at once. Every failure surfaces as
 :class:`~ircc_account.errors.LegacyUnavailable` naming the service.
 
 :class:`StatusMap` maps the legacy system's status codes onto our shared
-:class:`~ircc_account.ItemState` and timeline kinds.
+:class:`~ircc_account.services.ItemState` and timeline kinds.
 """
 
 from __future__ import annotations

@@ -36,9 +36,12 @@ from ircc_account._clock import Clock, SystemClock
 from ircc_account._model import Actor, AuditEntry, BilingualText, Capacity, Resource
 from ircc_account._model._authz import Action
 from ircc_account._model._delegation import ConsentGrant
-from ircc_account._storage.ports import Store
+from ircc_account._storage.ports import SqlStorage
+from ircc_account.authz import Authorizer
 from ircc_account.errors import (
+    AuthorizationError,
     IrccAccountError,
+    NotFound,
     ServiceBadOutput,
     ServiceDuplicate,
     ServiceError,
@@ -50,7 +53,7 @@ from ircc_account.errors import (
 )
 from ircc_account.services import _checks
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
-from ircc_account.services._context import AuditSink, Policy, ServiceContext, make_context
+from ircc_account.services._context import ServiceContext, make_context
 from ircc_account.services._manifest import AccountFacts, Rollout, ServiceManifest
 from ircc_account.services._values import (
     ActionOffer,
@@ -62,7 +65,13 @@ from ircc_account.services._values import (
     TileStatus,
 )
 
-__all__ = ["ENTRY_POINT_GROUP", "AllowedPlugin", "RegistryEvents", "ServiceRegistry"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AllowedPlugin",
+    "RegistryEvents",
+    "ServiceRegistry",
+    "pin_refusal",
+]
 
 #: The entry-point group service plugins are published under.
 ENTRY_POINT_GROUP = "ircc_account.services"
@@ -95,6 +104,37 @@ class AllowedPlugin:
     version: str
 
 
+def pin_refusal(
+    pin: AllowedPlugin | None, distribution: str, version: str | None, *, blocked: bool
+) -> str | None:
+    """
+    Why an entry point may not be imported (SEC-92), or ``None`` when it may.
+
+    The one decision :meth:`ServiceRegistry.discover` takes before importing
+    anything; the operator's plugin survey asks it too.
+
+    Args:
+        pin: The allowlist entry for the entry point's name, if any.
+        distribution: The name of the distribution that publishes the entry point.
+        version: That distribution's version.
+        blocked: Whether the name is blocked.
+
+    Returns:
+        ``"blocked"``, ``"not_allowed"`` (not on the allowlist),
+        ``"other_distribution"`` or ``"other_version"`` (allowlisted, but
+        pinned to another), or ``None``.
+    """
+    if blocked:
+        return "blocked"
+    if pin is None:
+        return "not_allowed"
+    if _canonical(distribution) != _canonical(pin.distribution):
+        return "other_distribution"
+    if version != pin.version:
+        return "other_version"
+    return None
+
+
 @attrs.define
 class _Plugin:
     name: str
@@ -118,8 +158,8 @@ class ServiceRegistry:
 
     Args:
         store: Where the gates read and write items and timelines.
-        policy: Asked by every gate (``authorize(actor, action, resource, uow=)``).
-        audit: Every gate access is written to it (``append(uow, entry, on_behalf_of=)``).
+        policy: Asked by every gate, which records each access through it once
+            (:class:`~ircc_account.authz.Authorizer`; ``delegation.Policy`` fits).
         allowed: The allowlist for :meth:`discover`.
         blocked: Plugin names refused everywhere, even by explicit registration.
         clock: The time source (also for the circuit breakers).
@@ -135,9 +175,8 @@ class ServiceRegistry:
     def __init__(
         self,
         *,
-        store: Store,
-        policy: Policy,
-        audit: AuditSink,
+        store: SqlStorage,
+        policy: Authorizer,
         allowed: Iterable[AllowedPlugin] = (),
         blocked: Iterable[str] = (),
         clock: Clock | None = None,
@@ -150,7 +189,6 @@ class ServiceRegistry:
     ) -> None:
         self._store = store
         self._policy = policy
-        self._audit = audit
         self._allowed = {a.name: a for a in allowed}
         self._clock = clock or SystemClock()
         self.deadline = deadline
@@ -199,14 +237,16 @@ class ServiceRegistry:
             for ep in dist.entry_points:
                 if ep.group != self.group or self._pm.has_plugin(ep.name):
                     continue
-                dist_name = dist.metadata["Name"] or ""
-                pin = self._allowed.get(ep.name)
-                if self._pm.is_blocked(ep.name) or pin is None:
+                refusal = pin_refusal(
+                    self._allowed.get(ep.name),
+                    dist.metadata["Name"] or "",
+                    dist.version,
+                    blocked=self._pm.is_blocked(ep.name),
+                )
+                if refusal in ("blocked", "not_allowed"):
                     log.warning("service plugin skipped: name=%s reason=not_allowed", ep.name)
                     continue
-                if _canonical(dist_name) != _canonical(pin.distribution) or (
-                    dist.version != pin.version
-                ):
+                if refusal is not None:
                     log.error("service plugin skipped: name=%s reason=not_pinned", ep.name)
                     continue
                 try:
@@ -447,6 +487,10 @@ class ServiceRegistry:
             return self._fail(plugin, hook, ServiceTimeout(service_id=plugin.name), TimeoutError())
         exc = future.exception()
         if exc is not None:
+            if isinstance(exc, AuthorizationError | NotFound):
+                # A gate's refusal (already recorded by the policy): the user
+                # may not have this, which says nothing about the plugin's health.
+                return _Failed(exc)
             if isinstance(exc, ServiceError) and exc.params.get("service_id") == plugin.name:
                 # The plugin's own typed failure (its legacy system is down, say).
                 return self._fail(plugin, hook, exc, exc)
@@ -512,7 +556,6 @@ class ServiceRegistry:
         return make_context(
             store=self._store,
             policy=self._policy,
-            audit=self._audit,
             restrict=self.restrictions,
             publish=self.publish,
             clock=self._clock,

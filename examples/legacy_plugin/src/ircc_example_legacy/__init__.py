@@ -14,25 +14,23 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ircc_account import (
-    BilingualText,
-    ItemKind,
-    ItemState,
-    Scope,
-    ServiceItem,
-    TimelineEvent,
-    TimelineKind,
-)
+from ircc_account.delegation import Scope
 from ircc_account.errors import NotFound, ServiceBadOutput
 from ircc_account.hookspecs import hookimpl
 from ircc_account.services import (
     ActionOffer,
     ActionResult,
+    BilingualText,
+    ItemKind,
+    ItemState,
     LegacyPortalClient,
     LegacyStatus,
     ServiceContext,
+    ServiceItem,
     ServiceManifest,
     StatusMap,
+    TimelineEvent,
+    TimelineKind,
 )
 
 __all__ = ["SERVICE_ID", "STATUS", "LegacyPortalService", "plugin"]

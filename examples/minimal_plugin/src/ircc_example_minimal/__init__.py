@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ircc_account import BilingualText, ServiceItem
 from ircc_account.hookspecs import hookimpl
-from ircc_account.services import Rollout, ServiceContext, ServiceManifest
+from ircc_account.services import (
+    BilingualText,
+    Rollout,
+    ServiceContext,
+    ServiceItem,
+    ServiceManifest,
+)
 
 
 @hookimpl

@@ -17,7 +17,9 @@ silently.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -30,6 +32,8 @@ from ircc_account._model._delegation import (
     ConsentGrant,
     GrantCoverage,
     GrantStatus,
+    Invitation,
+    Licence,
     LicenceStatus,
     Membership,
     MembershipRole,
@@ -49,11 +53,15 @@ from ircc_account.delegation._ports import (
     NoEvents,
 )
 from ircc_account.errors import (
+    Conflict,
     GrantNotChangeable,
+    InvitationInvalid,
     LicenceInvalid,
     NotFound,
     NotPrincipal,
+    OnboardingRefused,
     OrganisationCycle,
+    OutOfRange,
     PaidRepresentativeExists,
     RequestLapsed,
     ScopeNotAllowed,
@@ -79,7 +87,7 @@ _PAID_ORGS = (OrganisationKind.LAW_FIRM, OrganisationKind.CONSULTANCY)
 
 class Delegation:
     """
-    The delegation service: representatives, organisations, grants.
+    Representatives, organisations and their members, and consent grants.
 
     Args:
         clock: The time source.
@@ -234,6 +242,221 @@ class Delegation:
         if not _repo.end_membership(uow, organisation_id, representative_id, self._clock.now()):
             raise NotFound(kind="membership")
         _repo.bump(uow, _repo.rep_key(representative_id))
+
+    # --- onboarding --------------------------------------------------------------------
+
+    def representative_for_account(self, uow: SqlUnit, account_id: str) -> Representative | None:
+        """
+        The representative whose login is *account_id*, if they are one.
+        """
+        found = _repo.representative_for_account(uow, account_id)
+        return None if found is None else found[0]
+
+    def register_self(
+        self,
+        uow: SqlUnit,
+        actor: Actor,
+        *,
+        kind: RepresentativeKind | str,
+        display_name: str,
+        licence: Licence | None = None,
+    ) -> Representative:
+        """
+        A signed-in person registers as a representative, from their own account:
+        a family member, friend or designated individual, or a paid
+        consultant, lawyer or notary whose licence its body confirms.
+
+        MP and Senator office staff join their office by invitation
+        (:meth:`join`), never here.
+
+        Raises:
+            NotPrincipal: *actor* is not a person in their own session.
+            OnboardingRefused: an office kind.
+            LicenceInvalid: a paid kind whose licence the body does not confirm.
+            Conflict: this account is already a representative.
+        """
+        if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
+            raise NotPrincipal()
+        kind = RepresentativeKind(kind)
+        if kind.is_parliamentary:
+            raise OnboardingRefused()
+        if _repo.representative_for_account(uow, actor.account_id) is not None:
+            raise Conflict(kind="representative")
+        rep = self.register_representative(
+            uow,
+            Representative(
+                representative_id=self._new_id("rep"),
+                kind=kind,
+                display_name=display_name,
+                account_id=actor.account_id,
+                licence=licence,
+                created_at=self._clock.now(),
+            ),
+        )
+        self._record(uow, actor, "representative.register", rep.kind.value, client=actor.account_id)
+        return rep
+
+    def onboard_organisation(
+        self,
+        uow: SqlUnit,
+        officer: Actor,
+        organisation: Organisation,
+        *,
+        administrator_account_id: str,
+        administrator_name: str,
+    ) -> Membership:
+        """
+        The department registers an office or firm and its first administrator.
+
+        This is the department side of onboarding: *officer* is a department
+        staff member (``Capacity.OFFICER``) authenticated by the department's
+        own systems; expose this only there. The administrator then invites
+        the office's staff (:meth:`invite`).
+
+        For an MP's or Senator's office the administrator becomes (or already
+        is) a representative of the office's kind; for a law firm or
+        consultancy they must already be a licensed representative.
+
+        Raises:
+            NotPrincipal: *officer* is not a department officer.
+            LicenceInvalid: a firm's administrator is not a licensed representative.
+            NotFound: the parent organisation or the administrator's account does not exist.
+            Conflict: the organisation already exists.
+        """
+        if officer.capacity is not Capacity.OFFICER:
+            raise NotPrincipal()
+        now = self._clock.now()
+        self.add_organisation(uow, organisation)
+        rep = self._member_record(uow, administrator_account_id, organisation, administrator_name)
+        membership = Membership(
+            organisation_id=organisation.organisation_id,
+            representative_id=rep.representative_id,
+            role=MembershipRole.ADMINISTRATOR,
+            started_at=now,
+        )
+        _repo.add_membership(uow, membership)
+        _repo.bump(uow, _repo.rep_key(rep.representative_id), _repo.GLOBAL_KEY)
+        self._record(uow, officer, "organisation.onboard", organisation.kind.value)
+        return membership
+
+    def invite(
+        self,
+        uow: SqlUnit,
+        actor: Actor,
+        organisation_id: str,
+        *,
+        role: MembershipRole | str = MembershipRole.STAFF,
+        access_groups: Iterable[str] = (),
+        lifetime: dt.timedelta = dt.timedelta(days=7),
+    ) -> Invitation:
+        """
+        An organisation's administrator (or a department officer) invites one
+        person to join it. The code in the result is shown once; only its
+        hash is stored. It is single use and expires after *lifetime*.
+
+        Raises:
+            NotPrincipal: *actor* may not manage this organisation's members.
+            NotFound: no such organisation.
+        """
+        if not dt.timedelta(minutes=5) <= lifetime <= dt.timedelta(days=30):
+            raise OutOfRange(field="lifetime")
+        _repo.get_organisation(uow, organisation_id)
+        if actor.capacity is not Capacity.OFFICER:
+            self._require_org_admin(uow, actor, organisation_id)
+        now = self._clock.now()
+        code = _b64url(self._randomness.token_bytes(32))
+        invitation = Invitation(
+            code=code,
+            organisation_id=organisation_id,
+            role=role,
+            access_groups=frozenset(access_groups),
+            invited_by=actor.actor_id,
+            expires_at=now + lifetime,
+        )
+        _repo.add_invitation(uow, _code_hash(code), invitation, now)
+        self._record(uow, actor, "organisation.invite", invitation.role.value)
+        return invitation
+
+    def join(self, uow: SqlUnit, actor: Actor, code: str, *, display_name: str) -> Membership:
+        """
+        A signed-in person joins an organisation with an invitation code, from
+        their own account; they become (or already are) a representative,
+        and a member in the invitation's role and access groups.
+
+        Raises:
+            NotPrincipal: *actor* is not a person in their own session.
+            InvitationInvalid: the code is unknown, used or expired.
+            LicenceInvalid: a firm's member who is not a licensed representative.
+        """
+        if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
+            raise NotPrincipal()
+        now = self._clock.now()
+        if not isinstance(code, str) or not 16 <= len(code) <= 128:
+            raise InvitationInvalid()
+        invitation = _repo.take_invitation(uow, _code_hash(code), actor.account_id, now)
+        if invitation is None:
+            raise InvitationInvalid()
+        organisation = _repo.get_organisation(uow, invitation.organisation_id)
+        rep = self._member_record(uow, actor.account_id, organisation, display_name)
+        membership = Membership(
+            organisation_id=organisation.organisation_id,
+            representative_id=rep.representative_id,
+            role=invitation.role,
+            access_groups=invitation.access_groups,
+            started_at=now,
+        )
+        _repo.add_membership(uow, membership)
+        _repo.bump(uow, _repo.rep_key(rep.representative_id))
+        self._record(uow, actor, "organisation.join", invitation.role.value)
+        return membership
+
+    def _member_record(
+        self, uow: SqlUnit, account_id: str, organisation: Organisation, display_name: str
+    ) -> Representative:
+        """
+        The representative record a new member of *organisation* acts under:
+        their own, or, for office staff, a new one of the office's kind.
+        """
+        found = _repo.representative_for_account(uow, account_id)
+        if organisation.kind in _PAID_ORGS:
+            # A firm's members act only under their own licence (SEC-54).
+            if found is None or not found[0].kind.is_paid or not found[1]:
+                raise LicenceInvalid()
+            return found[0]
+        if found is not None:
+            return found[0]
+        kind = (
+            RepresentativeKind.MP_OFFICE
+            if organisation.kind is OrganisationKind.MP_OFFICE
+            else RepresentativeKind.SENATOR_OFFICE
+        )
+        return self.register_representative(
+            uow,
+            Representative(
+                representative_id=self._new_id("rep"),
+                kind=kind,
+                display_name=display_name,
+                account_id=account_id,
+                created_at=self._clock.now(),
+            ),
+        )
+
+    def _record(
+        self, uow: SqlUnit, actor: Actor, action: str, reason: str, *, client: str | None = None
+    ) -> None:
+        if self._audit is not None:
+            self._audit.append(
+                uow,
+                AuditEntry(
+                    occurred_at=self._clock.now(),
+                    actor_id=actor.actor_id,
+                    client_id=client,
+                    capacity=actor.capacity,
+                    action=action,
+                    decision=Decision.ALLOWED,
+                    reason=reason,
+                ),
+            )
 
     def _require_org_admin(self, uow: SqlUnit, actor: Actor, organisation_id: str) -> None:
         if actor.capacity is Capacity.SYSTEM:
@@ -496,6 +719,54 @@ class Delegation:
         found = _repo.grants_to(uow, [actor.representative_id])
         return [_displayed(g, now) for g in found if not g.grantee_is_organisation]
 
+    def grants_reaching(self, uow: SqlUnit, actor: Actor, client_id: str) -> list[ConsentGrant]:
+        """
+        *client_id*'s grants in force now that reach the representative
+        *actor*: given to them, or to an organisation above one of their
+        current memberships for one of their access groups (administrators:
+        the grants with no access group). Oldest first.
+        """
+        if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
+            return []
+        now = self._clock.now()
+        members = _repo.current_memberships(uow, actor.representative_id, now)
+        reach: dict[str, list[Membership]] = {}
+        for m in members:
+            for ancestor, _ in _repo.ancestors(uow, m.organisation_id):
+                reach.setdefault(ancestor, []).append(m)
+        found = []
+        for g in _repo.grants_of_client(uow, client_id):
+            if not g.is_active_at(now):
+                continue
+            if not g.grantee_is_organisation:
+                if g.grantee_id == actor.representative_id:
+                    found.append(g)
+                continue
+            for m in reach.get(g.grantee_id, ()):
+                if (g.access_group is None and m.role is MembershipRole.ADMINISTRATOR) or (
+                    g.access_group in m.access_groups
+                ):
+                    found.append(g)
+                    break
+        return found
+
+    def memberships(
+        self, uow: SqlUnit, representative: Representative, when: dt.datetime
+    ) -> list[Membership]:
+        """
+        The representative's memberships in force at *when*.
+        """
+        return _repo.current_memberships(uow, representative.representative_id, when)
+
+    def grant_client(self, uow: SqlUnit, grant_id: str) -> str | None:
+        """
+        The client a grant belongs to, or ``None`` if there is no such grant.
+        """
+        try:
+            return _repo.get_grant(uow, grant_id).client_account_id
+        except NotFound:
+            return None
+
     # --- rules ------------------------------------------------------------------------------
 
     def _require_principal(self, actor: Actor, client_id: str | None, *, fresh: bool) -> str:
@@ -576,8 +847,16 @@ class Delegation:
         notify = getattr(self._events, event)
         uow.on_commit(lambda: notify(grant.client_account_id, grant))
 
-    def _new_id(self) -> str:
-        return "grt-" + self._randomness.token_bytes(16).hex()
+    def _new_id(self, prefix: str = "grt") -> str:
+        return f"{prefix}-" + self._randomness.token_bytes(16).hex()
+
+
+def _code_hash(code: str) -> bytes:
+    return hashlib.sha256(code.encode("utf-8")).digest()
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _displayed(grant: ConsentGrant, now: dt.datetime) -> ConsentGrant:

@@ -1,0 +1,3 @@
+"""
+The command line's implementation; :mod:`ircc_account.cli` is its entry point.
+"""
