@@ -15,11 +15,12 @@ from ircc_account.errors import InvalidLogoutToken, InvalidToken, ProviderMetada
 from ircc_account.hazmat.jose import (
     InMemoryJtiStore,
     KeySet,
+    b64url_decode,
+    b64url_encode,
     parse_compact_jws,
     validate_id_token,
     validate_logout_token,
 )
-from ircc_account.hazmat.jose._codec import b64url_decode, b64url_encode
 
 from ._mint import CLIENT_ID, ISSUER, NONCE, NOW, Signer, id_claims, logout_claims
 

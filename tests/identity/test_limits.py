@@ -13,7 +13,7 @@ import pytest
 
 from ircc_account._clock import FrozenClock
 from ircc_account.errors import InvalidToken, ProviderMetadataInvalid, RateLimited
-from ircc_account.identity import Identity, RateLimiter
+from ircc_account.identity import Identity, RateLimiter, RateLimits
 from ircc_account.identity._http import BackChannel, HttpLimits
 
 from ._op import LoopbackOP
@@ -44,6 +44,18 @@ def test_sec_83_login_start_and_callback_bursts_are_refused(identity: Identity) 
             identity.complete_login(None, "state=x&code=y", client_key="burst")
     with pytest.raises(RateLimited):
         identity.complete_login(None, "state=x&code=y", client_key="burst")
+
+
+def test_sec_83_limits_set_on_identity_apply_at_once(identity: Identity) -> None:
+    """Limits assigned to Identity.rate_limits govern the very next request."""
+    one = RateLimiter(1, 0.001)
+    identity.rate_limits = RateLimits(
+        login_start=one, callback=one, backchannel_logout=one, legacy_claim=one
+    )
+    assert identity.rate_limits.login_start is one
+    identity.start_login(None, "a", client_key="k")
+    with pytest.raises(RateLimited):
+        identity.start_login(None, "a", client_key="k")
 
 
 def test_sec_83_backchannel_logout_burst_gets_429(identity: Identity) -> None:

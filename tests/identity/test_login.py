@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ircc_account._clock import FrozenClock
 from ircc_account._model import AssuranceLevel, ContactDetails, PersonalDetails
@@ -30,6 +30,7 @@ from ircc_account.errors import (
 from ircc_account.identity import (
     Identity,
     LoginOutcome,
+    PrivateKeyJwt,
     Providers,
     SessionState,
 )
@@ -230,7 +231,7 @@ def test_sec_03_concurrent_replay_cannot_succeed_twice(
 ) -> None:
     """A callback whose state another callback used up during its token request writes nothing."""
     cookie, query = _callback(identity, browser)
-    real = identity._token_request
+    real = identity._login._token_request
 
     def racing(*args: Any, **kwargs: Any) -> Any:
         got = real(*args, **kwargs)
@@ -240,7 +241,7 @@ def test_sec_03_concurrent_replay_cannot_succeed_twice(
             uow.commit()
         return got
 
-    monkeypatch.setattr(identity, "_token_request", racing)
+    monkeypatch.setattr(identity._login, "_token_request", racing)
     with store.engine.connect() as c:
         before = c.execute(sa.select(sa.func.count()).select_from(identity_sessions)).scalar()
     with pytest.raises(InvalidCallback):
@@ -580,6 +581,16 @@ def test_sec_16_client_assertions_are_well_formed_and_unique(
         assert a["aud"] == op.issuer and isinstance(a["aud"], str)
         assert 0 < a["exp"] - a["iat"] <= 300
     assert len({a["jti"] for a in op.assertions}) == 5
+
+
+def test_sec_16_client_keys_must_fit_their_algorithm() -> None:
+    """A private_key_jwt key of the wrong type, curve or size is refused when configured."""
+    p256, p384 = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP384R1())
+    weak = rsa.generate_private_key(65537, 1024)  # noqa: S505 (the weak key under test)
+    for key, alg in [(p384, "ES256"), (p256, "ES384"), (p256, "PS256"), (weak, "RS256")]:
+        with pytest.raises(ConfigurationError):
+            PrivateKeyJwt(key=key, algorithm=alg)
+    assert PrivateKeyJwt(key=p384, algorithm="ES384").algorithm == "ES384"
 
 
 def test_sec_17_par_front_channel_carries_only_client_id_and_request_uri(

@@ -8,6 +8,7 @@ import base64
 import datetime as dt
 import hashlib
 from http.cookies import SimpleCookie
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +21,10 @@ from ircc_account._storage._schema_identity import identity_sessions
 from ircc_account.errors import ConfigurationError, SessionExpired, StepUpRequired
 from ircc_account.identity import (
     Identity,
+    Providers,
     RotationReason,
     SessionPolicy,
+    SqlSessionStore,
     StepUpPlan,
     clear_cookie,
     session_cookie,
@@ -96,6 +99,40 @@ def test_sec_34_reauthentication_rotates(identity: Identity, browser: httpx.Clie
     assert again.issued.cookie_value != cookie
     with pytest.raises(SessionExpired):
         identity.get_session(cookie)
+
+
+class _RecordingSessionStore:
+    """A session store that is not the SQL one: it delegates to it and notes each call."""
+
+    def __init__(self) -> None:
+        self._sql = SqlSessionStore()
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._sql, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return method(*args, **kwargs)
+
+        return call
+
+
+def test_sec_34_any_session_store_retires_the_old_id_with_take(
+    store: SqlStore, providers: Providers, clock: FrozenClock, browser: httpx.Client
+) -> None:
+    """A store other than SqlSessionStore is asked for the port's atomic take at login, not a get and a delete."""
+    sessions = _RecordingSessionStore()
+    identity = Identity(store, providers, clock=clock, sessions=sessions)
+    redirect = identity.start_login(None, "a", client_key=IP)
+    assert redirect.issued is not None
+    pre = redirect.issued.cookie_value
+    sessions.calls.clear()
+    result = identity.complete_login(pre, authorize(browser, redirect.url), client_key=IP)
+    assert sessions.calls == ["take", "insert"]
+    assert identity.get_session(result.issued.cookie_value).pending is not None
+    with pytest.raises(SessionExpired):
+        identity.get_session(pre)
 
 
 def test_sec_35_set_cookie_attributes(identity: Identity, browser: httpx.Client) -> None:

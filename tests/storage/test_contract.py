@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import attrs
 import pytest
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 
 from ircc_account._crypto import KeyEncryptionKey, Keyring
 from ircc_account._model import (
+    AccountStatus,
     AssuranceLevel,
     BilingualText,
     ClientAccount,
@@ -29,6 +32,7 @@ from ircc_account._model import (
 )
 from ircc_account._storage import SqlStore, open_store
 from ircc_account._storage import _schema as t
+from ircc_account._storage.ports import SignIn
 from ircc_account.errors import Conflict, DecryptionFailed, NotFound, PersonalDataErased
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -281,6 +285,102 @@ def test_credentials(store: SqlStore) -> None:
             uow.credentials.record_login(
                 "https://nobody", "x", at=NOW, assurance=AssuranceLevel.LOW
             )
+
+
+@contextmanager
+def statements(store: SqlStore) -> Iterator[list[str]]:
+    """The SQL statements the store sends while the block runs."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(args[2])
+
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+
+
+def test_sign_in_records_the_login_and_primes_the_data_key(store: SqlStore) -> None:
+    """A login with a linked credential costs one read and one update, and its key needs no query."""
+    add_account(store, make_account(1))
+    cred = LinkedCredential(
+        account_id="acc-1", issuer="https://idp.example", subject="s-1", linked_at=NOW
+    )
+    later = NOW + dt.timedelta(hours=1)
+    with store.unit_of_work() as uow:
+        uow.credentials.link(cred)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        with statements(store) as sent:
+            got = uow.credentials.sign_in(
+                cred.issuer, cred.subject, at=later, assurance=AssuranceLevel.HIGH
+            )
+        assert got == SignIn(account_id="acc-1", active=True)
+        assert len(sent) == 2
+        with statements(store) as sent:
+            uow.data_key("acc-1")
+        assert sent == []
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.credentials.sign_in(cred.issuer, cred.subject, at=later, assurance=AssuranceLevel.LOW)
+        assert (
+            uow.credentials.sign_in(cred.issuer, "s-2", at=later, assurance=AssuranceLevel.LOW)
+            is None
+        )
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        found = uow.credentials.find(cred.issuer, cred.subject)
+        assert found is not None
+        assert (found.assurance, found.last_login_at) == (AssuranceLevel.HIGH, later)
+
+
+def test_sign_in_to_a_disabled_account_records_nothing(store: SqlStore) -> None:
+    """A disabled (or erased) account's credential says so, and its login is not recorded."""
+    add_account(store, make_account(1, status=AccountStatus.DISABLED))
+    add_account(store, make_account(2))
+    with store.unit_of_work() as uow:
+        for n in (1, 2):
+            uow.credentials.link(
+                LinkedCredential(
+                    account_id=f"acc-{n}",
+                    issuer="https://idp.example",
+                    subject=f"s-{n}",
+                    linked_at=NOW,
+                )
+            )
+        uow.accounts.erase_personal_data("acc-2")
+        uow.commit()
+    later = NOW + dt.timedelta(hours=1)
+    with store.unit_of_work() as uow:
+        for n in (1, 2):
+            got = uow.credentials.sign_in(
+                "https://idp.example", f"s-{n}", at=later, assurance=AssuranceLevel.HIGH
+            )
+            assert got == SignIn(account_id=f"acc-{n}", active=False)
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        for n in (1, 2):
+            found = uow.credentials.find("https://idp.example", f"s-{n}")
+            assert found is not None and found.last_login_at is None
+            assert found.assurance is AssuranceLevel.LOW
+
+
+def test_account_status(store: SqlStore) -> None:
+    """An account's status reads without its personal data; an unknown account has none."""
+    a = make_account(1)
+    add_account(store, a)
+    add_account(store, make_account(2))
+    with store.unit_of_work() as uow:
+        assert uow.accounts.status("acc-1") is AccountStatus.ACTIVE
+        assert uow.accounts.status("acc-9") is None
+        uow.accounts.update(attrs.evolve(a, status=AccountStatus.DISABLED))
+        uow.accounts.erase_personal_data("acc-2")
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        assert uow.accounts.status("acc-1") is AccountStatus.DISABLED
+        assert uow.accounts.status("acc-2") is AccountStatus.DISABLED
 
 
 def test_legacy_files(store: SqlStore) -> None:

@@ -40,6 +40,7 @@ from ircc_account._model import (
 )
 from ircc_account._model import _validate as v
 from ircc_account._storage import _schema as t
+from ircc_account._storage.ports import SignIn
 from ircc_account.errors import (
     Conflict,
     DecryptionFailed,
@@ -70,6 +71,46 @@ _SELECT_ACCOUNTS_BY_EMAIL = _ACCOUNT_WITH_KEY.where(
     t.accounts.c.email_index == sa.bindparam("index")
 ).order_by(t.accounts.c.created_at)
 _SELECT_ITEM = sa.select(t.items).where(t.items.c.item_id == sa.bindparam("item_id"))
+_SELECT_STATUS = sa.select(t.accounts.c.status).where(
+    t.accounts.c.account_id == sa.bindparam("account_id")
+)
+# A login's one read: the credential, its account's status and wrapped key.
+_SIGN_IN = (
+    sa.select(
+        t.credentials.c.account_id,
+        t.accounts.c.status,
+        t.account_keys.c.kek_id,
+        t.account_keys.c.wrapped_key,
+    )
+    .select_from(
+        t.credentials.join(t.accounts).outerjoin(
+            t.account_keys, t.account_keys.c.account_id == t.accounts.c.account_id
+        )
+    )
+    .where(
+        t.credentials.c.issuer == sa.bindparam("issuer"),
+        t.credentials.c.subject == sa.bindparam("subject"),
+    )
+)
+# The recorded assurance only ever rises. (An UPDATE's bind names must not be
+# column names, hence the prefix.)
+_RECORD_LOGIN = (
+    t.credentials.update()
+    .where(
+        t.credentials.c.issuer == sa.bindparam("b_issuer"),
+        t.credentials.c.subject == sa.bindparam("b_subject"),
+    )
+    .values(
+        last_login_at=sa.bindparam("b_at"),
+        assurance=sa.case(
+            (
+                t.credentials.c.assurance < sa.bindparam("b_assurance"),
+                sa.bindparam("b_assurance"),
+            ),
+            else_=t.credentials.c.assurance,
+        ),
+    )
+)
 
 
 class SqlUnitOfWork:
@@ -413,6 +454,10 @@ class _Accounts:
         )
         self._uow._data_keys.pop(account_id, None)
 
+    def status(self, account_id: str) -> AccountStatus | None:
+        value = self._uow.execute(_SELECT_STATUS, "account", account_id=account_id).scalar()
+        return None if value is None else AccountStatus(value)
+
 
 class _Credentials:
     def __init__(self, uow: SqlUnitOfWork) -> None:
@@ -464,20 +509,32 @@ class _Credentials:
     def record_login(
         self, issuer: str, subject: str, *, at: dt.datetime, assurance: AssuranceLevel
     ) -> None:
-        c = t.credentials.c
         result = self._uow.execute(
-            t.credentials.update()
-            .where(c.issuer == issuer, c.subject == subject)
-            .values(
-                last_login_at=at,
-                assurance=sa.case(
-                    (c.assurance < int(assurance), int(assurance)), else_=c.assurance
-                ),
-            ),
+            _RECORD_LOGIN,
             "credential",
+            b_issuer=issuer,
+            b_subject=subject,
+            b_at=at,
+            b_assurance=int(assurance),
         )
         if result.rowcount != 1:
             raise NotFound(kind="credential")
+
+    def sign_in(
+        self, issuer: str, subject: str, *, at: dt.datetime, assurance: AssuranceLevel
+    ) -> SignIn | None:
+        row = self._uow.execute(_SIGN_IN, "credential", issuer=issuer, subject=subject).first()
+        if row is None:
+            return None
+        if row.status != AccountStatus.ACTIVE.value:
+            return SignIn(account_id=row.account_id, active=False)
+        self.record_login(issuer, subject, at=at, assurance=assurance)
+        if row.wrapped_key is not None:
+            # Prime the unit's key cache: the caller seals with it next.
+            self._uow.data_key(
+                row.account_id, WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key)
+            )
+        return SignIn(account_id=row.account_id, active=True)
 
     def unlink(self, issuer: str, subject: str) -> None:
         c = t.credentials.c

@@ -17,10 +17,12 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Protocol, runtime_checkable
 
+import attrs
 import sqlalchemy as sa
 
 from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._model import (
+    AccountStatus,
     AssuranceLevel,
     AuditEntry,
     ClientAccount,
@@ -36,6 +38,7 @@ __all__ = [
     "CredentialRepository",
     "ItemRepository",
     "LegacyFileRepository",
+    "SignIn",
     "SqlStorage",
     "SqlUnit",
     "Store",
@@ -68,6 +71,13 @@ class AccountRepository(Protocol):
         """
         ...
 
+    def status(self, account_id: str) -> AccountStatus | None:
+        """
+        Whether an account may be used, without reading (or decrypting) anything
+        else; ``None`` if there is no such account.
+        """
+        ...
+
     def find_by_uci(self, uci: str) -> ClientAccount | None:
         """
         The account holding *uci* (any accepted spelling), through the blind index.
@@ -95,6 +105,21 @@ class AccountRepository(Protocol):
         Destroy the account's data key (crypto-shredding): its personal data becomes unreadable.
         """
         ...
+
+
+@attrs.frozen(kw_only=True)
+class SignIn:
+    """
+    What a login with a linked credential opens: see :meth:`CredentialRepository.sign_in`.
+
+    Attributes:
+        account_id: The account the credential is linked to.
+        active: Whether that account may be used; a disabled account's login
+            is not recorded.
+    """
+
+    account_id: str
+    active: bool
 
 
 class CredentialRepository(Protocol):
@@ -131,6 +156,33 @@ class CredentialRepository(Protocol):
 
         Raises:
             NotFound: the credential is not linked.
+        """
+        ...
+
+    def sign_in(
+        self, issuer: str, subject: str, *, at: dt.datetime, assurance: AssuranceLevel
+    ) -> SignIn | None:
+        """
+        Look up the account a login opens and, if it is active, record the
+        login as :meth:`record_login` does (the assurance only rises).
+
+        This is the login hot path: one read finds the credential, its
+        account's status and the account's wrapped data key, and the unit's
+        data-key cache is primed from it, so sealing the session's tokens
+        afterwards needs no query. With the update, two statements in all.
+
+        Args:
+            issuer: The credential's issuer.
+            subject: Its subject at that issuer.
+            at: When the login completed.
+            assurance: The assurance of this login.
+
+        Returns:
+            The account and whether it is active, or ``None`` when the
+            credential is linked to no account.
+
+        Raises:
+            NotFound: the credential was unlinked between the read and the update.
         """
         ...
 

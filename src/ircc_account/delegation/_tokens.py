@@ -9,20 +9,18 @@ the one legacy system it is for. It is minted only after
 five minutes by default, and names its signing key (``kid``, the RFC 7638
 thumbprint) so the legacy system can find it in the published JWKS.
 
-The signer and verifier here are deliberately small and strict: one
-algorithm (``EdDSA`` over Ed25519), one ``typ``, compact serialization only,
-canonical base64url, and every failure raises the same
-:class:`~ircc_account.errors.InvalidToken`.
+Tokens are signed by the library's one signing path,
+:func:`ircc_account.hazmat.jose.sign_jws`. The verifier here is deliberately
+small and strict: one algorithm (``EdDSA`` over Ed25519), one ``typ``,
+compact serialization only, canonical base64url, and every failure raises
+the same :class:`~ircc_account.errors.InvalidToken`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +34,7 @@ from ircc_account._model._authz import Action, Actor, Resource
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy, scope_for
 from ircc_account.errors import AuthorizationError, ConfigurationError, InvalidToken
+from ircc_account.hazmat.jose import b64url_decode, b64url_encode, sign_jws
 
 __all__ = ["TOKEN_TYPE", "DelegationClaims", "DelegationTokenIssuer", "DelegationTokenVerifier"]
 
@@ -43,25 +42,12 @@ __all__ = ["TOKEN_TYPE", "DelegationClaims", "DelegationTokenIssuer", "Delegatio
 TOKEN_TYPE = "ircc-delegation+jwt"  # noqa: S105 (a media type, not a secret)
 _ALG = "EdDSA"
 _MAX_TOKEN = 8192
-_B64 = re.compile(r"^[A-Za-z0-9_-]*$")
-
-
-def _b64e(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _b64d(text: str) -> bytes:
-    # Canonical base64url only: no padding, no other alphabet, and it must
-    # re-encode to the same text (no malleable trailing bits).
-    if not _B64.fullmatch(text) or len(text) % 4 == 1:
-        raise InvalidToken()
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidToken() from None
-    if _b64e(data) != text:
-        raise InvalidToken()
-    return data
+    # Canonical base64url only: no padding, no other alphabet, no malleable
+    # trailing bits (RFC 7515 §2, RFC 8725 §3.7).
+    return b64url_decode(text, InvalidToken, "delegation")
 
 
 def _json(data: Mapping[str, Any]) -> bytes:
@@ -74,8 +60,8 @@ def _public_raw(key: Ed25519PublicKey) -> bytes:
 
 def thumbprint(key: Ed25519PublicKey) -> str:
     """The RFC 7638 JWK thumbprint of an Ed25519 public key (its ``kid``)."""
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64e(_public_raw(key))}
-    return _b64e(hashlib.sha256(_json(jwk)).digest())
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(_public_raw(key))}
+    return b64url_encode(hashlib.sha256(_json(jwk)).digest())
 
 
 def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
@@ -83,7 +69,7 @@ def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
     return {
         "kty": "OKP",
         "crv": "Ed25519",
-        "x": _b64e(_public_raw(key)),
+        "x": b64url_encode(_public_raw(key)),
         "kid": thumbprint(key),
         "use": "sig",
         "alg": _ALG,
@@ -211,7 +197,7 @@ class DelegationTokenIssuer:
             "iat": iat,
             "nbf": iat,
             "exp": iat + int(self._lifetime.total_seconds()),
-            "jti": _b64e(self._randomness.token_bytes(16)),
+            "jti": b64url_encode(self._randomness.token_bytes(16)),
         }
         if resource.service_id is not None:
             claims["svc"] = resource.service_id
@@ -222,9 +208,7 @@ class DelegationTokenIssuer:
 
 def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, Any]) -> str:
     """Sign *claims* as a compact JWS with the delegation token header."""
-    header = {"alg": _ALG, "kid": thumbprint(key.public_key()), "typ": TOKEN_TYPE}
-    signing_input = _b64e(_json(header)) + "." + _b64e(_json(claims))
-    return signing_input + "." + _b64e(key.sign(signing_input.encode("ascii")))
+    return sign_jws(claims, key, alg=_ALG, kid=thumbprint(key.public_key()), typ=TOKEN_TYPE)
 
 
 class DelegationTokenVerifier:

@@ -8,7 +8,7 @@ have, kept here so the protocol code stays framework-free.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -16,14 +16,48 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ircc_account.devidp._keys import SigningKeys
 from ircc_account.devidp._server import HttpResult, Request
 
-if TYPE_CHECKING:
-    from ircc_account.devidp._provider import DevelopmentProvider
-
-__all__ = ["build_app"]
+__all__ = ["Endpoints", "build_app"]
 
 Endpoint = Callable[[Request], HttpResult]
+
+
+class Endpoints(Protocol):
+    """
+    What the adapter serves: the provider's endpoints (``DevelopmentProvider``
+    fits; naming it here would make the two modules import each other).
+    """
+
+    @property
+    def keys(self) -> SigningKeys:
+        """The signing keys, whose public half is the JWKS."""
+        ...
+
+    def discovery(self) -> dict[str, Any]:
+        """The discovery document."""
+        ...
+
+    def authorize(self, request: Request) -> HttpResult:
+        """The authorization endpoint."""
+        ...
+
+    def pushed_authorization_request(self, request: Request) -> HttpResult:
+        """The PAR endpoint."""
+        ...
+
+    def token(self, request: Request) -> HttpResult:
+        """The token endpoint."""
+        ...
+
+    def userinfo(self, request: Request) -> HttpResult:
+        """The UserInfo endpoint."""
+        ...
+
+    def logout(self, request: Request) -> HttpResult:
+        """The end-session endpoint."""
+        ...
 
 
 async def _adapt(request: StarletteRequest) -> Request:
@@ -61,7 +95,7 @@ def _route(endpoint: Endpoint) -> Callable[[StarletteRequest], Awaitable[Respons
     return handle
 
 
-def build_app(provider: DevelopmentProvider) -> Starlette:
+def build_app(provider: Endpoints) -> Starlette:
     """
     The provider's ASGI application.
 

@@ -20,6 +20,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from ircc_account._clock import Clock, SystemClock
+from ircc_account.devidp._app import build_app
 from ircc_account.devidp._config import DevClient, DevProviderConfig, DevUser
 from ircc_account.devidp._keys import ALGORITHMS, SigningKeys
 from ircc_account.devidp._pages import error_page, login_page, signed_out_page
@@ -32,7 +33,7 @@ from ircc_account.devidp._server import (
     Request,
     user_claims,
 )
-from ircc_account.devidp._store import ParRequest, Session, Store
+from ircc_account.devidp._store import ParRequest, ProviderSession, ProviderStore
 from ircc_account.errors import ConfigurationError
 
 __all__ = ["DevelopmentProvider", "LogoutDelivery"]
@@ -102,7 +103,7 @@ class DevelopmentProvider:
         self._clients = {c.client_id: c for c in config.clients}
         self._users = {u.username: u for u in config.users}
         self.keys = SigningKeys()
-        self.store = Store(self._clock)
+        self.store = ProviderStore(self._clock)
         self.server = DevAuthorizationServer(
             config, self.store, self.keys, self._clock, self.issuer
         )
@@ -126,8 +127,6 @@ class DevelopmentProvider:
     def app(self) -> Any:
         """The Starlette ASGI application (built on first use)."""
         if self._app is None:
-            from ircc_account.devidp._app import build_app
-
             self._app = build_app(self)
         return self._app
 
@@ -243,7 +242,7 @@ class DevelopmentProvider:
         if user is None:
             return self._denied(request, grant.redirect_uri, "unknown test user")
         acr = self._pick_acr(user, request.form.get("acr"), data.get("acr_values"))
-        session = Session(
+        session = ProviderSession(
             sid=secrets.token_urlsafe(16),
             user=user,
             auth_time=int(self._clock.now().timestamp()),
@@ -402,7 +401,7 @@ class DevelopmentProvider:
             deliveries.append(LogoutDelivery(client_id, client.backchannel_logout_uri, status))
         return tuple(deliveries)
 
-    def logout_token(self, client: DevClient, session: Session) -> str:
+    def logout_token(self, client: DevClient, session: ProviderSession) -> str:
         """
         A signed logout token for *client* about *session* (Back-Channel Logout 1.0 §2.4).
 

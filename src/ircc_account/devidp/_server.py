@@ -30,7 +30,7 @@ from joserfc.jwk import KeySet
 from ircc_account._clock import Clock
 from ircc_account.devidp._config import DevClient, DevProviderConfig, DevUser
 from ircc_account.devidp._keys import SigningKeys
-from ircc_account.devidp._store import Code, Session, Store, Token
+from ircc_account.devidp._store import Code, ProviderSession, ProviderStore, Token
 
 __all__ = ["SCOPES", "DevAuthorizationServer", "HttpResult", "Request", "user_claims"]
 
@@ -97,7 +97,7 @@ class Request(OAuth2Request):  # type: ignore[misc]
         self._args = dict(query)
         self._form = dict(form)
         self.payload = _Payload([*query, *form])
-        self.dev_session: Session | None = None
+        self.dev_session: ProviderSession | None = None
 
     @property
     def args(self) -> dict[str, str]:
@@ -234,7 +234,7 @@ class _OpenIDCode(OpenIDCode):  # type: ignore[misc]
         # refreshed one: OpenID Connect Core §12.2 wants iss, sub, auth_time
         # and acr unchanged across refreshes.
         origin = request.authorization_code or request.refresh_token
-        session: Session = origin.session
+        session: ProviderSession = origin.session
         claims.update(
             sid=session.sid, auth_time=session.auth_time, acr=session.acr, amr=list(session.amr)
         )
@@ -348,7 +348,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(
         self,
         config: DevProviderConfig,
-        store: Store,
+        store: ProviderStore,
         keys: SigningKeys,
         clock: Clock,
         issuer: Callable[[], str],

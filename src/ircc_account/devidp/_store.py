@@ -16,11 +16,11 @@ import attrs
 from ircc_account._clock import Clock
 from ircc_account.devidp._config import DevClient, DevUser
 
-__all__ = ["Code", "ParRequest", "Session", "Store", "Token"]
+__all__ = ["Code", "ParRequest", "ProviderSession", "ProviderStore", "Token"]
 
 
 @attrs.define(repr=False)
-class Session:
+class ProviderSession:
     """
     A login at the provider: one ``sid``, one user, the clients it signed in to.
     """
@@ -46,7 +46,7 @@ class Code:
     nonce: str | None
     code_challenge: str
     code_challenge_method: str
-    session: Session
+    session: ProviderSession
     expires_at: dt.datetime
 
     # The methods authlib's AuthorizationCodeMixin (oauth2 and oidc) asks for.
@@ -79,7 +79,7 @@ class Token:
     refresh_token: str | None
     client_id: str
     scope: str
-    session: Session
+    session: ProviderSession
     expires_at: dt.datetime
     revoked: bool = False
 
@@ -102,7 +102,7 @@ class ParRequest:
     expires_at: dt.datetime
 
 
-class Store:
+class ProviderStore:
     """
     The provider's mutable state, guarded by one lock.
 
@@ -116,17 +116,17 @@ class Store:
         self._codes: dict[str, Code] = {}
         self._access: dict[str, Token] = {}
         self._refresh: dict[str, Token] = {}
-        self._sessions: dict[str, Session] = {}
+        self._sessions: dict[str, ProviderSession] = {}
         self._par: dict[str, ParRequest] = {}
         self._jtis: dict[tuple[str, str], dt.datetime] = {}
         self._nonces: set[tuple[str, str]] = set()
 
-    def add_session(self, session: Session) -> None:
+    def add_session(self, session: ProviderSession) -> None:
         """Record a new login."""
         with self._lock:
             self._sessions[session.sid] = session
 
-    def pop_session(self, sid: str) -> Session | None:
+    def pop_session(self, sid: str) -> ProviderSession | None:
         """Forget a session and revoke the tokens issued in it."""
         with self._lock:
             session = self._sessions.pop(sid, None)
@@ -135,7 +135,7 @@ class Store:
                     token.revoked = True
             return session
 
-    def sessions_of(self, subject: str) -> list[Session]:
+    def sessions_of(self, subject: str) -> list[ProviderSession]:
         """Every live session of the user with this ``sub``."""
         with self._lock:
             return [s for s in self._sessions.values() if s.user.subject == subject]

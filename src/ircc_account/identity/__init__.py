@@ -14,22 +14,20 @@ from ircc_account._model import AccountStatus, ClientAccount, LinkedCredential, 
 
 from ._accounts import ClaimPolicy, LegacyFileRef, LegacyFileVerifier
 from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
-from ._core import RateLimits
 from ._http import HttpLimits
 from ._identity import Identity
 from ._login import LoginOutcome, LoginRedirect, LoginResult, StepUpPlan
 from ._logout import LogoutRedirect
 from ._providers import Provider, ProviderMetadata, Providers
-from ._ratelimit import RateLimiter
-from ._sessions import (
+from ._ratelimit import RateLimiter, RateLimits
+from ._session_store import SessionStore, SqlSessionStore
+from ._session_values import (
     IssuedSession,
     PendingCredential,
     RotationReason,
     Session,
     SessionPolicy,
     SessionState,
-    SessionStore,
-    SqlSessionStore,
     clear_cookie,
     session_cookie,
 )

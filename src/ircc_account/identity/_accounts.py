@@ -27,10 +27,11 @@ from ircc_account._storage._schema_identity import identity_claim_attempts as t_
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import ConfigurationError, IdentityError, LegacyClaimFailed, SessionExpired
 
-from ._core import Core
-from ._sessions import IssuedSession, SessionState
+from ._context import IdentityContext
+from ._session_values import IssuedSession, SessionState
+from ._sessions import SessionManager
 
-__all__ = ["ClaimPolicy", "LegacyFileRef", "LegacyFileVerifier"]
+__all__ = ["Accounts", "ClaimPolicy", "LegacyFileRef", "LegacyFileVerifier"]
 
 
 @attrs.frozen
@@ -81,13 +82,30 @@ def _key(kind: str, value: str) -> bytes:
     return hashlib.sha256(f"claim:{kind}:{value}".encode()).digest()
 
 
-class AccountsMixin(Core):
+class Accounts:
     """
-    Registration, linking and legacy claims.
+    The accounts component: registration, linking and legacy claims.
+    :class:`Identity` documents each operation.
+
+    Args:
+        context: The shared context.
+        sessions: The session component.
+        legacy: The legacy-file verifier, for claims.
+        claim_policy: Attempt limits for claims.
     """
 
-    legacy: LegacyFileVerifier | None = None
-    claim_policy: ClaimPolicy = ClaimPolicy()
+    def __init__(
+        self,
+        context: IdentityContext,
+        sessions: SessionManager,
+        *,
+        legacy: LegacyFileVerifier | None,
+        claim_policy: ClaimPolicy,
+    ) -> None:
+        self._ctx = context
+        self._sessions = sessions
+        self.legacy = legacy
+        self.claim_policy = claim_policy
 
     def register_account(
         self,
@@ -98,26 +116,19 @@ class AccountsMixin(Core):
         preferred_language: Language = Language.ENGLISH,
     ) -> tuple[ClientAccount, IssuedSession]:
         """
-        Open an account for the new credential this session just authenticated.
-
-        The account and its :class:`LinkedCredential` are written in one unit of
-        work; the session is then signed in under a new id.
-
-        Raises:
-            SessionExpired: no live session with a new credential, or it is too old.
-            Conflict: the credential was linked meanwhile.
+        See :meth:`Identity.register_account`.
         """
-        now = self.clock.now()
-        with self.store.unit_of_work() as uow:
-            row = self._require_row(uow, cookie)
+        now = self._ctx.clock.now()
+        with self._ctx.store.unit_of_work() as uow:
+            row = self._sessions.require_row(uow, cookie)
             if (
                 row["state"] != SessionState.PENDING.value
                 or row["pending_issuer"] is None
-                or now - row["pending_at"] > self.policy.link_window
+                or now - row["pending_at"] > self._ctx.policy.link_window
             ):
                 raise SessionExpired()
             account = ClientAccount(
-                account_id="acct-" + self.randomness.token_bytes(16).hex(),
+                account_id="acct-" + self._ctx.randomness.token_bytes(16).hex(),
                 personal=personal,
                 contact=contact,
                 preferred_language=preferred_language,
@@ -134,8 +145,10 @@ class AccountsMixin(Core):
                     last_login_at=now,
                 )
             )
-            self._audit(uow, _entry(now, account.account_id, "account.register", "new credential"))
-            issued = self._carry(
+            self._ctx.record(
+                uow, _entry(now, account.account_id, "account.register", "new credential")
+            )
+            issued = self._sessions.carry(
                 uow,
                 row,
                 state=SessionState.AUTHENTICATED.value,
@@ -153,19 +166,12 @@ class AccountsMixin(Core):
 
     def link_credential(self, cookie: str | None) -> tuple[LinkedCredential, IssuedSession]:
         """
-        Link the credential just authenticated in this session to the signed-in account.
-
-        Both logins must be recent (``SessionPolicy.link_window``) and in this
-        same session: someone holding only one of the two credentials cannot link.
-
-        Raises:
-            SessionExpired: not signed in, no new credential, or either login too old.
-            Conflict: the credential is already linked to an account.
+        See :meth:`Identity.link_credential`.
         """
-        now = self.clock.now()
-        window = self.policy.link_window
-        with self.store.unit_of_work() as uow:
-            row = self._require_row(uow, cookie)
+        now = self._ctx.clock.now()
+        window = self._ctx.policy.link_window
+        with self._ctx.store.unit_of_work() as uow:
+            row = self._sessions.require_row(uow, cookie)
             if (
                 row["state"] != SessionState.AUTHENTICATED.value
                 or row["account_id"] is None
@@ -184,8 +190,8 @@ class AccountsMixin(Core):
                 last_login_at=now,
             )
             uow.credentials.link(credential)
-            self._audit(uow, _entry(now, row["account_id"], "credential.link", "fresh logins"))
-            issued = self._carry(uow, row, **_NO_PENDING)
+            self._ctx.record(uow, _entry(now, row["account_id"], "credential.link", "fresh logins"))
+            issued = self._sessions.carry(uow, row, **_NO_PENDING)
             uow.commit()
         return credential, issued
 
@@ -202,20 +208,7 @@ class AccountsMixin(Core):
         code: str | None = None,
     ) -> LinkedLegacyFile:
         """
-        Claim a paper or old-portal file into the signed-in account, with what the
-        client knows: UCI, date of birth and application number together, or a
-        one-time claim code.
-
-        Failures are counted per account and per target person in the database;
-        past ``ClaimPolicy.max_failures`` in a window, claims are refused for the
-        lockout period even with the right details. Every attempt is audited.
-        The error never says what did not match.
-
-        Raises:
-            LegacyClaimFailed: no match, already claimed elsewhere, or locked out.
-            RateLimited: too many attempts from *client_key*.
-            SessionExpired: not signed in.
-            ConfigurationError: no verifier configured, or neither form of proof given.
+        See :meth:`Identity.claim_legacy_file`.
         """
         if self.legacy is None:
             raise ConfigurationError(reason="no legacy file verifier is configured")
@@ -224,10 +217,10 @@ class AccountsMixin(Core):
             uci is not None or date_of_birth is not None or application_number is not None
         ):
             raise ConfigurationError(reason="give either the details or a claim code")
-        self.rate_limits.legacy_claim.check(client_key)
-        now = self.clock.now()
-        with self.store.unit_of_work(write=False) as uow:
-            row = self._require_row(uow, cookie)
+        self._ctx.rate_limits.legacy_claim.check(client_key)
+        now = self._ctx.clock.now()
+        with self._ctx.store.unit_of_work(write=False) as uow:
+            row = self._sessions.require_row(uow, cookie)
             if row["state"] != SessionState.AUTHENTICATED.value or row["account_id"] is None:
                 raise SessionExpired()
             account_id: str = row["account_id"]
@@ -254,7 +247,7 @@ class AccountsMixin(Core):
     def _settle_claim(
         self, account_id: str, keys: list[bytes], found: LegacyFileRef | None, now: dt.datetime
     ) -> LinkedLegacyFile:
-        with self.store.unit_of_work() as uow:
+        with self._ctx.store.unit_of_work() as uow:
             reason = "no match"
             if self._locked(uow, keys, now):
                 reason = "locked"
@@ -269,13 +262,13 @@ class AccountsMixin(Core):
                     )
                     if existing is None:
                         uow.legacy_files.link(linked)
-                    self._audit(uow, _entry(now, account_id, "legacy.claim", "matched"))
+                    self._ctx.record(uow, _entry(now, account_id, "legacy.claim", "matched"))
                     uow.commit()
                     return linked
                 reason = "claimed elsewhere"
             for key in keys:
                 self._count_failure(uow, key, now)
-            self._audit(
+            self._ctx.record(
                 uow, _entry(now, account_id, "legacy.claim", reason, decision=Decision.DENIED)
             )
             uow.commit()

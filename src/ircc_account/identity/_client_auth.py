@@ -12,45 +12,16 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import urllib.parse
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
 from ircc_account._clock import Randomness
+from ircc_account.hazmat.jose import b64url_encode, sign_jws
 
 from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
 
 __all__ = ["ASSERTION_TYPE", "client_assertion", "client_auth"]
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-_HASHES: dict[str, hashes.HashAlgorithm] = {
-    "256": hashes.SHA256(),
-    "384": hashes.SHA384(),
-    "512": hashes.SHA512(),
-}
-_EC_SIZES = {"ES256": 32, "ES384": 48, "ES512": 66}
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _sign(auth: PrivateKeyJwt, signing_input: bytes) -> bytes:
-    alg, key = auth.algorithm, auth.key
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key.sign(signing_input)
-    h = _HASHES[alg[-3:]]
-    if isinstance(key, rsa.RSAPrivateKey):
-        if alg.startswith("PS"):
-            pss = padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size)
-            return key.sign(signing_input, pss, h)
-        return key.sign(signing_input, padding.PKCS1v15(), h)
-    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(h)))
-    size = _EC_SIZES[alg]
-    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
 def client_assertion(
@@ -71,9 +42,6 @@ def client_assertion(
         now: The current time.
         randomness: The source of the 256-bit ``jti``.
     """
-    header: dict[str, str] = {"alg": auth.algorithm, "typ": "JWT"}
-    if auth.key_id is not None:
-        header["kid"] = auth.key_id
     iat = int(now.timestamp())
     claims = {
         "iss": client_id,
@@ -81,15 +49,12 @@ def client_assertion(
         # RFC 7523 §3 item 3 and FAPI 2.0 SP §5.3.3.1 item 5: the audience is
         # the issuer identifier, "as a string and not as an array".
         "aud": audience,
-        "jti": _b64(randomness.token_bytes(32)),
+        "jti": b64url_encode(randomness.token_bytes(32)),
         "iat": iat,
         "nbf": iat,
         "exp": iat + int(auth.lifetime.total_seconds()),
     }
-    enc = _b64(json.dumps(header, separators=(",", ":")).encode())
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{enc}.{payload}".encode("ascii")
-    return f"{enc}.{payload}.{_b64(_sign(auth, signing_input))}"
+    return sign_jws(claims, auth.key, alg=auth.algorithm, kid=auth.key_id, typ="JWT")
 
 
 def client_auth(
@@ -112,7 +77,8 @@ def client_auth(
     assert isinstance(auth, ClientSecret)
     if auth.method == "client_secret_post":
         return {}, {"client_id": config.client_id, "client_secret": auth.secret}
-    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding
+    # (RFC 7617 §2: standard base64, not base64url).
     user = urllib.parse.quote_plus(config.client_id, safe="")
     password = urllib.parse.quote_plus(auth.secret, safe="")
     pair = f"{user}:{password}"

@@ -15,7 +15,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ircc_account._model import AssuranceLevel
 from ircc_account.errors import ConfigurationError
-from ircc_account.hazmat.jose import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
+from ircc_account.hazmat.jose import (
+    DEFAULT_ALGORITHMS,
+    SUPPORTED_ALGORITHMS,
+    check_signing_key,
+)
 
 __all__ = [
     "ClientSecret",
@@ -26,11 +30,6 @@ __all__ = [
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _MAX_LEEWAY = dt.timedelta(seconds=60)
-_KEY_ALGS: dict[type, frozenset[str]] = {
-    rsa.RSAPrivateKey: frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}),
-    ec.EllipticCurvePrivateKey: frozenset({"ES256", "ES384", "ES512"}),
-    ed25519.Ed25519PrivateKey: frozenset({"EdDSA"}),
-}
 
 
 def _https_url(field: str, value: object, *, allow_query: bool = False) -> str:
@@ -55,8 +54,8 @@ class PrivateKeyJwt:
     ``private_key_jwt`` client authentication (RFC 7523; preferred, SEC-16).
 
     Attributes:
-        key: Our private signing key (RSA ≥ 2048 bits, EC P-256/384/521, or
-            Ed25519). Never shown in ``repr``.
+        key: Our private signing key, fitting *algorithm* (RSA of 2048–8192
+            bits, EC on the algorithm's curve, or Ed25519). Never shown in ``repr``.
         key_id: The ``kid`` of the matching public key registered at the provider.
         algorithm: The JWS algorithm to sign with (``PS256``, ``ES256``, ...).
         lifetime: How long an assertion is valid; at most 300 s.
@@ -68,11 +67,8 @@ class PrivateKeyJwt:
     lifetime: dt.timedelta = dt.timedelta(seconds=60)
 
     def __attrs_post_init__(self) -> None:
-        allowed = next((a for t, a in _KEY_ALGS.items() if isinstance(self.key, t)), None)
-        if allowed is None or self.algorithm not in allowed:
-            raise ConfigurationError(reason="the client key does not fit its algorithm")
-        if isinstance(self.key, rsa.RSAPrivateKey) and self.key.key_size < 2048:
-            raise ConfigurationError(reason="the client RSA key must have at least 2048 bits")
+        # The key policy of the signing path, checked now rather than at the first login.
+        check_signing_key(self.key, self.algorithm)
         if not dt.timedelta(seconds=1) <= self.lifetime <= dt.timedelta(seconds=300):
             raise ConfigurationError(reason="the client assertion lifetime must be 1-300 s")
 

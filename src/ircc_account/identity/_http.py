@@ -19,7 +19,7 @@ import attrs
 import httpx
 
 from ircc_account.errors import IdentityError, ProviderMetadataInvalid, ProviderUnavailable
-from ircc_account.hazmat.jose._codec import fail, json_object
+from ircc_account.hazmat.jose import fail, json_object
 
 __all__ = ["BackChannel", "HttpLimits", "Response"]
 

@@ -12,28 +12,27 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import sqlalchemy as sa
 
-from ircc_account._crypto import WrappedDataKey
 from ircc_account._model import AssuranceLevel, AuditEntry, Capacity, Decision
-from ircc_account._storage import _schema as t
-from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account.errors import (
     ConfigurationError,
     IdentityError,
     InvalidCallback,
     InvalidToken,
-    NotFound,
     ProviderMetadataInvalid,
     ProviderUnavailable,
     SessionExpired,
     StepUpRequired,
 )
-from ircc_account.hazmat.jose import IdTokenClaims, validate_id_token, validate_refreshed_id_token
-from ircc_account.hazmat.jose._codec import fail
+from ircc_account.hazmat.jose import (
+    IdTokenClaims,
+    fail,
+    validate_id_token,
+    validate_refreshed_id_token,
+)
 
 from ._client_auth import client_auth
-from ._core import Core
+from ._context import IdentityContext, log_failure
 from ._params import CallbackParams, parse_callback
 from ._providers import Provider
 from ._secrets import (
@@ -43,46 +42,12 @@ from ._secrets import (
     new_code_verifier,
     new_token,
 )
-from ._sessions import IssuedSession, Session, SessionState, SessionTokens, session_from_row
+from ._session_store import SessionTokens, session_from_row
+from ._session_values import IssuedSession, Session, SessionState
+from ._sessions import SessionManager
+from ._transactions import Transactions
 
-__all__ = ["LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan"]
-
-# Statements built once: building a WHERE clause per call costs more than running it.
-_CREDENTIAL_LOGIN = (
-    sa.select(
-        t.credentials.c.account_id,
-        t.accounts.c.status,
-        t.account_keys.c.kek_id,
-        t.account_keys.c.wrapped_key,
-    )
-    .select_from(
-        t.credentials.join(t.accounts).outerjoin(
-            t.account_keys, t.account_keys.c.account_id == t.accounts.c.account_id
-        )
-    )
-    .where(
-        t.credentials.c.issuer == sa.bindparam("issuer"),
-        t.credentials.c.subject == sa.bindparam("subject"),
-    )
-)
-# As the shared store's record_login: the assurance only ever rises.
-_RECORD_LOGIN = (
-    t.credentials.update()
-    .where(
-        t.credentials.c.issuer == sa.bindparam("b_issuer"),
-        t.credentials.c.subject == sa.bindparam("b_subject"),
-    )
-    .values(
-        last_login_at=sa.bindparam("b_at"),
-        assurance=sa.case(
-            (
-                t.credentials.c.assurance < sa.bindparam("b_assurance"),
-                sa.bindparam("b_assurance"),
-            ),
-            else_=t.credentials.c.assurance,
-        ),
-    )
-)
+__all__ = ["Login", "LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan", "add_query"]
 
 _TOKEN_ERRORS = frozenset(
     {
@@ -183,7 +148,10 @@ class _TokenResponse:
     refresh_token: str | None = attrs.field(repr=False)
 
 
-def _join(url: str, params: Mapping[str, str]) -> str:
+def add_query(url: str, params: Mapping[str, str]) -> str:
+    """
+    *url* with *params* added to its query, percent-encoded.
+    """
     sep = "&" if urllib.parse.urlsplit(url).query else "?"
     return url + sep + urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
 
@@ -218,10 +186,20 @@ def _original_claims(tokens: SessionTokens) -> IdTokenClaims:
     )
 
 
-class LoginMixin(Core):
+class Login:
     """
-    Starting and completing logins, and refreshing tokens.
+    The login component: starting and completing logins at providers, and
+    refreshing their tokens. :class:`Identity` documents each operation.
+
+    Args:
+        context: The shared context.
+        sessions: The session component.
     """
+
+    def __init__(self, context: IdentityContext, sessions: SessionManager) -> None:
+        self._ctx = context
+        self._sessions = sessions
+        self._transactions = Transactions(context)
 
     def start_login(
         self,
@@ -236,34 +214,17 @@ class LoginMixin(Core):
         login_hint: str | None = None,
     ) -> LoginRedirect:
         """
-        Begin a login at *provider* (call only from a user action, SEC-20).
-
-        Args:
-            cookie: The browser's session cookie value, if any; the login is bound
-                to that session (a pre-login session is created when there is none).
-            provider: The configured provider name.
-            client_key: Who asks, for rate limiting (the client address).
-            acr: The assurance to ask for (``acr_values``), enforced on return.
-            max_age: The most seconds since the person last authenticated.
-            force_login: Send ``prompt=login`` (fresh authentication).
-            step_up: A plan from :class:`StepUpRequired` (sets the three above).
-            login_hint: A hint to the provider about who is logging in (OIDC Core
-                §3.1.2.1), such as an email address the person typed.
-
-        Raises:
-            RateLimited: too many starts from *client_key*.
-            ConfigurationError: unknown provider, or it cannot reach *acr*.
-            ProviderUnavailable, ProviderMetadataInvalid: discovery or PAR failed.
+        See :meth:`Identity.start_login`.
         """
-        self.rate_limits.login_start.check(client_key)
+        self._ctx.rate_limits.login_start.check(client_key)
         if step_up is not None:
             provider, acr, max_age = step_up.provider, step_up.level, step_up.max_age
             force_login = force_login or max_age is not None
-        p = self.providers.get(provider)
+        p = self._ctx.providers.get(provider)
         md = p.metadata()
         cfg = p.config
-        state, nonce = new_token(self.randomness), new_token(self.randomness)
-        verifier = new_code_verifier(self.randomness)
+        state, nonce = new_token(self._ctx.randomness), new_token(self._ctx.randomness)
+        verifier = new_code_verifier(self._ctx.randomness)
         params = {
             # SEC-01: the code flow only.
             "response_type": "code",
@@ -290,33 +251,28 @@ class LoginMixin(Core):
         if md.par_endpoint is not None:
             url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
         else:
-            url = _join(md.authorization_endpoint, params)
-        now = self.clock.now()
-        with self.store.unit_of_work() as uow:
-            self._purge_transactions(uow, now)
-            row = self._live_row(uow, cookie)
+            url = add_query(md.authorization_endpoint, params)
+        now = self._ctx.clock.now()
+        with self._ctx.store.unit_of_work() as uow:
+            self._transactions.purge(uow, now)
+            row = self._sessions.live_row(uow, cookie)
             issued = None
             if row is None:
-                issued = self._issue(uow, self._new_row_values(now))
+                issued = self._sessions.issue(uow, self._sessions.new_row_values(now))
                 session_hash = id_hash(issued.cookie_value)
             else:
                 session_hash = row["id_hash"]
-            uow.execute(
-                t_tx.insert().values(
-                    state_hash=id_hash(state),
-                    session_hash=session_hash,
-                    kind="login",
-                    provider=cfg.name,
-                    # SEC-05: the issuer this request went to, for the iss check.
-                    issuer=cfg.issuer,
-                    nonce=nonce,
-                    code_verifier=verifier,
-                    acr_level=None if acr is None else int(acr),
-                    max_age=max_age,
-                    created_at=now,
-                    expires_at=now + self.policy.transaction_lifetime,
-                ),
-                "login transaction",
+            self._transactions.begin(
+                uow,
+                state=state,
+                session_hash=session_hash,
+                kind="login",
+                provider=cfg,
+                now=now,
+                nonce=nonce,
+                code_verifier=verifier,
+                acr_level=None if acr is None else int(acr),
+                max_age=max_age,
             )
             uow.commit()
         return LoginRedirect(url=url, issued=issued)
@@ -324,12 +280,14 @@ class LoginMixin(Core):
     def _push(self, p: Provider, par: str, authz: str, params: Mapping[str, str]) -> str:
         # RFC 9126 §2.1: push every parameter with client authentication; the
         # front channel then carries only client_id and request_uri (SEC-17).
-        headers, form = client_auth(p.config, now=self.clock.now(), randomness=self.randomness)
-        r = self.providers.back_channel.request(
+        headers, form = client_auth(
+            p.config, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+        )
+        r = self._ctx.providers.back_channel.request(
             "POST",
             par,
             provider=p.config.name,
-            max_bytes=self.providers.back_channel.limits.max_response_bytes,
+            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
             data={**params, **form},
             headers=headers,
         )
@@ -345,7 +303,7 @@ class LoginMixin(Core):
             or expires_in <= 0
         ):
             raise fail(ProviderMetadataInvalid, "par.response", provider=p.config.name)
-        return _join(authz, {"client_id": p.config.client_id, "request_uri": request_uri})
+        return add_query(authz, {"client_id": p.config.client_id, "request_uri": request_uri})
 
     # --- callback ------------------------------------------------------------------------
 
@@ -353,56 +311,31 @@ class LoginMixin(Core):
         self, cookie: str | None, query: str | bytes, *, client_key: str
     ) -> LoginResult:
         """
-        Complete a login from the provider's redirect to our callback.
-
-        The transaction named by ``state`` is used up by this first callback,
-        whatever happens (SEC-03): on success it is deleted in the same commit
-        that writes the session (one atomic ``DELETE ... RETURNING``, so of two
-        concurrent callbacks with the same state only one can succeed); on any
-        failure it is deleted by a commit of its own before the error is raised.
-        In order: it must belong to this browser
-        session; the ``iss`` parameter must name its provider (RFC 9207, before any
-        token request, SEC-05); the code is exchanged with client authentication;
-        the ID token is validated (nonce, acr, max_age, at_hash); UserInfo, if
-        configured, must name the same ``sub`` (SEC-13). Only then is a session
-        written, under a new id (SEC-34).
-
-        Args:
-            cookie: The browser's session cookie value.
-            query: The callback URL's query string.
-            client_key: Who asks, for rate limiting.
-
-        Raises:
-            InvalidCallback: the response is malformed, replayed, not this
-                session's, from the wrong issuer, or an error from the provider
-                (``params["error"]`` holds its code).
-            InvalidToken: the ID token or UserInfo failed validation.
-            ProviderUnavailable: the provider could not be reached.
-            RateLimited: too many callbacks from *client_key*.
+        See :meth:`Identity.complete_login`.
         """
-        self.rate_limits.callback.check(client_key)
+        self._ctx.rate_limits.callback.check(client_key)
         try:
             return self._complete(cookie, query)
         except IdentityError as exc:
-            self._log_failure("login", exc)
+            log_failure("login", exc)
             raise
 
     def _complete(self, cookie: str | None, query: str | bytes) -> LoginResult:
         cb = parse_callback(query)
         state_hash = id_hash(cb.state)
-        tx = self._peek_transaction(cookie, state_hash, "login")
+        tx = self._transactions.peek(cookie, state_hash, "login")
         try:
             return self._complete_tx(cookie, cb, tx, state_hash)
         except BaseException:
             # SEC-03: whatever failed, this state is used up. (On success the
             # transaction was deleted in the same commit as the new session.)
-            self._drop_transaction(state_hash)
+            self._transactions.drop(state_hash)
             raise
 
     def _complete_tx(
         self, cookie: str | None, cb: CallbackParams, tx: Mapping[str, Any], state_hash: bytes
     ) -> LoginResult:
-        p = self.providers.get(tx["provider"])
+        p = self._ctx.providers.get(tx["provider"])
         md = p.metadata()
         # RFC 9207 §2.4: "Clients MUST compare the iss parameter value to the issuer
         # value of the authorization server" with a simple string comparison, for
@@ -437,7 +370,7 @@ class LoginMixin(Core):
             issuer=cfg.issuer,
             client_id=cfg.client_id,
             nonce=tx["nonce"],
-            now=self.clock.now(),
+            now=self._ctx.clock.now(),
             algorithms=cfg.algorithms,
             leeway=cfg.leeway,
             max_age=tx["max_age"],
@@ -463,12 +396,14 @@ class LoginMixin(Core):
 
     def _token_request(self, p: Provider, grant: Mapping[str, str]) -> _TokenResponse:
         name = p.config.name
-        headers, form = client_auth(p.config, now=self.clock.now(), randomness=self.randomness)
-        r = self.providers.back_channel.request(
+        headers, form = client_auth(
+            p.config, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+        )
+        r = self._ctx.providers.back_channel.request(
             "POST",
             p.metadata().token_endpoint,
             provider=name,
-            max_bytes=self.providers.back_channel.limits.max_response_bytes,
+            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
             data={**grant, **form},
             headers=headers,
         )
@@ -496,11 +431,11 @@ class LoginMixin(Core):
         return _TokenResponse(access, id_token, refresh)
 
     def _userinfo(self, p: Provider, url: str, access_token: str, sub: str) -> dict[str, Any]:
-        r = self.providers.back_channel.request(
+        r = self._ctx.providers.back_channel.request(
             "GET",
             url,
             provider=p.config.name,
-            max_bytes=self.providers.back_channel.limits.max_response_bytes,
+            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
             headers={"Authorization": f"Bearer {access_token}"},
         )
         if r.status != 200:
@@ -524,7 +459,7 @@ class LoginMixin(Core):
         tokens: SessionTokens,
         everything: Mapping[str, Any],
     ) -> LoginResult:
-        now = self.clock.now()
+        now = self._ctx.clock.now()
         cfg = p.config
         login = {
             "provider": cfg.name,
@@ -535,45 +470,28 @@ class LoginMixin(Core):
             "auth_time": claims.auth_time,
             "authenticated_at": now,
         }
-        with self.store.unit_of_work() as uow:
+        with self._ctx.store.unit_of_work() as uow:
             # SEC-03: the transaction goes in this same commit; a concurrent
             # replay of the state that got here first leaves nothing to claim.
-            self._claim_transaction(uow, state_hash)
+            self._transactions.claim(uow, state_hash)
             # SEC-34: the pre-login id never becomes the signed-in id.
-            old = self._take_live_row(uow, cookie)
-            # SEC-11: the account key is (issuer, subject), never an email.
-            # One round trip: the credential, its account's status and wrapped key.
-            cred = uow.execute(
-                _CREDENTIAL_LOGIN, "credential", issuer=cfg.issuer, subject=claims.sub
-            ).first()
-            if cred is not None:
-                account_id = cred.account_id
-                if cred.status != "active":
+            old = self._sessions.take_live_row(uow, cookie)
+            # SEC-11: the account key is (issuer, subject), never an email. One
+            # read finds the account and primes the key that seals the tokens.
+            signed_in = uow.credentials.sign_in(cfg.issuer, claims.sub, at=now, assurance=assurance)
+            if signed_in is not None:
+                account_id = signed_in.account_id
+                if not signed_in.active:
                     raise fail(InvalidCallback, "account.disabled")
-                recorded = uow.execute(
-                    _RECORD_LOGIN,
-                    "credential",
-                    b_issuer=cfg.issuer,
-                    b_subject=claims.sub,
-                    b_at=now,
-                    b_assurance=int(assurance),
-                )
-                if recorded.rowcount != 1:
-                    raise NotFound(kind="credential")
-                if cred.wrapped_key is not None:
-                    # Prime the unit's key cache: sealing the tokens needs no query.
-                    uow.data_key(
-                        account_id, WrappedDataKey(kek_id=cred.kek_id, blob=cred.wrapped_key)
-                    )
-                values = self._new_row_values(
+                values = self._sessions.new_row_values(
                     now,
                     state=SessionState.AUTHENTICATED.value,
                     account_id=account_id,
                     tokens=tokens,
                     **login,
                 )
-                issued = self._issue(uow, values)
-                self._audit(uow, _login_entry(now, account_id, cfg.name, assurance))
+                issued = self._sessions.issue(uow, values)
+                self._ctx.record(uow, _login_entry(now, account_id, cfg.name, assurance))
                 outcome = LoginOutcome.SIGNED_IN
             else:
                 pending = {
@@ -588,13 +506,15 @@ class LoginMixin(Core):
                     # Linking: the account's login stays, beside the new credential.
                     keep = {k: v for k, v in old.items() if k not in ("id_hash", "tokens_ct")}
                     keep.update(pending, last_seen_at=now)
-                    tokens_old = self._tokens(uow, old)
+                    tokens_old = self._sessions.tokens(uow, old)
                     if tokens_old is not None:
                         keep["tokens"] = tokens_old
-                    issued = self._issue(uow, keep)
+                    issued = self._sessions.issue(uow, keep)
                 else:
-                    values = self._new_row_values(now, state=SessionState.PENDING.value, **pending)
-                    issued = self._issue(uow, values)
+                    values = self._sessions.new_row_values(
+                        now, state=SessionState.PENDING.value, **pending
+                    )
+                    issued = self._sessions.issue(uow, values)
                 outcome = LoginOutcome.NEW_CREDENTIAL
             uow.commit()
         return LoginResult(outcome=outcome, issued=issued, claims=everything)
@@ -603,23 +523,14 @@ class LoginMixin(Core):
 
     def refresh(self, cookie: str | None) -> Session:
         """
-        Refresh the session's tokens at its provider (OIDC Core §12).
-
-        A new ID token, if returned, must keep the original ``iss``, ``sub``,
-        ``aud``, ``azp`` and ``auth_time`` (§12.2, SEC-15).
-
-        Raises:
-            SessionExpired: no live signed-in session, or no refresh token.
-            InvalidToken: the new ID token failed validation.
-            InvalidCallback: the provider refused the refresh (``params["error"]``).
-            ProviderUnavailable: the provider could not be reached.
+        See :meth:`Identity.refresh`.
         """
-        with self.store.unit_of_work(write=False) as uow:
-            row = self._require_row(uow, cookie)
-            tokens = self._tokens(uow, row)
+        with self._ctx.store.unit_of_work(write=False) as uow:
+            row = self._sessions.require_row(uow, cookie)
+            tokens = self._sessions.tokens(uow, row)
         if tokens is None or tokens.refresh_token is None:
             raise SessionExpired()
-        p = self.providers.get(row["provider"])
+        p = self._ctx.providers.get(row["provider"])
         got = self._token_request(
             p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
         )
@@ -631,7 +542,7 @@ class LoginMixin(Core):
                 keys=p.keys,
                 issuer=p.config.issuer,
                 client_id=p.config.client_id,
-                now=self.clock.now(),
+                now=self._ctx.clock.now(),
                 algorithms=p.config.algorithms,
                 leeway=p.config.leeway,
                 access_token=got.access_token,
@@ -644,30 +555,13 @@ class LoginMixin(Core):
             id_claims=id_claims,
             alg=alg,
         )
-        with self.store.unit_of_work() as uow:
-            current = self._require_row(uow, cookie)
+        with self._ctx.store.unit_of_work() as uow:
+            current = self._sessions.require_row(uow, cookie)
             if current["account_id"] != row["account_id"]:
                 raise SessionExpired()
-            sealed = fresh.seal(uow, current["account_id"], current["id_hash"])
-            self.sessions.update(uow, current["id_hash"], {"tokens_ct": sealed})
+            self._sessions.replace_tokens(uow, current, fresh)
             uow.commit()
         return session_from_row(current)
-
-    def access_token(self, cookie: str | None) -> str:
-        """
-        The session's current access token, for calls the server makes on the person's behalf.
-
-        Never send it to the browser (SEC-21).
-
-        Raises:
-            SessionExpired: no live signed-in session with tokens.
-        """
-        with self.store.unit_of_work(write=False) as uow:
-            row = self._require_row(uow, cookie)
-            tokens = self._tokens(uow, row)
-        if tokens is None:
-            raise SessionExpired()
-        return tokens.access_token
 
 
 def _login_entry(

@@ -1,6 +1,6 @@
 """
 Logout: RP-initiated (OIDC RP-Initiated Logout 1.0) and back-channel (OIDC
-Back-Channel Logout 1.0), plus the session-management operations.
+Back-Channel Logout 1.0).
 """
 
 from __future__ import annotations
@@ -11,29 +11,32 @@ import logging
 import attrs
 import sqlalchemy as sa
 
-from ircc_account._model import AssuranceLevel
 from ircc_account._storage._schema_identity import identity_logout_jtis as t_jti
-from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import (
     IdentityError,
     InvalidCallback,
     InvalidLogoutToken,
     RateLimited,
-    SessionExpired,
-    StepUpRequired,
     StorageError,
 )
-from ircc_account.hazmat.jose import LogoutTokenClaims, parse_compact_jws, validate_logout_token
-from ircc_account.hazmat.jose._codec import fail, json_object
+from ircc_account.hazmat.jose import (
+    LogoutTokenClaims,
+    fail,
+    json_object,
+    parse_compact_jws,
+    validate_logout_token,
+)
 
-from ._core import Core
-from ._login import _join
+from ._context import IdentityContext, log_failure
+from ._login import add_query
 from ._params import parse_form
-from ._secrets import id_hash, new_token, session_ref
-from ._sessions import IssuedSession, RotationReason, Session, SessionState, session_from_row
+from ._secrets import id_hash, new_token
+from ._session_values import IssuedSession
+from ._sessions import SessionManager
+from ._transactions import Transactions
 
-__all__ = ["LogoutRedirect"]
+__all__ = ["Logout", "LogoutRedirect"]
 
 _log = logging.getLogger("ircc_account.identity")
 MAX_LOGOUT_BODY = 32 * 1024
@@ -67,58 +70,60 @@ class _RecordingJtiStore:
         return False
 
 
-class LogoutMixin(Core):
+class Logout:
     """
-    Ending sessions: RP-initiated and back-channel logout, lists, rotation, step-up.
+    The logout component: RP-initiated and back-channel logout.
+    :class:`Identity` documents each operation.
+
+    Args:
+        context: The shared context.
+        sessions: The session component.
     """
+
+    def __init__(self, context: IdentityContext, sessions: SessionManager) -> None:
+        self._ctx = context
+        self._sessions = sessions
+        self._transactions = Transactions(context)
 
     # --- RP-initiated logout ----------------------------------------------------------
 
     def logout(self, cookie: str | None) -> LogoutRedirect:
         """
-        Log out: delete the local session first, then build the redirect to the
-        provider with ``id_token_hint``, the registered ``post_logout_redirect_uri``
-        and a fresh ``state`` (RP-Initiated Logout §2, SEC-43).
-
-        Never raises for an unknown or expired cookie: the result is the same.
+        See :meth:`Identity.logout`.
         """
-        now = self.clock.now()
-        with self.store.unit_of_work() as uow:
-            row = self._live_row(uow, cookie)
+        now = self._ctx.clock.now()
+        with self._ctx.store.unit_of_work() as uow:
+            row = self._sessions.live_row(uow, cookie)
             id_token = None
             provider = None
             if row is not None:
                 provider = row["provider"]
                 try:
-                    tokens = self._tokens(uow, row)
+                    tokens = self._sessions.tokens(uow, row)
                 except IdentityError:
                     tokens = None
                 except Exception:
                     tokens = None
                 id_token = None if tokens is None else tokens.id_token
                 # SEC-37: the session, and the tokens in it, are deleted first.
-                self.sessions.delete(uow, row["id_hash"])
-            issued = self._issue(uow, self._new_row_values(now))
+                self._sessions.delete(uow, row)
+            issued = self._sessions.issue(uow, self._sessions.new_row_values(now))
             url = None
-            p = None if provider is None else self.providers.get(provider)
+            p = None if provider is None else self._ctx.providers.get(provider)
             if p is not None and p.config.post_logout_redirect_uri is not None:
                 try:
                     end = p.metadata().end_session_endpoint
                 except IdentityError:
                     end = None
                 if end is not None:
-                    state = new_token(self.randomness)
-                    uow.execute(
-                        t_tx.insert().values(
-                            state_hash=id_hash(state),
-                            session_hash=id_hash(issued.cookie_value),
-                            kind="logout",
-                            provider=p.config.name,
-                            issuer=p.config.issuer,
-                            created_at=now,
-                            expires_at=now + self.policy.transaction_lifetime,
-                        ),
-                        "logout transaction",
+                    state = new_token(self._ctx.randomness)
+                    self._transactions.begin(
+                        uow,
+                        state=state,
+                        session_hash=id_hash(issued.cookie_value),
+                        kind="logout",
+                        provider=p.config,
+                        now=now,
                     )
                     params = {
                         "client_id": p.config.client_id,
@@ -127,17 +132,13 @@ class LogoutMixin(Core):
                     }
                     if id_token is not None:
                         params["id_token_hint"] = id_token
-                    url = _join(end, params)
+                    url = add_query(end, params)
             uow.commit()
         return LogoutRedirect(url=url, issued=issued)
 
     def complete_logout(self, cookie: str | None, query: str | bytes) -> None:
         """
-        Check the provider's return to our ``post_logout_redirect_uri``: its
-        ``state`` must be the one this browser's logout sent (single use).
-
-        Raises:
-            InvalidCallback: missing, unknown, replayed or another session's ``state``.
+        See :meth:`Identity.complete_logout`.
         """
         if isinstance(query, str) and query.startswith("?"):
             query = query[1:]
@@ -146,9 +147,9 @@ class LogoutMixin(Core):
             state = fields.get("state")
             if state is None or not 1 <= len(state) <= 128:
                 raise fail(InvalidCallback, "logout.state_missing")
-            self._take_transaction(cookie, state, "logout")
+            self._transactions.take(cookie, state, "logout")
         except IdentityError as exc:
-            self._log_failure("logout return", exc)
+            log_failure("logout return", exc)
             raise
 
     # --- back-channel logout --------------------------------------------------------
@@ -162,32 +163,20 @@ class LogoutMixin(Core):
         client_key: str | None = None,
     ) -> tuple[int, list[tuple[str, str]]]:
         """
-        The back-channel logout endpoint (BCL 1.0 §2.5–2.8), framework-free.
-
-        Answers 200 once every session of the token's ``sid`` (or, without one,
-        of its ``sub``) at that issuer is gone, tokens included (SEC-47); 400 for
-        anything else about the request (SEC-48), 405 for a method other than
-        POST, 429 when rate-limited, 503 if the store failed (the provider
-        retries). Every answer carries ``Cache-Control: no-store``. No cookie is read.
-
-        Args:
-            form_body: The raw request body.
-            content_type: The request's ``Content-Type`` header.
-            method: The request method.
-            client_key: The sender's address, for rate limiting.
+        See :meth:`Identity.handle_backchannel_logout`.
         """
         headers = [_NO_STORE]
         if method != "POST":
             return 405, [*headers, ("Allow", "POST")]
         try:
             if client_key is not None:
-                self.rate_limits.backchannel_logout.check(client_key)
+                self._ctx.rate_limits.backchannel_logout.check(client_key)
             claims, provider_name = self._logout_claims(form_body, content_type)
             self._end_provider_sessions(claims, provider_name)
         except RateLimited:
             return 429, headers
         except IdentityError as exc:
-            self._log_failure("back-channel logout", exc)
+            log_failure("back-channel logout", exc)
             return 400, headers
         except StorageError:
             _log.warning("back-channel logout could not reach the store")
@@ -213,7 +202,7 @@ class LogoutMixin(Core):
             peek = json_object(parse_compact_jws(token).payload, InvalidLogoutToken, "claims")
         except IdentityError:
             raise fail(InvalidLogoutToken, "request.token") from None
-        p = self.providers.by_issuer(peek.get("iss"))  # type: ignore[arg-type]
+        p = self._ctx.providers.by_issuer(peek.get("iss"))  # type: ignore[arg-type]
         if p is None:
             raise fail(InvalidLogoutToken, "iss.unknown")
         jtis = _RecordingJtiStore()
@@ -223,7 +212,7 @@ class LogoutMixin(Core):
             keys=p.keys,
             issuer=cfg.issuer,
             client_id=cfg.client_id,
-            now=self.clock.now(),
+            now=self._ctx.clock.now(),
             jti_store=jtis,
             algorithms=cfg.algorithms,
             leeway=cfg.leeway,
@@ -237,8 +226,8 @@ class LogoutMixin(Core):
         claims, jtis = validated
         assert jtis.entry is not None
         issuer, jti, expires_at = jtis.entry
-        now = self.clock.now()
-        with self.store.unit_of_work() as uow:
+        now = self._ctx.clock.now()
+        with self._ctx.store.unit_of_work() as uow:
             uow.execute(t_jti.delete().where(t_jti.c.expires_at < now), "logout jti")
             seen = uow.execute(
                 sa.select(t_jti.c.jti).where(t_jti.c.issuer == issuer, t_jti.c.jti == jti),
@@ -271,150 +260,6 @@ class LogoutMixin(Core):
             assert claims.sub is not None
             match = {"issuer": iss, "subject": claims.sub}
             pending = {"pending_issuer": iss, "pending_subject": claims.sub}
-        ended += self.sessions.delete_matching(uow, **match)
-        ended += self.sessions.delete_matching(uow, **pending)
+        ended += self._sessions.end_matching(uow, **match)
+        ended += self._sessions.end_matching(uow, **pending)
         return ended
-
-    # --- sessions -----------------------------------------------------------------------
-
-    def get_session(self, cookie: str | None) -> Session:
-        """
-        The live session for *cookie*, after the idle and absolute checks (SEC-36).
-
-        Raises:
-            SessionExpired: unknown, logged out, timed out, or its account disabled.
-        """
-        now = self.clock.now()
-        with self.store.unit_of_work(write=False) as uow:
-            row = self._live_row(uow, cookie)
-            stale = row is not None and now - row["last_seen_at"] >= self.policy.touch_interval
-            expired = row is None and cookie is not None
-            active = (
-                row is None
-                or row["account_id"] is None
-                or self._account_active(uow, row["account_id"])
-            )
-        if row is None or stale or not active or expired:
-            # Writes (touch, delete) only when needed: most requests read only.
-            with self.store.unit_of_work() as uow:
-                row = self._live_row(uow, cookie)
-                if row is not None and (
-                    row["account_id"] is not None
-                    and not self._account_active(uow, row["account_id"])
-                ):
-                    # SEC-38: a disabled account's sessions end at once.
-                    self.sessions.delete(uow, row["id_hash"])
-                    row = None
-                if row is not None:
-                    self.sessions.update(uow, row["id_hash"], {"last_seen_at": now})
-                    row = {**row, "last_seen_at": now}
-                uow.commit()
-        if row is None:
-            raise SessionExpired()
-        return session_from_row(row)
-
-    def rotate(self, cookie: str | None, reason: RotationReason) -> IssuedSession:
-        """
-        Give the session a new id; the old one stops working at once (SEC-34).
-
-        Raises:
-            SessionExpired: no live session.
-        """
-        with self.store.unit_of_work() as uow:
-            row = self._require_row(uow, cookie)
-            issued = self._carry(uow, row)
-            uow.commit()
-        _log.info("session rotated (%s)", RotationReason(reason).value)
-        return issued
-
-    def act_for(self, cookie: str | None, client_id: str | None) -> IssuedSession:
-        """
-        Start (or, with ``None``, stop) acting for a client; rotates the session id.
-
-        Whether the person may act for *client_id* is the delegation policy's
-        decision, made on every request; this only records the choice.
-
-        Raises:
-            SessionExpired: no live signed-in session.
-        """
-        with self.store.unit_of_work() as uow:
-            row = self._require_row(uow, cookie)
-            if row["state"] != SessionState.AUTHENTICATED.value:
-                raise SessionExpired()
-            issued = self._carry(uow, row, acting_for=client_id)
-            uow.commit()
-        return issued
-
-    def list_sessions(self, cookie: str | None) -> list[Session]:
-        """
-        The signed-in person's live sessions, newest first (SEC-39).
-
-        Raises:
-            SessionExpired: no live signed-in session.
-        """
-        now = self.clock.now()
-        with self.store.unit_of_work(write=False) as uow:
-            row = self._require_row(uow, cookie)
-            if row["account_id"] is None:
-                raise SessionExpired()
-            rows = self.sessions.for_account(uow, row["account_id"])
-        return [
-            session_from_row(r)
-            for r in rows
-            if now < r["expires_at"] and now - r["last_seen_at"] < self.policy.idle_timeout
-        ]
-
-    def end_session(self, cookie: str | None, ref: str) -> bool:
-        """
-        End one of the signed-in person's own sessions, named by its ``ref`` (SEC-39).
-
-        Returns whether a session was ended.
-
-        Raises:
-            SessionExpired: no live signed-in session.
-        """
-        with self.store.unit_of_work() as uow:
-            row = self._require_row(uow, cookie)
-            if row["account_id"] is None:
-                raise SessionExpired()
-            for r in self.sessions.for_account(uow, row["account_id"]):
-                if session_ref(r["id_hash"]) == ref:
-                    self.sessions.delete(uow, r["id_hash"])
-                    uow.commit()
-                    return True
-        return False
-
-    def end_all_sessions(self, account_id: str) -> int:
-        """
-        End every session of an account (administrators; account disabled or
-        compromised; SEC-38, SEC-39). Returns how many ended.
-        """
-        with self.store.unit_of_work() as uow:
-            n = self.sessions.delete_matching(uow, account_id=account_id)
-            uow.commit()
-        return n
-
-    def require_assurance(
-        self, session: Session, level: AssuranceLevel, *, max_age: int | None = None
-    ) -> None:
-        """
-        Check that *session* is signed in at *level* or above, authenticated at
-        most *max_age* seconds ago (SEC-12, SEC-40).
-
-        Raises:
-            SessionExpired: not signed in.
-            StepUpRequired: too weak or too old. ``StepUpPlan.from_error(e)``
-                gives the plan for :meth:`start_login`.
-        """
-        if not session.authenticated or session.provider is None:
-            raise SessionExpired()
-        last = session.last_authentication()
-        too_old = max_age is not None and (
-            last is None or (self.clock.now() - last).total_seconds() > max_age
-        )
-        if session.assurance < level or too_old:
-            raise StepUpRequired(
-                provider=session.provider,
-                level=int(level),
-                max_age=-1 if max_age is None else int(max_age),
-            )

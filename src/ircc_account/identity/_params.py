@@ -15,7 +15,7 @@ import urllib.parse
 import attrs
 
 from ircc_account.errors import IdentityError, InvalidCallback
-from ircc_account.hazmat.jose._codec import fail
+from ircc_account.hazmat.jose import fail
 
 __all__ = ["CallbackParams", "parse_callback", "parse_form"]
 

@@ -23,8 +23,7 @@ import httpx
 
 from ircc_account._clock import Clock, SystemClock
 from ircc_account.errors import ConfigurationError, ProviderMetadataInvalid, ProviderUnavailable
-from ircc_account.hazmat.jose import JwksCache
-from ircc_account.hazmat.jose._codec import fail
+from ircc_account.hazmat.jose import JwksCache, fail
 
 from ._config import ProviderConfig, _https_url
 from ._http import BackChannel, HttpLimits

@@ -1,5 +1,5 @@
 """
-A token-bucket rate limiter keyed per client (SEC-83).
+A token-bucket rate limiter keyed per client, and the limits of each identity endpoint (SEC-83).
 """
 
 from __future__ import annotations
@@ -7,10 +7,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+import attrs
+
 from ircc_account._clock import Clock, SystemClock
 from ircc_account.errors import ConfigurationError, RateLimited
 
-__all__ = ["RateLimiter"]
+__all__ = ["RateLimiter", "RateLimits"]
 
 
 class RateLimiter:
@@ -76,3 +78,33 @@ class RateLimiter:
         """
         if not self.try_acquire(key):
             raise RateLimited()
+
+
+@attrs.frozen(kw_only=True)
+class RateLimits:
+    """
+    Per-client-key limits on the identity endpoints (SEC-83).
+
+    Attributes:
+        login_start: Starting a login.
+        callback: Completing one.
+        backchannel_logout: Back-channel logout requests (keyed by source).
+        legacy_claim: Legacy file claims (besides the stored per-account limits).
+    """
+
+    login_start: RateLimiter
+    callback: RateLimiter
+    backchannel_logout: RateLimiter
+    legacy_claim: RateLimiter
+
+    @classmethod
+    def default(cls, clock: Clock) -> RateLimits:
+        """
+        Limits for one portal process: generous for people, tight for scripts.
+        """
+        return cls(
+            login_start=RateLimiter(20, 0.5, clock=clock),
+            callback=RateLimiter(20, 0.5, clock=clock),
+            backchannel_logout=RateLimiter(100, 10.0, clock=clock),
+            legacy_claim=RateLimiter(5, 1 / 60, clock=clock),
+        )

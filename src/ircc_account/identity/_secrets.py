@@ -7,12 +7,12 @@ Every value comes from the injected :class:`~ircc_account._clock.Randomness`
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import re
 
 from ircc_account._clock import Randomness
+from ircc_account.hazmat.jose import b64url_encode
 
 __all__ = [
     "code_challenge",
@@ -30,29 +30,25 @@ VERIFIER_BYTES = 32
 _B64URL_TOKEN = re.compile(r"[A-Za-z0-9_-]{43,128}")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def new_token(randomness: Randomness) -> str:
     """
     A fresh 256-bit value as 43 base64url characters.
     """
-    return _b64(randomness.token_bytes(TOKEN_BYTES))
+    return b64url_encode(randomness.token_bytes(TOKEN_BYTES))
 
 
 def new_code_verifier(randomness: Randomness) -> str:
     """
     A PKCE ``code_verifier``: 43 characters of ``[A-Za-z0-9_-]``, 256 bits (RFC 7636 §4.1).
     """
-    return _b64(randomness.token_bytes(VERIFIER_BYTES))
+    return b64url_encode(randomness.token_bytes(VERIFIER_BYTES))
 
 
 def code_challenge(verifier: str) -> str:
     """
     The S256 ``code_challenge``: ``BASE64URL(SHA256(ASCII(code_verifier)))`` (RFC 7636 §4.2).
     """
-    return _b64(hashlib.sha256(verifier.encode("ascii")).digest())
+    return b64url_encode(hashlib.sha256(verifier.encode("ascii")).digest())
 
 
 def id_hash(value: str) -> bytes:

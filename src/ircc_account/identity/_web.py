@@ -9,8 +9,6 @@ randomness are injected.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -19,8 +17,7 @@ from urllib.parse import unquote, unquote_plus, urlsplit
 
 from ircc_account._clock import Randomness
 from ircc_account.errors import ConfigurationError, CsrfRejected
-
-from ._secrets import _b64
+from ircc_account.hazmat.jose import b64url_decode, b64url_encode
 
 __all__ = [
     "MUTATING_METHODS",
@@ -162,7 +159,7 @@ class CsrfProtector:
         if not session_ref:
             raise ConfigurationError(reason="a CSRF token needs a session")
         nonce = self._randomness.token_bytes(self.NONCE_BYTES)
-        return _b64(nonce + self._mac(session_ref, nonce))
+        return b64url_encode(nonce + self._mac(session_ref, nonce))
 
     def verify(self, session_ref: str, token: object) -> None:
         """
@@ -178,12 +175,10 @@ class CsrfProtector:
             or not token.isascii()
         ):
             raise CsrfRejected()
-        try:
-            raw = base64.urlsafe_b64decode(token + "==")
-        except (binascii.Error, ValueError):
-            raise CsrfRejected() from None
+        # Canonical base64url only: one spelling per token.
+        raw = b64url_decode(token, CsrfRejected, "csrf")
         nonce, mac = raw[: self.NONCE_BYTES], raw[self.NONCE_BYTES :]
-        if _b64(raw) != token or not hmac.compare_digest(mac, self._mac(session_ref, nonce)):
+        if not hmac.compare_digest(mac, self._mac(session_ref, nonce)):
             raise CsrfRejected()
 
     def check_request(

@@ -12,7 +12,6 @@ stops it. The helpers below (:func:`drive_login`, :func:`drive_logout`,
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import http.server
 import json
@@ -36,6 +35,7 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
+from ircc_account.hazmat.jose import b64url_encode
 from ircc_account.testing._tls import TestCA
 
 __all__ = [
@@ -301,7 +301,7 @@ def pkce_pair() -> tuple[str, str]:
     """
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return verifier, b64url_encode(digest)
 
 
 def client_assertion(

@@ -6,9 +6,10 @@ JOSE, written for our trust contexts: strict compact JWS, key sets, ID and logou
     Hazardous materials: for reviewers and the identity module, not portal code.
 
 Signatures are verified with :mod:`cryptography` directly, after our own
-strict parser; joserfc and authlib are not in this path. Only asymmetric
-algorithms exist (RS/PS/ES 256–512 and EdDSA with Ed25519); ``none`` and HMAC
-cannot be configured.
+strict parser; joserfc and authlib are not in this path. What the library
+signs (client assertions, delegation tokens) is signed by :func:`sign_jws`.
+Only asymmetric algorithms exist (RS/PS/ES 256–512 and EdDSA with Ed25519);
+``none`` and HMAC cannot be configured.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from __future__ import annotations
 from ircc_account._exports import present_as_public
 
 from ._algs import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
+from ._codec import b64url_decode, b64url_encode, fail, json_object
 from ._id_token import IdTokenClaims, validate_id_token, validate_refreshed_id_token
 from ._jwk import Jwk, KeySet
 from ._jwks_cache import JwksCache
 from ._jws import KeySource, ParsedJws, parse_compact_jws, verify_jws
 from ._logout_token import InMemoryJtiStore, JtiStore, LogoutTokenClaims, validate_logout_token
+from ._sign import check_signing_key, sign_jws
 
 __all__ = [
     "DEFAULT_ALGORITHMS",
@@ -34,7 +37,13 @@ __all__ = [
     "KeySource",
     "LogoutTokenClaims",
     "ParsedJws",
+    "b64url_decode",
+    "b64url_encode",
+    "check_signing_key",
+    "fail",
+    "json_object",
     "parse_compact_jws",
+    "sign_jws",
     "validate_id_token",
     "validate_logout_token",
     "validate_refreshed_id_token",

@@ -18,13 +18,17 @@ import attrs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from ircc_account.errors import ConfigurationError
 
 __all__ = ["ALGORITHMS", "DEFAULT_ALGORITHMS", "SUPPORTED_ALGORITHMS", "Alg", "check_algorithms"]
 
 PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
 @attrs.frozen
@@ -83,6 +87,23 @@ class Alg:
         except (InvalidSignature, ValueError, TypeError, AttributeError):
             return False
         return True
+
+    def sign(self, key: PrivateKey, signing_input: bytes) -> bytes:
+        """
+        The JWS signature of *signing_input* under *key*, which the caller
+        checked fits this algorithm (``_sign.check_signing_key``).
+        """
+        if self.rsa_padding is not None:
+            rsa_key: rsa.RSAPrivateKey = key  # type: ignore[assignment]
+            return rsa_key.sign(signing_input, self.rsa_padding, self.hash)
+        if self.ecdsa is not None:
+            ec_key: ec.EllipticCurvePrivateKey = key  # type: ignore[assignment]
+            # RFC 7518 §3.4: R and S as fixed-length big-endian octets, not DER.
+            r, s = decode_dss_signature(ec_key.sign(signing_input, self.ecdsa))
+            half = (self.sig_len or 0) // 2
+            return r.to_bytes(half, "big") + s.to_bytes(half, "big")
+        ed_key: ed25519.Ed25519PrivateKey = key  # type: ignore[assignment]
+        return ed_key.sign(signing_input)
 
 
 _HASHLIB: dict[str, Callable[[bytes], Any]] = {

@@ -41,11 +41,17 @@ E = TypeVar("E", bound=IdentityError)
 
 def fail(cls: type[E], reason: str, **params: str | int) -> E:
     """
-    Build *cls* carrying a private, non-secret *reason* for debugging.
+    Build (not raise) *cls* carrying a private, non-secret *reason* for debugging.
 
     The reason is kept in ``_reason`` (shown by neither ``str`` nor ``repr``)
     and logged at DEBUG. It is a fixed code such as ``"aud.untrusted"``, never
-    token contents.
+    token contents. The identity module raises its errors the same way, so a
+    failure's log line says which check failed while its message does not.
+
+    Args:
+        cls: The error class.
+        reason: The fixed code.
+        params: The error's own (safe) message parameters.
     """
     exc = cls(**params)
     exc.__dict__["_reason"] = reason
@@ -65,10 +71,19 @@ def b64url_decode(
     text: str, cls: type[IdentityError], what: str, *, alphabet_checked: bool = False
 ) -> bytes:
     """
-    Decode canonical unpadded base64url, or raise *cls*.
+    Decode canonical unpadded base64url (RFC 7515 §2; RFC 8725 §3.7: no
+    padding, URL-safe alphabet only, zero unused bits), or raise *cls*.
 
-    *alphabet_checked* skips the alphabet scan when the caller already matched
-    the whole token against :data:`COMPACT_JWS`.
+    Args:
+        text: The encoded text.
+        cls: The error to raise.
+        what: The field's name, for the private reason (``"header"``).
+        alphabet_checked: Skip the alphabet scan. Only for text already matched
+            against the base64url alphabet (a whole token against
+            ``COMPACT_JWS``): other characters would then be silently skipped.
+
+    Raises:
+        cls: the text is not canonical base64url.
     """
     n = len(text)
     if n % 4 == 1 or (not alphabet_checked and _B64URL.fullmatch(text) is None):
@@ -85,7 +100,8 @@ def b64url_decode(
 
 def b64url_encode(data: bytes) -> str:
     """
-    Encode *data* as unpadded base64url.
+    Encode *data* as unpadded base64url (RFC 7515 §2), the canonical form
+    :func:`b64url_decode` accepts.
     """
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -107,7 +123,17 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no
 
 def json_object(data: bytes, cls: type[IdentityError], what: str) -> dict[str, Any]:
     """
-    Parse *data* as a strict UTF-8 JSON object, or raise *cls*.
+    Parse *data* as a strict JSON object, or raise *cls*: UTF-8 without a byte
+    order mark or lone surrogates, no duplicate member names, no ``NaN`` or
+    ``Infinity`` (RFC 8259 §4, §8.1; RFC 7515 §5.2).
+
+    Args:
+        data: The document.
+        cls: The error to raise.
+        what: The document's name, for the private reason (``"claims"``).
+
+    Raises:
+        cls: anything else, including JSON that is not an object.
     """
     try:
         text = data.decode("utf-8")

@@ -115,15 +115,35 @@ def _b64_int(value: object, what: str) -> bytes:
         raise _Ignored(f"{what}.base64") from None
 
 
+def rsa_key_problem(n: int, e: int) -> str | None:
+    """
+    The SEC-27 rule an RSA public key (*n*, *e*) breaks, as a fixed code, or ``None``.
+
+    The same policy holds for keys we verify with and keys we sign with.
+    """
+    if not MIN_RSA_BITS <= n.bit_length() <= MAX_RSA_BITS:
+        return "rsa.size"
+    if e < 3 or e % 2 == 0 or e >= n:
+        return "rsa.exponent"
+    if is_roca_modulus(n):
+        return "rsa.roca"
+    return None
+
+
+def is_curve(curve: ec.EllipticCurve, crv: str | None) -> bool:
+    """
+    Whether *curve* is the JOSE curve *crv* (``P-256``, ``P-384`` or ``P-521``).
+    """
+    known = None if crv is None else _CURVES.get(crv)
+    return known is not None and known[0].name == curve.name
+
+
 def _rsa(jwk: Mapping[str, Any]) -> PublicKey:
     n = int.from_bytes(_b64_int(jwk.get("n"), "n"), "big")
     e = int.from_bytes(_b64_int(jwk.get("e"), "e"), "big")
-    if not MIN_RSA_BITS <= n.bit_length() <= MAX_RSA_BITS:
-        raise _Ignored("rsa.size")
-    if e < 3 or e % 2 == 0 or e >= n:
-        raise _Ignored("rsa.exponent")
-    if is_roca_modulus(n):
-        raise _Ignored("rsa.roca")
+    problem = rsa_key_problem(n, e)
+    if problem is not None:
+        raise _Ignored(problem)
     try:
         return rsa.RSAPublicNumbers(e, n).public_key()
     except ValueError:

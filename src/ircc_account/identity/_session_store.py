@@ -1,0 +1,218 @@
+"""
+Where sessions live: the :class:`SessionStore` port, its SQL adapter, and the
+provider tokens sealed into a session row.
+
+The database holds only the SHA-256 of a session id, so reading the sessions
+table gives no live cookie (SEC-33); tokens from the provider are sealed with
+the account's data key (SEC-21).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import attrs
+import sqlalchemy as sa
+
+from ircc_account._crypto import FieldContext
+from ircc_account._model import AssuranceLevel
+from ircc_account._storage._schema_identity import identity_sessions as t_sessions
+from ircc_account._storage.ports import SqlUnit
+from ircc_account.errors import ConfigurationError, DecryptionFailed
+
+from ._secrets import session_ref
+from ._session_values import PendingCredential, Session, SessionState
+
+__all__ = ["SessionStore", "SessionTokens", "SqlSessionStore", "session_from_row"]
+
+# Statements built once: building a WHERE clause per call costs more than running it.
+_INSERT = t_sessions.insert()
+_GET = sa.select(t_sessions).where(t_sessions.c.id_hash == sa.bindparam("b_id_hash"))
+_DELETE = t_sessions.delete().where(t_sessions.c.id_hash == sa.bindparam("b_id_hash"))
+_TAKE = _DELETE.returning(*t_sessions.c)
+
+
+@attrs.frozen(kw_only=True)
+class SessionTokens:
+    """
+    The provider's tokens for a session, kept server-side only (SEC-21).
+
+    Attributes:
+        access_token, refresh_token, id_token: The tokens (none shown in ``repr``).
+        id_claims: The original ID token's claims (for refresh checks, OIDC Core §12.2).
+        alg: The original ID token's algorithm.
+    """
+
+    access_token: str = attrs.field(repr=False)
+    refresh_token: str | None = attrs.field(repr=False)
+    id_token: str = attrs.field(repr=False)
+    id_claims: Mapping[str, Any] = attrs.field(repr=False)
+    alg: str
+
+    def seal(self, uow: SqlUnit, account_id: str, record: bytes) -> bytes:
+        """
+        Encrypt for the session row *record* with the account's data key.
+        """
+        payload = json.dumps(
+            {
+                "a": self.access_token,
+                "r": self.refresh_token,
+                "i": self.id_token,
+                "c": dict(self.id_claims),
+                "g": self.alg,
+            },
+            separators=(",", ":"),
+        ).encode()
+        return uow.data_key(account_id).encrypt(payload, _context(account_id, record))
+
+    @classmethod
+    def open(cls, uow: SqlUnit, account_id: str, record: bytes, blob: bytes) -> SessionTokens:
+        """
+        Decrypt tokens sealed by :meth:`seal`.
+
+        Raises:
+            DecryptionFailed: altered, or moved from another row.
+        """
+        plain = uow.data_key(account_id).decrypt(blob, _context(account_id, record))
+        try:
+            d = json.loads(plain)
+            return cls(
+                access_token=d["a"],
+                refresh_token=d["r"],
+                id_token=d["i"],
+                id_claims=d["c"],
+                alg=d["g"],
+            )
+        except (ValueError, KeyError, TypeError):
+            raise DecryptionFailed() from None
+
+
+def _context(account_id: str, record: bytes) -> FieldContext:
+    return FieldContext(
+        table="identity_sessions", column="tokens", record_id=record.hex(), account_id=account_id
+    )
+
+
+class SessionStore(Protocol):
+    """
+    Where sessions live (the port). Every method works inside the caller's unit of work.
+
+    Rows are keyed by the SHA-256 of the session id; no method sees the id itself.
+    """
+
+    def insert(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
+        """Store a new session row."""
+
+    def get(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
+        """The session row, or ``None``."""
+
+    def update(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
+        """Change columns of a session row."""
+
+    def delete(self, uow: SqlUnit, id_hash: bytes) -> bool:
+        """Delete one session; whether it existed."""
+
+    def take(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
+        """
+        Delete one session and return its row, or ``None`` if there was none.
+
+        Atomic: of two concurrent calls for the same id, at most one gets the
+        row. This is how a session id is retired at rotation (SEC-34), so a
+        store must not build it from :meth:`get` and :meth:`delete` unless its
+        unit of work serializes them.
+        """
+
+    def delete_matching(self, uow: SqlUnit, **match: str) -> int:
+        """Delete every session whose columns equal *match*; how many."""
+
+    def for_account(self, uow: SqlUnit, account_id: str) -> Sequence[Mapping[str, Any]]:
+        """The account's session rows, newest first."""
+
+
+class SqlSessionStore:
+    """
+    :class:`SessionStore` over the shared SQL schema (``identity_sessions``).
+    """
+
+    def __repr__(self) -> str:
+        return "SqlSessionStore()"
+
+    def insert(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
+        """Store a new session row."""
+        uow.execute(_INSERT, "session", id_hash=id_hash, **values)
+
+    def get(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
+        """The session row, or ``None``."""
+        row = uow.execute(_GET, "session", b_id_hash=id_hash).first()
+        return None if row is None else dict(row._mapping)
+
+    def update(self, uow: SqlUnit, id_hash: bytes, values: Mapping[str, Any]) -> None:
+        """Change columns of a session row."""
+        uow.execute(
+            t_sessions.update().where(t_sessions.c.id_hash == id_hash).values(**values), "session"
+        )
+
+    def delete(self, uow: SqlUnit, id_hash: bytes) -> bool:
+        """Delete one session; whether it existed."""
+        result = uow.execute(_DELETE, "session", b_id_hash=id_hash)
+        return bool(result.rowcount)
+
+    def take(self, uow: SqlUnit, id_hash: bytes) -> Mapping[str, Any] | None:
+        """
+        Delete one session and return its row (``None`` if there was none), in
+        one statement: :meth:`get` then :meth:`delete` in one round trip.
+        """
+        row = uow.execute(_TAKE, "session", b_id_hash=id_hash).first()
+        return None if row is None else dict(row._mapping)
+
+    def delete_matching(self, uow: SqlUnit, **match: str) -> int:
+        """Delete every session whose columns equal *match*; how many."""
+        if not match:
+            raise ConfigurationError(reason="refusing to delete every session")
+        clauses = [t_sessions.c[name] == value for name, value in match.items()]
+        result = uow.execute(t_sessions.delete().where(*clauses), "session")
+        return int(result.rowcount)
+
+    def for_account(self, uow: SqlUnit, account_id: str) -> Sequence[Mapping[str, Any]]:
+        """The account's session rows, newest first."""
+        rows = uow.execute(
+            sa.select(t_sessions)
+            .where(t_sessions.c.account_id == account_id)
+            .order_by(t_sessions.c.created_at.desc()),
+            "session",
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+
+def session_from_row(row: Mapping[str, Any]) -> Session:
+    """
+    The :class:`Session` a stored row describes.
+    """
+    pending = None
+    if row["pending_issuer"] is not None:
+        pending = PendingCredential(
+            provider=row["pending_provider"],
+            issuer=row["pending_issuer"],
+            subject=row["pending_subject"],
+            assurance=AssuranceLevel(row["pending_assurance"]),
+            authenticated_at=row["pending_at"],
+        )
+    return Session(
+        ref=session_ref(row["id_hash"]),
+        state=SessionState(row["state"]),
+        account_id=row["account_id"],
+        provider=row["provider"],
+        issuer=row["issuer"],
+        subject=row["subject"],
+        provider_sid=row["provider_sid"],
+        assurance=AssuranceLevel(row["assurance"]),
+        auth_time=row["auth_time"],
+        authenticated_at=row["authenticated_at"],
+        pending=pending,
+        acting_for=row["acting_for"],
+        created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
+        expires_at=row["expires_at"],
+    )
