@@ -1,5 +1,5 @@
 """
-Front door: a client's dashboard (5 services) and a representative's item page, beside the raw reads they make.
+Front door: a client's dashboard (5 services) and a representative's item page, beside raw reads.
 
 Through the door, on SQLite and PostgreSQL: the client's own dashboard, where
 five plugins each list the client's items through their gates, and a
@@ -210,11 +210,21 @@ def _bench(report: Report, label: str, url: str, n: int) -> None:
         page = door.item(rep, CLIENT, "svc-0-0")
         assert len(page.timeline) == 3
         dash = report.add(
-            measure(f"{label}: client's dashboard, 5 services", lambda: door.dashboard(client, CLIENT), n=n, warmup=20)
-        )  # fmt: skip
+            measure(
+                f"{label}: client's dashboard, 5 services",
+                lambda: door.dashboard(client, CLIENT),
+                n=n,
+                warmup=20,
+            )
+        )
         item = report.add(
-            measure(f"{label}: representative's item page", lambda: door.item(rep, CLIENT, "svc-0-0"), n=n, warmup=20)
-        )  # fmt: skip
+            measure(
+                f"{label}: representative's item page",
+                lambda: door.item(rep, CLIENT, "svc-0-0"),
+                n=n,
+                warmup=20,
+            )
+        )
     dash_reads = [
         (
             "SELECT * FROM items WHERE account_id = ? AND service_id = ? ORDER BY created_at DESC",

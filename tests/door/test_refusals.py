@@ -221,3 +221,27 @@ def test_grant_changes_by_anyone_but_the_client_are_refused_and_recorded(
     assert len(entries) == before + 1
     assert entries[0][:2] == ("door.grant.revoke", Decision.DENIED)
     assert [g.status.value for g in door.grants.of(marie.actor(), marie_id)] == ["active"]
+
+
+def test_a_session_for_an_erased_account_is_refused_once(
+    door: FrontDoor, browser: Callable[[str], Browser]
+) -> None:
+    """Erasing an account ends its live session: the next request is a typed refusal, recorded once, and nothing else changes."""
+    marie = browser("marie")
+    marie_id = marie.sign_up()
+    assert marie.session.client_id == marie_id
+    with door.store.unit_of_work() as uow:
+        uow.accounts.erase_personal_data(marie_id)
+        uow.commit()
+    before = len(_entries(door, marie_id))
+    from ircc_account.errors import SessionExpired
+
+    with pytest.raises(SessionExpired) as e:
+        door.identity.get_session(marie.cookie)
+    _bilingual(e.value)
+    entries = _entries(door, marie_id)
+    assert len(entries) == before + 1
+    assert entries[0][:2] == ("session.refused", Decision.DENIED)
+    with pytest.raises(SessionExpired):
+        door.identity.get_session(marie.cookie)
+    assert len(_entries(door, marie_id)) == before + 1

@@ -18,19 +18,16 @@ from .conftest import EXAMPLES
 CHECK = textwrap.dedent(
     """
     import pathlib, tempfile
-    from ircc_account import Keyring
+    from ircc_account import Keyring, SystemClock
     from ircc_account.storage import open_store
     from ircc_account.audit import AuditLog
+    from ircc_account.delegation import Policy
     from ircc_account.services import AllowedPlugin, ServiceRegistry
-
-    class Deny:
-        def authorize(self, actor, action, resource, *, uow):
-            raise AssertionError("not called")
 
     db = pathlib.Path(tempfile.mkdtemp()) / "a.db"
     store = open_store(f"sqlite:///{db}", keyring=Keyring.generate())
     registry = ServiceRegistry(
-        store=store, policy=Deny(), audit=AuditLog(store),
+        store=store, policy=Policy(clock=SystemClock(), audit=AuditLog(store)),
         allowed=[AllowedPlugin("minimal-example", "ircc-example-minimal", "0.1.0")],
     )
     print(registry.discover())

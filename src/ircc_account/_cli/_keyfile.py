@@ -18,8 +18,6 @@ the file's content.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import os
 import re
@@ -28,6 +26,8 @@ from typing import Any
 
 from ircc_account import KeyEncryptionKey, Keyring
 from ircc_account._cli._output import CliError, escape
+from ircc_account.errors import IdentityError, InvalidToken
+from ircc_account.hazmat.jose import b64url_decode
 
 __all__ = ["KEYRING_FORMAT", "load_keyring", "parse_keyring"]
 
@@ -104,8 +104,8 @@ def parse_keyring(data: Any, shown: str = "") -> Keyring:
 def _decode(value: object, bad: Any, what: str) -> bytes:
     if not isinstance(value, str) or not _BASE64URL.fullmatch(value):
         raise bad(f"{what} is not base64url")
-    unpadded = value.rstrip("=")
+    # Padding is tolerated in a file people write; the one codec is strict.
     try:
-        return base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
-    except (binascii.Error, ValueError):
+        return b64url_decode(value.rstrip("="), InvalidToken, "keyring")
+    except IdentityError:
         raise bad(f"{what} is not base64url") from None

@@ -17,7 +17,6 @@ silently.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
@@ -71,6 +70,7 @@ from ircc_account.errors import (
     StepUpRequired,
     UnknownValue,
 )
+from ircc_account.hazmat.jose import b64url_encode
 
 __all__ = ["KEEP", "Delegation"]
 
@@ -366,7 +366,7 @@ class Delegation:
         if actor.capacity is not Capacity.OFFICER:
             self._require_org_admin(uow, actor, organisation_id)
         now = self._clock.now()
-        code = _b64url(self._randomness.token_bytes(32))
+        code = b64url_encode(self._randomness.token_bytes(32))
         invitation = Invitation(
             code=code,
             organisation_id=organisation_id,
@@ -855,10 +855,6 @@ class Delegation:
 
 def _code_hash(code: str) -> bytes:
     return hashlib.sha256(code.encode("utf-8")).digest()
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _displayed(grant: ConsentGrant, now: dt.datetime) -> ConsentGrant:

@@ -150,6 +150,16 @@ class Session:
         """
         return self.state is SessionState.AUTHENTICATED and self.account_id is not None
 
+    @property
+    def client_id(self) -> str | None:
+        """
+        The client whose file this session's pages are about: the one acted
+        for, or the signed-in account's own (``None`` when not signed in).
+        """
+        if not self.authenticated:
+            return None
+        return self.acting_for or self.account_id
+
     def last_authentication(self) -> dt.datetime | None:
         """
         The provider's ``auth_time`` if given, else when we completed the login.

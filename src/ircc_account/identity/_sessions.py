@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ircc_account._model import AccountStatus, AssuranceLevel
+from ircc_account._model import AccountStatus, AssuranceLevel, AuditEntry, Capacity, Decision
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import SessionExpired, StepUpRequired
 
@@ -214,8 +214,21 @@ class SessionManager:
                 if row is not None and (
                     row["account_id"] is not None and not _active(uow, row["account_id"])
                 ):
-                    # SEC-38: a disabled account's sessions end at once.
+                    # SEC-38: a disabled (or erased) account's sessions end at
+                    # once, and the refused request is recorded in its file.
                     self.delete(uow, row)
+                    self._ctx.record(
+                        uow,
+                        AuditEntry(
+                            occurred_at=now,
+                            actor_id=row["account_id"],
+                            client_id=row["account_id"],
+                            capacity=Capacity.CLIENT,
+                            action="session.refused",
+                            decision=Decision.DENIED,
+                            reason="account_disabled",
+                        ),
+                    )
                     row = None
                 if row is not None:
                     self._ctx.sessions.update(uow, row["id_hash"], {"last_seen_at": now})
