@@ -12,7 +12,9 @@ Tables of the audit subsystem, on the shared :data:`~ircc_account._storage._sche
 * ``audit_checkpointed``: the heads the latest checkpoint covered, so the next
   one writes only what changed. A cache as well.
 
-Its Alembic migrations form the ``audit`` branch off ``0001_foundation``.
+Its Alembic migrations form the ``audit`` branch off ``0001_foundation``;
+``0011a_audit_append`` adds the PostgreSQL function ``ircc_audit_append``,
+which appends a batch in one call (one round trip).
 """
 
 from __future__ import annotations
