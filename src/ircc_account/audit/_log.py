@@ -35,7 +35,7 @@ from ircc_account.audit._codec import (
     head_leaf,
     merkle_root,
 )
-from ircc_account.audit._records import AppendReceipt, Pending, prepare, to_micros
+from ircc_account.audit._records import AppendReceipt, EntryIds, Pending, prepare, to_micros
 from ircc_account.audit._signer import CheckpointSigner
 from ircc_account.errors import AuditClockSkew, Conflict, StorageUnavailable
 
@@ -243,6 +243,7 @@ class AuditLog:
         self.signer = signer
         self.clock = clock or SystemClock()
         self.randomness = randomness or SystemRandomness()
+        self._entry_ids = EntryIds(self.randomness)
         self.alerts = alerts
         self.checkpoint_every = checkpoint_every
         self.checkpoint_interval = checkpoint_interval
@@ -266,7 +267,7 @@ class AuditLog:
         """
         Validate *entry* (see :meth:`append`) without writing it.
         """
-        return prepare(entry, on_behalf_of=on_behalf_of, randomness=self.randomness)
+        return prepare(entry, on_behalf_of=on_behalf_of, entry_ids=self._entry_ids)
 
     def append(
         self,
