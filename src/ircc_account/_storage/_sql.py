@@ -104,10 +104,19 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
-            self.connection = self._engine.connect().execution_options(ircc_write=self._write)
-            self._transaction = self.connection.begin()
+            connection = self._engine.connect()
         except sa_exc.OperationalError as e:
             raise StorageUnavailable() from e
+        try:
+            self._transaction = connection.execution_options(ircc_write=self._write).begin()
+        except BaseException as e:
+            # A BEGIN that failed (SQLite busy past its timeout) must not keep
+            # the connection out of the pool until garbage collection.
+            connection.close()
+            if isinstance(e, sa_exc.OperationalError):
+                raise StorageUnavailable() from e
+            raise
+        self.connection = connection
         return self
 
     def __exit__(
