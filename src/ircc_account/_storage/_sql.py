@@ -15,11 +15,12 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
 
 from ircc_account._crypto import DataKey, FieldContext, Keyring, WrappedDataKey
 from ircc_account._model import (
@@ -60,15 +61,65 @@ _SELECT_KEY = sa.select(t.account_keys.c.kek_id, t.account_keys.c.wrapped_key).w
 _SELECT_ACCOUNT_ID = sa.select(t.accounts.c.account_id).where(
     t.accounts.c.account_id == sa.bindparam("account_id")
 )
-# An account with its wrapped key in one round trip (NULL key: erased).
+
+
+class _Prebuilt:
+    """
+    A Core SELECT compiled once per dialect, for :meth:`SqlUnitOfWork._fetch`.
+
+    The account read path runs on the DBAPI cursor: there, SQLAlchemy's
+    statement execution and Row objects cost several times the query itself.
+    The SQL is still compiled from the Core statement (names from the schema,
+    every value a bound parameter, passed to the driver apart from the SQL).
+    Rows come back as plain tuples in the statement's column order, without
+    SQLAlchemy's result processing: an :class:`~._schema.Instant` column is its
+    integer, and parameters get no bind processing (use ``str`` and ``bytes``).
+    """
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[type[Dialect], str], tuple[str, tuple[str, ...] | None]] = {}
+
+    def bind(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """
+        The SQL for *dialect* and its parameters in the driver's style.
+        """
+        key = (type(dialect), dialect.paramstyle)
+        built = self._by_dialect.get(key)
+        if built is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            built = self._by_dialect[key] = (compiled.string, order)
+        sql, order = built
+        return sql, params if order is None else tuple(params[name] for name in order)
+
+
+# An account with its wrapped key in one round trip (NULL key: erased), in
+# the column order _Accounts._from_row unpacks.
 _ACCOUNT_WITH_KEY = sa.select(
-    t.accounts, t.account_keys.c.kek_id, t.account_keys.c.wrapped_key
+    t.accounts.c.account_id,
+    t.accounts.c.preferred_language,
+    t.accounts.c.status,
+    t.accounts.c.created_at,
+    t.accounts.c.personal_ct,
+    t.accounts.c.contact_ct,
+    t.accounts.c.uci_ct,
+    t.account_keys.c.kek_id,
+    t.account_keys.c.wrapped_key,
 ).select_from(t.accounts.outerjoin(t.account_keys))
-_SELECT_ACCOUNT = _ACCOUNT_WITH_KEY.where(t.accounts.c.account_id == sa.bindparam("account_id"))
-_SELECT_ACCOUNT_BY_UCI = _ACCOUNT_WITH_KEY.where(t.accounts.c.uci_index == sa.bindparam("index"))
-_SELECT_ACCOUNTS_BY_EMAIL = _ACCOUNT_WITH_KEY.where(
-    t.accounts.c.email_index == sa.bindparam("index")
-).order_by(t.accounts.c.created_at)
+_SELECT_ACCOUNT = _Prebuilt(
+    _ACCOUNT_WITH_KEY.where(t.accounts.c.account_id == sa.bindparam("account_id"))
+)
+_SELECT_ACCOUNT_BY_UCI = _Prebuilt(
+    _ACCOUNT_WITH_KEY.where(t.accounts.c.uci_index == sa.bindparam("index"))
+)
+_SELECT_ACCOUNTS_BY_EMAIL = _Prebuilt(
+    _ACCOUNT_WITH_KEY.where(t.accounts.c.email_index == sa.bindparam("index")).order_by(
+        t.accounts.c.created_at
+    )
+)
 _SELECT_ITEM = sa.select(t.items).where(t.items.c.item_id == sa.bindparam("item_id"))
 
 
@@ -190,6 +241,35 @@ class SqlUnitOfWork:
         """
         with translate_errors(kind):
             return self.connection.execute(statement, params or None)
+
+    def _fetch(self, query: _Prebuilt, kind: str, **params: Any) -> list[Any]:
+        """
+        Run a prebuilt SELECT on the DBAPI cursor, in this unit's transaction;
+        its rows as tuples. Driver errors are translated as for :meth:`execute`.
+        """
+        connection = self.connection
+        dialect = connection.dialect
+        sql, args = query.bind(dialect, params)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
+        except dialect.loaded_dbapi.Error as e:
+            self._driver_failed(e, sql, cursor, kind)
+        finally:
+            cursor.close()
+
+    def _driver_failed(self, e: Any, sql: str, cursor: Any, kind: str) -> NoReturn:
+        connection = self.connection
+        dialect = connection.dialect
+        error = sa_exc.DBAPIError.instance(
+            sql, None, e, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        )
+        # As SQLAlchemy does: a connection found lost is never pooled again.
+        if dialect.is_disconnect(e, connection.connection.dbapi_connection, cursor):
+            connection.invalidate(e)
+        with translate_errors(kind):
+            raise error from e
 
     def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
         """
@@ -355,45 +435,46 @@ class _Accounts:
         row = self._uow.execute(_SELECT_ACCOUNT_ID, "account", account_id=account_id).first()
         return row is not None
 
-    def _from_row(self, row: Any) -> ClientAccount:
-        if row.wrapped_key is None:
+    def _from_row(self, row: Sequence[Any]) -> ClientAccount:
+        """
+        An account from a row of :data:`_ACCOUNT_WITH_KEY` (a DBAPI tuple).
+        """
+        (account_id, language, status, created_at, personal_ct, contact_ct, uci_ct,
+         kek_id, wrapped_key) = row  # fmt: skip
+        if wrapped_key is None:
             raise PersonalDataErased()
-        key = self._uow.data_key(
-            row.account_id, WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key)
-        )
-        personal = _open(
-            key, "accounts", "personal", row.account_id, row.account_id, row.personal_ct
-        )
-        contact = _open(key, "accounts", "contact", row.account_id, row.account_id, row.contact_ct)
+        key = self._uow.data_key(account_id, WrappedDataKey(kek_id=kek_id, blob=wrapped_key))
+        personal = _open(key, "accounts", "personal", account_id, account_id, personal_ct)
+        contact = _open(key, "accounts", "contact", account_id, account_id, contact_ct)
         uci = (
             None
-            if row.uci_ct is None
-            else _open(key, "accounts", "uci", row.account_id, row.account_id, row.uci_ct)
+            if uci_ct is None
+            else _open(key, "accounts", "uci", account_id, account_id, uci_ct)
         )
         return ClientAccount(
-            account_id=row.account_id,
+            account_id=account_id,
             personal=PersonalDetails(**personal),
             contact=ContactDetails(**contact),
-            preferred_language=Language(row.preferred_language),
+            preferred_language=Language(language),
             uci=uci,
-            status=AccountStatus(row.status),
-            created_at=row.created_at,
+            status=AccountStatus(status),
+            created_at=t.instant_from_micros(created_at),
         )
 
     def get(self, account_id: str) -> ClientAccount:
-        row = self._uow.execute(_SELECT_ACCOUNT, "account", account_id=account_id).first()
-        if row is None:
+        rows = self._uow._fetch(_SELECT_ACCOUNT, "account", account_id=account_id)
+        if not rows:
             raise NotFound(kind="account")
-        return self._from_row(row)
+        return self._from_row(rows[0])
 
     def find_by_uci(self, uci: str) -> ClientAccount | None:
         index = self._uow.keyring.blind_index("uci", v.uci(uci))
-        row = self._uow.execute(_SELECT_ACCOUNT_BY_UCI, "account", index=index).first()
-        return None if row is None else self._from_row(row)
+        rows = self._uow._fetch(_SELECT_ACCOUNT_BY_UCI, "account", index=index)
+        return self._from_row(rows[0]) if rows else None
 
     def find_by_email(self, email: str) -> Sequence[ClientAccount]:
         index = self._uow.keyring.blind_index("email", v.email(email))
-        rows = self._uow.execute(_SELECT_ACCOUNTS_BY_EMAIL, "account", index=index).all()
+        rows = self._uow._fetch(_SELECT_ACCOUNTS_BY_EMAIL, "account", index=index)
         return [self._from_row(r) for r in rows]
 
     def update(self, account: ClientAccount) -> None:
