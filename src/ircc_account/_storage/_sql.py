@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 
-from ircc_account._crypto import DataKey, FieldContext, Keyring, WrappedDataKey
+from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._model import (
     AccountStatus,
     AssuranceLevel,
@@ -358,22 +358,19 @@ def _is_foreign_key_error(e: sa_exc.IntegrityError) -> bool:
 def _seal(
     key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any
 ) -> bytes:
+    # ensure_ascii (the default): the payload is ASCII, so _open decodes it strictly.
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return key.encrypt(
-        payload,
-        FieldContext(table=table, column=column, record_id=record_id, account_id=account_id),
-    )
+    return key.encrypt_field(payload, table, column, record_id, account_id)
 
 
 def _open(
     key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes
 ) -> Any:
-    plain = key.decrypt(
-        blob, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id)
-    )
+    plain = key.decrypt_field(blob, table, column, record_id, account_id)
     try:
-        return json.loads(plain)
-    except ValueError:
+        # A str goes straight to the C scanner; bytes would first be sniffed for UTF-16/32.
+        return json.loads(plain.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         raise DecryptionFailed() from None
 
 
