@@ -448,15 +448,19 @@ class _Accounts:
             if uci_ct is None
             else _open(key, "accounts", "uci", account_id, account_id, uci_ct)
         )
-        return ClientAccount(
-            account_id=account_id,
-            personal=PersonalDetails(**personal),
-            contact=ContactDetails(**contact),
-            preferred_language=Language(language),
-            uci=uci,
-            status=AccountStatus(status),
-            created_at=t.instant_from_micros(created_at),
-        )
+        created = t.instant_from_micros(created_at)
+        account = _sealed_account(account_id, language, status, created, personal, contact, uci)
+        if account is None:
+            account = ClientAccount(
+                account_id=account_id,
+                personal=PersonalDetails(**personal),
+                contact=ContactDetails(**contact),
+                preferred_language=language,
+                uci=uci,
+                status=status,
+                created_at=created,
+            )
+        return account
 
     def get(self, account_id: str) -> ClientAccount:
         rows = self._uow._fetch(_SELECT_ACCOUNT, "account", account_id=account_id)
@@ -499,6 +503,98 @@ class _Accounts:
             "account",
         )
         self._uow._data_keys.pop(account_id, None)
+
+
+# --- the account read's construction of what the store sealed --------------------------
+
+_PERSONAL_KEYS = frozenset(("family_name", "given_names", "date_of_birth"))
+_CONTACT_KEYS = frozenset(("email", "phone", "mailing_address"))
+_STR_OR_NONE = (str, type(None))
+_LANGUAGES = {m.value: m for m in Language}
+_STATUSES = {m.value: m for m in AccountStatus}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _sealed_account(
+    account_id: str,
+    language: Any,
+    status: Any,
+    created_at: dt.datetime,
+    personal: Any,
+    contact: Any,
+    uci: Any,
+) -> ClientAccount | None:
+    """
+    The account, built without re-running the converters on what the store
+    sealed; ``None`` if the decrypted values are not shaped as
+    :meth:`_Accounts._row_values` writes them (the caller then builds the
+    account through the validating constructors, as for any other input).
+
+    Why this is safe: *personal*, *contact* and *uci* were decrypted under the
+    account's own data key, with associated data naming this table, column
+    and account id, and AES-GCM authenticated them. Those contexts are sealed
+    by :meth:`_Accounts._row_values` only, from a :class:`ClientAccount` whose
+    converters had already validated and normalized every value, and the
+    converters are idempotent: run again, they return what they are given
+    (``tests/storage/test_account_read.py`` checks, with hypothesis, that this
+    builds what the constructors build). A value altered, forged or moved
+    from another row or column does not decrypt; an older ciphertext of the
+    same field was validated when it was written too. What is not sealed is
+    validated as the constructor would: the account id, language, status and
+    creation time. Tightening a validator therefore needs a migration that
+    re-validates stored accounts, since this path does not re-check them.
+    """
+    if not (
+        type(personal) is dict
+        and personal.keys() == _PERSONAL_KEYS
+        and type(contact) is dict
+        and contact.keys() == _CONTACT_KEYS
+    ):
+        return None
+    family_name = personal["family_name"]
+    given_names = personal["given_names"]
+    born = personal["date_of_birth"]
+    email = contact["email"]
+    phone = contact["phone"]
+    address = contact["mailing_address"]
+    if not (
+        type(family_name) is str
+        and type(given_names) in _STR_OR_NONE
+        and type(born) is str
+        and type(email) is str
+        and type(phone) in _STR_OR_NONE
+        and type(address) in _STR_OR_NONE
+        and type(uci) in _STR_OR_NONE
+    ):
+        return None
+    try:
+        date_of_birth = dt.date.fromisoformat(born)
+    except ValueError:
+        return None
+    p = _new(PersonalDetails)
+    _set(p, "family_name", family_name)
+    _set(p, "given_names", given_names)
+    _set(p, "date_of_birth", date_of_birth)
+    c = _new(ContactDetails)
+    _set(c, "email", email)
+    _set(c, "phone", phone)
+    _set(c, "mailing_address", address)
+    preferred_language = _LANGUAGES.get(language)
+    if preferred_language is None:
+        preferred_language = v.choice("preferred_language", Language, language)
+    account_status = _STATUSES.get(status)
+    if account_status is None:
+        account_status = v.choice("status", AccountStatus, status)
+    a = _new(ClientAccount)
+    _set(a, "account_id", v.identifier("account_id", account_id))
+    _set(a, "personal", p)
+    _set(a, "contact", c)
+    _set(a, "preferred_language", preferred_language)
+    _set(a, "uci", uci)
+    _set(a, "status", account_status)
+    _set(a, "created_at", v.instant("created_at", created_at))
+    return a
 
 
 class _Credentials:
