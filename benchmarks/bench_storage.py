@@ -92,9 +92,12 @@ def _bench(report: Report, label: str, url: str, n: int) -> None:
             uow.accounts.get("acc-1")
 
     def floor_unit() -> None:
-        with engine.connect().execution_options(ircc_write=False) as conn, conn.begin():
+        # Ends as a read unit does: ROLLBACK, then the connection back to the pool.
+        with engine.connect().execution_options(ircc_write=False) as conn:
+            conn.begin()
             row = _select(conn.connection.driver_connection, sql, "acc-1")
             assert row is not None
+            conn.rollback()
 
     create_m = report.add(
         measure(f"{label}: create account (durable commit)", create, n=n, warmup=CREATE_WARMUP)
