@@ -242,7 +242,7 @@ class SqlUnitOfWork:
         with translate_errors(kind):
             return self.connection.execute(statement, params or None)
 
-    def _fetch(self, query: _Prebuilt, kind: str, **params: Any) -> list[Any]:
+    def _fetch(self, query: _Prebuilt, kind: str, **params: Any) -> Sequence[Any]:
         """
         Run a prebuilt SELECT on the DBAPI cursor, in this unit's transaction;
         its rows as tuples. Driver errors are translated as for :meth:`execute`.
@@ -253,7 +253,7 @@ class SqlUnitOfWork:
         cursor = connection.connection.cursor()
         try:
             cursor.execute(sql, args)
-            return list(cursor.fetchall())
+            return cursor.fetchall()
         except dialect.loaded_dbapi.Error as e:
             self._driver_failed(e, sql, cursor, kind)
         finally:
