@@ -133,7 +133,13 @@ def _decrypted(store: SqlStore, account_id: str) -> tuple[Any, ...]:
             None if ct is None else _sql._open(key, "accounts", column, aid, aid, ct)
             for column, ct in (("personal", personal_ct), ("contact", contact_ct), ("uci", uci_ct))
         ]
-    return aid, language, status, t.instant_from_micros(created_at), *opened
+    return (
+        aid,
+        language,
+        status,
+        t.Instant().process_result_value(created_at, store.engine.dialect),
+        *opened,
+    )
 
 
 def test_sealed_values_build_what_the_validating_constructors_build(sqlite_url: str) -> None:

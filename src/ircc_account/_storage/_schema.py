@@ -52,14 +52,7 @@ class Instant(sa.types.TypeDecorator[dt.datetime]):
     def process_result_value(self, value: int | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        return instant_from_micros(value)
-
-
-def instant_from_micros(value: int) -> dt.datetime:
-    """
-    The UTC datetime an :class:`Instant` column holds as *value* (for raw DBAPI reads).
-    """
-    return _EPOCH + dt.timedelta(microseconds=value)
+        return _EPOCH + dt.timedelta(microseconds=value)
 
 
 ID = sa.String(128)

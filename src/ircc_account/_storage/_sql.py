@@ -120,6 +120,8 @@ _SELECT_ACCOUNTS_BY_EMAIL = _Prebuilt(
         t.accounts.c.created_at
     )
 )
+# Decodes the integer a raw read returns for an Instant column.
+_INSTANT = t.Instant()
 _SELECT_ITEM = sa.select(t.items).where(t.items.c.item_id == sa.bindparam("item_id"))
 
 
@@ -448,7 +450,7 @@ class _Accounts:
             if uci_ct is None
             else _open(key, "accounts", "uci", account_id, account_id, uci_ct)
         )
-        created = t.instant_from_micros(created_at)
+        created = _INSTANT.process_result_value(created_at, self._uow.connection.dialect)
         account = _sealed_account(account_id, language, status, created, personal, contact, uci)
         if account is None:
             account = ClientAccount(
@@ -520,7 +522,7 @@ def _sealed_account(
     account_id: str,
     language: Any,
     status: Any,
-    created_at: dt.datetime,
+    created_at: Any,
     personal: Any,
     contact: Any,
     uci: Any,
