@@ -16,12 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from ircc_account._crypto import Keyring
 from ircc_account._storage import SqliteStore, create_engine, open_store
 from ircc_account._storage._schema import metadata
-from ircc_account.errors import (
-    ConfigurationError,
-    SchemaOutOfDate,
-    StorageUnavailable,
-    UnsafeStorageSettings,
-)
+from ircc_account.errors import ConfigurationError, SchemaOutOfDate, UnsafeStorageSettings
 
 from .test_contract import add_account, make_account
 
@@ -155,27 +150,3 @@ def test_sec_91_backup_during_writes_is_consistent(sqlite_url: str, tmp_path: pa
             assert uow.accounts.get("acc-1").personal.family_name == "Tremblay1"
     finally:
         restored.close()
-
-
-def test_a_unit_that_cannot_begin_is_unavailable_and_returns_its_connection(
-    sqlite_url: str,
-) -> None:
-    """A writer's BEGIN IMMEDIATE that times out raises StorageUnavailable and frees its connection."""
-    store = open_store(sqlite_url, keyring=Keyring.generate())
-    try:
-        with store.engine.connect() as c:  # the pooled connection the unit will reuse
-            c.exec_driver_sql("PRAGMA busy_timeout=50")
-        other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(StorageUnavailable), store.unit_of_work():
-                pass
-        finally:
-            other.execute("ROLLBACK")
-            other.close()
-        assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-        with store.unit_of_work() as uow:  # and the store works again
-            uow.accounts.add(make_account())
-            uow.commit()
-    finally:
-        store.close()
