@@ -6,7 +6,8 @@ across a few clients, printing each entry id on stdout only after its commit ret
 
 ``python writer.py crash URL KILLS SEED``: import once, then KILLS times fork
 two writer children (each with three threads, group commit and append_now),
-SIGKILL both at a random moment 5-60 ms later, and collect the ids they
+SIGKILL both at a random moment 5-60 ms after both acknowledged their first
+entry, and collect the ids they
 acknowledged (written to a pipe only after commit). Prints one JSON line.
 """
 
@@ -16,6 +17,7 @@ import datetime as dt
 import json
 import os
 import random
+import select
 import signal
 import sys
 import threading
@@ -94,12 +96,20 @@ def crash(url: str, kills: int, seed: int) -> None:
                     os._exit(0)
             os.close(w)
             children.append((pid, r))
+        # The kill lands 5-60 ms after both children acknowledged their first
+        # entry (on a loaded machine, starting up can take longer than that).
+        early = {r: b"" for _, r in children}
+        deadline = time.monotonic() + 30
+        while any(b"\n" not in data for data in early.values()) and time.monotonic() < deadline:
+            ready, _, _ = select.select([r for r, d in early.items() if b"\n" not in d], [], [], 1)
+            for r in ready:
+                early[r] += os.read(r, 65536)
         time.sleep(rng.uniform(0.005, 0.060))
         for pid, _ in children:
             os.kill(pid, signal.SIGKILL)
         for pid, r in children:
             os.waitpid(pid, 0)
-            data = b""
+            data = early[r]
             while chunk := os.read(r, 65536):
                 data += chunk
             os.close(r)
