@@ -171,15 +171,21 @@ def _identifier(field: str, value: object) -> None:
 
 class EntryIds:
     """
-    Entry ids (``ae-`` and 128 random bits) from *randomness*, drawn 4 KiB at
-    a time: one call to the operating system per 256 entries instead of one
-    each (each such call lets the submitting thread lose the interpreter lock
-    on a busy appender). The ids are unique names, not secrets. Thread-safe.
+    Entry ids: ``ae-``, a random 64-bit prefix drawn once per log, a counter,
+    and 32 random bits. One log's ids ascend, so its inserts land on the last
+    page of the entry-id index instead of a random one each (fewer pages per
+    commit); the prefix keeps logs (and processes) apart, and the random tail
+    keeps ids unguessable. Ids are unique names, not secrets. Random bits are
+    drawn 4 KiB at a time: one call to the operating system per thousand
+    entries, not one each (each such call lets a submitting thread lose the
+    interpreter lock on a busy appender). Thread-safe.
     """
 
     def __init__(self, randomness: Randomness) -> None:
         self._randomness = randomness
         self._lock = threading.Lock()
+        self._prefix = "ae-" + randomness.token_bytes(8).hex()
+        self._count = 0
         self._pool = b""
         self._at = 0
 
@@ -188,8 +194,10 @@ class EntryIds:
             if self._at >= len(self._pool):
                 self._pool, self._at = self._randomness.token_bytes(4096), 0
             at = self._at
-            self._at = at + 16
-            return "ae-" + self._pool[at : at + 16].hex()
+            self._at = at + 4
+            self._count = count = self._count + 1
+            tail = self._pool[at : at + 4]
+        return f"{self._prefix}{count:016x}{tail.hex()}"
 
 
 def prepare(
