@@ -39,7 +39,6 @@ from ircc_account.audit import (
     export_client,
     who_touched_my_file,
 )
-from ircc_account.audit._view import check_filters
 from ircc_account.delegation import Delegation, Policy, begin_acting_for
 from ircc_account.errors import (
     AuthorizationError,
@@ -573,11 +572,6 @@ class FrontDoor:
             AuthorizationError: *actor* is not the client (recorded).
             ValidationError: a malformed filter or page token.
         """
-        check_filters(
-            client_id, item_id=item_id, person=person, since=since, until=until,
-            limit=limit, page=page, language=language,
-        )  # fmt: skip
-        self._require_own(actor, client_id, correlation_id, "door.history.view")
         return who_touched_my_file(
             self.store,
             client_id,
@@ -593,6 +587,10 @@ class FrontDoor:
                 self._directory.fresh()
                 if isinstance(self._directory, StoreDirectory)
                 else self._directory
+            ),
+            # Recorded once the filters are known good, before anything is read.
+            before_reading=lambda: self._require_own(
+                actor, client_id, correlation_id, "door.history.view"
             ),
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, overload
 
 import attrs
@@ -127,6 +127,7 @@ def who_touched_my_file(
     language: Literal["en", "fr"] = "en",
     directory: ActorDirectory | None = None,
     officer_names: bool = False,
+    before_reading: Callable[[], object] | None = None,
 ) -> HistoryPage:
     """
     A page of every recorded access to *client_id*'s file, newest first, one
@@ -151,17 +152,22 @@ def who_touched_my_file(
             passes a :class:`StoreDirectory`.
         officer_names: Let *directory* describe officers too. By default officers
             are shown by role and office only, whatever the directory would say.
+        before_reading: Called once the arguments are found well-formed and
+            before anything is read (the front door records the client's
+            reading there, and its refusal stops it): bad input records nothing.
 
     Raises:
         InvalidFormat: a malformed id, page token or time (naive).
         OutOfRange: *limit* outside 1 to 500.
         UnknownValue: a language other than ``"en"`` or ``"fr"``.
     """
-    check_filters(
+    _check_filters(
         client_id, item_id=item_id, person=person, since=since, until=until,
         limit=limit, page=page, language=language,
     )  # fmt: skip
     before = None if page is None else int(page)
+    if before_reading is not None:
+        before_reading()
 
     def matching(table: sa.Table | Any) -> list[Any]:
         c = table.c
@@ -190,7 +196,7 @@ def who_touched_my_file(
     return HistoryPage(tuple(records), next_page)
 
 
-def check_filters(
+def _check_filters(
     client_id: str,
     *,
     item_id: str | None,
