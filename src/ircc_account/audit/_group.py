@@ -176,13 +176,14 @@ class GroupCommitAppender:
         with _Held(self.log.store.engine) as held:
             self._loop(held)
 
-    def _next_batch(self, last_size: int, held: _Held) -> list[_Job] | None:
+    def _next_batch(self, expected: int, held: _Held) -> list[_Job] | None:
         """
-        Wait for work; ``None`` once closed and drained.
+        Wait for work, lingering for up to *expected* entries; ``None`` once
+        closed and drained.
         """
         interval = self.log.checkpoint_interval.total_seconds()
         jobs = self._jobs
-        want = min(last_size, self.max_batch)
+        want = min(expected, self.max_batch)
         with self._mutex:
             lingered = False
             if not jobs and want > 1 and not self._closed:
@@ -230,17 +231,22 @@ class GroupCommitAppender:
                 break
 
     def _loop(self, held: _Held) -> None:
-        last_size = 1
+        expected = 1
         while True:
             with self._collect:
-                batch = self._next_batch(last_size, held)
+                batch = self._next_batch(expected, held)
             if batch is None:
                 return
-            self._commit(batch, held)
-            last_size = len(batch)
+            expected = self._commit(batch, held)
             self._checkpoint_if_due()
 
-    def _commit(self, batch: list[_Job], held: _Held) -> None:
+    def _commit(self, batch: list[_Job], held: _Held) -> int:
+        """
+        Write *batch* and wake its submitters; returns how many entries to
+        expect next: those already queued, and the batch's submitters, who
+        will be back (so a closed loop is never split into smaller batches
+        that each pay for a commit).
+        """
         try:
             results = self.log._write_batch([p for p, _ in batch], held)
         except BaseException as exc:
@@ -248,12 +254,15 @@ class GroupCommitAppender:
                 future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
-            return
+            return 1
+        # Before any submitter is woken: those queued now waited for this commit.
+        expected = len(self._jobs) + len(batch)
         for (_, future), result in zip(batch, results, strict=True):
             if isinstance(result, AppendReceipt):
                 future.set_result(result)
             else:
                 future.set_exception(result)
+        return expected
 
     def _checkpoint_if_due(self) -> None:
         if self.log.signer is not None and self.log.checkpoint_due():
