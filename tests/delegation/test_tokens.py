@@ -67,7 +67,7 @@ def test_token_says_who_acts_for_whom(
         "view_status",
         AUD,
     )
-    assert claims.expires_at - claims.issued_at == dt.timedelta(minutes=5)
+    assert claims.expires_at - claims.issued_at == dt.timedelta(minutes=2)
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     assert header == {"alg": "EdDSA", "kid": issuer.current_kid, "typ": "ircc-delegation+jwt"}
 
