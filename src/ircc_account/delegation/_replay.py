@@ -9,8 +9,8 @@ the token is refused for its ``exp`` anyway.
 
 * :class:`MemoryReplayStore`: one process (the verifier's default).
 * :class:`SqlReplayStore`: every process sharing one database (the
-  ``delegation_token_jtis`` table): one ``INSERT ... ON CONFLICT DO NOTHING``
-  per token, so of two processes racing with the same token exactly one wins.
+  ``delegation_token_jtis`` table): one ``INSERT ... ON CONFLICT DO NOTHING
+  RETURNING`` per token, so of two processes racing with the same token exactly one wins.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class SqlReplayStore:
     hundred uses (or by :meth:`purge`, from a periodic job).
 
     Each use is one short transaction of its own with one statement (an
-    ``INSERT ... ON CONFLICT DO NOTHING`` on the primary key).
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on the primary key).
 
     Args:
         store: The store (SQLite or PostgreSQL), migrated.
@@ -111,8 +111,9 @@ class SqlReplayStore:
                 insert(t_jti)
                 .values(issuer=issuer, jti=jti, expires_at=expires_at)
                 .on_conflict_do_nothing(index_elements=[t_jti.c.issuer, t_jti.c.jti])
+                .returning(t_jti.c.jti)
             )
-            fresh = uow.execute(stmt, "delegation token id").rowcount == 1
+            fresh = uow.execute(stmt, "delegation token id").first() is not None
             uow.commit()
         return fresh
 
