@@ -8,6 +8,7 @@ appointments for a dependant ending at 18 (SEC-54).
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -159,6 +160,33 @@ def test_sec_54_extending_a_paid_grant_into_another_is_refused(
     with seeded.unit_of_work() as uow:
         mine = [g for g in delegation.grants(uow, client_actor()) if g.grant_id == first.grant_id]
     assert mine[0].valid_until == NOW + DAY and mine[0].version == 1
+
+
+def test_sec_54_two_paid_grants_made_at_once_cannot_both_land(
+    seeded: SqlStore, delegation: Delegation
+) -> None:
+    """A consultant and a lawyer granted at the same moment, in two transactions: exactly one is refused."""
+    # The client's consent key exists already, so only the paid rule can refuse.
+    grant(seeded, delegation, grantee_id="rep-family")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def appoint(rep: str) -> None:
+        barrier.wait()
+        try:
+            grant(seeded, delegation, grantee_id=rep, scopes=["act"])
+            outcomes.append("granted")
+        except PaidRepresentativeExists:
+            outcomes.append("refused")
+
+    threads = [
+        threading.Thread(target=appoint, args=(r,)) for r in ("rep-consultant", "rep-lawyer")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["granted", "refused"]
 
 
 _WINDOW = st.tuples(st.integers(min_value=-3, max_value=6), st.one_of(st.none(), st.integers(1, 5)))

@@ -140,8 +140,8 @@ class Delegation:
 
     def declare_services(self, service_ids: Iterable[str]) -> None:
         """
-        Add to the services a grant may cover (the front door declares every
-        registered service once the registry has started).
+        Add to the services a grant may cover: every service the registry
+        offers, told once it has started (as the policy is told their levels).
         """
         self._services = (self._services or frozenset()) | frozenset(service_ids)
 

@@ -572,7 +572,7 @@ class Policy:
         The login's assurance is not rechecked: it was checked when the token
         was issued, and a login's assurance does not change.
         """
-        at = _repo.micros(v.instant("now", self._clock.now()))
+        _, at = self._instant(self._clock.now())
         entry = self._entry(uow, client_id, representative_id, at)
         if entry.kind is None:
             return _deny("no_grant")
@@ -935,9 +935,15 @@ def _shortfall(
 ) -> tuple[int, str]:
     """
     How far *g* got towards allowing the request, and why it stopped: rank 0
-    when it does not concern the request at all (another item or service, a
-    request still waiting for the client).
+    when it does not concern the request at all (a request still waiting for
+    the client, another item or service).
     """
+    status = g.status
+    if status == "pending":
+        if now < g.created_at + _REQUEST_LIFETIME_US:
+            # A request the client may still accept: it has no say yet.
+            return 0, "no_grant"
+        status = "lapsed"
     if resource is not None:
         if g.coverage == "item":
             if resource.item_id != g.target:
@@ -952,12 +958,6 @@ def _shortfall(
         org_kind = member.org_kind
     if scope is not None and scope not in g.scopes:
         return _RANKS["scope"], "scope"
-    status = g.status
-    if status == "pending":
-        if now < g.created_at + _REQUEST_LIFETIME_US:
-            # A request the client may still accept: nothing to report.
-            return 0, "no_grant"
-        status = "lapsed"
     reason = _STATUS_REASON.get(status)
     if reason is None:
         if g.valid_from > now:

@@ -60,7 +60,8 @@ __all__ = [
 #: The JOSE ``typ`` header of a delegation token (RFC 8725 §3.11: explicit typing).
 TOKEN_TYPE = "ircc-delegation+jwt"  # noqa: S105 (a media type, not a secret)
 #: How long a delegation token lives by default: long enough for one call to
-#: a legacy system, short enough that a revocation outruns it.
+#: a legacy system; a revocation stops it within minutes even for a system
+#: that never asks (see :meth:`DelegationTokenIssuer.introspect`).
 TOKEN_LIFETIME = dt.timedelta(minutes=2)
 #: The longest a delegation token may live (the issuer refuses longer, the
 #: verifier refuses tokens whose ``exp - iat`` is longer).
@@ -332,7 +333,8 @@ class DelegationTokenVerifier:
             (:data:`TOKEN_LEEWAY`, ten seconds; at most :data:`TOKEN_MAX_LEEWAY`).
         replay: Where accepted token ids are remembered until they expire:
             a :class:`SqlReplayStore` when several processes verify; by
-            default a :class:`MemoryReplayStore` of this verifier's own.
+            default a :class:`MemoryReplayStore` of this verifier's own (so
+            keep one verifier for the process, not one per request).
     """
 
     def __init__(
