@@ -523,14 +523,18 @@ def test_sec_54_only_a_recorded_guardian_appoints_and_only_the_department_record
             grantee_id="rep-family",
         )
     _record(seeded, delegation)
-    with pytest.raises(NotPrincipal):
-        grant(
-            seeded,
-            delegation,
-            actor=client_actor("client-2"),
-            for_dependant="child",
-            grantee_id="rep-family",
-        )
+    for target in (None, "app-404"):
+        # Someone else is refused before anything about the dependant's file is looked at.
+        with pytest.raises(NotPrincipal):
+            grant(
+                seeded,
+                delegation,
+                actor=client_actor("client-2"),
+                for_dependant="child",
+                grantee_id="rep-family",
+                coverage="account" if target is None else "item",
+                target=target,
+            )
     with seeded.unit_of_work() as uow:
         uow.accounts.add(make_account("grown", born="2000-01-01"))
         with pytest.raises(DependantOfAge):

@@ -928,13 +928,14 @@ class Delegation:
         representative per application. Returns the grant (its end set where
         a cap applies to an open end) and whether the grantee is paid.
         """
-        paid, delegate_account = self._check_grantee(uow, grant)
-        _rules.check_target(uow, grant, self._services)
         if guardian is not None:
+            # First: someone who is not the dependant's guardian learns nothing else.
             adult = _repo.dependant_adult_at(uow, grant.client_account_id, guardian)
             if adult is None:
                 raise NotPrincipal()
             grant = _rules.guardian_cap(grant, adult)
+        paid, delegate_account = self._check_grantee(uow, grant)
+        _rules.check_target(uow, grant, self._services)
         if delegate_account is not None:
             assurance = _rules.delegate_assurance(uow, delegate_account)
             grant = _rules.assurance_cap(grant, assurance)

@@ -203,6 +203,9 @@ class _Entry:
     #: Its other grants: revoked, declined, pending; only for a refusal's reason.
     inactive: tuple[_Grant, ...]
     members: Mapping[str, tuple[_Member, ...]]
+    #: The scopes the representative's kind may use under their own grants
+    #: (``None``: any).
+    own_scopes: frozenset[str] | None
 
 
 class Policy:
@@ -890,29 +893,48 @@ def _find_grant(
     when none came near), with that grant when there was one (see
     :func:`_closest`).
     """
-    kind = entry.kind
+    if scope is None or resource is None:
+        return _find_any(entry, now)
+    # The decision's hot path: cheapest checks first, no call for a
+    # representative's own grant.
+    item_id, service_id, own = resource.item_id, resource.service_id, entry.own_scopes
     for g in entry.grants:
-        if resource is not None:
-            if g.coverage == "item":
-                if resource.item_id != g.target:
-                    continue
-            elif g.coverage == "service" and resource.service_id != g.target:
+        coverage = g.coverage
+        if coverage == "item":
+            if item_id != g.target:
                 continue
+        elif coverage == "service" and service_id != g.target:
+            continue
+        if scope not in g.scopes:
+            continue
+        if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
+            continue
+        if g.org_id is None:
+            if own is not None and scope not in own:
+                continue
+        else:
+            member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
+            if member is None or _kind_denial(entry.kind, member.org_kind, scope) is not None:
+                continue
+        return g, "grant"
+    # Refused: only now look at why (and at the grants no longer, or not yet, in force).
+    return _closest(entry, scope, resource, now)
+
+
+def _find_any(entry: _Entry, now: int) -> tuple[_Grant | None, str]:
+    """:func:`_find_grant` for no particular scope or resource."""
+    for g in entry.grants:
+        if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
+            continue
         org_kind = None
         if g.org_id is not None:
             member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
             if member is None:
                 continue
             org_kind = member.org_kind
-        if scope is not None and scope not in g.scopes:
-            continue
-        if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
-            continue
-        if _kind_denial(kind, org_kind, scope, g.scopes) is not None:
-            continue
-        return g, "grant"
-    # Refused: only now look at why (and at the grants no longer, or not yet, in force).
-    return _closest(entry, scope, resource, now)
+        if _kind_denial(entry.kind, org_kind, None, g.scopes) is None:
+            return g, "grant"
+    return _closest(entry, None, None, now)
 
 
 def _closest(
@@ -1088,8 +1110,14 @@ def _compile(rows: Any) -> _Entry:
                     created_at=r[10],
                 )
             )
+    own_scopes = None
+    if kind is RepresentativeKind.DESIGNATED_INDIVIDUAL:
+        own_scopes = DESIGNATED_SCOPES
+    elif kind is not None and kind.is_parliamentary:
+        own_scopes = PARLIAMENTARY_SCOPES
     return _Entry(
         versions=_versions(rows),
+        own_scopes=own_scopes,
         kind=kind,
         account_id=account_id,
         licence_until=licence_until,
