@@ -105,11 +105,6 @@ def test_a_grant_not_yet_valid_is_the_reason_the_client_sees(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=GrantTargetUnknown,
-    reason="the door does not yet tell delegation its services (delegation.declare_services)",
-)
 def test_a_grant_for_a_registered_service_is_accepted(
     door: FrontDoor, browser: Callable[[str], Browser]
 ) -> None:
@@ -133,3 +128,46 @@ def test_a_grant_for_a_registered_service_is_accepted(
         coverage="service",
         target="status",
     )
+
+
+def test_a_guardian_appoints_a_representative_for_a_dependant_through_the_door(
+    door: FrontDoor, browser: Callable[[str], Browser]
+) -> None:
+    """The department records a guardian; the guardian grants for the minor and lists those grants; the grant ends by the 18th birthday."""
+    import datetime as dt
+
+    from ircc_account import ContactDetails, PersonalDetails
+    from ircc_account.identity import ClientAccount
+
+    from .conftest import OFFICER
+
+    marie, jean = browser("marie"), browser("jean")
+    marie_id = marie.sign_up()
+    jean.sign_up()
+    rep = door.onboarding.register_representative(jean.actor(), kind="family", display_name="J")
+    today = dt.datetime.now(dt.UTC)
+    with door.store.unit_of_work() as uow:
+        uow.accounts.add(
+            ClientAccount(
+                account_id="acct-child",
+                personal=PersonalDetails(
+                    family_name="Tremblay", date_of_birth=f"{today.year - 10}-01-15"
+                ),
+                contact=ContactDetails(email="child@example.test"),
+                created_at=today,
+            )
+        )
+        uow.commit()
+    ends = door.onboarding.record_dependant(
+        OFFICER, dependant_account_id="acct-child", guardian_account_id=marie_id
+    )
+    grant = door.grants.give(
+        marie.actor(),
+        grantee_id=rep.representative_id,
+        scopes=["view_status"],
+        coverage="account",
+        for_dependant="acct-child",
+    )
+    assert grant.client_account_id == "acct-child"
+    assert grant.valid_until is not None and grant.valid_until <= ends
+    assert [g.grant_id for g in door.grants.of(marie.actor(), "acct-child")] == [grant.grant_id]

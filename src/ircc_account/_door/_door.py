@@ -223,6 +223,8 @@ class FrontDoor:
             policy.declare_service_levels(
                 {sid: registry.manifest(sid).assurance for sid in registry.service_ids}
             )
+            # Grants may name only services this door offers.
+            delegation.declare_services(registry.service_ids)
         except BaseException:
             if appender is not None:
                 appender.close()
@@ -381,8 +383,11 @@ class FrontDoor:
         Raises:
             SessionExpired: no signed-in session.
             AuthorizationError: no grant in force reaches them for this client
-                (``params["reason"]``: ``no_grant``, ``licence``, ``membership``,
-                ``not_representative``); the refusal is recorded.
+                (``params["reason"]``: one of
+                :data:`ircc_account.delegation.DENIAL_REASONS`, such as
+                ``no_grant``, ``revoked``, ``expired``, ``not_yet_valid``,
+                ``lapsed``, ``declined``, ``licence``, ``not_licensed``,
+                ``membership``; or ``not_representative``); the refusal is recorded.
         """
         identity = self.identity
         session = identity.get_session(cookie)
