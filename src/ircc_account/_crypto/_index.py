@@ -76,11 +76,18 @@ def normalize_email(value: str) -> str:
     return f"{local.translate(_ASCII_LOWER)}@{_domain(domain)}"
 
 
+def _exact(value: str) -> str:
+    """Identifiers that are already canonical (a service's item reference)."""
+    return value
+
+
 #: The kinds of value that may be indexed, each with its normalizer. Refusing
 #: other kinds keeps a typo from producing an index that never matches.
 NORMALIZERS: Mapping[str, Callable[[str], str]] = {
     "email": normalize_email,
     "uci": normalize_uci,
+    # "service id US reference": both plain identifiers, so the join is injective.
+    "item_reference": _exact,
 }
 
 
