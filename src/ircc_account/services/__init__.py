@@ -8,6 +8,8 @@ Each service behind the front door is a pluggy plugin (hooks in
 
 from __future__ import annotations
 
+import logging
+
 from ircc_account._exports import present_as_public
 from ircc_account._model import (
     BilingualText,
@@ -17,10 +19,13 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
+from ircc_account._model._services import PluginRecord
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     ItemsGate,
     LegacyFilesGate,
+    RecordLimits,
+    RecordsGate,
     ServiceContext,
     TimelineGate,
 )
@@ -28,6 +33,7 @@ from ircc_account.services._legacy import LegacyPortalClient, LegacyStatus, Stat
 from ircc_account.services._manifest import (
     AccountFacts,
     EligibilityRule,
+    EventAudience,
     HasAttribute,
     HasUci,
     ResidesIn,
@@ -64,6 +70,7 @@ __all__ = [
     "CircuitBreaker",
     "Dashboard",
     "EligibilityRule",
+    "EventAudience",
     "EventKind",
     "HasAttribute",
     "HasUci",
@@ -73,7 +80,10 @@ __all__ = [
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
+    "PluginRecord",
     "PluginVerdict",
+    "RecordLimits",
+    "RecordsGate",
     "RegistryEvents",
     "ResidesIn",
     "ResidesOutside",
@@ -94,3 +104,8 @@ __all__ = [
 ]
 
 present_as_public(globals(), __name__)
+
+# Quiet by default: with no logging configured by the application, nothing of
+# ours reaches stderr (Python's last-resort handler prints warnings). Every
+# ``ircc_account`` import loads this package (the root imports the front door).
+logging.getLogger("ircc_account").addHandler(logging.NullHandler())
