@@ -439,7 +439,9 @@ class ServiceRegistry:
             if self._closed:
                 return
             self._closed = True
-        calls = [(p, "ircc_shutdown", {}) for p in self._plugins.values() if "ircc_shutdown" in p.impls]
+        calls = [
+            (p, "ircc_shutdown", {}) for p in self._plugins.values() if "ircc_shutdown" in p.impls
+        ]
         if calls and self._started:
             self._run(calls)
         grace = self.deadline if timeout is None else timeout
