@@ -41,7 +41,6 @@ from ircc_account.services import (
     ItemKind,
     ItemState,
     RegistryEvents,
-    Rollout,
     ServiceItem,
     ServiceManifest,
     ServiceRegistry,

@@ -46,10 +46,10 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
-from ircc_account._storage.ports import SqlStorage, SqlUnit
-from ircc_account.authz import Authorizer
 from ircc_account._model import _validate as v
 from ircc_account._model._services import PluginRecord
+from ircc_account._storage.ports import SqlStorage, SqlUnit
+from ircc_account.authz import Authorizer
 from ircc_account.errors import (
     AuthorizationError,
     FieldTooLong,
@@ -559,11 +559,12 @@ class RecordsGate:
             if version is None and records.count(k.client_id, k.service_id) >= k.limits.max_records:
                 raise OutOfRange(field="records")
             now = k.clock.now()
-            stored = records.put(k.client_id, k.service_id, key, data, version=version, now=now)
+            records.put(k.client_id, k.service_id, key, data, version=version, now=now)
             found = records.get(k.client_id, k.service_id, key)
             uow.commit()
-        assert found is not None and found[0].version == stored
-        return attrs.evolve(found[0], value=json.loads(data.decode("utf-8")))
+        if found is None:  # pragma: no cover (written just now, in the same unit)
+            raise NotFound(kind="plugin record")
+        return _decode(found[0], data)
 
     def delete(self, key: str, *, version: int | None = None) -> bool:
         """

@@ -1035,10 +1035,8 @@ class ServiceRegistry:
 
         if wait:
             return run()
-        try:
+        with contextlib.suppress(RuntimeError):  # Closing: nobody is listening any more.
             self._event_pool.submit(run)
-        except RuntimeError:
-            pass  # Closing: nobody is listening any more.
         return []
 
 
