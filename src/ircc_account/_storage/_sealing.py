@@ -6,16 +6,38 @@ the DBAPI cursor, and JSON values sealed under an account's data key.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-from ircc_account._crypto import DataKey
+from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._storage import _schema as t
 from ircc_account.errors import DecryptionFailed
 
-__all__ = ["INSTANT", "Prebuilt", "open_sealed", "seal"]
+__all__ = ["INSTANT", "FetchingUnit", "Prebuilt", "open_sealed", "seal"]
+
+class FetchingUnit(Protocol):
+    """
+    What the repositories use of ``SqlUnitOfWork`` (named here so that the
+    modules holding them need not import it).
+    """
+
+    keyring: Keyring
+
+    def execute(self, statement: sa.Executable, kind: str, **params: Any) -> sa.CursorResult[Any]:
+        """Execute *statement*, translating driver errors."""
+        ...
+
+    def _fetch(self, query: Prebuilt, kind: str, **params: Any) -> Sequence[Any]:
+        """Run a prebuilt SELECT on the DBAPI cursor; its rows as tuples."""
+        ...
+
+    def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
+        """The account's unwrapped data key, cached for the unit."""
+        ...
+
 
 #: Decodes the integer a raw read returns for an Instant column.
 INSTANT = t.Instant()

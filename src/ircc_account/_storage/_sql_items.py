@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
@@ -32,11 +32,8 @@ from ircc_account._model import (
 from ircc_account._model import _validate as v
 from ircc_account._model._services import PluginRecord
 from ircc_account._storage import _schema as t
-from ircc_account._storage._sealing import Prebuilt, open_sealed, seal
+from ircc_account._storage._sealing import FetchingUnit, Prebuilt, open_sealed, seal
 from ircc_account.errors import Conflict, DecryptionFailed, NotFound, PersonalDataErased
-
-if TYPE_CHECKING:
-    from ircc_account._storage._sql import SqlUnitOfWork
 
 __all__ = ["_Items", "_PluginRecords", "_Timeline"]
 
@@ -145,7 +142,7 @@ def _instant(micros: Any) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=micros)
 
 
-def reference_index(uow: SqlUnitOfWork, service_id: str, reference: str) -> bytes:
+def reference_index(uow: FetchingUnit, service_id: str, reference: str) -> bytes:
     """
     The blind index of an item's reference within its service.
     """
@@ -164,7 +161,7 @@ def _bilingual(en: str, fr: str) -> BilingualText:
 
 
 class _Items:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: FetchingUnit) -> None:
         self._uow = uow
 
     def _key(self, account_id: str, kek_id: Any, wrapped: Any) -> DataKey:
@@ -351,7 +348,7 @@ class _Items:
 
 
 class _Timeline:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: FetchingUnit) -> None:
         self._uow = uow
 
     def append(self, event: TimelineEvent) -> None:
@@ -435,7 +432,7 @@ class _PluginRecords:
     the service gate encodes, decodes and limits them.
     """
 
-    def __init__(self, uow: SqlUnitOfWork) -> None:
+    def __init__(self, uow: FetchingUnit) -> None:
         self._uow = uow
 
     def _open(
@@ -468,7 +465,7 @@ class _PluginRecords:
         )
         return self._open(account_id, service_id, rows[0]) if rows else None
 
-    def list(self, account_id: str, service_id: str) -> list[tuple[PluginRecord, bytes]]:
+    def list(self, account_id: str, service_id: str) -> Sequence[tuple[PluginRecord, bytes]]:
         """Every record of the plugin for the client, by key."""
         rows = self._uow._fetch(
             _SELECT_RECORDS, "plugin record", account_id=account_id, service_id=service_id

@@ -582,7 +582,9 @@ class RecordsGate:
         k = _keeper(self._capability)
         with k.store.unit_of_work() as uow:
             k.check(uow, Action.ACT, "record.delete", k.resource())
-            deleted = uow.plugin_records.delete(k.client_id, k.service_id, key, version=version)
+            deleted: bool = uow.plugin_records.delete(
+                k.client_id, k.service_id, key, version=version
+            )
             uow.commit()
         return deleted
 

@@ -439,8 +439,11 @@ class ServiceRegistry:
             if self._closed:
                 return
             self._closed = True
+        nothing: Mapping[str, Any] = {}
         calls = [
-            (p, "ircc_shutdown", {}) for p in self._plugins.values() if "ircc_shutdown" in p.impls
+            (p, "ircc_shutdown", nothing)
+            for p in self._plugins.values()
+            if "ircc_shutdown" in p.impls
         ]
         if calls and self._started:
             self._run(calls)
