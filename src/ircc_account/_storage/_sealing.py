@@ -18,6 +18,7 @@ from ircc_account.errors import DecryptionFailed
 
 __all__ = ["INSTANT", "FetchingUnit", "Prebuilt", "open_sealed", "seal"]
 
+
 class FetchingUnit(Protocol):
     """
     What the repositories use of ``SqlUnitOfWork`` (named here so that the

@@ -254,6 +254,7 @@ class ServiceRegistry:
         # it calls the manifest hook.
         self._flight_lock = threading.Lock()
         self._started = False
+        self._started_up = False
         self._closed = False
         self._settings = {
             name: types.MappingProxyType(dict(values)) for name, values in (settings or {}).items()
@@ -387,10 +388,15 @@ class ServiceRegistry:
         entry.manifest = outcome
         return entry
 
-    def start(self) -> None:
+    def start(self, *, startup: bool = True) -> None:
         """
         Validate every hook specification, hand each plugin its settings
         (``ircc_startup``), and freeze the registry (SEC-97).
+
+        Args:
+            startup: ``False`` to check only, calling no plugin code beyond
+                the manifests (the operator's survey, which has no settings);
+                :meth:`close` then calls no ``ircc_shutdown`` either.
 
         Raises:
             ServiceManifestInvalid: a plugin implements an unknown hook, or
@@ -410,7 +416,7 @@ class ServiceRegistry:
             calls = [
                 (p, "ircc_startup", {"settings": self._settings.get(name, empty)})
                 for name, p in self._plugins.items()
-                if "ircc_startup" in p.impls
+                if startup and "ircc_startup" in p.impls
             ]
             outcomes = self._run(calls, logged=False)
             for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
@@ -423,6 +429,7 @@ class ServiceRegistry:
                     )
                     raise error
             self._started = True
+            self._started_up = startup
 
     def close(self, *, timeout: float | None = None) -> None:
         """
@@ -445,7 +452,7 @@ class ServiceRegistry:
             for p in self._plugins.values()
             if "ircc_shutdown" in p.impls
         ]
-        if calls and self._started:
+        if calls and self._started_up:
             self._run(calls)
         grace = self.deadline if timeout is None else timeout
         for pool in (self._pool, self._restrict_pool, self._event_pool):
