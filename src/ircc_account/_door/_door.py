@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from ircc_account._clock import Clock, Randomness
 from ircc_account._model import (
@@ -535,18 +535,7 @@ class FrontDoor:
             )
         except ServiceNotAllowed:
             resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
-            with self.store.unit_of_work() as uow:
-                self.policy.record(
-                    actor,
-                    Action.ACT,
-                    resource,
-                    _NOT_OFFERED,
-                    uow=uow,
-                    correlation_id=correlation_id,
-                    record_as="door.item.perform",
-                )
-                uow.commit()
-            raise AuthorizationError(reason="not_offered") from None
+            self._not_offered(actor, resource, correlation_id, "door.item.perform")
 
     def perform_service(
         self,
@@ -604,18 +593,7 @@ class FrontDoor:
                 correlation_id=correlation_id,
             )
         except ServiceNotAllowed:
-            with self.store.unit_of_work(write=False) as uow:
-                self.policy.record(
-                    actor,
-                    Action.ACT,
-                    resource,
-                    _NOT_OFFERED,
-                    uow=uow,
-                    correlation_id=correlation_id,
-                    record_as="door.service.perform",
-                    durable_now=True,
-                )
-            raise AuthorizationError(reason="not_offered") from None
+            self._not_offered(actor, resource, correlation_id, "door.service.perform")
 
     def history(
         self,
@@ -824,6 +802,25 @@ class FrontDoor:
             )
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes
+
+    def _not_offered(
+        self, actor: Actor, resource: Resource, correlation_id: str, record_as: str
+    ) -> NoReturn:
+        """
+        Record that *actor* asked for an action not on offer, and refuse it.
+        """
+        with self.store.unit_of_work() as uow:
+            self.policy.record(
+                actor,
+                Action.ACT,
+                resource,
+                _NOT_OFFERED,
+                uow=uow,
+                correlation_id=correlation_id,
+                record_as=record_as,
+            )
+            uow.commit()
+        raise AuthorizationError(reason="not_offered") from None
 
     def _queue_record(self, queue: list[Future[Any]]) -> Callable[..., None]:
         def record(entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 
 revision = "0012_privacy"
 down_revision = "0001_foundation"
@@ -58,4 +59,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("sealed data cannot be put back in clear by a migration")
+    # Without the keyring, sealed references, titles and summaries cannot be
+    # put back in the clear columns the older schema requires.
+    raise CommandError("0012_privacy cannot be downgraded: its sealed data needs the keyring")
