@@ -20,6 +20,7 @@ from ircc_account._model import (
     TimelineKind,
 )
 from ircc_account._model._services import PluginRecord
+from ircc_account.services._allowlist import ENTRY_POINT_GROUP, AllowedPlugin
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     ItemsGate,
@@ -29,6 +30,7 @@ from ircc_account.services._context import (
     ServiceContext,
     TimelineGate,
 )
+from ircc_account.services._events import RegistryEvents
 from ircc_account.services._legacy import LegacyPortalClient, LegacyStatus, StatusMap
 from ircc_account.services._manifest import (
     AccountFacts,
@@ -42,12 +44,7 @@ from ircc_account.services._manifest import (
     ServiceManifest,
     rollout_bucket,
 )
-from ircc_account.services._registry import (
-    ENTRY_POINT_GROUP,
-    AllowedPlugin,
-    RegistryEvents,
-    ServiceRegistry,
-)
+from ircc_account.services._registry import ServiceRegistry
 from ircc_account.services._survey import PluginVerdict, survey
 from ircc_account.services._values import (
     ActionOffer,

@@ -42,14 +42,11 @@ from ircc_account import hookspecs
 from ircc_account._clock import Clock, SystemClock
 from ircc_account._model import (
     Actor,
-    AuditEntry,
     AuthorizationDecision,
-    BilingualText,
     Capacity,
     Resource,
 )
 from ircc_account._model._authz import Action
-from ircc_account._model._delegation import ConsentGrant
 from ircc_account._storage.ports import SqlStorage
 from ircc_account.authz import Authorizer
 from ircc_account.errors import (
@@ -67,6 +64,7 @@ from ircc_account.errors import (
     ValidationError,
 )
 from ircc_account.services import _checks
+from ircc_account.services._allowlist import ENTRY_POINT_GROUP, AllowedPlugin, pin_refusal
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     RecordLimits,
@@ -74,13 +72,21 @@ from ircc_account.services._context import (
     make_context,
     was_recorded,
 )
-from ircc_account.services._manifest import AccountFacts, EventAudience, Rollout, ServiceManifest
+from ircc_account.services._manifest import AccountFacts, Rollout, ServiceManifest
+from ircc_account.services._outcomes import (
+    NOT_ELIGIBLE,
+    STEP_UP,
+    Failed,
+    Progress,
+    TileData,
+    hears,
+    tile,
+)
 from ircc_account.services._pool import DaemonPool
 from ircc_account.services._values import (
     ActionOffer,
     ActionResult,
     Dashboard,
-    EventKind,
     ServiceEvent,
     Tile,
     TileStatus,
@@ -89,74 +95,18 @@ from ircc_account.services._values import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AllowedPlugin",
-    "RegistryEvents",
     "ServiceRegistry",
     "pin_refusal",
 ]
-
-#: The entry-point group service plugins are published under.
-ENTRY_POINT_GROUP = "ircc_account.services"
 
 log = logging.getLogger("ircc_account.services")
 T = TypeVar("T")
 # The dashboard's one task per tile (eligibility, items, service actions);
 # never logged as a hook: the log names the hook that was running.
 _DASHBOARD = "dashboard"
-_NOT_ELIGIBLE = object()
 _NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 _HOOKS = frozenset(n for n in dir(hookspecs) if n.startswith("ircc_"))
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$", re.ASCII)
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@attrs.frozen
-class AllowedPlugin:
-    """
-    One entry of the plugin allowlist (SEC-92).
-
-    Attributes:
-        name: The entry-point name, which is also the service id.
-        distribution: The distribution that must provide it.
-        version: The exact version of that distribution.
-    """
-
-    name: str
-    distribution: str
-    version: str
-
-
-def pin_refusal(
-    pin: AllowedPlugin | None, distribution: str, version: str | None, *, blocked: bool
-) -> str | None:
-    """
-    Why an entry point may not be imported (SEC-92), or ``None`` when it may.
-
-    The one decision :meth:`ServiceRegistry.discover` takes before importing
-    anything; the operator's plugin survey asks it too.
-
-    Args:
-        pin: The allowlist entry for the entry point's name, if any.
-        distribution: The name of the distribution that publishes the entry point.
-        version: That distribution's version.
-        blocked: Whether the name is blocked.
-
-    Returns:
-        ``"blocked"``, ``"not_allowed"`` (not on the allowlist),
-        ``"other_distribution"`` or ``"other_version"`` (allowlisted, but
-        pinned to another), or ``None``.
-    """
-    if blocked:
-        return "blocked"
-    if pin is None:
-        return "not_allowed"
-    if _canonical(distribution) != _canonical(pin.distribution):
-        return "other_distribution"
-    if version != pin.version:
-        return "other_version"
-    return None
 
 
 @attrs.define
@@ -167,30 +117,6 @@ class _Plugin:
     impls: dict[str, pluggy.HookImpl]
     breaker: CircuitBreaker
     in_flight: int = 0
-
-
-class _Failed:
-    __slots__ = ("error",)
-
-    def __init__(self, error: IrccAccountError) -> None:
-        self.error = error
-
-
-@attrs.frozen
-class _TileData:
-    """What a dashboard task returns: the items and the service's own offers."""
-
-    items: Any
-    offers: Any
-
-
-class _Progress:
-    """The hook a submitted call is running now, for the one log line."""
-
-    __slots__ = ("hook",)
-
-    def __init__(self, hook: str) -> None:
-        self.hook = hook
 
 
 class ServiceRegistry:
@@ -367,7 +293,7 @@ class ServiceRegistry:
         entry = _Plugin(name, plugin, None, impls, breaker)  # type: ignore[arg-type]
         outcome = self._run([(entry, "ircc_service_manifest", {})], logged=False)[0]
         reason: str | None = None
-        if isinstance(outcome, _Failed):
+        if isinstance(outcome, Failed):
             reason = str(outcome.error.params.get("reason", outcome.error.code))
             cause = outcome.error.__cause__
             if isinstance(cause, ValidationError):
@@ -420,7 +346,7 @@ class ServiceRegistry:
             ]
             outcomes = self._run(calls, logged=False)
             for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
-                if isinstance(outcome, _Failed):
+                if isinstance(outcome, Failed):
                     error = ServiceManifestInvalid(service_id=plugin.name, reason="startup failed")
                     log.error(
                         "service plugin refused: service_id=%s hook=ircc_startup code=%s",
@@ -537,7 +463,7 @@ class ServiceRegistry:
     # --- calling plugins --------------------------------------------------------------
 
     def _invoke(
-        self, plugin: _Plugin, hook: str, kwargs: Mapping[str, Any], progress: _Progress
+        self, plugin: _Plugin, hook: str, kwargs: Mapping[str, Any], progress: Progress
     ) -> Any:
         if hook == _DASHBOARD:
             # One task per tile: eligibility, items, then the service's own
@@ -545,7 +471,7 @@ class ServiceRegistry:
             if "ircc_is_eligible" in plugin.impls:
                 progress.hook = "ircc_is_eligible"
                 if self._call_impl(plugin, "ircc_is_eligible", kwargs) is not True:
-                    return _NOT_ELIGIBLE
+                    return NOT_ELIGIBLE
             items: Any = []
             if "ircc_client_items" in plugin.impls:
                 progress.hook = "ircc_client_items"
@@ -554,7 +480,7 @@ class ServiceRegistry:
             if "ircc_service_actions" in plugin.impls:
                 progress.hook = "ircc_service_actions"
                 offers = self._call_impl(plugin, "ircc_service_actions", kwargs)
-            return _TileData(items, offers)
+            return TileData(items, offers)
         return self._call_impl(plugin, hook, kwargs)
 
     @staticmethod
@@ -572,7 +498,7 @@ class ServiceRegistry:
         exc: object,
         *,
         logged: bool = True,
-    ) -> _Failed:
+    ) -> Failed:
         if isinstance(error, ServiceTimeout):
             plugin.breaker.trip()
         else:
@@ -586,7 +512,7 @@ class ServiceRegistry:
                 error.code,
                 type(exc).__name__,
             )
-        return _Failed(error)
+        return Failed(error)
 
     def _run(
         self,
@@ -599,17 +525,17 @@ class ServiceRegistry:
         """
         Call each (plugin, hook, kwargs) concurrently, with one deadline for all.
 
-        Returns each checked result, or a :class:`_Failed`. With *logged*
+        Returns each checked result, or a :class:`Failed`. With *logged*
         false, failures are left for the caller to log (with the code it raises).
         """
         pool = pool or self._pool
-        futures: list[cf.Future[Any] | _Failed] = []
-        progress: list[_Progress] = []
-        future: cf.Future[Any] | _Failed
+        futures: list[cf.Future[Any] | Failed] = []
+        progress: list[Progress] = []
+        future: cf.Future[Any] | Failed
         for plugin, hook, kwargs in calls:
-            progress.append(_Progress(hook))
+            progress.append(Progress(hook))
             if not plugin.breaker.allow():
-                futures.append(_Failed(ServiceUnavailable(service_id=plugin.name)))
+                futures.append(Failed(ServiceUnavailable(service_id=plugin.name)))
                 continue
             with self._flight_lock:
                 busy = plugin.in_flight >= self._max_in_flight
@@ -624,7 +550,7 @@ class ServiceRegistry:
             except RuntimeError:
                 # The registry is closing.
                 self._release(plugin, None)
-                futures.append(_Failed(ServiceUnavailable(service_id=plugin.name)))
+                futures.append(Failed(ServiceUnavailable(service_id=plugin.name)))
                 continue
             submitted.add_done_callback(functools.partial(self._release, plugin))
             futures.append(submitted)
@@ -642,12 +568,12 @@ class ServiceRegistry:
         self,
         plugin: _Plugin,
         hook: str,
-        future: cf.Future[Any] | _Failed,
+        future: cf.Future[Any] | Failed,
         check: Callable[[_Plugin, Any], Any] | None,
         *,
         logged: bool = True,
     ) -> Any:
-        if isinstance(future, _Failed):
+        if isinstance(future, Failed):
             return future
         fail = functools.partial(self._fail, plugin, hook, logged=logged)
         if not future.done():
@@ -658,7 +584,7 @@ class ServiceRegistry:
             if isinstance(exc, AuthorizationError | NotFound):
                 # A gate's refusal (already recorded by the policy): the user
                 # may not have this, which says nothing about the plugin's health.
-                return _Failed(exc)
+                return Failed(exc)
             if isinstance(exc, ServiceError) and exc.params.get("service_id") == plugin.name:
                 # The plugin's own typed failure (its legacy system is down, say).
                 return fail(exc, exc)
@@ -680,7 +606,7 @@ class ServiceRegistry:
         check: Callable[[_Plugin, Any], T],
     ) -> T:
         (outcome,) = self._run([(plugin, hook, kwargs)], check=check)
-        if isinstance(outcome, _Failed):
+        if isinstance(outcome, Failed):
             raise outcome.error
         result: T = outcome
         return result
@@ -784,7 +710,7 @@ class ServiceRegistry:
                     service_id=sid,
                     title=manifest.title,
                     status=TileStatus.STEP_UP,
-                    message=_STEP_UP,
+                    message=STEP_UP,
                 )
                 continue
             tiles[sid] = None
@@ -793,16 +719,16 @@ class ServiceRegistry:
         held_by = {c[2]["ctx"].service_id: c[2]["ctx"].scopes for c in calls}
 
         def check(plugin: _Plugin, value: Any) -> Any:
-            if value is _NOT_ELIGIBLE:
+            if value is NOT_ELIGIBLE:
                 return value
             items = _checks.check_items(plugin.manifest, client_id, value.items)
             offers = _checks.check_actions(plugin.manifest, value.offers)
             held = held_by[plugin.name]
-            return _TileData(items, tuple(o for o in offers if o.scope in held))
+            return TileData(items, tuple(o for o in offers if o.scope in held))
 
         outcomes = self._run(calls, check=check)
         for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
-            tiles[plugin.name] = _tile(plugin.manifest, outcome)
+            tiles[plugin.name] = tile(plugin.manifest, outcome)
         return Dashboard(client_id=client_id, tiles=tuple(t for t in tiles.values() if t))
 
     def timeline(self, service_id: str, item_id: str, **context: Any) -> tuple[Any, ...]:
@@ -1010,7 +936,7 @@ class ServiceRegistry:
         reasons: list[str] = []
         outcomes = self._run(calls, pool=self._restrict_pool)
         for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
-            if isinstance(outcome, _Failed):
+            if isinstance(outcome, Failed):
                 reasons.append(f"{plugin.name}:failed")
             else:
                 reasons.extend(_checks.restriction_reasons(plugin.name, outcome))
@@ -1033,7 +959,7 @@ class ServiceRegistry:
         calls = [
             (p, "ircc_on_event", {"event": event})
             for p in self._plugins.values()
-            if "ircc_on_event" in p.impls and _hears(p.manifest, event)
+            if "ircc_on_event" in p.impls and hears(p.manifest, event)
         ]
         if not calls:
             return []
@@ -1041,100 +967,10 @@ class ServiceRegistry:
         def run() -> list[str]:
             outcomes = self._run(calls)
             failed = zip(calls, outcomes, strict=True)
-            return [p.name for (p, _, _), o in failed if isinstance(o, _Failed)]
+            return [p.name for (p, _, _), o in failed if isinstance(o, Failed)]
 
         if wait:
             return run()
         with contextlib.suppress(RuntimeError):  # Closing: nobody is listening any more.
             self._event_pool.submit(run)
         return []
-
-
-_STEP_UP = BilingualText(
-    en="Sign in again with a stronger method to see this service.",
-    fr="Connectez-vous de nouveau avec une méthode plus sûre pour voir ce service.",
-)
-
-
-def _hears(manifest: ServiceManifest, event: ServiceEvent) -> bool:
-    return manifest.hears is EventAudience.ALL or event.service_id == manifest.service_id
-
-
-def _tile(manifest: ServiceManifest, outcome: Any) -> Tile | None:
-    if isinstance(outcome, _Failed):
-        return Tile(
-            service_id=manifest.service_id,
-            title=manifest.title,
-            status=TileStatus.UNAVAILABLE,
-            message=BilingualText(
-                en=f"{manifest.title.en} is not available right now. Please try again later.",
-                fr=f"{manifest.title.fr} n'est pas disponible pour le moment. "
-                "Veuillez réessayer plus tard.",
-            ),
-            error_code=outcome.error.code,
-        )
-    if outcome is _NOT_ELIGIBLE:
-        return None
-    return Tile(
-        service_id=manifest.service_id,
-        title=manifest.title,
-        status=TileStatus.OK,
-        items=outcome.items,
-        actions=outcome.offers,
-    )
-
-
-class RegistryEvents:
-    """
-    Turns delegation and audit notifications into :class:`ServiceEvent` for
-    ``ircc_on_event``: it fits ``ircc_account.delegation``'s ``DelegationEvents``
-    and ``ircc_account.audit``'s ``AuditAlerts``.
-
-    Args:
-        registry: Where events are published.
-        clock: Stamps grant events.
-    """
-
-    def __init__(self, registry: ServiceRegistry, clock: Clock | None = None) -> None:
-        self._registry = registry
-        self._clock = clock or SystemClock()
-
-    def _grant(self, kind: EventKind, client_id: str, grant: ConsentGrant) -> None:
-        self._registry.publish(
-            ServiceEvent(
-                kind=kind,
-                client_id=client_id,
-                occurred_at=self._clock.now(),
-                grant_id=grant.grant_id,
-                actor_id=grant.grantee_id,
-            )
-        )
-
-    def grant_created(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was created."""
-        self._grant(EventKind.GRANT_CREATED, client_id, grant)
-
-    def grant_changed(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was changed, accepted or declined."""
-        self._grant(EventKind.GRANT_CHANGED, client_id, grant)
-
-    def grant_revoked(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was revoked."""
-        self._grant(EventKind.GRANT_REVOKED, client_id, grant)
-
-    def grant_first_used(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was relied on for the first time."""
-        self._grant(EventKind.GRANT_FIRST_USED, client_id, grant)
-
-    def representative_acted(self, client_id: str, entry: AuditEntry) -> None:
-        """A representative's access to the client's file was committed."""
-        self._registry.publish(
-            ServiceEvent(
-                kind=EventKind.REPRESENTATIVE_ACTED,
-                client_id=client_id,
-                occurred_at=entry.occurred_at,
-                service_id=entry.service_id,
-                item_id=entry.item_id,
-                actor_id=entry.actor_id,
-            )
-        )
