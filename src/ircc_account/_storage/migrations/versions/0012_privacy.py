@@ -41,6 +41,15 @@ def upgrade() -> None:
         batch.alter_column("summary_fr", existing_type=sa.Text(), nullable=True)
         batch.alter_column("actor_label", existing_type=sa.String(100), nullable=True)
         batch.add_column(sa.Column("summary_ct", sa.LargeBinary(), nullable=True))
+    # What SqlStore.seal_plaintext_rows looks for, at every migrate: partial
+    # indexes, empty once it is done.
+    for name, table, key, column in (
+        ("ix_accounts_unindexed", "accounts", "account_id", "index_version"),
+        ("ix_items_unsealed", "items", "item_id", "details_ct"),
+        ("ix_timeline_events_unsealed", "timeline_events", "event_id", "summary_ct"),
+    ):
+        condition = sa.column(column).is_(None)
+        op.create_index(name, table, [key], sqlite_where=condition, postgresql_where=condition)
     # An account whose data key is gone was erased: nothing may find it by
     # its UCI or email any more, and its items' clear text goes too.
     op.execute(
