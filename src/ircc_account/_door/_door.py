@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from ircc_account._clock import Clock, Randomness
 from ircc_account._model import (
@@ -213,6 +213,7 @@ class FrontDoor:
                 blocked=list(config.blocked_plugins),
                 clock=config.clock,
                 deadline=config.plugin_deadline,
+                settings=config.plugin_settings,
             )
             if discover and config.allowed_plugins:
                 registry.discover()
@@ -251,7 +252,9 @@ class FrontDoor:
 
     def close(self) -> None:
         """
-        Stop the plugin pools, close the providers' HTTP client and the store.
+        Tell the plugins to shut down (``ircc_shutdown``) and stop their
+        pools (a hung plugin is abandoned after the deadline), close the
+        providers' HTTP client and the store.
         """
         self.services.close()
         if self._identity is not None:
@@ -537,18 +540,65 @@ class FrontDoor:
             )
         except ServiceNotAllowed:
             resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
+            self._not_offered(actor, resource, correlation_id, "door.item.perform")
+
+    def perform_service(
+        self,
+        actor: Actor,
+        client_id: str,
+        service_id: str,
+        action: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        language: str = "en",
+        correlation_id: str | None = None,
+    ) -> ActionResult:
+        """
+        Do one of the service-level actions a dashboard tile offers *actor*
+        (``Tile.actions``: "start an application"), through its service.
+
+        The offer's scope is asked of the policy for the client and service
+        and the decision recorded once (``door.service.perform``); an action
+        not on offer is refused and recorded (reason ``not_offered``).
+
+        Raises:
+            AuthorizationError: the action is not on offer to *actor* now
+                (``not_offered``), or the policy refused its scope.
+            ValidationError: a malformed payload.
+            ServiceUnavailable: its service failed or is switched off.
+        """
+        correlation_id = correlation_id or self._correlation()
+        resource = Resource(client_id=client_id, service_id=service_id)
+        with self.store.unit_of_work(write=False) as uow:
+            held = self.policy.scopes_held(actor, client_id, uow=uow, service_ids=(service_id,))
+        scopes = None if held is None else held.get(service_id, frozenset())
+
+        def authorize(offer: Any) -> None:
             with self.store.unit_of_work() as uow:
-                self.policy.record(
+                self.policy.require(
                     actor,
-                    Action.ACT,
+                    offer.scope,
                     resource,
-                    _NOT_OFFERED,
                     uow=uow,
                     correlation_id=correlation_id,
-                    record_as="door.item.perform",
+                    record_as="door.service.perform",
                 )
                 uow.commit()
-            raise AuthorizationError(reason="not_offered") from None
+
+        try:
+            return self.services.perform_service_action(
+                service_id,
+                action,
+                payload or {},
+                authorize=authorize,
+                actor=actor,
+                client_id=client_id,
+                scopes=scopes,
+                language=language,
+                correlation_id=correlation_id,
+            )
+        except ServiceNotAllowed:
+            self._not_offered(actor, resource, correlation_id, "door.service.perform")
 
     def history(
         self,
@@ -757,6 +807,25 @@ class FrontDoor:
             )
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes
+
+    def _not_offered(
+        self, actor: Actor, resource: Resource, correlation_id: str, record_as: str
+    ) -> NoReturn:
+        """
+        Record that *actor* asked for an action not on offer, and refuse it.
+        """
+        with self.store.unit_of_work() as uow:
+            self.policy.record(
+                actor,
+                Action.ACT,
+                resource,
+                _NOT_OFFERED,
+                uow=uow,
+                correlation_id=correlation_id,
+                record_as=record_as,
+            )
+            uow.commit()
+        raise AuthorizationError(reason="not_offered") from None
 
     def _queue_record(self, queue: list[Future[Any]]) -> Callable[..., None]:
         def record(entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:

@@ -8,6 +8,8 @@ Each service behind the front door is a pluggy plugin (hooks in
 
 from __future__ import annotations
 
+import logging
+
 from ircc_account._exports import present_as_public
 from ircc_account._model import (
     BilingualText,
@@ -17,17 +19,23 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
+from ircc_account._model._services import PluginRecord
+from ircc_account.services._allowlist import ENTRY_POINT_GROUP, AllowedPlugin
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     ItemsGate,
     LegacyFilesGate,
+    RecordLimits,
+    RecordsGate,
     ServiceContext,
     TimelineGate,
 )
+from ircc_account.services._events import RegistryEvents
 from ircc_account.services._legacy import LegacyPortalClient, LegacyStatus, StatusMap
 from ircc_account.services._manifest import (
     AccountFacts,
     EligibilityRule,
+    EventAudience,
     HasAttribute,
     HasUci,
     ResidesIn,
@@ -36,12 +44,7 @@ from ircc_account.services._manifest import (
     ServiceManifest,
     rollout_bucket,
 )
-from ircc_account.services._registry import (
-    ENTRY_POINT_GROUP,
-    AllowedPlugin,
-    RegistryEvents,
-    ServiceRegistry,
-)
+from ircc_account.services._registry import ServiceRegistry
 from ircc_account.services._survey import PluginVerdict, survey
 from ircc_account.services._values import (
     ActionOffer,
@@ -64,6 +67,7 @@ __all__ = [
     "CircuitBreaker",
     "Dashboard",
     "EligibilityRule",
+    "EventAudience",
     "EventKind",
     "HasAttribute",
     "HasUci",
@@ -73,7 +77,10 @@ __all__ = [
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
+    "PluginRecord",
     "PluginVerdict",
+    "RecordLimits",
+    "RecordsGate",
     "RegistryEvents",
     "ResidesIn",
     "ResidesOutside",
@@ -94,3 +101,8 @@ __all__ = [
 ]
 
 present_as_public(globals(), __name__)
+
+# Quiet by default: with no logging configured by the application, nothing of
+# ours reaches stderr (Python's last-resort handler prints warnings). Every
+# ``ircc_account`` import loads this package (the root imports the front door).
+logging.getLogger("ircc_account").addHandler(logging.NullHandler())
