@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument(
         "--create", action="store_true", help="create the SQLite file if it does not exist"
     )
+    upgrade.add_argument(
+        "--keyring",
+        help="keyring file: also seal what older releases kept in clear (items' titles and "
+        "references, timeline summaries) and re-index emails, resumably",
+    )
     upgrade.add_argument("--quiet", action="store_true", help=quiet)
     upgrade.set_defaults(run=run.db_upgrade)
 

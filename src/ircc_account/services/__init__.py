@@ -8,8 +8,6 @@ Each service behind the front door is a pluggy plugin (hooks in
 
 from __future__ import annotations
 
-import logging
-
 from ircc_account._exports import present_as_public
 from ircc_account._model import (
     BilingualText,
@@ -101,8 +99,3 @@ __all__ = [
 ]
 
 present_as_public(globals(), __name__)
-
-# Quiet by default: with no logging configured by the application, nothing of
-# ours reaches stderr (Python's last-resort handler prints warnings). Every
-# ``ircc_account`` import loads this package (the root imports the front door).
-logging.getLogger("ircc_account").addHandler(logging.NullHandler())
