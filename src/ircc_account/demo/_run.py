@@ -133,6 +133,8 @@ class DemoSite:
         folder: The data folder.
         door: The front door.
         web: The portal's ASGI application.
+        provider: The development provider (to end its sessions, which
+            tells the portal through back-channel logout).
         provider_url: The development provider's address.
         tls: The certificate authority and the servers' certificate.
         seeded: The demo people's client and representative numbers.
@@ -160,8 +162,8 @@ class DemoSite:
         self.tls = tls
         self.seeded = seeded
         self.socket = sock
+        self.provider = provider
         self._temporary = temporary
-        self._provider = provider
         self._provider_server = provider_server
 
     def __repr__(self) -> str:
@@ -180,7 +182,7 @@ class DemoSite:
         """
         try:
             self._provider_server.stop()
-            self._provider.close()
+            self.provider.close()
             self.door.close()
         finally:
             with contextlib.suppress(OSError):
@@ -486,6 +488,9 @@ def run_demo(config: DemoConfig, out: TextIO | None = None) -> int:
     try:
         site = start_demo(config)
         tls = site.tls
+        # Listen before saying where: a browser that connects at once waits
+        # in the backlog until uvicorn accepts, instead of being refused.
+        site.socket.listen(128)
         describe(site, out)
         server = uvicorn.Server(
             uvicorn.Config(

@@ -72,6 +72,8 @@ ANON_COOKIE = "__Host-ircc_csrf"
 NEXT_COOKIE = "__Host-ircc_next"
 _YEAR = 365 * 24 * 3600
 _NEXT_LIFETIME = 15 * 60
+#: How recent a login must be when a change asks for a fresh one (seconds).
+_FRESH_LOGIN = 60
 _STATIC = "/static"
 
 #: Messages for the statuses the web front door answers itself.
@@ -327,6 +329,13 @@ class WebApp:
         """
         self._app.router.routes.append(route)
 
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """
+        Every route served: the identity pages, the portal's pages and forms, static files.
+        """
+        return list(self._app.routes)
+
     def url_path(self, name: str, **params: str) -> str:
         """
         The path of the route *name* with *params*.
@@ -461,13 +470,14 @@ class WebApp:
             return_to=self.next_from_cookie(incoming.next_cookie),
         )
         try:
-            result = self._run(spec, request, incoming, binding, expired)
-        except IrccAccountError as error:
-            result = self._error_page(request, error)
+            try:
+                result = self._run(spec, request, incoming, binding, expired)
+            except IrccAccountError as error:
+                result = self._error_page(request, error)
+            return self._finish(request, incoming, result, cookies)
         except Exception as error:
             self._log_crash(error, request.correlation_id)
-            result = self._status_page(request, 500)
-        return self._finish(request, incoming, result, cookies)
+            return self._finish(request, incoming, self._status_page(request, 500), cookies)
 
     def _run(
         self,
@@ -575,17 +585,7 @@ class WebApp:
 
     def _error_page(self, request: PageRequest, error: IrccAccountError) -> Page:
         if isinstance(error, StepUpRequired):
-            plan = StepUpPlan.from_error(error)
-            back = request.form.get("next") if request.method == "POST" else request.path
-            return Page(
-                "web/step_up.html",
-                {
-                    "level": int(plan.level),
-                    "max_age": plan.max_age,
-                    "next": request.next_path(back),
-                },
-                status=401,
-            )
+            return self._step_up_page(request, error)
         status = status_for(error)
         if status >= 500:
             _log.warning(
@@ -602,6 +602,26 @@ class WebApp:
             message,
             expired=isinstance(error, SessionExpired),
             csrf=isinstance(error, CsrfRejected),
+        )
+
+    def _step_up_page(self, request: PageRequest, error: StepUpRequired) -> Page:
+        """
+        "Please sign in again": the plan the error carries (a service's
+        assurance level), or else a fresh login at the session's own level
+        (a change that needs one, SEC-40).
+        """
+        if "level" in error.params and "provider" in error.params:
+            plan = StepUpPlan.from_error(error)
+            level, max_age = int(plan.level), plan.max_age
+        else:
+            session = request.session
+            level = int(session.assurance) if session is not None else 2
+            max_age = _FRESH_LOGIN
+        back = request.form.get("next") if request.method == "POST" else request.path
+        return Page(
+            "web/step_up.html",
+            {"level": level, "max_age": max_age, "next": request.next_path(back)},
+            status=401,
         )
 
     def _status_page(self, request: PageRequest, status: int) -> Page:
@@ -746,7 +766,7 @@ class _StatusPage:
     web: WebApp
     status: int
 
-    def __call__(self, request: PageRequest) -> Page:
+    def __call__(self, request: PageRequest, **_params: str) -> Page:
         return self.web._status_page(request, self.status)
 
 
