@@ -196,6 +196,7 @@ def test_one_event_loop_serving_portal_and_provider_never_deadlocks(tmp_path: pa
     portal_url = f"https://127.0.0.1:{portal_sock.getsockname()[1]}"
     idp_url = f"https://127.0.0.1:{idp_sock.getsockname()[1]}"
     secret = secrets.token_urlsafe(32)
+    back_channel = httpx.Client(verify=tls.client_context, timeout=10.0)
     provider = DevelopmentProvider(
         DevProviderConfig(
             issuer=idp_url,
@@ -211,7 +212,7 @@ def test_one_event_loop_serving_portal_and_provider_never_deadlocks(tmp_path: pa
             ),
             users=dev_users(),
         ),
-        http_client=httpx.Client(verify=tls.client_context, timeout=10.0),
+        http_client=back_channel,
     )
     door = FrontDoor.open(
         provider_door_config(
@@ -301,3 +302,4 @@ def test_one_event_loop_serving_portal_and_provider_never_deadlocks(tmp_path: pa
         thread.join(timeout=10)
         door.close()
         provider.close()
+        back_channel.close()

@@ -153,6 +153,7 @@ class DemoSite:
         tls: LocalTls,
         sock: socket.socket,
         seeded: Seeded,
+        http: httpx.Client,
     ) -> None:
         self.url = url
         self.folder = folder
@@ -163,6 +164,7 @@ class DemoSite:
         self.seeded = seeded
         self.socket = sock
         self.provider = provider
+        self._http = http
         self._temporary = temporary
         self._provider_server = provider_server
 
@@ -183,6 +185,7 @@ class DemoSite:
         try:
             self._provider_server.stop()
             self.provider.close()
+            self._http.close()
             self.door.close()
         finally:
             with contextlib.suppress(OSError):
@@ -326,6 +329,7 @@ def start_demo(config: DemoConfig) -> DemoSite:
             )
         except OSError:
             sock.close()
+            http.close()
             raise ConfigurationError(
                 reason="the development provider's port is taken; free it or use another folder"
             ) from None
@@ -336,6 +340,7 @@ def start_demo(config: DemoConfig) -> DemoSite:
         except BaseException:
             door.close()
             provider_server.stop()
+            http.close()
             sock.close()
             raise
     return DemoSite(
@@ -349,6 +354,7 @@ def start_demo(config: DemoConfig) -> DemoSite:
         tls=tls,
         sock=sock,
         seeded=seeded,
+        http=http,
     )
 
 

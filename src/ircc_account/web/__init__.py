@@ -15,10 +15,10 @@ See ``docs/web.md``.
 from __future__ import annotations
 
 from ircc_account._exports import present_as_public
-from ircc_account.web._app import ProviderRedirect, WebApp
+from ircc_account.web._app import WebApp
 from ircc_account.web._config import Catalogue, WebConfig
 from ircc_account.web._i18n import N_
-from ircc_account.web._values import Page, PageRequest, Redirect
+from ircc_account.web._values import Page, PageRequest, ProviderRedirect, Redirect
 
 __all__ = [
     "N_",

@@ -21,7 +21,7 @@ import pathlib
 import traceback
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from ircc_account import FrontDoor, Randomness, SystemRandomness
 from ircc_account.errors import (
@@ -47,19 +47,19 @@ from ircc_account.errors import (
 from ircc_account.hazmat.jose import b64url_decode, b64url_encode
 from ircc_account.identity import (
     CsrfProtector,
-    IssuedSession,
     Session,
     StepUpPlan,
     safe_return_path,
-    security_headers,
     session_cookie,
 )
 
 from ._config import Catalogue, WebConfig
+from ._edge import STATIC, Edge, SecurityHeaders
 from ._errors import status_for
 from ._i18n import N_, Languages, negotiate
+from ._identity_pages import add_identity_pages
 from ._render import Renderer
-from ._values import Page, PageRequest, Redirect
+from ._values import Page, PageRequest, ProviderRedirect, Redirect, RequestTooLarge
 
 __all__ = ["Handler", "WebApp"]
 
@@ -74,7 +74,6 @@ _YEAR = 365 * 24 * 3600
 _NEXT_LIFETIME = 15 * 60
 #: How recent a login must be when a change asks for a fresh one (seconds).
 _FRESH_LOGIN = 60
-_STATIC = "/static"
 
 #: Messages for the statuses the web front door answers itself.
 _STATUS_MESSAGES = {
@@ -166,24 +165,6 @@ class _Outcome:
         return response
 
 
-@attrs.frozen
-class ProviderRedirect:
-    """
-    Send the browser to a credential provider (login, step-up, logout).
-
-    Only the web front door's own routes return this: a portal's pages
-    redirect within the site (:class:`Redirect`).
-    """
-
-    url: str = attrs.field(repr=False)
-    issued: IssuedSession | None = attrs.field(default=None, repr=False)
-    next_path: str | None = None
-
-
-class _RequestTooLarge(Exception):
-    pass
-
-
 class WebApp:
     """
     The web front door: an ASGI application over a :class:`~ircc_account.FrontDoor`.
@@ -234,18 +215,18 @@ class WebApp:
         loaders.append(jinja2.PackageLoader("ircc_account.web", "templates"))
         self._limiter = anyio.CapacityLimiter(config.threads)
         self._backchannel_limiter = anyio.CapacityLimiter(config.backchannel_threads)
-        self._headers = self._security_headers()
+        self.headers = SecurityHeaders(config, (p.issuer for p in self._providers.values()))
         routes: list[BaseRoute] = [
             Mount(
-                f"{_STATIC}/web",
+                f"{STATIC}/web",
                 app=StaticFiles(packages=[("ircc_account.web", "static")]),
                 name="web-static",
             ),
-            *(Mount(f"{_STATIC}/{prefix}", app=StaticFiles(directory=d)) for prefix, d in static),
+            *(Mount(f"{STATIC}/{prefix}", app=StaticFiles(directory=d)) for prefix, d in static),
         ]
         self._app = Starlette(
             routes=routes,
-            middleware=[Middleware(_Edge, web=self)],
+            middleware=[Middleware(Edge, web=self)],
             exception_handlers={HTTPException: self._http_error, Exception: self._crash},
         )
         self.renderer = Renderer(
@@ -253,12 +234,10 @@ class WebApp:
             loaders,
             {
                 "url": self.url_path,
-                "static": lambda path: f"{_STATIC}/{path}",
+                "static": lambda path: f"{STATIC}/{path}",
                 "provider_label": self._provider_label,
             },
         )
-        from ._identity_pages import add_identity_pages
-
         add_identity_pages(self)
 
     def __repr__(self) -> str:
@@ -364,7 +343,7 @@ class WebApp:
         async def endpoint(request: Request) -> Response:
             try:
                 incoming = await self.read(request, form=spec.form)
-            except _RequestTooLarge:
+            except RequestTooLarge:
                 return await self.error_response(request, 413)
             except HTTPException as e:
                 return await self.error_response(request, e.status_code)
@@ -382,7 +361,7 @@ class WebApp:
         Raises:
             HTTPException: a malformed query or form (400), a body that is
                 not a form (415).
-            _RequestTooLarge: the body is over the limit.
+            RequestTooLarge: the body is over the limit.
         """
         cookies = request.cookies
         query = _single(request.query_params.multi_items())
@@ -428,14 +407,14 @@ class WebApp:
         The request body, refused beyond ``config.max_body`` bytes.
 
         Raises:
-            _RequestTooLarge: it is larger.
+            RequestTooLarge: it is larger.
         """
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > self.config.max_body:
-                raise _RequestTooLarge()
+                raise RequestTooLarge()
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -734,32 +713,6 @@ class WebApp:
             path, allowed_prefixes=self.config.return_prefixes, default=self.config.home
         )
 
-    def _security_headers(self) -> dict[str, str]:
-        origins = {
-            f"{urllib.parse.urlsplit(p.issuer).scheme}://{urllib.parse.urlsplit(p.issuer).netloc}"
-            for p in self._providers.values()
-        }
-        form_action = " ".join(["'self'", *sorted(origins | set(self.config.form_action_origins))])
-        headers = security_headers(sensitive=True)
-        headers["Content-Security-Policy"] = (
-            "default-src 'none'; style-src 'self'; img-src 'self'; "
-            f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-        )
-        headers["X-Frame-Options"] = "DENY"
-        if not self.config.hsts:
-            headers.pop("Strict-Transport-Security")
-        return headers
-
-    def headers_for(self, path: str) -> Iterable[tuple[str, str]]:
-        """
-        The security headers for a response to *path* (static files may be cached).
-        """
-        for name, value in self._headers.items():
-            if name == "Cache-Control" and path.startswith(_STATIC + "/"):
-                yield name, "public, max-age=3600"
-            else:
-                yield name, value
-
 
 @attrs.frozen
 class _StatusPage:
@@ -780,74 +733,3 @@ def _single(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
             raise HTTPException(400)
         found[key] = value
     return found
-
-
-class _Edge:
-    """
-    The outermost layer: refuses bodies over the limit before anyone reads
-    them (413), and puts the security headers on every response, error
-    pages and static files included.
-    """
-
-    def __init__(self, app: ASGIApp, web: WebApp) -> None:
-        self.app = app
-        self.web = web
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope.get("path", "")
-
-        async def secured(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
-                headers.extend(
-                    (k.lower().encode("latin-1"), v.encode("latin-1"))
-                    for k, v in self.web.headers_for(path)
-                )
-                message = {**message, "headers": headers}
-            await send(message)
-
-        length = _content_length(scope)
-        if length is not None and length > self.web.config.max_body:
-            request = Request(scope)
-            response = await self.web.error_response(request, 413)
-            await response(scope, receive, secured)
-            return
-        await self.app(scope, receive, secured)
-
-
-_OURS = frozenset(
-    name.lower().encode("latin-1")
-    for name in (
-        "Strict-Transport-Security",
-        "Content-Security-Policy",
-        "X-Content-Type-Options",
-        "Referrer-Policy",
-        "Cross-Origin-Opener-Policy",
-        "Cache-Control",
-        "X-Frame-Options",
-    )
-)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
-
-
-def parse_language(value: str | None) -> Literal["en", "fr"] | None:
-    """
-    *value* if it is one of the languages, else ``None``.
-    """
-    if value == "en":
-        return "en"
-    if value == "fr":
-        return "fr"
-    return None

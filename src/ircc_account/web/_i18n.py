@@ -26,7 +26,7 @@ from ircc_account.errors import ConfigurationError
 
 from ._config import LANGUAGES, Catalogue
 
-__all__ = ["N_", "Languages", "load_translations", "negotiate"]
+__all__ = ["N_", "Languages", "load_translations", "negotiate", "parse_language"]
 
 Lang = Literal["en", "fr"]
 _LOCALES = {"en": Locale.parse("en_CA"), "fr": Locale.parse("fr_CA")}
@@ -156,3 +156,14 @@ class Languages:
         return str(
             format_datetime(value, format="medium", tzinfo=self.zone, locale=_LOCALES[language])
         )
+
+
+def parse_language(value: str | None) -> Literal["en", "fr"] | None:
+    """
+    *value* if it is one of the languages, else ``None``.
+    """
+    if value == "en":
+        return "en"
+    if value == "fr":
+        return "fr"
+    return None

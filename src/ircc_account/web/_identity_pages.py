@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import attrs
 from starlette.requests import Request
@@ -26,12 +26,16 @@ from ircc_account.errors import (
 )
 from ircc_account.identity import LoginOutcome, Session
 
-from ._app import ProviderRedirect, WebApp, _RequestTooLarge, parse_language
-from ._i18n import N_
-from ._values import Page, PageRequest, Redirect
+from ._config import WebConfig
+from ._i18n import N_, parse_language
+from ._values import Page, PageRequest, ProviderRedirect, Redirect, RequestTooLarge
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+
+    from starlette.routing import BaseRoute
+
+    from ircc_account import FrontDoor as _Door
 
 __all__ = ["account_language", "add_identity_pages", "save_language"]
 
@@ -45,6 +49,45 @@ FIELD_ERRORS = {
 }
 _FIELDS = tuple(FIELD_ERRORS)
 _SAMPLE_BIRTH = "1990-01-01"
+
+
+class _Site(Protocol):
+    """What the identity pages need of the web front door (``WebApp``)."""
+
+    door: _Door
+    config: WebConfig
+
+    def page(
+        self, path: str, *, name: str | None = ..., signed_in: bool = ...
+    ) -> Callable[..., Any]:
+        """Register a page."""
+        ...
+
+    def form(
+        self, path: str, *, name: str | None = ..., signed_in: bool = ..., allow_expired: bool = ...
+    ) -> Callable[..., Any]:
+        """Register a form target."""
+        ...
+
+    def route(self, route: BaseRoute) -> None:
+        """Add a raw route."""
+        ...
+
+    def url_path(self, name: str, **params: str) -> str:
+        """The path of a route."""
+        ...
+
+    def provider_names(self) -> list[str]:
+        """The providers."""
+        ...
+
+    async def read_body(self, request: Request) -> bytes:
+        """The bounded body."""
+        ...
+
+    async def run_backchannel(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run in the back-channel pool."""
+        ...
 
 
 def account_language(door: FrontDoor, account_id: str) -> Literal["en", "fr"] | None:
@@ -114,7 +157,7 @@ def _max_age(value: str | None) -> int | None:
     return int(value)
 
 
-def add_identity_pages(web: WebApp) -> None:
+def add_identity_pages(web: _Site) -> None:
     """
     Register the identity pages on *web*.
     """
@@ -247,7 +290,7 @@ def add_identity_pages(web: WebApp) -> None:
         # never wait behind our page requests (or block the loop).
         try:
             body = await web.read_body(request)
-        except _RequestTooLarge:
+        except RequestTooLarge:
             return Response(status_code=413, headers={"Cache-Control": "no-store"})
         handle = functools.partial(
             door.identity.handle_backchannel_logout,

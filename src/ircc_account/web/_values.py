@@ -17,7 +17,7 @@ from ircc_account import Actor, FrontDoor, Principal
 from ircc_account.errors import SessionExpired
 from ircc_account.identity import IssuedSession, Session, safe_return_path
 
-__all__ = ["Page", "PageRequest", "Redirect"]
+__all__ = ["Page", "PageRequest", "ProviderRedirect", "Redirect", "RequestTooLarge"]
 
 
 @attrs.frozen
@@ -152,3 +152,23 @@ class PageRequest:
         return safe_return_path(
             candidate, allowed_prefixes=self.return_prefixes, default=default or self.home
         )
+
+
+@attrs.frozen
+class ProviderRedirect:
+    """
+    Send the browser to a credential provider (login, step-up, logout).
+
+    Only the web front door's own routes return this: a portal's pages
+    redirect within the site (:class:`Redirect`).
+    """
+
+    url: str = attrs.field(repr=False)
+    issued: IssuedSession | None = attrs.field(default=None, repr=False)
+    next_path: str | None = None
+
+
+class RequestTooLarge(Exception):
+    """
+    A request body over the limit (answered 413); never leaves the web front door.
+    """
