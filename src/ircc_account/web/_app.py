@@ -133,7 +133,6 @@ class _Incoming:
     path: str
     params: Mapping[str, str]
     query: Mapping[str, str]
-    raw_query: bytes = attrs.field(repr=False)
     form: Mapping[str, str] = attrs.field(repr=False)
     session_cookie: str | None = attrs.field(repr=False)
     anon_cookie: str | None = attrs.field(repr=False)
@@ -392,7 +391,6 @@ class WebApp:
             path=request.url.path,
             params={k: str(v) for k, v in request.path_params.items()},
             query=query,
-            raw_query=request.scope.get("query_string", b""),
             form=fields,
             session_cookie=cookies.get(self.door.identity.policy.cookie_name),
             anon_cookie=cookies.get(ANON_COOKIE),
@@ -646,7 +644,6 @@ class WebApp:
                 path=request.url.path,
                 params={},
                 query={},
-                raw_query=b"",
                 form={},
                 session_cookie=None,
                 anon_cookie=None,

@@ -35,8 +35,6 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
-    from ircc_account import FrontDoor as _Door
-
 __all__ = ["account_language", "add_identity_pages", "save_language"]
 
 #: What to say about each registration field that does not validate.
@@ -54,7 +52,7 @@ _SAMPLE_BIRTH = "1990-01-01"
 class _Site(Protocol):
     """What the identity pages need of the web front door (``WebApp``)."""
 
-    door: _Door
+    door: FrontDoor
     config: WebConfig
 
     def page(
