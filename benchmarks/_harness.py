@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -81,6 +81,51 @@ def measure(
         n=n,
         note=note,
     )
+
+
+def measure_interleaved(
+    ops: Sequence[tuple[str, Callable[[], object]]],
+    *,
+    n: int = 2000,
+    warmup: int = 100,
+    block: int = 10,
+) -> list[Measurement]:
+    """
+    Like :func:`measure` for several operations at once, run in alternating
+    blocks of *block* calls, so that a change of load on a shared machine
+    weighs on each of them alike and their ratio stays meaningful.
+
+    Each operation is called ``warmup`` then ``n`` times; ops/s is from the
+    time spent in its own calls.
+    """
+    for _ in range(warmup):
+        for _, fn in ops:
+            fn()
+    samples: list[list[int]] = [[] for _ in ops]
+    clock = time.perf_counter_ns
+    done = 0
+    while done < n:
+        size = min(block, n - done)
+        for (_, fn), mine in zip(ops, samples, strict=True):
+            for _ in range(size):
+                t0 = clock()
+                fn()
+                mine.append(clock() - t0)
+        done += size
+    results = []
+    for (name, _), mine in zip(ops, samples, strict=True):
+        total = sum(mine)
+        mine.sort()
+        results.append(
+            Measurement(
+                name=name,
+                ops_per_s=n / (total / 1e9),
+                p50_us=statistics.median(mine) / 1e3,
+                p99_us=mine[min(len(mine) - 1, int(len(mine) * 0.99))] / 1e3,
+                n=n,
+            )
+        )
+    return results
 
 
 def ratio(a: Measurement, b: Measurement) -> float:

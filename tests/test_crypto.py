@@ -11,6 +11,7 @@ import pathlib
 import pickle
 from collections.abc import Callable
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -246,6 +247,25 @@ def test_sec_73_context_parts_must_be_non_empty(part: str) -> None:
     parts = {"table": "t", "column": "c", "record_id": "r", "account_id": "a", part: ""}
     with pytest.raises(ConfigurationError):
         FieldContext(**parts)
+    key, _ = _ring().new_data_key("acc-1")
+    with pytest.raises(ConfigurationError):
+        key.encrypt_field(b"x", *parts.values())
+    with pytest.raises(ConfigurationError):
+        key.decrypt_field(key.encrypt(b"x", CTX), *parts.values())
+
+
+@given(context=contexts, other=contexts, plaintext=st.binary(max_size=64))
+def test_sec_73_field_methods_bind_exactly_as_a_field_context(
+    context: FieldContext, other: FieldContext, plaintext: bytes
+) -> None:
+    """encrypt_field and decrypt_field bind exactly as the same FieldContext does (SEC-73)."""
+    key, _ = _ring().new_data_key("acc-1")
+    parts = attrs.astuple(context)
+    assert key.decrypt_field(key.encrypt(plaintext, context), *parts) == plaintext
+    assert key.decrypt(key.encrypt_field(plaintext, *parts), context) == plaintext
+    if other != context:
+        with pytest.raises(DecryptionFailed):
+            key.decrypt_field(key.encrypt(plaintext, context), *attrs.astuple(other))
 
 
 def test_sec_73_wrong_account_id_on_unwrap_fails() -> None:

@@ -5,6 +5,7 @@ The domain model: values validate at construction and refuse bad input with type
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import attrs
 import pytest
@@ -132,6 +133,36 @@ def test_text_fields_accept_or_refuse_with_a_typed_error(value: str) -> None:
         assert outcome == outcome.strip() and outcome
     else:
         assert isinstance(outcome, ControlCharacters | RequiredField)
+
+
+def _refused_characters(value: str, allowed: str) -> bool:
+    # The character-by-character rule text() applies, checked on every character.
+    return any(
+        ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+        for ch in value
+    )
+
+
+@given(
+    st.text(
+        st.characters(codec=None, exclude_categories=()) | st.sampled_from("\n\t\x00\u2028 \xa0"),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda s: s.strip()),
+    st.booleans(),
+)
+def test_text_refuses_exactly_the_characters_of_its_rule(value: str, multiline: bool) -> None:
+    """text()'s printable shortcut refuses exactly what the per-character rule refuses."""
+    normal = unicodedata.normalize("NFC", value).strip()
+    refused = bool(normal) and _refused_characters(normal, "\n\t" if multiline else "")
+    try:
+        v.text("f", value, max_length=1000, multiline=multiline)
+    except ControlCharacters:
+        assert refused
+    except RequiredField:
+        assert not normal
+    else:
+        assert not refused
 
 
 @pytest.mark.parametrize(

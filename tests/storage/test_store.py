@@ -207,3 +207,32 @@ def test_rewrap_stops_at_a_key_whose_kek_is_missing(
             store.rewrap_data_keys(batch_size=0)
     finally:
         store.close()
+
+
+def test_a_sqlite_migration_waits_out_another_writer_past_the_busy_timeout(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration finding the file locked for longer than the busy timeout waits and then applies everything."""
+    import sqlite3
+    import threading
+
+    from ircc_account._storage import _engine
+    from ircc_account.storage import create_engine, schema_is_current, upgrade_schema
+
+    path = sa.engine.make_url(sqlite_url).database
+    assert path is not None
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(1.0, lambda: holder.execute("ROLLBACK"))
+    released.start()
+    # A short busy timeout, so the lock outlasts it several times over.
+    monkeypatch.setattr(_engine, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    engine = create_engine(sqlite_url, pool_size=1)
+    try:
+        assert upgrade_schema(engine) > 0
+        assert schema_is_current(engine)
+    finally:
+        released.join()
+        holder.close()
+        engine.dispose()

@@ -22,6 +22,7 @@ from ircc_account._clock import Clock, Randomness
 from ircc_account._model import (
     Action,
     Actor,
+    AssuranceLevel,
     AuthorizationDecision,
     Capacity,
     Resource,
@@ -285,7 +286,7 @@ class FrontDoor:
         cookie: str | None,
         *,
         client_key: str,
-        level: int,
+        level: AssuranceLevel | int,
         max_age: int | None = None,
     ) -> LoginRedirect:
         """
@@ -302,7 +303,7 @@ class FrontDoor:
         session = identity.get_session(cookie)
         if not session.authenticated or session.provider is None:
             raise SessionExpired()
-        plan = StepUpPlan(provider=session.provider, level=level, max_age=max_age)  # type: ignore[arg-type]
+        plan = StepUpPlan(provider=session.provider, level=AssuranceLevel(level), max_age=max_age)
         return identity.start_login(cookie, plan.provider, client_key=client_key, step_up=plan)
 
     # --- who is asking ------------------------------------------------------------------------
@@ -482,12 +483,14 @@ class FrontDoor:
             "language": language,
             "correlation_id": correlation_id,
         }
-        timeline = self.services.timeline(item.service_id, item_id, **context)
-        actions = self.services.actions(item.service_id, item_id, **context)
-        # The page's own record was queued with the plugin's: nothing is
-        # handed out before both are durable (fail closed).
-        for record in queued:
-            record.result()
+        try:
+            timeline = self.services.timeline(item.service_id, item_id, **context)
+            actions = self.services.actions(item.service_id, item_id, **context)
+        finally:
+            # The page's own record was queued with the plugin's: nothing is
+            # handed out (and no failure reported) before it is durable.
+            for record in queued:
+                record.result()
         return ItemPage(client_id=client_id, item=item, timeline=tuple(timeline), actions=actions)
 
     def perform(

@@ -15,13 +15,14 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
 
-from ircc_account._crypto import DataKey, FieldContext, Keyring, WrappedDataKey
+from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._model import (
     AccountStatus,
     AssuranceLevel,
@@ -61,15 +62,67 @@ _SELECT_KEY = sa.select(t.account_keys.c.kek_id, t.account_keys.c.wrapped_key).w
 _SELECT_ACCOUNT_ID = sa.select(t.accounts.c.account_id).where(
     t.accounts.c.account_id == sa.bindparam("account_id")
 )
-# An account with its wrapped key in one round trip (NULL key: erased).
+
+
+class _Prebuilt:
+    """
+    A Core SELECT compiled once per dialect, for :meth:`SqlUnitOfWork._fetch`.
+
+    The account read path runs on the DBAPI cursor: there, SQLAlchemy's
+    statement execution and Row objects cost several times the query itself.
+    The SQL is still compiled from the Core statement (names from the schema,
+    every value a bound parameter, passed to the driver apart from the SQL).
+    Rows come back as plain tuples in the statement's column order, without
+    SQLAlchemy's result processing: an :class:`~._schema.Instant` column is its
+    integer, and parameters get no bind processing (use ``str`` and ``bytes``).
+    """
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[type[Dialect], str], tuple[str, tuple[str, ...] | None]] = {}
+
+    def bind(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """
+        The SQL for *dialect* and its parameters in the driver's style.
+        """
+        key = (type(dialect), dialect.paramstyle)
+        built = self._by_dialect.get(key)
+        if built is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            built = self._by_dialect[key] = (compiled.string, order)
+        sql, order = built
+        return sql, params if order is None else tuple(params[name] for name in order)
+
+
+# An account with its wrapped key in one round trip (NULL key: erased), in
+# the column order _Accounts._from_row unpacks.
 _ACCOUNT_WITH_KEY = sa.select(
-    t.accounts, t.account_keys.c.kek_id, t.account_keys.c.wrapped_key
+    t.accounts.c.account_id,
+    t.accounts.c.preferred_language,
+    t.accounts.c.status,
+    t.accounts.c.created_at,
+    t.accounts.c.personal_ct,
+    t.accounts.c.contact_ct,
+    t.accounts.c.uci_ct,
+    t.account_keys.c.kek_id,
+    t.account_keys.c.wrapped_key,
 ).select_from(t.accounts.outerjoin(t.account_keys))
-_SELECT_ACCOUNT = _ACCOUNT_WITH_KEY.where(t.accounts.c.account_id == sa.bindparam("account_id"))
-_SELECT_ACCOUNT_BY_UCI = _ACCOUNT_WITH_KEY.where(t.accounts.c.uci_index == sa.bindparam("index"))
-_SELECT_ACCOUNTS_BY_EMAIL = _ACCOUNT_WITH_KEY.where(
-    t.accounts.c.email_index == sa.bindparam("index")
-).order_by(t.accounts.c.created_at)
+_SELECT_ACCOUNT = _Prebuilt(
+    _ACCOUNT_WITH_KEY.where(t.accounts.c.account_id == sa.bindparam("account_id"))
+)
+_SELECT_ACCOUNT_BY_UCI = _Prebuilt(
+    _ACCOUNT_WITH_KEY.where(t.accounts.c.uci_index == sa.bindparam("index"))
+)
+_SELECT_ACCOUNTS_BY_EMAIL = _Prebuilt(
+    _ACCOUNT_WITH_KEY.where(t.accounts.c.email_index == sa.bindparam("index")).order_by(
+        t.accounts.c.created_at
+    )
+)
+# Decodes the integer a raw read returns for an Instant column.
+_INSTANT = t.Instant()
 _SELECT_ITEM = sa.select(t.items).where(t.items.c.item_id == sa.bindparam("item_id"))
 _SELECT_STATUS = sa.select(t.accounts.c.status).where(
     t.accounts.c.account_id == sa.bindparam("account_id")
@@ -145,10 +198,19 @@ class SqlUnitOfWork:
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
-            self.connection = self._engine.connect().execution_options(ircc_write=self._write)
-            self._transaction = self.connection.begin()
+            connection = self._engine.connect()
         except sa_exc.OperationalError as e:
             raise StorageUnavailable() from e
+        try:
+            self._transaction = connection.execution_options(ircc_write=self._write).begin()
+        except BaseException as e:
+            # A BEGIN that failed (SQLite busy past its timeout) must not keep
+            # the connection out of the pool until garbage collection.
+            connection.close()
+            if isinstance(e, sa_exc.OperationalError):
+                raise StorageUnavailable() from e
+            raise
+        self.connection = connection
         return self
 
     def __exit__(
@@ -222,6 +284,35 @@ class SqlUnitOfWork:
         """
         with translate_errors(kind):
             return self.connection.execute(statement, params or None)
+
+    def _fetch(self, query: _Prebuilt, kind: str, **params: Any) -> Sequence[Any]:
+        """
+        Run a prebuilt SELECT on the DBAPI cursor, in this unit's transaction;
+        its rows as tuples. Driver errors are translated as for :meth:`execute`.
+        """
+        connection = self.connection
+        dialect = connection.dialect
+        sql, args = query.bind(dialect, params)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, args)
+            return cursor.fetchall()
+        except dialect.loaded_dbapi.Error as e:
+            self._driver_failed(e, sql, cursor, kind)
+        finally:
+            cursor.close()
+
+    def _driver_failed(self, e: Any, sql: str, cursor: Any, kind: str) -> NoReturn:
+        connection = self.connection
+        dialect = connection.dialect
+        error = sa_exc.DBAPIError.instance(
+            sql, None, e, dialect.loaded_dbapi.Error, hide_parameters=True, dialect=dialect
+        )
+        # As SQLAlchemy does: a connection found lost is never pooled again.
+        if dialect.is_disconnect(e, connection.connection.dbapi_connection, cursor):
+            connection.invalidate(e)
+        with translate_errors(kind):
+            raise error from e
 
     def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
         """
@@ -310,22 +401,19 @@ def _is_foreign_key_error(e: sa_exc.IntegrityError) -> bool:
 def _seal(
     key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any
 ) -> bytes:
+    # ensure_ascii (the default): the payload is ASCII, so _open decodes it strictly.
     payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return key.encrypt(
-        payload,
-        FieldContext(table=table, column=column, record_id=record_id, account_id=account_id),
-    )
+    return key.encrypt_field(payload, table, column, record_id, account_id)
 
 
 def _open(
     key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes
 ) -> Any:
-    plain = key.decrypt(
-        blob, FieldContext(table=table, column=column, record_id=record_id, account_id=account_id)
-    )
+    plain = key.decrypt_field(blob, table, column, record_id, account_id)
     try:
-        return json.loads(plain)
-    except ValueError:
+        # A str goes straight to the C scanner; bytes would first be sniffed for UTF-16/32.
+        return json.loads(plain.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         raise DecryptionFailed() from None
 
 
@@ -387,45 +475,50 @@ class _Accounts:
         row = self._uow.execute(_SELECT_ACCOUNT_ID, "account", account_id=account_id).first()
         return row is not None
 
-    def _from_row(self, row: Any) -> ClientAccount:
-        if row.wrapped_key is None:
+    def _from_row(self, row: Sequence[Any]) -> ClientAccount:
+        """
+        An account from a row of :data:`_ACCOUNT_WITH_KEY` (a DBAPI tuple).
+        """
+        (account_id, language, status, created_at, personal_ct, contact_ct, uci_ct,
+         kek_id, wrapped_key) = row  # fmt: skip
+        if wrapped_key is None:
             raise PersonalDataErased()
-        key = self._uow.data_key(
-            row.account_id, WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key)
-        )
-        personal = _open(
-            key, "accounts", "personal", row.account_id, row.account_id, row.personal_ct
-        )
-        contact = _open(key, "accounts", "contact", row.account_id, row.account_id, row.contact_ct)
+        key = self._uow.data_key(account_id, WrappedDataKey(kek_id=kek_id, blob=wrapped_key))
+        personal = _open(key, "accounts", "personal", account_id, account_id, personal_ct)
+        contact = _open(key, "accounts", "contact", account_id, account_id, contact_ct)
         uci = (
             None
-            if row.uci_ct is None
-            else _open(key, "accounts", "uci", row.account_id, row.account_id, row.uci_ct)
+            if uci_ct is None
+            else _open(key, "accounts", "uci", account_id, account_id, uci_ct)
         )
-        return ClientAccount(
-            account_id=row.account_id,
-            personal=PersonalDetails(**personal),
-            contact=ContactDetails(**contact),
-            preferred_language=Language(row.preferred_language),
-            uci=uci,
-            status=AccountStatus(row.status),
-            created_at=row.created_at,
-        )
+        created = _INSTANT.process_result_value(created_at, self._uow.connection.dialect)
+        account = _sealed_account(account_id, language, status, created, personal, contact, uci)
+        if account is None:
+            account = ClientAccount(
+                account_id=account_id,
+                personal=PersonalDetails(**personal),
+                contact=ContactDetails(**contact),
+                preferred_language=language,
+                uci=uci,
+                status=status,
+                created_at=created,
+            )
+        return account
 
     def get(self, account_id: str) -> ClientAccount:
-        row = self._uow.execute(_SELECT_ACCOUNT, "account", account_id=account_id).first()
-        if row is None:
+        rows = self._uow._fetch(_SELECT_ACCOUNT, "account", account_id=account_id)
+        if not rows:
             raise NotFound(kind="account")
-        return self._from_row(row)
+        return self._from_row(rows[0])
 
     def find_by_uci(self, uci: str) -> ClientAccount | None:
         index = self._uow.keyring.blind_index("uci", v.uci(uci))
-        row = self._uow.execute(_SELECT_ACCOUNT_BY_UCI, "account", index=index).first()
-        return None if row is None else self._from_row(row)
+        rows = self._uow._fetch(_SELECT_ACCOUNT_BY_UCI, "account", index=index)
+        return self._from_row(rows[0]) if rows else None
 
     def find_by_email(self, email: str) -> Sequence[ClientAccount]:
         index = self._uow.keyring.blind_index("email", v.email(email))
-        rows = self._uow.execute(_SELECT_ACCOUNTS_BY_EMAIL, "account", index=index).all()
+        rows = self._uow._fetch(_SELECT_ACCOUNTS_BY_EMAIL, "account", index=index)
         return [self._from_row(r) for r in rows]
 
     def update(self, account: ClientAccount) -> None:
@@ -457,6 +550,98 @@ class _Accounts:
     def status(self, account_id: str) -> AccountStatus | None:
         value = self._uow.execute(_SELECT_STATUS, "account", account_id=account_id).scalar()
         return None if value is None else AccountStatus(value)
+
+
+# --- the account read's construction of what the store sealed --------------------------
+
+_PERSONAL_KEYS = frozenset(("family_name", "given_names", "date_of_birth"))
+_CONTACT_KEYS = frozenset(("email", "phone", "mailing_address"))
+_STR_OR_NONE = (str, type(None))
+_LANGUAGES = {m.value: m for m in Language}
+_STATUSES = {m.value: m for m in AccountStatus}
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _sealed_account(
+    account_id: str,
+    language: Any,
+    status: Any,
+    created_at: Any,
+    personal: Any,
+    contact: Any,
+    uci: Any,
+) -> ClientAccount | None:
+    """
+    The account, built without re-running the converters on what the store
+    sealed; ``None`` if the decrypted values are not shaped as
+    :meth:`_Accounts._row_values` writes them (the caller then builds the
+    account through the validating constructors, as for any other input).
+
+    Why this is safe: *personal*, *contact* and *uci* were decrypted under the
+    account's own data key, with associated data naming this table, column
+    and account id, and AES-GCM authenticated them. Those contexts are sealed
+    by :meth:`_Accounts._row_values` only, from a :class:`ClientAccount` whose
+    converters had already validated and normalized every value, and the
+    converters are idempotent: run again, they return what they are given
+    (``tests/storage/test_account_read.py`` checks, with hypothesis, that this
+    builds what the constructors build). A value altered, forged or moved
+    from another row or column does not decrypt; an older ciphertext of the
+    same field was validated when it was written too. What is not sealed is
+    validated as the constructor would: the account id, language, status and
+    creation time. Tightening a validator therefore needs a migration that
+    re-validates stored accounts, since this path does not re-check them.
+    """
+    if not (
+        type(personal) is dict
+        and personal.keys() == _PERSONAL_KEYS
+        and type(contact) is dict
+        and contact.keys() == _CONTACT_KEYS
+    ):
+        return None
+    family_name = personal["family_name"]
+    given_names = personal["given_names"]
+    born = personal["date_of_birth"]
+    email = contact["email"]
+    phone = contact["phone"]
+    address = contact["mailing_address"]
+    if not (
+        type(family_name) is str
+        and type(given_names) in _STR_OR_NONE
+        and type(born) is str
+        and type(email) is str
+        and type(phone) in _STR_OR_NONE
+        and type(address) in _STR_OR_NONE
+        and type(uci) in _STR_OR_NONE
+    ):
+        return None
+    try:
+        date_of_birth = dt.date.fromisoformat(born)
+    except ValueError:
+        return None
+    p = _new(PersonalDetails)
+    _set(p, "family_name", family_name)
+    _set(p, "given_names", given_names)
+    _set(p, "date_of_birth", date_of_birth)
+    c = _new(ContactDetails)
+    _set(c, "email", email)
+    _set(c, "phone", phone)
+    _set(c, "mailing_address", address)
+    preferred_language = _LANGUAGES.get(language)
+    if preferred_language is None:
+        preferred_language = v.choice("preferred_language", Language, language)
+    account_status = _STATUSES.get(status)
+    if account_status is None:
+        account_status = v.choice("status", AccountStatus, status)
+    a = _new(ClientAccount)
+    _set(a, "account_id", v.identifier("account_id", account_id))
+    _set(a, "personal", p)
+    _set(a, "contact", c)
+    _set(a, "preferred_language", preferred_language)
+    _set(a, "uci", uci)
+    _set(a, "status", account_status)
+    _set(a, "created_at", v.instant("created_at", created_at))
+    return a
 
 
 class _Credentials:

@@ -8,6 +8,8 @@ engine is set up, how migrations are serialized, and how backups are taken.
 from __future__ import annotations
 
 import pathlib
+import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -22,7 +24,12 @@ from ircc_account._crypto import Keyring, WrappedDataKey
 from ircc_account._storage import _schema as t
 from ircc_account._storage._engine import create_engine, dialect_of
 from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
-from ircc_account.errors import ConfigurationError, SchemaOutOfDate, SchemaTooNew
+from ircc_account.errors import (
+    ConfigurationError,
+    SchemaOutOfDate,
+    SchemaTooNew,
+    StorageUnavailable,
+)
 
 __all__ = [
     "MigrationProgress",
@@ -77,6 +84,10 @@ def _pending(script: ScriptDirectory, current: tuple[str, ...]) -> int:
     return len(known - applied)
 
 
+#: How long a migration waits, in all, for another process's migration on SQLite.
+_MIGRATION_WAIT_S = 300.0
+
+
 def _lock_for_migration(connection: sa.Connection) -> None:
     """
     Serialize migrations from several processes: SQLite's ``BEGIN IMMEDIATE``
@@ -114,14 +125,30 @@ def upgrade_schema(engine: sa.Engine, *, progress: MigrationProgress | None = No
             if progress is not None:
                 progress(step.up_revision_id, len(applied), total)
 
-    with translate_errors("schema"), engine.begin() as connection:
-        _lock_for_migration(connection)
-        total = _pending(_script(), _current_heads(connection))
-        if total:
-            cfg.attributes["connection"] = connection
-            cfg.attributes["on_version_apply"] = (on_version_apply,)
-            command.upgrade(cfg, "heads")
-    return len(applied)
+    # Another process migrating holds SQLite's write lock for as long as it
+    # takes; past the busy timeout, wait for it again rather than fail (a slow
+    # machine, a large upgrade). PostgreSQL's advisory lock waits by itself.
+    deadline = time.monotonic() + _MIGRATION_WAIT_S
+    while True:
+        try:
+            with translate_errors("schema"), engine.begin() as connection:
+                _lock_for_migration(connection)
+                total = _pending(_script(), _current_heads(connection))
+                if total:
+                    cfg.attributes["connection"] = connection
+                    cfg.attributes["on_version_apply"] = (on_version_apply,)
+                    command.upgrade(cfg, "heads")
+            return len(applied)
+        except StorageUnavailable as e:
+            if not (_locked(e) and not applied and time.monotonic() < deadline):
+                raise
+
+
+def _locked(error: StorageUnavailable) -> bool:
+    """Whether *error* is SQLite's "database is locked" (another writer held on)."""
+    cause = error.__cause__
+    orig = getattr(cause, "orig", None)
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 
 
 def schema_is_current(engine: sa.Engine) -> bool:
