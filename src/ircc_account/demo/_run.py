@@ -28,6 +28,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from types import FrameType
 from typing import Any, TextIO
@@ -445,14 +446,6 @@ def _has_zone(name: str) -> bool:
     return True
 
 
-class _Stopped(Exception):
-    pass
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise _Stopped()
-
-
 def describe(site: DemoSite, out: TextIO) -> None:
     """
     Print the address and the demo logins.
@@ -487,9 +480,21 @@ def run_demo(config: DemoConfig, out: TextIO | None = None) -> int:
     """
     Start the demo, print its address and logins, and serve until Ctrl-C
     or SIGTERM; then stop everything cleanly. Returns the exit status.
+
+    A signal never interrupts the start-up half-way (a named folder is
+    seeded whole or not at all): it is noted, and the demo stops as soon
+    as it is up.
     """
     out = out or sys.stdout
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stopping = threading.Event()
+    servers: list[uvicorn.Server] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+        for server in servers:
+            server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     site: DemoSite | None = None
     try:
         site = start_demo(config)
@@ -506,11 +511,11 @@ def run_demo(config: DemoConfig, out: TextIO | None = None) -> int:
                 ssl_context_factory=lambda _config, _default: tls.server_context,
             )
         )
-        # uvicorn shuts down gracefully on SIGINT and SIGTERM, then raises
-        # the signal again, which our handler turns into _Stopped.
-        server.run(sockets=[site.socket])
-    except (_Stopped, KeyboardInterrupt):
-        pass
+        servers.append(server)
+        if not stopping.is_set():
+            # uvicorn handles SIGINT and SIGTERM itself while it serves (a
+            # graceful shutdown), then raises them again for our handler.
+            server.run(sockets=[site.socket])
     finally:
         if site is not None:
             site.close()
