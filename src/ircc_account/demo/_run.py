@@ -6,7 +6,8 @@ demo's key-encryption key and the throw-away certificate authority. The
 development provider and the portal both serve HTTPS on loopback with one
 certificate from that authority: ``__Host-`` and ``Secure`` cookies then
 work in every browser exactly as in production (no reliance on browsers
-treating ``http://localhost`` as secure), and one click through the
+treating ``http://localhost`` as secure), the redirect URIs are HTTPS as
+the identity layer requires of every provider, and one click through the
 certificate warning (or trusting ``ca.pem``) covers both servers. Addresses
 use the IP ``127.0.0.1``, for which browsers ignore HSTS, so the demo never
 pins HTTPS on a developer's other ``localhost`` sites.
