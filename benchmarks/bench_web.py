@@ -269,11 +269,11 @@ def _items(door: FrontDoor, client: str) -> None:
         uow.commit()
 
 
-_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6}
+_UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
 
 
 def _us(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()  # type: ignore[union-attr]
     return float(number) * _UNITS[unit]
 
 
