@@ -273,8 +273,10 @@ _UNITS = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
 
 
 def _us(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text).groups()  # type: ignore[union-attr]
-    return float(number) * _UNITS[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        raise RuntimeError(f"wrk printed a latency this cannot read: {text!r}")
+    return float(found.group(1)) * _UNITS[found.group(2)]
 
 
 def _wrk(url: str, cookie: str, cpu: int) -> tuple[float, float, float, int]:
