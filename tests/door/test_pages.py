@@ -21,6 +21,7 @@ from ircc_account.errors import (
     LicenceInvalid,
     NotAdministrator,
     OnboardingRefused,
+    UnknownValue,
 )
 from ircc_account.services import TileStatus
 
@@ -225,5 +226,5 @@ def test_a_client_reads_and_changes_their_own_language_and_grantees_have_names(
     assert door.grants.names([grant]) == {rep.representative_id: "Jean R."}
     with pytest.raises(AuthorizationError):
         door.set_preferred_language(jean.actor(as_representative=True), "en")
-    with pytest.raises(ValueError):
+    with pytest.raises(UnknownValue):
         door.set_preferred_language(marie.actor(), "de")
