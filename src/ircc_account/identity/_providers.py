@@ -146,7 +146,8 @@ class Provider:
         clock: The time source for cache lifetimes.
         metadata_max_age: How long a discovery document is used.
         jwks_max_age: How long a key set is used.
-        jwks_min_refetch_interval: The least time between refetches on unknown ``kid``.
+        jwks_refetch_budget: The most unknown-``kid`` refetches per window.
+        jwks_refetch_window: The window of that budget.
     """
 
     def __init__(
@@ -157,7 +158,8 @@ class Provider:
         clock: Clock,
         metadata_max_age: dt.timedelta,
         jwks_max_age: dt.timedelta,
-        jwks_min_refetch_interval: dt.timedelta,
+        jwks_refetch_budget: int,
+        jwks_refetch_window: dt.timedelta,
     ) -> None:
         self.config = config
         self._http = back_channel
@@ -171,7 +173,8 @@ class Provider:
             self._fetch_jwks,
             clock=clock,
             max_age=jwks_max_age,
-            min_refetch_interval=jwks_min_refetch_interval,
+            refetch_budget=jwks_refetch_budget,
+            refetch_window=jwks_refetch_window,
             provider=config.name,
             max_bytes=back_channel.limits.max_jwks_bytes,
         )
@@ -233,7 +236,10 @@ class Providers:
         clock: The time source for cache lifetimes.
         metadata_max_age: How long discovery documents are used (default 1 h).
         jwks_max_age: How long key sets are used (default 1 h).
-        jwks_min_refetch_interval: The least time between key refetches (default 60 s).
+        jwks_refetch_budget: The most key refetches for unknown ``kid`` values
+            per provider and window (default 2); the first fetch and the
+            hourly refresh do not count.
+        jwks_refetch_window: The window of that budget (default 60 s).
 
     Raises:
         ConfigurationError: no providers, or two with the same name or issuer.
@@ -249,7 +255,8 @@ class Providers:
         clock: Clock | None = None,
         metadata_max_age: dt.timedelta = dt.timedelta(hours=1),
         jwks_max_age: dt.timedelta = dt.timedelta(hours=1),
-        jwks_min_refetch_interval: dt.timedelta = dt.timedelta(seconds=60),
+        jwks_refetch_budget: int = 2,
+        jwks_refetch_window: dt.timedelta = dt.timedelta(seconds=60),
     ) -> None:
         configs = list(configs)
         if not configs:
@@ -269,7 +276,8 @@ class Providers:
                 clock=self.clock,
                 metadata_max_age=metadata_max_age,
                 jwks_max_age=jwks_max_age,
-                jwks_min_refetch_interval=jwks_min_refetch_interval,
+                jwks_refetch_budget=jwks_refetch_budget,
+                jwks_refetch_window=jwks_refetch_window,
             )
             for c in configs
         }
