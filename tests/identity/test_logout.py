@@ -178,3 +178,62 @@ def test_sec_48_endpoint_contract(
     """GET is 405; JSON, empty, duplicate, extra-field and oversized bodies are 400; always no-store."""
     got, headers = identity.handle_backchannel_logout(body, content_type, method=method)
     assert got == status and ("Cache-Control", "no-store") in headers
+
+
+# --- BCL §2.5: other form values are ignored ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "{token}&state=abc",
+        "iss=https%3A%2F%2Fop.example&{token}",
+        "x=1&x=2&{token}&y=",
+        "{token}&logout_token_hint=1&%E2%9C%93=%E2%9C%93",
+    ],
+)
+def test_bcl_2_5_extra_form_values_are_ignored(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, shape: str
+) -> None:
+    """A request with other form values besides logout_token (even repeated ones) ends the session: 200, no-store."""
+    cookie = _signed_in(identity, browser)
+    token = urllib.parse.urlencode({"logout_token": op.logout_token()})
+    body = shape.format(token=token).encode()
+    status, headers = identity.handle_backchannel_logout(body, FORM)
+    assert status == 200 and ("Cache-Control", "no-store") in headers
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+
+
+def test_bcl_2_5_body_may_be_text_and_content_type_may_carry_a_charset(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP
+) -> None:
+    """The body as str (as some frameworks hand it over) and a charset parameter are accepted."""
+    cookie = _signed_in(identity, browser)
+    body = urllib.parse.urlencode({"logout_token": op.logout_token(), "extra": "1"})
+    status, headers = identity.handle_backchannel_logout(
+        body, "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+    )
+    assert status == 200 and ("Cache-Control", "no-store") in headers
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "logout_token={t}&logout_token={t}",
+        "logout_token={t}&extra=1&logout_token={t}",
+        "extra=1",
+        "logout_token=",
+    ],
+)
+def test_bcl_2_8_duplicated_or_missing_logout_token_is_400(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, body: str
+) -> None:
+    """logout_token twice (even the same value), missing or empty: 400 with no-store, and the session lives."""
+    cookie = _signed_in(identity, browser)
+    token = urllib.parse.quote(op.logout_token())
+    status, headers = identity.handle_backchannel_logout(body.format(t=token).encode(), FORM)
+    assert status == 400 and ("Cache-Control", "no-store") in headers
+    identity.get_session(cookie)

@@ -384,7 +384,7 @@ class Identity:
 
     def handle_backchannel_logout(
         self,
-        form_body: bytes,
+        form_body: bytes | str,
         content_type: str,
         *,
         method: str = "POST",
@@ -399,8 +399,11 @@ class Identity:
         POST, 429 when rate-limited, 503 if the store failed (the provider
         retries). Every answer carries ``Cache-Control: no-store``. No cookie is read.
 
+        BCL §2.5: only ``logout_token`` is read (it must appear exactly once);
+        any other form value is ignored.
+
         Args:
-            form_body: The raw request body.
+            form_body: The raw request body (bytes, or text as some frameworks give it).
             content_type: The request's ``Content-Type`` header.
             method: The request method.
             client_key: The sender's address, for rate limiting.

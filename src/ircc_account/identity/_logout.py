@@ -41,6 +41,7 @@ __all__ = ["Logout", "LogoutRedirect"]
 _log = logging.getLogger("ircc_account.identity")
 MAX_LOGOUT_BODY = 32 * 1024
 _NO_STORE = ("Cache-Control", "no-store")
+_LOGOUT_FIELDS = frozenset({"logout_token"})
 
 
 @attrs.frozen(kw_only=True)
@@ -156,7 +157,7 @@ class Logout:
 
     def handle_backchannel_logout(
         self,
-        form_body: bytes,
+        form_body: bytes | str,
         content_type: str,
         *,
         method: str = "POST",
@@ -184,18 +185,25 @@ class Logout:
         return 200, headers
 
     def _logout_claims(
-        self, body: bytes, content_type: str
+        self, body: bytes | str, content_type: str
     ) -> tuple[tuple[LogoutTokenClaims, _RecordingJtiStore], str]:
         media = (
             content_type.split(";", 1)[0].strip().lower() if isinstance(content_type, str) else ""
         )
-        if media != "application/x-www-form-urlencoded" or not isinstance(body, bytes):
+        if media != "application/x-www-form-urlencoded":
             raise fail(InvalidLogoutToken, "request.media_type")
-        fields = parse_form(body, InvalidLogoutToken, max_bytes=MAX_LOGOUT_BODY, max_fields=2)
+        if not isinstance(body, bytes | str):
+            raise fail(InvalidLogoutToken, "request.body")
+        # BCL §2.5: the body "must include a logout_token parameter [...] The
+        # POST body MAY contain other values in addition to logout_token.
+        # Values that are not understood by the implementation MUST be ignored."
+        # So only logout_token is read, and it must appear exactly once (SEC-78).
+        fields = parse_form(
+            body, InvalidLogoutToken, max_bytes=MAX_LOGOUT_BODY, only=_LOGOUT_FIELDS
+        )
         token = fields.get("logout_token")
-        # BCL §2.5: the OP POSTs a form "containing a logout_token"; we take nothing else.
-        if token is None or set(fields) != {"logout_token"}:
-            raise fail(InvalidLogoutToken, "request.fields")
+        if not token:
+            raise fail(InvalidLogoutToken, "request.logout_token")
         # Pick the provider by the (unverified) iss, compared exactly against the
         # configured issuers; the token is then verified against that one only.
         try:
