@@ -58,6 +58,8 @@ class LoopbackOP:
 
     def __init__(self, client_key: ec.EllipticCurvePrivateKey) -> None:
         self.signer = Signer("ES256", kid="op-1")
+        self.first_signer = self.signer
+        self.retired: list[Signer] = []
         self.client_public = client_key.public_key()
         self.issuer = ""
         self.sub = "248289761001"
@@ -87,6 +89,7 @@ class LoopbackOP:
     def reset(self) -> None:
         """Forget the misbehaviour switches and the request log."""
         self.bad = Misbehave()
+        self.signer, self.retired = self.first_signer, []
         self.sub = "248289761001"
         self.acr = "substantial"
         self.requests.clear()
@@ -119,7 +122,12 @@ class LoopbackOP:
 
     async def jwks(self, request: Request) -> Response:
         self.requests.append("/jwks")
-        return Response(self.signer.jwks(), media_type="application/json")
+        return Response(self.signer.jwks(*self.retired), media_type="application/json")
+
+    def rotate(self) -> None:
+        """Sign with a new key from now on; the old one stays published (a rollover)."""
+        self.retired.insert(0, self.signer)
+        self.signer = Signer("ES256", kid=f"op-{len(self.retired) + 1}")
 
     def _approve(self, params: dict[str, str]) -> Response:
         assert params["response_type"] == "code"
