@@ -245,26 +245,45 @@ def test_sec_10_82_claim_types_are_strict(
 
 
 def test_sec_10_time_window_and_leeway(rsa_signer: Signer, keys: KeySet) -> None:
-    """iat +10 s is accepted and +60 s or +3600 s rejected; exp and nbf honour the 10 s leeway."""
+    """With a 10 s leeway, iat +10 s is accepted and +11 s rejected; exp and nbf honour it too."""
+    lw = {"leeway": dt.timedelta(seconds=10)}
     ok = [{"iat": TS + 10}, {"exp": TS - 9}, {"nbf": TS + 10}, {"iat": TS - 600}]
     bad = [{"iat": TS + 60}, {"iat": TS + 3600}, {"iat": TS + 11}, {"exp": TS - 10},
            {"exp": TS - 3600}, {"nbf": TS + 11}, {"iat": TS - 611}]  # fmt: skip
     for over in ok:
-        check(rsa_signer.sign(id_claims(**over)), keys)
+        check(rsa_signer.sign(id_claims(**over)), keys, **lw)
     for over in bad:
-        assert_rejected(rsa_signer.sign(id_claims(**over)), keys)
+        assert_rejected(rsa_signer.sign(id_claims(**over)), keys, **lw)
     assert_rejected(
-        rsa_signer.sign(id_claims(iat=TS - 120)), keys, max_iat_age=dt.timedelta(seconds=60)
+        rsa_signer.sign(id_claims(iat=TS - 120)), keys, max_iat_age=dt.timedelta(seconds=60), **lw
     )
 
 
+def test_sec_10_default_leeway_is_60_s(rsa_signer: Signer, keys: KeySet) -> None:
+    """By default a provider clock up to 60 s ahead (or behind, for exp) is accepted, and 61 s is not."""
+    ok = [{"iat": TS + 30}, {"iat": TS + 60}, {"nbf": TS + 60}, {"exp": TS - 59},
+          {"auth_time": TS + 60}]  # fmt: skip
+    bad = [{"iat": TS + 61}, {"nbf": TS + 61}, {"exp": TS - 60}, {"auth_time": TS + 61}]
+    for over in ok:
+        check(rsa_signer.sign(id_claims(**over)), keys)
+    for over in bad:
+        assert_rejected(rsa_signer.sign(id_claims(**over)), keys)
+
+
+def test_sec_10_leeway_is_configurable_up_to_five_minutes(rsa_signer: Signer, keys: KeySet) -> None:
+    """A leeway of 120 s accepts iat +120 s; the largest allowed is 300 s."""
+    token = rsa_signer.sign(id_claims(iat=TS + 120))
+    check(token, keys, leeway=dt.timedelta(seconds=120))
+    check(token, keys, leeway=dt.timedelta(seconds=300))
+
+
 @pytest.mark.parametrize(
-    "leeway", [dt.timedelta(seconds=60), dt.timedelta(seconds=120), dt.timedelta(seconds=-1)]
+    "leeway", [dt.timedelta(seconds=301), dt.timedelta(hours=1), dt.timedelta(seconds=-1)]
 )
-def test_sec_10_leeway_of_60_s_or_more_refused(
+def test_sec_10_leeway_over_five_minutes_refused(
     leeway: dt.timedelta, rsa_signer: Signer, keys: KeySet
 ) -> None:
-    """A leeway of 60 s or more (authlib's default is 120 s), or negative, is a ConfigurationError."""
+    """A leeway above 300 s, or negative, is a ConfigurationError."""
     with pytest.raises(ConfigurationError):
         check(rsa_signer.sign(id_claims()), keys, leeway=leeway)
 
@@ -297,9 +316,12 @@ def test_sec_12_acr_checked_against_acceptable_values(rsa_signer: Signer, keys: 
 
 def test_sec_12_auth_time_and_max_age(rsa_signer: Signer, keys: KeySet) -> None:
     """auth_time older than max_age (+leeway) fails, a missing auth_time fails when max_age or auth_time was asked."""
-    check(rsa_signer.sign(id_claims(auth_time=TS - 300)), keys, max_age=300)
-    check(rsa_signer.sign(id_claims(auth_time=TS - 310)), keys, max_age=300)
-    assert_rejected(rsa_signer.sign(id_claims(auth_time=TS - 311)), keys, max_age=300)
+    lw = dt.timedelta(seconds=10)
+    check(rsa_signer.sign(id_claims(auth_time=TS - 300)), keys, max_age=300, leeway=lw)
+    check(rsa_signer.sign(id_claims(auth_time=TS - 310)), keys, max_age=300, leeway=lw)
+    assert_rejected(rsa_signer.sign(id_claims(auth_time=TS - 311)), keys, max_age=300, leeway=lw)
+    check(rsa_signer.sign(id_claims(auth_time=TS - 360)), keys, max_age=300)
+    assert_rejected(rsa_signer.sign(id_claims(auth_time=TS - 361)), keys, max_age=300)
     assert_rejected(rsa_signer.sign(id_claims(auth_time=None)), keys, max_age=300)
     assert_rejected(rsa_signer.sign(id_claims(auth_time=None)), keys, auth_time_required=True)
     assert_rejected(rsa_signer.sign(id_claims(auth_time=TS + 3600)), keys)
@@ -662,7 +684,7 @@ def test_sec_44_logout_token_signature_and_alg(rsa_signer: Signer, keys: KeySet)
     "over",
     [
         {"iss": "https://evil.example"}, {"iss": ISSUER + "/"}, {"aud": "other"},
-        {"aud": [CLIENT_ID, "untrusted"]}, {"iat": TS + 60}, {"exp": TS - 11}, {"iat": None},
+        {"aud": [CLIENT_ID, "untrusted"]}, {"iat": TS + 61}, {"exp": TS - 61}, {"iat": None},
         {"exp": None}, {"events": None}, {"events": {}}, {"events": {LOGOUT_EVENT: "yes"}},
         {"events": {"http://schemas.openid.net/event/other": {}}}, {"events": [LOGOUT_EVENT]},
         {"nonce": "n"}, {"sub": None, "sid": None}, {"jti": None}, {"jti": ""}, {"jti": 5},

@@ -17,6 +17,8 @@ from ircc_account._model import AssuranceLevel
 from ircc_account.errors import ConfigurationError
 from ircc_account.hazmat.jose import (
     DEFAULT_ALGORITHMS,
+    DEFAULT_LEEWAY,
+    MAX_LEEWAY,
     SUPPORTED_ALGORITHMS,
     check_signing_key,
 )
@@ -29,7 +31,6 @@ __all__ = [
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-_MAX_LEEWAY = dt.timedelta(seconds=60)
 
 
 def _https_url(field: str, value: object, *, allow_query: bool = False) -> str:
@@ -131,7 +132,9 @@ class ProviderConfig:
         algorithms: The ID and logout token signature algorithms we accept (SEC-09).
         acr_map: The provider's ``acr`` values and the assurance each one means. An
             ``acr`` not in the map, or none at all, means :attr:`AssuranceLevel.LOW` (SEC-12).
-        leeway: Clock-skew tolerance, at most 60 s (SEC-10).
+        leeway: Clock-skew tolerance for ``iat``, ``nbf``, ``exp`` and
+            ``auth_time``: 60 s by default, at most 300 s (SEC-10; see
+            ``docs/identity.md`` for why 60 s).
         use_par: Pushed authorization requests: ``"auto"`` (when the provider offers
             them), ``"always"`` (refuse a provider without), or ``"never"``.
         fetch_userinfo: Call the UserInfo endpoint after login (its ``sub`` must match, SEC-13).
@@ -147,7 +150,7 @@ class ProviderConfig:
     scopes: tuple[str, ...] = attrs.field(default=("openid",), converter=_scopes)
     algorithms: frozenset[str] = attrs.field(default=DEFAULT_ALGORITHMS, converter=frozenset)
     acr_map: Mapping[str, AssuranceLevel] = attrs.field(factory=dict, converter=_acr_map)
-    leeway: dt.timedelta = dt.timedelta(seconds=10)
+    leeway: dt.timedelta = DEFAULT_LEEWAY
     use_par: Literal["auto", "always", "never"] = "auto"
     fetch_userinfo: bool = False
     logout_token_typ_required: bool = True
@@ -169,8 +172,10 @@ class ProviderConfig:
             raise ConfigurationError(
                 reason="algorithms must be a non-empty subset of the supported"
             )
-        if not dt.timedelta(0) <= self.leeway < _MAX_LEEWAY:
-            raise ConfigurationError(reason="leeway must be between 0 and 60 seconds")
+        if not isinstance(self.leeway, dt.timedelta) or not (
+            dt.timedelta(0) <= self.leeway <= MAX_LEEWAY
+        ):
+            raise ConfigurationError(reason="leeway must be between 0 and 300 seconds")
         if self.use_par not in ("auto", "always", "never"):
             raise ConfigurationError(reason="use_par must be auto, always or never")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from ircc_account._exports import present_as_public
 
 from ._algs import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
+from ._claims import DEFAULT_LEEWAY, MAX_LEEWAY
 from ._codec import b64url_decode, b64url_encode, fail, json_object
 from ._id_token import IdTokenClaims, validate_id_token, validate_refreshed_id_token
 from ._jwk import Jwk, KeySet
@@ -27,6 +28,8 @@ from ._sign import check_signing_key, sign_jws
 
 __all__ = [
     "DEFAULT_ALGORITHMS",
+    "DEFAULT_LEEWAY",
+    "MAX_LEEWAY",
     "SUPPORTED_ALGORITHMS",
     "IdTokenClaims",
     "InMemoryJtiStore",

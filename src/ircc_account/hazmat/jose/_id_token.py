@@ -19,6 +19,7 @@ from ircc_account.errors import ConfigurationError, InvalidToken
 
 from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS
 from ._claims import (
+    DEFAULT_LEEWAY,
     check_aud,
     check_config,
     check_iss,
@@ -229,7 +230,7 @@ def validate_id_token(
     nonce: str,
     now: dt.datetime,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
-    leeway: dt.timedelta = dt.timedelta(seconds=10),
+    leeway: dt.timedelta = DEFAULT_LEEWAY,
     max_age: int | None = None,
     auth_time_required: bool = False,
     acr_values: Sequence[str] | None = None,
@@ -249,7 +250,7 @@ def validate_id_token(
         nonce: The nonce sent in this transaction's authentication request.
         now: The current time (aware).
         algorithms: The pinned alg allowlist (asymmetric only).
-        leeway: Clock skew tolerance; 0 ≤ leeway < 60 s.
+        leeway: Clock skew tolerance; 0–300 s, 60 s by default.
         max_age: The ``max_age`` sent, in seconds, if any.
         auth_time_required: Whether ``auth_time`` was requested as a claim.
         acr_values: Acceptable ``acr`` values, if an assurance level was requested.
@@ -260,7 +261,7 @@ def validate_id_token(
 
     Raises:
         InvalidToken: Any check failed.
-        ConfigurationError: Unsafe settings (naive *now*, leeway ≥ 60 s, bad allowlist).
+        ConfigurationError: Unsafe settings (naive *now*, leeway over 300 s, bad allowlist).
     """
     now_ts = check_config(now, leeway)
     if acr_values is not None and (isinstance(acr_values, str) or not acr_values):
@@ -302,7 +303,7 @@ def validate_refreshed_id_token(
     client_id: str,
     now: dt.datetime,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
-    leeway: dt.timedelta = dt.timedelta(seconds=10),
+    leeway: dt.timedelta = DEFAULT_LEEWAY,
     access_token: str | None = None,
     max_iat_age: dt.timedelta = dt.timedelta(minutes=10),
     extra_trusted_audiences: Iterable[str] = (),
