@@ -21,6 +21,7 @@ from ircc_account.errors import (
     InvalidToken,
     ProviderMetadataInvalid,
     ProviderUnavailable,
+    RateLimited,
     SessionExpired,
     StepUpRequired,
 )
@@ -32,7 +33,7 @@ from ircc_account.hazmat.jose import (
 )
 
 from ._client_auth import client_auth
-from ._context import IdentityContext, log_failure
+from ._context import IdentityContext, for_account, log_failure
 from ._params import CallbackParams, parse_callback
 from ._providers import Provider
 from ._secrets import (
@@ -312,23 +313,33 @@ class Login:
     ) -> LoginResult:
         """
         See :meth:`Identity.complete_login`.
+
+        Every refusal is logged once at WARNING with its reason code and, but
+        for rate limiting, recorded once in the audit log; with a transaction,
+        that entry commits with the transaction's deletion (SEC-03).
         """
-        self._ctx.rate_limits.callback.check(client_key)
         try:
-            return self._complete(cookie, query)
+            self._ctx.rate_limits.callback.check(client_key)
+            cb = parse_callback(query)
+            state_hash = id_hash(cb.state)
+            tx = self._transactions.peek(cookie, state_hash, "login")
         except IdentityError as exc:
             log_failure("login", exc)
+            if not isinstance(exc, RateLimited):
+                self._ctx.record_now(self._ctx.refusal("login.refused", exc, provider=None))
             raise
-
-    def _complete(self, cookie: str | None, query: str | bytes) -> LoginResult:
-        cb = parse_callback(query)
-        state_hash = id_hash(cb.state)
-        tx = self._transactions.peek(cookie, state_hash, "login")
+        provider = tx["provider"]
         try:
             return self._complete_tx(cookie, cb, tx, state_hash)
+        except IdentityError as exc:
+            # SEC-03: whatever failed, this state is used up, and the refusal
+            # is recorded in that same commit. (On success the transaction
+            # was deleted in the same commit as the new session.)
+            entry = self._ctx.refusal("login.refused", exc, provider=provider)
+            self._transactions.drop(state_hash, entry)
+            log_failure("login", exc, provider=provider)
+            raise
         except BaseException:
-            # SEC-03: whatever failed, this state is used up. (On success the
-            # transaction was deleted in the same commit as the new session.)
             self._transactions.drop(state_hash)
             raise
 
@@ -482,7 +493,7 @@ class Login:
             if signed_in is not None:
                 account_id = signed_in.account_id
                 if not signed_in.active:
-                    raise fail(InvalidCallback, "account.disabled")
+                    raise for_account(fail(InvalidCallback, "account.disabled"), account_id)
                 values = self._sessions.new_row_values(
                     now,
                     state=SessionState.AUTHENTICATED.value,

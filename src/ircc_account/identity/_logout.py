@@ -11,12 +11,14 @@ import logging
 import attrs
 import sqlalchemy as sa
 
+from ircc_account._model import Capacity
 from ircc_account._storage._schema_identity import identity_logout_jtis as t_jti
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import (
     IdentityError,
     InvalidCallback,
     InvalidLogoutToken,
+    ProviderUnavailable,
     RateLimited,
     StorageError,
 )
@@ -29,6 +31,7 @@ from ircc_account.hazmat.jose import (
 )
 
 from ._context import IdentityContext, log_failure
+from ._providers import Provider
 from ._login import add_query
 from ._params import parse_form
 from ._secrets import id_hash, new_token
@@ -58,6 +61,12 @@ class LogoutRedirect:
 
     url: str | None = attrs.field(repr=False)
     issued: IssuedSession
+
+
+def refused_provider(exc: BaseException) -> str | None:
+    """The provider a refused logout token named, once its issuer was known."""
+    name = exc.__dict__.get("_provider")
+    return name if isinstance(name, str) else None
 
 
 class _RecordingJtiStore:
@@ -169,15 +178,34 @@ class Logout:
         headers = [_NO_STORE]
         if method != "POST":
             return 405, [*headers, ("Allow", "POST")]
+        provider: str | None = None
         try:
             if client_key is not None:
                 self._ctx.rate_limits.backchannel_logout.check(client_key)
-            claims, provider_name = self._logout_claims(form_body, content_type)
-            self._end_provider_sessions(claims, provider_name)
-        except RateLimited:
-            return 429, headers
-        except IdentityError as exc:
+            claims, provider = self._logout_claims(form_body, content_type)
+            self._end_provider_sessions(claims, provider)
+        except RateLimited as exc:
             log_failure("back-channel logout", exc)
+            return 429, headers
+        except ProviderUnavailable as exc:
+            # The keys could not be fetched: the provider should retry later.
+            log_failure("back-channel logout", exc, provider=provider)
+            return 503, headers
+        except IdentityError as exc:
+            # BCL §2.8: "If the logout request was invalid or the logout
+            # failed, the RP MUST respond with HTTP 400 Bad Request."
+            log_failure("back-channel logout", exc, provider=provider or refused_provider(exc))
+            entry = self._ctx.refusal(
+                "logout.backchannel.refused",
+                exc,
+                provider=provider or refused_provider(exc),
+                capacity=Capacity.SYSTEM,
+            )
+            try:
+                self._ctx.record_now(entry)
+            except StorageError:
+                _log.warning("back-channel logout refusal could not be recorded")
+                return 503, headers
             return 400, headers
         except StorageError:
             _log.warning("back-channel logout could not reach the store")
@@ -215,7 +243,16 @@ class Logout:
             raise fail(InvalidLogoutToken, "iss.unknown")
         jtis = _RecordingJtiStore()
         cfg = p.config
-        claims = validate_logout_token(
+        try:
+            claims = self._validate(p, token, jtis)
+        except IdentityError as exc:
+            exc.__dict__["_provider"] = cfg.name
+            raise
+        return (claims, jtis), cfg.name
+
+    def _validate(self, p: Provider, token: str, jtis: _RecordingJtiStore) -> LogoutTokenClaims:
+        cfg = p.config
+        return validate_logout_token(
             token,
             keys=p.keys,
             issuer=cfg.issuer,
@@ -226,7 +263,6 @@ class Logout:
             leeway=cfg.leeway,
             require_typ=cfg.logout_token_typ_required,
         )
-        return (claims, jtis), cfg.name
 
     def _end_provider_sessions(
         self, validated: tuple[LogoutTokenClaims, _RecordingJtiStore], provider: str

@@ -14,6 +14,8 @@ Only asymmetric algorithms exist (RS/PS/ES 256–512 and EdDSA with Ed25519);
 
 from __future__ import annotations
 
+import logging
+
 from ircc_account._exports import present_as_public
 
 from ._algs import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
@@ -55,3 +57,6 @@ __all__ = [
 
 # Readers and docs see ircc_account.hazmat.jose.Name, not the private module.
 present_as_public(globals(), __name__)
+
+# Nothing reaches stderr unless the application configures logging.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
