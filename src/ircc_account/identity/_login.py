@@ -43,7 +43,7 @@ from ._secrets import (
     new_code_verifier,
     new_token,
 )
-from ._session_store import SessionTokens, session_from_row
+from ._session_store import SessionTokens, session_from_row, tokens_provider
 from ._session_values import IssuedSession, Session, SessionState
 from ._sessions import SessionManager
 from ._transactions import Transactions
@@ -402,6 +402,7 @@ class Login:
             id_token=tokens.id_token,
             id_claims=dict(claims.claims),
             alg=claims.alg,
+            provider=cfg.name,
         )
         return self._establish(cookie, state_hash, p, claims, assurance, kept, everything)
 
@@ -522,8 +523,11 @@ class Login:
                         keep["tokens"] = tokens_old
                     issued = self._sessions.issue(uow, keep)
                 else:
+                    # A first login keeps its tokens (sealed under the
+                    # session's own key until registration gives it an
+                    # account), so refresh and logout work at any age.
                     values = self._sessions.new_row_values(
-                        now, state=SessionState.PENDING.value, **pending
+                        now, state=SessionState.PENDING.value, tokens=tokens, **pending
                     )
                     issued = self._sessions.issue(uow, values)
                 outcome = LoginOutcome.NEW_CREDENTIAL
@@ -541,7 +545,7 @@ class Login:
             tokens = self._sessions.tokens(uow, row)
         if tokens is None or tokens.refresh_token is None:
             raise SessionExpired()
-        p = self._ctx.providers.get(row["provider"])
+        p = self._ctx.providers.get(tokens_provider(tokens, row))
         got = self._token_request(
             p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
         )
@@ -565,6 +569,7 @@ class Login:
             id_token=id_token,
             id_claims=id_claims,
             alg=alg,
+            provider=p.config.name,
         )
         with self._ctx.store.unit_of_work() as uow:
             current = self._sessions.require_row(uow, cookie)

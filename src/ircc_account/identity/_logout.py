@@ -15,6 +15,7 @@ from ircc_account._model import Capacity
 from ircc_account._storage._schema_identity import identity_logout_jtis as t_jti
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import (
+    ConfigurationError,
     IdentityError,
     InvalidCallback,
     InvalidLogoutToken,
@@ -35,6 +36,7 @@ from ._providers import Provider
 from ._login import add_query
 from ._params import parse_form
 from ._secrets import id_hash, new_token
+from ._session_store import tokens_provider
 from ._session_values import IssuedSession
 from ._sessions import SessionManager
 from ._transactions import Transactions
@@ -107,19 +109,26 @@ class Logout:
             id_token = None
             provider = None
             if row is not None:
-                provider = row["provider"]
+                provider = row["provider"] or row["pending_provider"]
                 try:
                     tokens = self._sessions.tokens(uow, row)
-                except IdentityError:
-                    tokens = None
                 except Exception:
+                    # Tokens that do not open (altered, or a retired KEK) must
+                    # never stop a logout: the session still goes.
                     tokens = None
+                if tokens is not None:
+                    provider = tokens_provider(tokens, row)
                 id_token = None if tokens is None else tokens.id_token
                 # SEC-37: the session, and the tokens in it, are deleted first.
                 self._sessions.delete(uow, row)
             issued = self._sessions.issue(uow, self._sessions.new_row_values(now))
             url = None
-            p = None if provider is None else self._ctx.providers.get(provider)
+            p = None
+            if provider is not None:
+                try:
+                    p = self._ctx.providers.get(provider)
+                except ConfigurationError:
+                    p = None  # A provider since removed from the configuration.
             if p is not None and p.config.post_logout_redirect_uri is not None:
                 try:
                     end = p.metadata().end_session_endpoint

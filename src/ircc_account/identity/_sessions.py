@@ -137,7 +137,7 @@ class SessionManager:
         values = dict(values)
         tokens = values.pop("tokens", None)
         if isinstance(tokens, SessionTokens):
-            values["tokens_ct"] = tokens.seal(uow, values["account_id"], hashed)
+            values["tokens_ct"] = self._seal(uow, tokens, values.get("account_id"), hashed)
         self._ctx.sessions.insert(uow, hashed, values)
         row = {"id_hash": hashed, "tokens_ct": None, **_NULLS, **values}
         return IssuedSession(
@@ -150,20 +150,28 @@ class SessionManager:
         """
         Replace *row*'s session with a new id, keeping its contents (rotation, SEC-34).
 
-        Its tokens stay only while the account does.
+        Its tokens stay while the account does, and through registration: a
+        first login's tokens become the new account's (sealed under its key).
         """
         values = {k: v for k, v in row.items() if k not in ("id_hash", "tokens_ct")}
         tokens = self.tokens(uow, row)
         self._ctx.sessions.delete(uow, row["id_hash"])
         values.update(changes)
         values["last_seen_at"] = self._ctx.clock.now()
-        if (
-            "tokens" not in changes
-            and tokens is not None
-            and values.get("account_id") == row["account_id"]
-        ):
+        same_person = row["account_id"] is None or values.get("account_id") == row["account_id"]
+        if "tokens" not in changes and tokens is not None and same_person:
             values["tokens"] = tokens
         return self.issue(uow, values)
+
+    def _seal(
+        self, uow: SqlUnit, tokens: SessionTokens, account_id: str | None, record: bytes
+    ) -> bytes:
+        # A signed-in session's tokens are sealed with the account's data key
+        # (crypto-shredding the account destroys them); a first login's, before
+        # registration, under a key of the session's own (SEC-21).
+        if account_id is None:
+            return tokens.seal_unowned(self._ctx.store.keyring, record)
+        return tokens.seal(uow, account_id, record)
 
     def tokens(self, uow: SqlUnit, row: Mapping[str, Any]) -> SessionTokens | None:
         """
@@ -172,15 +180,19 @@ class SessionManager:
         Raises:
             DecryptionFailed: altered, or moved from another row.
         """
-        if row["tokens_ct"] is None or row["account_id"] is None:
+        if row["tokens_ct"] is None:
             return None
+        if row["account_id"] is None:
+            return SessionTokens.open_unowned(
+                self._ctx.store.keyring, row["id_hash"], row["tokens_ct"]
+            )
         return SessionTokens.open(uow, row["account_id"], row["id_hash"], row["tokens_ct"])
 
     def replace_tokens(self, uow: SqlUnit, row: Mapping[str, Any], tokens: SessionTokens) -> None:
         """
-        Seal *tokens* into the signed-in session *row*, replacing its tokens.
+        Seal *tokens* into the session *row*, replacing its tokens.
         """
-        sealed = tokens.seal(uow, row["account_id"], row["id_hash"])
+        sealed = self._seal(uow, tokens, row["account_id"], row["id_hash"])
         self._ctx.sessions.update(uow, row["id_hash"], {"tokens_ct": sealed})
 
     def delete(self, uow: SqlUnit, row: Mapping[str, Any]) -> None:
