@@ -70,6 +70,8 @@ class LoopbackOP:
         self.refresh: dict[str, dict[str, Any]] = {}
         self.issued_tokens: list[str] = []
         self.assertions: list[dict[str, Any]] = []
+        self.auth_methods: list[str] = []
+        self.client_secret = "loopback-" + secrets.token_urlsafe(32)
         self.requests: list[str] = []
         self.lock = threading.Lock()
         self.time = time.time
@@ -94,6 +96,7 @@ class LoopbackOP:
         self.acr = "substantial"
         self.requests.clear()
         self.assertions.clear()
+        self.auth_methods.clear()
         self.time = time.time
 
     def count(self, path: str) -> int:
@@ -152,7 +155,20 @@ class LoopbackOP:
             return self._approve(pushed)
         return self._approve(params)
 
-    def _check_client(self, form: dict[str, str]) -> None:
+    def _check_client(self, form: dict[str, str], headers: Any = None) -> None:
+        """Check the client authentication; record which method it used."""
+        basic = (headers or {}).get("authorization", "")
+        if basic.startswith("Basic "):
+            user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+            assert urllib.parse.unquote_plus(user) == CLIENT_ID
+            assert urllib.parse.unquote_plus(password) == self.client_secret
+            assert "client_secret" not in form and "client_assertion" not in form
+            self.auth_methods.append("client_secret_basic")
+            return
+        if "client_secret" in form:
+            assert form["client_id"] == CLIENT_ID and form["client_secret"] == self.client_secret
+            self.auth_methods.append("client_secret_post")
+            return
         assert form["client_assertion_type"] == ASSERTION_TYPE
         token = form["client_assertion"]
         h, p, s = token.split(".")
@@ -162,11 +178,12 @@ class LoopbackOP:
         der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
         self.client_public.verify(der, f"{h}.{p}".encode(), ec.ECDSA(hashes.SHA256()))
         self.assertions.append(claims)
+        self.auth_methods.append("private_key_jwt")
 
     async def par(self, request: Request) -> Response:
         self.requests.append("/par")
         form = dict(await request.form())
-        self._check_client(form)
+        self._check_client(form, request.headers)
         uri = "urn:ietf:params:oauth:request_uri:" + secrets.token_urlsafe(16)
         self.pushed[uri] = {k: v for k, v in form.items() if not k.startswith("client_assertion")}
         return JSONResponse({"request_uri": uri, "expires_in": 60}, status_code=201)
@@ -193,7 +210,7 @@ class LoopbackOP:
     async def token(self, request: Request) -> Response:
         self.requests.append("/token")
         form = dict(await request.form())
-        self._check_client(form)
+        self._check_client(form, request.headers)
         if form["grant_type"] == "authorization_code":
             record = self.codes.pop(form["code"], None)
             if record is None:

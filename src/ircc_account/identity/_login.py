@@ -26,6 +26,8 @@ from ircc_account.errors import (
     StepUpRequired,
 )
 from ircc_account.hazmat.jose import (
+    HMAC_ALGORITHMS,
+    HmacKey,
     IdTokenClaims,
     fail,
     validate_id_token,
@@ -35,7 +37,7 @@ from ircc_account.hazmat.jose import (
 from ._client_auth import client_auth
 from ._context import IdentityContext, for_account, log_failure
 from ._params import CallbackParams, parse_callback
-from ._providers import Provider
+from ._providers import Provider, ProviderMetadata
 from ._secrets import (
     code_challenge,
     equal,
@@ -282,7 +284,7 @@ class Login:
         # RFC 9126 §2.1: push every parameter with client authentication; the
         # front channel then carries only client_id and request_uri (SEC-17).
         headers, form = client_auth(
-            p.config, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+            p.config, p.metadata(), now=self._ctx.clock.now(), randomness=self._ctx.randomness
         )
         r = self._ctx.providers.back_channel.request(
             "POST",
@@ -382,11 +384,12 @@ class Login:
             client_id=cfg.client_id,
             nonce=tx["nonce"],
             now=self._ctx.clock.now(),
-            algorithms=cfg.algorithms,
+            algorithms=_asymmetric(md.id_token_algorithms),
             leeway=cfg.leeway,
             max_age=tx["max_age"],
             acr_values=None if level is None else cfg.acr_values_for(level),
             access_token=tokens.access_token,
+            hmac_key=_hmac_key(p, md),
         )
         everything = dict(claims.claims)
         if cfg.fetch_userinfo and md.userinfo_endpoint is not None:
@@ -409,7 +412,7 @@ class Login:
     def _token_request(self, p: Provider, grant: Mapping[str, str]) -> _TokenResponse:
         name = p.config.name
         headers, form = client_auth(
-            p.config, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+            p.config, p.metadata(), now=self._ctx.clock.now(), randomness=self._ctx.randomness
         )
         r = self._ctx.providers.back_channel.request(
             "POST",
@@ -558,9 +561,10 @@ class Login:
                 issuer=p.config.issuer,
                 client_id=p.config.client_id,
                 now=self._ctx.clock.now(),
-                algorithms=p.config.algorithms,
+                algorithms=_asymmetric(p.metadata().id_token_algorithms),
                 leeway=p.config.leeway,
                 access_token=got.access_token,
+                hmac_key=_hmac_key(p, p.metadata()),
             )
             id_token, alg = got.id_token, new.alg
         fresh = SessionTokens(
@@ -578,6 +582,19 @@ class Login:
             self._sessions.replace_tokens(uow, current, fresh)
             uow.commit()
         return session_from_row(current)
+
+
+def _asymmetric(algorithms: frozenset[str]) -> frozenset[str]:
+    # The allowlist verify_jws takes is asymmetric only; HMAC goes through the
+    # HmacKey (empty is allowed only with one).
+    return algorithms - HMAC_ALGORITHMS
+
+
+def _hmac_key(p: Provider, md: ProviderMetadata) -> HmacKey | None:
+    # The HMAC opt-in applies only to the algorithms discovery left in.
+    algs = md.id_token_algorithms & HMAC_ALGORITHMS
+    secret = p.config.client_secret
+    return None if not algs or secret is None else HmacKey(secret.secret, algs)
 
 
 def _login_entry(

@@ -261,6 +261,10 @@ class Logout:
 
     def _validate(self, p: Provider, token: str, jtis: _RecordingJtiStore) -> LogoutTokenClaims:
         cfg = p.config
+        # Only the algorithms both the portal and the provider's discovery allow.
+        algorithms = p.metadata().logout_token_algorithms
+        if not algorithms:
+            raise fail(InvalidLogoutToken, "alg.not_allowed")
         return validate_logout_token(
             token,
             keys=p.keys,
@@ -268,7 +272,7 @@ class Logout:
             client_id=cfg.client_id,
             now=self._ctx.clock.now(),
             jti_store=jtis,
-            algorithms=cfg.algorithms,
+            algorithms=algorithms,
             leeway=cfg.leeway,
             require_typ=cfg.logout_token_typ_required,
         )

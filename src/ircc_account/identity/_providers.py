@@ -25,10 +25,10 @@ from ircc_account._clock import Clock, SystemClock
 from ircc_account.errors import ConfigurationError, ProviderMetadataInvalid, ProviderUnavailable
 from ircc_account.hazmat.jose import JwksCache, fail
 
-from ._config import ProviderConfig, _https_url
+from ._config import AUTH_METHODS, ProviderConfig, _https_url, credential_methods
 from ._http import BackChannel, HttpLimits
 
-__all__ = ["Provider", "ProviderMetadata", "Providers"]
+__all__ = ["DPOP_ALGORITHMS", "Provider", "ProviderMetadata", "Providers"]
 
 _log = logging.getLogger("ircc_account.identity")
 
@@ -36,16 +36,31 @@ _log = logging.getLogger("ircc_account.identity")
 @attrs.frozen(kw_only=True)
 class ProviderMetadata:
     """
-    The parts of a provider's discovery document we use, validated.
+    The parts of a provider's discovery document we use, validated, and the
+    settings we derive from it for this portal's configuration.
 
     Attributes:
         issuer: Equal to the configured issuer.
         authorization_endpoint, token_endpoint, jwks_uri: Required HTTPS endpoints.
         userinfo_endpoint, end_session_endpoint: Optional HTTPS endpoints.
+        revocation_endpoint: RFC 7009 token revocation, if offered: refresh
+            tokens are revoked there at logout.
         par_endpoint: ``pushed_authorization_request_endpoint``, if offered.
         require_par: The provider accepts only pushed requests.
         iss_parameter_supported: ``authorization_response_iss_parameter_supported``
             (RFC 9207): a callback without ``iss`` is then refused.
+        token_endpoint_auth_method: How we authenticate at the token and PAR
+            endpoints: the portal's choice if it set one, else the first of
+            ``private_key_jwt``, ``client_secret_basic``, ``client_secret_post``
+            we hold a credential for and ``token_endpoint_auth_methods_supported`` lists.
+        client_assertion_algorithm: The algorithm our ``private_key_jwt``
+            assertions are signed with (``None`` for a client secret).
+        id_token_algorithms: The ID token algorithms accepted: the portal's
+            allowlist (and its HMAC opt-in) intersected with
+            ``id_token_signing_alg_values_supported``.
+        logout_token_algorithms: The logout token algorithms accepted: the
+            asymmetric part of the same intersection.
+        dpop_algorithm: The algorithm of our DPoP proofs, when DPoP is on.
     """
 
     issuer: str
@@ -54,9 +69,19 @@ class ProviderMetadata:
     jwks_uri: str
     userinfo_endpoint: str | None = None
     end_session_endpoint: str | None = None
+    revocation_endpoint: str | None = None
     par_endpoint: str | None = None
     require_par: bool = False
     iss_parameter_supported: bool = False
+    token_endpoint_auth_method: str = "client_secret_basic"
+    client_assertion_algorithm: str | None = None
+    id_token_algorithms: frozenset[str] = frozenset()
+    logout_token_algorithms: frozenset[str] = frozenset()
+    dpop_algorithm: str | None = None
+
+
+#: Our preference for DPoP proof keys: fast to generate, then RSA (RFC 9449 §4.2).
+DPOP_ALGORITHMS = ("ES256", "EdDSA", "ES384", "PS256", "RS256")
 
 
 def _endpoint(doc: Mapping[str, Any], name: str, provider: str, *, required: bool) -> str | None:
@@ -116,6 +141,8 @@ def parse_metadata(doc: Mapping[str, Any], config: ProviderConfig) -> ProviderMe
     assert authz is not None
     assert token is not None
     assert jwks is not None
+    method = _auth_method(doc, config)
+    id_algs, logout_algs = _token_algorithms(doc, config)
     return ProviderMetadata(
         issuer=config.issuer,
         authorization_endpoint=authz,
@@ -123,10 +150,78 @@ def parse_metadata(doc: Mapping[str, Any], config: ProviderConfig) -> ProviderMe
         jwks_uri=jwks,
         userinfo_endpoint=_endpoint(doc, "userinfo_endpoint", name, required=False),
         end_session_endpoint=_endpoint(doc, "end_session_endpoint", name, required=False),
+        revocation_endpoint=_endpoint(doc, "revocation_endpoint", name, required=False),
         par_endpoint=None if config.use_par == "never" else par,
         require_par=require_par,
         iss_parameter_supported=_flag(doc, "authorization_response_iss_parameter_supported", name),
+        token_endpoint_auth_method=method,
+        client_assertion_algorithm=(
+            _assertion_algorithm(doc, config) if method == "private_key_jwt" else None
+        ),
+        id_token_algorithms=id_algs,
+        logout_token_algorithms=logout_algs,
+        dpop_algorithm=_dpop_algorithm(doc, config) if config.dpop else None,
     )
+
+
+def _auth_method(doc: Mapping[str, Any], config: ProviderConfig) -> str:
+    # OIDC Discovery §3: token_endpoint_auth_methods_supported; "If omitted,
+    # the default is client_secret_basic". We hold credentials for some
+    # methods; the first of ours (in AUTH_METHODS order) the provider lists
+    # wins, unless the portal forced one. A missing list means our preferred.
+    name = config.name
+    ours = [m for m in AUTH_METHODS if any(m in credential_methods(c) for c in config.credentials)]
+    forced = config.token_endpoint_auth_method
+    if forced is None:
+        secret = config.client_secret
+        if secret is not None and secret.method is not None and config.private_key is None:
+            forced = secret.method
+    if forced is not None:
+        return forced
+    advertised = _str_list(doc, "token_endpoint_auth_methods_supported", name)
+    for method in ours:
+        if advertised is None or method in advertised:
+            return method
+    raise fail(ProviderMetadataInvalid, "metadata.token_auth", provider=name)
+
+
+def _assertion_algorithm(doc: Mapping[str, Any], config: ProviderConfig) -> str:
+    key = config.private_key
+    assert key is not None
+    advertised = _str_list(doc, "token_endpoint_auth_signing_alg_values_supported", config.name)
+    if key.algorithm is not None or advertised is None:
+        return key.algorithms[0]
+    for alg in key.algorithms:
+        if alg in advertised:
+            return alg
+    raise fail(ProviderMetadataInvalid, "metadata.assertion_alg", provider=config.name)
+
+
+def _token_algorithms(
+    doc: Mapping[str, Any], config: ProviderConfig
+) -> tuple[frozenset[str], frozenset[str]]:
+    # SEC-09: the alg must be on the portal's pinned allowlist, never taken
+    # from metadata alone; what the provider says it signs with narrows it
+    # (id_token_signing_alg_values_supported is REQUIRED in Discovery §3).
+    advertised = _str_list(doc, "id_token_signing_alg_values_supported", config.name)
+    id_algs = config.algorithms | config.hmac_algorithms
+    logout_algs = config.algorithms
+    if advertised is not None:
+        id_algs = id_algs & frozenset(advertised)
+        logout_algs = logout_algs & frozenset(advertised)
+    if not id_algs:
+        raise fail(ProviderMetadataInvalid, "metadata.algorithms", provider=config.name)
+    return id_algs, logout_algs
+
+
+def _dpop_algorithm(doc: Mapping[str, Any], config: ProviderConfig) -> str:
+    # RFC 9449 §5.1: dpop_signing_alg_values_supported. A provider that does
+    # not list it does not do DPoP, and the portal asked for it.
+    advertised = _str_list(doc, "dpop_signing_alg_values_supported", config.name)
+    for alg in DPOP_ALGORITHMS:
+        if advertised is not None and alg in advertised:
+            return alg
+    raise fail(ProviderMetadataInvalid, "metadata.dpop", provider=config.name)
 
 
 def discovery_url(issuer: str) -> str:

@@ -30,6 +30,7 @@ from ._claims import (
     num,
 )
 from ._codec import b64url_encode, fail, frozen, json_object
+from ._hmac import HMAC_ALGORITHMS, HmacKey, at_hash_function
 from ._jws import DEFAULT_MAX_TOKEN_BYTES, KeySource, verify_jws
 
 __all__ = ["IdTokenClaims", "validate_id_token", "validate_refreshed_id_token"]
@@ -83,7 +84,8 @@ def _at_hash(access_token: str, alg: str) -> str:
     # access_token with the hash algorithm specified in JWA for the alg Header
     # Parameter of the ID Token's JOSE Header. [...] Take the left-most half of the
     # hash and base64url encode it."
-    full: bytes = ALGORITHMS[alg].at_hash(access_token.encode("ascii")).digest()
+    digest = at_hash_function(alg) if alg in HMAC_ALGORITHMS else ALGORITHMS[alg].at_hash
+    full: bytes = digest(access_token.encode("ascii")).digest()
     return b64url_encode(full[: len(full) // 2])
 
 
@@ -92,12 +94,18 @@ def _parse(
     keys: KeySource,
     algorithms: frozenset[str],
     max_token_bytes: int,
+    hmac_key: HmacKey | None = None,
 ) -> tuple[Mapping[str, Any], dict[str, Any], str]:
     # Steps 6–8: "The Client MUST validate the signature of all other ID Tokens
     # [...] The Client MUST use the keys provided by the Issuer." We never take
     # the TLS "MAY" shortcut, and the alg must be on the caller's pinned list
-    # (step 7); MAC algorithms (step 8) are not in our table at all.
-    jws = verify_jws(token, keys, algorithms=algorithms, max_bytes=max_token_bytes)
+    # (step 7). Step 8, "If the JWT alg Header Parameter uses a MAC based
+    # algorithm such as HS256, HS384, or HS512, the octets of the UTF-8
+    # representation of the client_secret [...] are used as the key": only
+    # with an explicit HmacKey (the opt-in), never a key from the set.
+    jws = verify_jws(
+        token, keys, algorithms=algorithms, max_bytes=max_token_bytes, hmac_key=hmac_key
+    )
     # SEC-28: an ID token is typ JWT or untyped; a logout token (logout+jwt, or
     # with an events claim) is never an ID token.
     check_typ(jws.header, _ID_TOKEN_TYPES, InvalidToken, required=False)
@@ -238,6 +246,7 @@ def validate_id_token(
     max_iat_age: dt.timedelta = dt.timedelta(minutes=10),
     extra_trusted_audiences: Iterable[str] = (),
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    hmac_key: HmacKey | None = None,
 ) -> IdTokenClaims:
     """
     Validate an ID token from the token endpoint (OIDC Core §3.1.3.7).
@@ -258,6 +267,8 @@ def validate_id_token(
         max_iat_age: How old ``iat`` may be.
         extra_trusted_audiences: Audiences besides ``client_id`` we trust (none by default).
         max_token_bytes: The largest token accepted.
+        hmac_key: Accept HMAC-signed tokens keyed with this client secret
+            (opt-in, OIDC Core §10.1); refused without it.
 
     Raises:
         InvalidToken: Any check failed.
@@ -269,7 +280,7 @@ def validate_id_token(
     if not isinstance(nonce, str) or not nonce:
         raise ConfigurationError(reason="nonce must be a non-empty string")
     lw = leeway.total_seconds()
-    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes)
+    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes, hmac_key)
     result = _build(
         claims,
         alg,
@@ -308,6 +319,7 @@ def validate_refreshed_id_token(
     max_iat_age: dt.timedelta = dt.timedelta(minutes=10),
     extra_trusted_audiences: Iterable[str] = (),
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    hmac_key: HmacKey | None = None,
 ) -> IdTokenClaims:
     """
     Validate an ID token from a refresh against the original one (OIDC Core §12.2).
@@ -323,7 +335,7 @@ def validate_refreshed_id_token(
     """
     now_ts = check_config(now, leeway)
     lw = leeway.total_seconds()
-    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes)
+    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes, hmac_key)
     result = _build(
         claims,
         alg,

@@ -25,6 +25,7 @@ from ircc_account.errors import InvalidToken
 
 from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS, check_algorithms
 from ._codec import COMPACT_JWS, b64url_decode, fail, frozen, json_object
+from ._hmac import HMAC_ALGORITHMS, HmacKey
 from ._jwk import MAX_KID_LENGTH, Jwk
 
 __all__ = ["DEFAULT_MAX_TOKEN_BYTES", "KeySource", "ParsedJws", "parse_compact_jws", "verify_jws"]
@@ -132,6 +133,7 @@ def verify_jws(
     *,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
     max_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    hmac_key: HmacKey | None = None,
 ) -> ParsedJws:
     """
     Parse *token* strictly and verify its signature with a key from *keys*.
@@ -145,13 +147,24 @@ def verify_jws(
         keys: A :class:`KeySet` or :class:`JwksCache`.
         algorithms: The pinned allowlist; only asymmetric algorithms are accepted.
         max_bytes: The largest token accepted.
+        hmac_key: The opt-in for HMAC: an ``HS*`` token is verified with this
+            shared secret, and only if its ``alg`` is one the key allows; never
+            with anything from *keys*. Without it, HMAC is refused.
 
     Raises:
         InvalidToken: Malformed, disallowed alg, no or ambiguous key, bad signature.
         ConfigurationError: *algorithms* names ``none``, an HMAC or an unknown algorithm.
     """
-    allowed = check_algorithms(algorithms)
+    # With an HMAC opt-in, the asymmetric allowlist may be empty (a provider
+    # that signs only with the client secret).
+    allowed = frozenset() if hmac_key is not None and not algorithms else check_algorithms(algorithms)
     parsed = parse_compact_jws(token, max_bytes=max_bytes)
+    if parsed.alg in HMAC_ALGORITHMS and hmac_key is not None:
+        if parsed.alg not in hmac_key.algorithms:
+            raise fail(InvalidToken, "alg.not_allowed")
+        if not hmac_key.verify(parsed.alg, parsed.signing_input, parsed.signature):
+            raise fail(InvalidToken, "signature")
+        return parsed
     if parsed.alg not in allowed:
         raise fail(InvalidToken, "alg.not_allowed")
     alg = ALGORITHMS[parsed.alg]
