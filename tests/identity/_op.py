@@ -51,6 +51,7 @@ class Misbehave:
         self.userinfo: dict[str, Any] = {}
         self.id_token_signer: Signer | None = None
         self.token_status = 200
+        self.revoke_status = 200
 
 
 class LoopbackOP:
@@ -71,6 +72,7 @@ class LoopbackOP:
         self.issued_tokens: list[str] = []
         self.assertions: list[dict[str, Any]] = []
         self.auth_methods: list[str] = []
+        self.revoked: list[tuple[str, str]] = []
         self.client_secret = "loopback-" + secrets.token_urlsafe(32)
         self.requests: list[str] = []
         self.lock = threading.Lock()
@@ -84,6 +86,7 @@ class LoopbackOP:
                 Route("/token", self.token, methods=["POST"]),
                 Route("/userinfo", self.userinfo_endpoint),
                 Route("/logout", self.end_session),
+                Route("/revoke", self.revoke, methods=["POST"]),
                 Route("/moved", self.moved),
             ]
         )
@@ -97,6 +100,7 @@ class LoopbackOP:
         self.requests.clear()
         self.assertions.clear()
         self.auth_methods.clear()
+        self.revoked.clear()
         self.time = time.time
 
     def count(self, path: str) -> int:
@@ -119,6 +123,7 @@ class LoopbackOP:
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": True,
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "revocation_endpoint": f"{i}/revoke",
         }
         doc.update(self.bad.metadata)
         return JSONResponse({k: v for k, v in doc.items() if v is not None})
@@ -239,6 +244,15 @@ class LoopbackOP:
         body.update(self.bad.token_response)
         body = {k: v for k, v in body.items() if v is not None}
         return JSONResponse(body, status_code=self.bad.token_status)
+
+    async def revoke(self, request: Request) -> Response:
+        """RFC 7009 §2.1: authenticate the client, forget the token, answer 200 either way."""
+        self.requests.append("/revoke")
+        form = dict(await request.form())
+        self._check_client(form, request.headers)
+        self.revoked.append((form["token"], form.get("token_type_hint", "")))
+        self.refresh.pop(form["token"], None)
+        return Response(status_code=self.bad.revoke_status)
 
     async def userinfo_endpoint(self, request: Request) -> Response:
         self.requests.append("/userinfo")

@@ -4,6 +4,7 @@ RP-initiated and back-channel logout (SEC-43..48).
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 
 import httpx
@@ -237,3 +238,68 @@ def test_bcl_2_8_duplicated_or_missing_logout_token_is_400(
     status, headers = identity.handle_backchannel_logout(body.format(t=token).encode(), FORM)
     assert status == 400 and ("Cache-Control", "no-store") in headers
     identity.get_session(cookie)
+
+
+# --- RFC 7009: refresh tokens revoked at the provider on logout ---------------------------
+
+
+def _refresh_token(identity: Identity, cookie: str, store: SqlStore) -> str:
+    from ircc_account.identity._secrets import id_hash
+
+    with store.unit_of_work(write=False) as uow:
+        row = identity._session_manager.live_row(uow, cookie)
+        assert row is not None and row["id_hash"] == id_hash(cookie)
+        tokens = identity._session_manager.tokens(uow, row)
+    assert tokens is not None and tokens.refresh_token is not None
+    return tokens.refresh_token
+
+
+def test_rfc7009_logout_revokes_the_refresh_token(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, store: SqlStore
+) -> None:
+    """RP-initiated logout revokes the session's refresh token at the revocation endpoint, with client authentication."""
+    cookie = _signed_in(identity, browser)
+    refresh = _refresh_token(identity, cookie, store)
+    op.auth_methods.clear()
+    out = identity.logout(cookie)
+    assert out.url is not None
+    assert op.revoked == [(refresh, "refresh_token")]
+    assert op.auth_methods == ["private_key_jwt"]
+
+
+def test_rfc7009_a_first_login_is_revoked_too(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, store: SqlStore
+) -> None:
+    """Logging out of a session still awaiting registration revokes its refresh token."""
+    cookie = login(identity, browser).issued.cookie_value
+    refresh = _refresh_token(identity, cookie, store)
+    identity.logout(cookie)
+    assert op.revoked == [(refresh, "refresh_token")]
+
+
+def test_rfc7009_no_revocation_endpoint_means_no_call(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP
+) -> None:
+    """A provider without a revocation_endpoint is not called; logout works as before."""
+    op.bad.metadata["revocation_endpoint"] = None
+    cookie = _signed_in(identity, browser)
+    assert identity.logout(cookie).url is not None
+    assert op.count("/revoke") == 0
+
+
+def test_rfc7009_a_failed_revocation_never_stops_logout(
+    identity: Identity,
+    browser: httpx.Client,
+    op: LoopbackOP,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A revocation endpoint answering 503 is logged once at WARNING; the session is gone and the redirect returned."""
+    op.bad.revoke_status = 503
+    cookie = _signed_in(identity, browser)
+    with caplog.at_level(logging.DEBUG):
+        out = identity.logout(cookie)
+    assert out.url is not None
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "revocation" in warnings[0].getMessage()

@@ -36,7 +36,8 @@ from ._providers import Provider
 from ._login import add_query
 from ._params import parse_form
 from ._secrets import id_hash, new_token
-from ._session_store import tokens_provider
+from ._client_auth import client_auth
+from ._session_store import SessionTokens, tokens_provider
 from ._session_values import IssuedSession
 from ._sessions import SessionManager
 from ._transactions import Transactions
@@ -108,6 +109,7 @@ class Logout:
             row = self._sessions.live_row(uow, cookie)
             id_token = None
             provider = None
+            tokens = None
             if row is not None:
                 provider = row["provider"] or row["pending_provider"]
                 try:
@@ -153,7 +155,44 @@ class Logout:
                         params["id_token_hint"] = id_token
                     url = add_query(end, params)
             uow.commit()
+        if p is not None and tokens is not None:
+            self._revoke(p, tokens)
         return LogoutRedirect(url=url, issued=issued)
+
+    def _revoke(self, p: Provider, tokens: SessionTokens) -> None:
+        # RFC 7009 §2.1, once the session is gone here: the refresh token
+        # (which per §2.1 "SHOULD also invalidate all access tokens based on
+        # the same authorization grant"), or the access token if there is
+        # none. A failure is logged, never raised: the person is logged out.
+        name = p.config.name
+        try:
+            md = p.metadata()
+            if md.revocation_endpoint is None:
+                return
+            token, hint = (
+                (tokens.refresh_token, "refresh_token")
+                if tokens.refresh_token is not None
+                else (tokens.access_token, "access_token")
+            )
+            headers, form = client_auth(
+                p.config, md, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+            )
+            channel = self._ctx.providers.back_channel
+            r = channel.request(
+                "POST",
+                md.revocation_endpoint,
+                provider=name,
+                max_bytes=channel.limits.max_response_bytes,
+                data={"token": token, "token_type_hint": hint, **form},
+                headers=headers,
+            )
+            # §2.2: "The authorization server responds with HTTP status code
+            # 200 if the token has been revoked successfully or if the client
+            # submitted an invalid token."
+            if r.status != 200:
+                raise fail(ProviderUnavailable, "revocation.status", provider=name)
+        except IdentityError as exc:
+            log_failure("token revocation at logout", exc, provider=name)
 
     def complete_logout(self, cookie: str | None, query: str | bytes) -> None:
         """
