@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import json
 import threading
-import uuid
 from typing import Any
 
 import pytest

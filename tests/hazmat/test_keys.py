@@ -90,7 +90,9 @@ def test_private_jwk_loads_with_its_kid_and_alg(name: str, make: Any) -> None:
     for source in (jwk, json.dumps(jwk)):
         loaded = load_private_key(source)
         assert loaded.kid == jwk["kid"] and loaded.alg == jwk.get("alg")
-        assert public_jwk(loaded.key) == {k: v for k, v in jwk.items() if k in public_jwk(loaded.key)}
+        assert public_jwk(loaded.key) == {
+            k: v for k, v in jwk.items() if k in public_jwk(loaded.key)
+        }
     again = load_private_key(private_jwk(loaded.key))
     assert _same(again.key, loaded.key)
 
@@ -169,11 +171,15 @@ def test_rfc7638_thumbprint_vector() -> None:
     assert jwk_thumbprint(jwk) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
 
 
-@pytest.mark.parametrize(("name", "alg"), [("P-256", "ES256"), ("Ed25519", "EdDSA"), ("RSA", "PS256")])
+@pytest.mark.parametrize(
+    ("name", "alg"), [("P-256", "ES256"), ("Ed25519", "EdDSA"), ("RSA", "PS256")]
+)
 def test_sign_jws_can_embed_the_public_key(name: str, alg: str, keys: dict[str, Any]) -> None:
     """With jwk=True the header carries the public JWK only, and the JWS verifies under it."""
     token = sign_jws({"jti": "1"}, keys[name], alg=alg, typ="dpop+jwt", jwk=True)
     header = parse_compact_jws(token).header
     assert header["typ"] == "dpop+jwt" and header["jwk"] == public_jwk(keys[name])
     assert not _PRIVATE.intersection(header["jwk"])
-    verify_jws(token, KeySet.from_jwks({"keys": [dict(header["jwk"])]}), algorithms=frozenset({alg}))
+    verify_jws(
+        token, KeySet.from_jwks({"keys": [dict(header["jwk"])]}), algorithms=frozenset({alg})
+    )

@@ -13,6 +13,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import warnings
 from typing import Any
 
 import trustme
@@ -20,6 +21,9 @@ import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -52,6 +56,8 @@ class Misbehave:
         self.id_token_signer: Signer | None = None
         self.token_status = 200
         self.revoke_status = 200
+        self.dpop_require_nonce = False
+        self.dpop_nonce_always_stale = False
 
 
 class LoopbackOP:
@@ -73,6 +79,7 @@ class LoopbackOP:
         self.assertions: list[dict[str, Any]] = []
         self.auth_methods: list[str] = []
         self.revoked: list[tuple[str, str]] = []
+        self.dpop = DpopVerifier(self)
         self.client_secret = "loopback-" + secrets.token_urlsafe(32)
         self.requests: list[str] = []
         self.lock = threading.Lock()
@@ -101,6 +108,7 @@ class LoopbackOP:
         self.assertions.clear()
         self.auth_methods.clear()
         self.revoked.clear()
+        self.dpop = DpopVerifier(self)
         self.time = time.time
 
     def count(self, path: str) -> int:
@@ -124,6 +132,7 @@ class LoopbackOP:
             "authorization_response_iss_parameter_supported": True,
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],
             "revocation_endpoint": f"{i}/revoke",
+            "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256"],
         }
         doc.update(self.bad.metadata)
         return JSONResponse({k: v for k, v in doc.items() if v is not None})
@@ -216,6 +225,14 @@ class LoopbackOP:
         self.requests.append("/token")
         form = dict(await request.form())
         self._check_client(form, request.headers)
+        proof = request.headers.get("dpop")
+        jkt = None
+        if proof is not None:
+            # RFC 9449 §5: checked before the grant, so a nonce challenge
+            # leaves the code unspent for the retry.
+            jkt, refusal = self.dpop.check(proof, "POST", f"{self.issuer}/token", resource=False)
+            if refusal is not None:
+                return refusal
         if form["grant_type"] == "authorization_code":
             record = self.codes.pop(form["code"], None)
             if record is None:
@@ -234,9 +251,11 @@ class LoopbackOP:
         self.refresh[refresh] = record
         id_token = self._id_token(record, access, extra)
         self.issued_tokens += [access, refresh, id_token]
+        if jkt is not None:
+            self.dpop.bound[access] = jkt
         body: dict[str, Any] = {
             "access_token": access,
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt is not None else "Bearer",
             "expires_in": 300,
             "id_token": id_token,
             "refresh_token": refresh,
@@ -256,6 +275,22 @@ class LoopbackOP:
 
     async def userinfo_endpoint(self, request: Request) -> Response:
         self.requests.append("/userinfo")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        bound = self.dpop.bound.get(token)
+        if scheme == "DPoP" or bound is not None:
+            # RFC 9449 §7.1: a bound token only with its scheme and a proof by its key.
+            proof = request.headers.get("dpop")
+            if scheme != "DPoP" or proof is None:
+                self.dpop.errors.append("bound token without DPoP")
+                return Response(status_code=401, headers={"WWW-Authenticate": "DPoP"})
+            jkt, refusal = self.dpop.check(
+                proof, "GET", f"{self.issuer}/userinfo", resource=True, access_token=token
+            )
+            if refusal is not None:
+                return refusal
+            if jkt != bound:
+                self.dpop.errors.append("proof key is not the token's")
+                return Response(status_code=401, headers={"WWW-Authenticate": "DPoP"})
         return JSONResponse({"sub": self.sub, "email": "a@example.com", **self.bad.userinfo})
 
     async def moved(self, request: Request) -> Response:
@@ -284,6 +319,95 @@ class LoopbackOP:
         claims.update(over)
         claims = {k: v for k, v in claims.items() if v is not None}
         return (signer or self.signer).sign(claims, typ="logout+jwt")
+
+
+_PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+_ASYMMETRIC = {"ES256", "ES384", "ES512", "EdDSA", "PS256", "RS256"}
+
+
+class DpopVerifier:
+    """
+    Checks every DPoP proof the way RFC 9449 §4.3 asks, with joserfc (not our
+    code): typ, an asymmetric alg, a public jwk, the signature by that jwk,
+    a jti never seen, exact htm and htu, a fresh iat, ath, and the nonce.
+    """
+
+    def __init__(self, op: LoopbackOP) -> None:
+        self.op = op
+        self.proofs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self.errors: list[str] = []
+        self.jtis: set[str] = set()
+        self.bound: dict[str, str] = {}
+        # The token endpoint and the resource keep nonces of their own, so a
+        # client sending one server's nonce to the other is challenged (§9).
+        self.nonces_issued: list[str] = []
+        self.resource_nonces: list[str] = []
+
+    def _refuse(self, why: str, resource: bool) -> Response:
+        self.errors.append(why)
+        if resource:
+            return Response(
+                status_code=401, headers={"WWW-Authenticate": 'DPoP error="invalid_dpop_proof"'}
+            )
+        return JSONResponse({"error": "invalid_dpop_proof"}, status_code=400)
+
+    def _challenge(self, resource: bool) -> Response:
+        nonce = secrets.token_urlsafe(16)
+        (self.resource_nonces if resource else self.nonces_issued).append(nonce)
+        if resource:
+            return Response(
+                status_code=401,
+                headers={"WWW-Authenticate": 'DPoP error="use_dpop_nonce"', "DPoP-Nonce": nonce},
+            )
+        return JSONResponse(
+            {"error": "use_dpop_nonce"}, status_code=400, headers={"DPoP-Nonce": nonce}
+        )
+
+    def check(
+        self,
+        proof: str,
+        method: str,
+        url: str,
+        *,
+        resource: bool,
+        access_token: str | None = None,
+    ) -> tuple[str | None, Response | None]:
+        """The proof's key thumbprint, or the refusal to send."""
+        try:
+            header = json.loads(_unb64(proof.split(".")[0]))
+            jwk = header.get("jwk")
+            if header.get("typ") != "dpop+jwt" or header.get("alg") not in _ASYMMETRIC:
+                return None, self._refuse("typ or alg", resource)
+            if not isinstance(jwk, dict) or _PRIVATE_MEMBERS & set(jwk):
+                return None, self._refuse("jwk is not a public key", resource)
+            key = JWKRegistry.import_key(jwk)
+            with warnings.catch_warnings():
+                # joserfc 1.8 flags "EdDSA" as deprecated (RFC 9864) on every use.
+                warnings.simplefilter("ignore")
+                verified = jws.deserialize_compact(proof, key, algorithms=[header["alg"]])
+            claims = json.loads(verified.payload)
+        except (JoseError, ValueError, KeyError, IndexError):
+            return None, self._refuse("signature", resource)
+        self.proofs.append((header, claims))
+        now = self.op.time()
+        if claims.get("jti") in self.jtis or not isinstance(claims.get("jti"), str):
+            return None, self._refuse("jti replayed", resource)
+        self.jtis.add(claims["jti"])
+        if claims.get("htm") != method or claims.get("htu") != url:
+            return None, self._refuse("htm or htu", resource)
+        if not isinstance(claims.get("iat"), int) or abs(claims["iat"] - now) > 60:
+            return None, self._refuse("iat", resource)
+        if access_token is not None:
+            ath = b64(hashlib.sha256(access_token.encode()).digest())
+            if claims.get("ath") != ath:
+                return None, self._refuse("ath", resource)
+        if self.op.bad.dpop_require_nonce:
+            issued = self.resource_nonces if resource else self.nonces_issued
+            current = issued[-1] if issued else None
+            nonce = claims.get("nonce")
+            if self.op.bad.dpop_nonce_always_stale or nonce is None or nonce != current:
+                return None, self._challenge(resource)
+        return key.thumbprint(), None
 
 
 class TlsServer:

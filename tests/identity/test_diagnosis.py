@@ -48,15 +48,43 @@ def _start(identity: Identity, browser: httpx.Client) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("misbehave", "error", "reason"),
     [
-        (lambda op: setattr(op.bad, "id_token_signer", Signer("ES256", kid="op-1")), InvalidToken, "signature"),
-        (lambda op: setattr(op.bad, "id_token_signer", Signer("ES256", kid="stranger")), InvalidToken, "key.unknown"),
+        (
+            lambda op: setattr(op.bad, "id_token_signer", Signer("ES256", kid="op-1")),
+            InvalidToken,
+            "signature",
+        ),
+        (
+            lambda op: setattr(op.bad, "id_token_signer", Signer("ES256", kid="stranger")),
+            InvalidToken,
+            "key.unknown",
+        ),
         (lambda op: op.bad.id_claims.update(nonce="other"), InvalidToken, "nonce"),
-        (lambda op: op.bad.id_claims.update(aud=["ircc-portal", "other"], azp="ircc-portal"), InvalidToken, "aud.untrusted"),
-        (lambda op: setattr(op.bad, "callback_iss", "https://evil.example"), InvalidCallback, "iss.mismatch"),
-        (lambda op: op.bad.token_response.update(token_type="DPoP"), InvalidToken, "token_response.token_type"),
+        (
+            lambda op: op.bad.id_claims.update(aud=["ircc-portal", "other"], azp="ircc-portal"),
+            InvalidToken,
+            "aud.untrusted",
+        ),
+        (
+            lambda op: setattr(op.bad, "callback_iss", "https://evil.example"),
+            InvalidCallback,
+            "iss.mismatch",
+        ),
+        (
+            lambda op: op.bad.token_response.update(token_type="DPoP"),
+            InvalidToken,
+            "token_response.token_type",
+        ),
         (lambda op: op.bad.token_response.update(id_token=None), InvalidToken, "id_token.missing"),
     ],
-    ids=["signature", "unknown-kid", "nonce", "untrusted-aud", "iss", "dpop-without-dpop", "no-id-token"],
+    ids=[
+        "signature",
+        "unknown-kid",
+        "nonce",
+        "untrusted-aud",
+        "iss",
+        "dpop-without-dpop",
+        "no-id-token",
+    ],
 )
 def test_refused_login_has_a_reason_one_warning_one_audit_entry_and_leaves_nothing(
     identity: Identity,

@@ -176,7 +176,7 @@ def _credentials(value: object) -> tuple[Credential, ...]:
         raise ConfigurationError(
             reason="client_auth must be a PrivateKeyJwt, a ClientSecret, or one of each"
         )
-    return items  # type: ignore[return-value]
+    return items
 
 
 def credential_methods(credential: Credential) -> tuple[str, ...]:

@@ -22,6 +22,9 @@ from ircc_account.hazmat.jose import fail, json_object
 
 __all__ = ["BackChannel", "HttpLimits", "Response"]
 
+# The response headers a caller may read; a repeated one is dropped (never guessed).
+_KEPT_HEADERS = ("dpop-nonce", "www-authenticate")
+
 
 @attrs.frozen(kw_only=True)
 class HttpLimits:
@@ -44,12 +47,20 @@ class HttpLimits:
 @attrs.frozen
 class Response:
     """
-    A capped response: status, media type (lower-case, no parameters) and body.
+    A capped response: status, media type (lower-case, no parameters), body,
+    and the few headers the protocol reads (``DPoP-Nonce``, ``WWW-Authenticate``).
     """
 
     status: int
     media_type: str
     body: bytes = attrs.field(repr=False)
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+
+    def header(self, name: str) -> str | None:
+        """
+        The value of header *name* (case-insensitive), if it was sent once and kept.
+        """
+        return self.headers.get(name.lower())
 
     def json(self, cls: type[IdentityError], what: str) -> dict[str, Any]:
         """
@@ -134,7 +145,12 @@ class BackChannel:
                     if len(body) > max_bytes:
                         raise fail(ProviderMetadataInvalid, "response.too_large", provider=provider)
                 media = r.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-                return Response(r.status_code, media, bytes(body))
+                kept = {}
+                for name in _KEPT_HEADERS:
+                    values = r.headers.get_list(name)
+                    if len(values) == 1 and len(values[0]) <= 1024:
+                        kept[name] = values[0]
+                return Response(r.status_code, media, bytes(body), kept)
         except IdentityError:
             raise
         except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as exc:

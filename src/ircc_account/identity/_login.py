@@ -36,6 +36,8 @@ from ircc_account.hazmat.jose import (
 
 from ._client_auth import client_auth
 from ._context import IdentityContext, for_account, log_failure
+from ._dpop import DpopKey, dpop_proof, nonce_challenge
+from ._http import Response
 from ._params import CallbackParams, parse_callback
 from ._providers import Provider, ProviderMetadata
 from ._secrets import (
@@ -60,6 +62,9 @@ _TOKEN_ERRORS = frozenset(
         "unauthorized_client",
         "unsupported_grant_type",
         "invalid_scope",
+        # RFC 9449 §12.2
+        "invalid_dpop_proof",
+        "use_dpop_nonce",
     }
 )
 
@@ -362,21 +367,25 @@ class Login:
         if cb.error is not None:
             raise fail(InvalidCallback, "provider_error", error=cb.error)
         assert cb.code is not None
+        cfg = p.config
+        # RFC 9449: a fresh key for this session, used for every proof of its
+        # tokens' life; sealed with them, never logged, never in a cookie.
+        dpop = None if md.dpop_algorithm is None else DpopKey.generate(md.dpop_algorithm)
         tokens = self._token_request(
             p,
             {
                 "grant_type": "authorization_code",
                 "code": cb.code,
-                "redirect_uri": p.config.redirect_uri,
+                "redirect_uri": cfg.redirect_uri,
                 "code_verifier": tx["code_verifier"],
             },
+            dpop,
         )
         if tokens.id_token is None:
             # OIDC Core §3.1.3.3: the response MUST contain an ID token (SEC-14;
             # authlib silently skips validation when it is missing).
             raise fail(InvalidToken, "id_token.missing")
         level = None if tx["acr_level"] is None else AssuranceLevel(tx["acr_level"])
-        cfg = p.config
         claims = validate_id_token(
             tokens.id_token,
             keys=p.keys,
@@ -394,7 +403,7 @@ class Login:
         everything = dict(claims.claims)
         if cfg.fetch_userinfo and md.userinfo_endpoint is not None:
             everything.update(
-                self._userinfo(p, md.userinfo_endpoint, tokens.access_token, claims.sub)
+                self._userinfo(p, md.userinfo_endpoint, tokens.access_token, claims.sub, dpop)
             )
         assurance = cfg.assurance_of(claims.acr)
         if level is not None and assurance < level:
@@ -406,22 +415,50 @@ class Login:
             id_claims=dict(claims.claims),
             alg=claims.alg,
             provider=cfg.name,
+            token_type="DPoP" if dpop is not None else "Bearer",
+            dpop_key=None if dpop is None else dpop.to_json(),
         )
         return self._establish(cookie, state_hash, p, claims, assurance, kept, everything)
 
-    def _token_request(self, p: Provider, grant: Mapping[str, str]) -> _TokenResponse:
+    def _post_token(
+        self, p: Provider, md: ProviderMetadata, grant: Mapping[str, str], dpop: DpopKey | None
+    ) -> Response:
+        channel = self._ctx.providers.back_channel
+        url = md.token_endpoint
+        # RFC 9449 §8: on a use_dpop_nonce error, retry once with the
+        # server's nonce (a fresh client assertion and proof: new jti).
+        for attempt in (1, 2):
+            now = self._ctx.clock.now()
+            headers, form = client_auth(p.config, md, now=now, randomness=self._ctx.randomness)
+            if dpop is not None:
+                headers["DPoP"] = dpop_proof(
+                    dpop,
+                    method="POST",
+                    url=url,
+                    now=now,
+                    randomness=self._ctx.randomness,
+                    nonce=p.dpop_nonces.get(url),
+                )
+            r = channel.request(
+                "POST",
+                url,
+                provider=p.config.name,
+                max_bytes=channel.limits.max_response_bytes,
+                data={**grant, **form},
+                headers=headers,
+            )
+            if dpop is None:
+                return r
+            p.dpop_nonces.remember(url, r)
+            if attempt == 2 or nonce_challenge(r) is None:
+                return r
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _token_request(
+        self, p: Provider, grant: Mapping[str, str], dpop: DpopKey | None = None
+    ) -> _TokenResponse:
         name = p.config.name
-        headers, form = client_auth(
-            p.config, p.metadata(), now=self._ctx.clock.now(), randomness=self._ctx.randomness
-        )
-        r = self._ctx.providers.back_channel.request(
-            "POST",
-            p.metadata().token_endpoint,
-            provider=name,
-            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
-            data={**grant, **form},
-            headers=headers,
-        )
+        r = self._post_token(p, p.metadata(), grant, dpop)
         if r.status != 200:
             if r.status in (400, 401):
                 body = (
@@ -429,15 +466,19 @@ class Login:
                 )
                 error = body.get("error")
                 code = error if isinstance(error, str) and error in _TOKEN_ERRORS else "unknown"
-                raise fail(InvalidCallback, "token.error", error=code)
+                raise fail(InvalidCallback, f"token.error.{code}", error=code)
             raise fail(ProviderUnavailable, "token.status", provider=name)
         body = r.json(InvalidToken, "token_response")
         access, token_type = body.get("access_token"), body.get("token_type")
         id_token, refresh = body.get("id_token"), body.get("refresh_token")
-        # RFC 6749 §5.1: access_token and token_type are REQUIRED; we use Bearer only.
+        # RFC 6749 §5.1: access_token and token_type are REQUIRED. RFC 9449 §5:
+        # a DPoP-bound token is of type DPoP. We take exactly the type we asked
+        # for: DPoP only when DPoP is on (then never an unbound Bearer token),
+        # Bearer otherwise (a DPoP-bound token we hold no key for is useless).
+        expected = "bearer" if dpop is None else "dpop"
         if not isinstance(access, str) or not access or len(access) > 16 * 1024:
             raise fail(InvalidToken, "token_response.access_token")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        if not isinstance(token_type, str) or token_type.lower() != expected:
             raise fail(InvalidToken, "token_response.token_type")
         if id_token is not None and not isinstance(id_token, str):
             raise fail(InvalidToken, "token_response.id_token")
@@ -445,14 +486,40 @@ class Login:
             raise fail(InvalidToken, "token_response.refresh_token")
         return _TokenResponse(access, id_token, refresh)
 
-    def _userinfo(self, p: Provider, url: str, access_token: str, sub: str) -> dict[str, Any]:
-        r = self._ctx.providers.back_channel.request(
-            "GET",
-            url,
-            provider=p.config.name,
-            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
+    def _userinfo(
+        self, p: Provider, url: str, access_token: str, sub: str, dpop: DpopKey | None = None
+    ) -> dict[str, Any]:
+        channel = self._ctx.providers.back_channel
+        # RFC 9449 §7.1: a DPoP-bound token goes with "Authorization: DPoP"
+        # and a proof carrying ath; §9: retry once on a nonce challenge.
+        for attempt in (1, 2):
+            if dpop is None:
+                headers = {"Authorization": f"Bearer {access_token}"}
+            else:
+                headers = {
+                    "Authorization": f"DPoP {access_token}",
+                    "DPoP": dpop_proof(
+                        dpop,
+                        method="GET",
+                        url=url,
+                        now=self._ctx.clock.now(),
+                        randomness=self._ctx.randomness,
+                        nonce=p.dpop_nonces.get(url),
+                        access_token=access_token,
+                    ),
+                }
+            r = channel.request(
+                "GET",
+                url,
+                provider=p.config.name,
+                max_bytes=channel.limits.max_response_bytes,
+                headers=headers,
+            )
+            if dpop is None:
+                break
+            p.dpop_nonces.remember(url, r)
+            if attempt == 2 or nonce_challenge(r) is None:
+                break
         if r.status != 200:
             raise fail(ProviderUnavailable, "userinfo.status", provider=p.config.name)
         info = r.json(InvalidToken, "userinfo")
@@ -542,15 +609,45 @@ class Login:
     def refresh(self, cookie: str | None) -> Session:
         """
         See :meth:`Identity.refresh`.
+
+        A refusal by the provider or of its answer is logged once at WARNING
+        and recorded once in the audit log; the session keeps its tokens.
         """
         with self._ctx.store.unit_of_work(write=False) as uow:
             row = self._sessions.require_row(uow, cookie)
             tokens = self._sessions.tokens(uow, row)
         if tokens is None or tokens.refresh_token is None:
             raise SessionExpired()
-        p = self._ctx.providers.get(tokens_provider(tokens, row))
+        name = tokens_provider(tokens, row)
+        try:
+            return self._refresh(cookie, row, tokens, name)
+        except SessionExpired:
+            raise
+        except IdentityError as exc:
+            log_failure("refresh", exc, provider=name)
+            entry = self._ctx.refusal(
+                "session.refresh.refused", exc, provider=name, account_id=row["account_id"]
+            )
+            self._ctx.record_now(entry)
+            raise
+
+    def _refresh(
+        self, cookie: str | None, row: Mapping[str, Any], tokens: SessionTokens, name: str
+    ) -> Session:
+        assert tokens.refresh_token is not None
+        p = self._ctx.providers.get(name)
+        md = p.metadata()
+        dpop = None
+        if md.dpop_algorithm is not None:
+            # The session's own key: the new access token is bound to it too.
+            # (A session from before DPoP was turned on gets one now.)
+            dpop = (
+                DpopKey.from_json(tokens.dpop_key)
+                if tokens.dpop_key is not None
+                else DpopKey.generate(md.dpop_algorithm)
+            )
         got = self._token_request(
-            p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+            p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}, dpop
         )
         id_token, id_claims, alg = tokens.id_token, tokens.id_claims, tokens.alg
         if got.id_token is not None:
@@ -561,10 +658,10 @@ class Login:
                 issuer=p.config.issuer,
                 client_id=p.config.client_id,
                 now=self._ctx.clock.now(),
-                algorithms=_asymmetric(p.metadata().id_token_algorithms),
+                algorithms=_asymmetric(md.id_token_algorithms),
                 leeway=p.config.leeway,
                 access_token=got.access_token,
-                hmac_key=_hmac_key(p, p.metadata()),
+                hmac_key=_hmac_key(p, md),
             )
             id_token, alg = got.id_token, new.alg
         fresh = SessionTokens(
@@ -574,6 +671,8 @@ class Login:
             id_claims=id_claims,
             alg=alg,
             provider=p.config.name,
+            token_type="DPoP" if dpop is not None else "Bearer",
+            dpop_key=None if dpop is None else dpop.to_json(),
         )
         with self._ctx.store.unit_of_work() as uow:
             current = self._sessions.require_row(uow, cookie)

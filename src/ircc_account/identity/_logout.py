@@ -31,12 +31,12 @@ from ircc_account.hazmat.jose import (
     validate_logout_token,
 )
 
+from ._client_auth import client_auth
 from ._context import IdentityContext, log_failure
-from ._providers import Provider
 from ._login import add_query
 from ._params import parse_form
+from ._providers import Provider
 from ._secrets import id_hash, new_token
-from ._client_auth import client_auth
 from ._session_store import SessionTokens, tokens_provider
 from ._session_values import IssuedSession
 from ._sessions import SessionManager

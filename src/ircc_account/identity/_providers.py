@@ -26,6 +26,7 @@ from ircc_account.errors import ConfigurationError, ProviderMetadataInvalid, Pro
 from ircc_account.hazmat.jose import JwksCache, fail
 
 from ._config import AUTH_METHODS, ProviderConfig, _https_url, credential_methods
+from ._dpop import DpopNonces
 from ._http import BackChannel, HttpLimits
 
 __all__ = ["DPOP_ALGORITHMS", "Provider", "ProviderMetadata", "Providers"]
@@ -73,7 +74,8 @@ class ProviderMetadata:
     par_endpoint: str | None = None
     require_par: bool = False
     iss_parameter_supported: bool = False
-    token_endpoint_auth_method: str = "client_secret_basic"
+    # Ruff's S105 takes the name for a password; it is a method name.
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105
     client_assertion_algorithm: str | None = None
     id_token_algorithms: frozenset[str] = frozenset()
     logout_token_algorithms: frozenset[str] = frozenset()
@@ -264,6 +266,8 @@ class Provider:
         self._metadata: ProviderMetadata | None = None
         self._fetched_at: dt.datetime | None = None
         self.metadata_fetches = 0
+        #: The DPoP nonces this provider's servers gave (RFC 9449 §8, §9).
+        self.dpop_nonces = DpopNonces()
         self.keys = JwksCache(
             self._fetch_jwks,
             clock=clock,

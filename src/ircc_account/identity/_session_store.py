@@ -62,7 +62,8 @@ class SessionTokens:
     id_claims: Mapping[str, Any] = attrs.field(repr=False)
     alg: str
     provider: str | None = None
-    token_type: str = "Bearer"
+    # Ruff's S105 takes the name for a password; it is a token type.
+    token_type: str = "Bearer"  # noqa: S105
     dpop_key: str | None = attrs.field(default=None, repr=False)
 
     def _payload(self) -> bytes:

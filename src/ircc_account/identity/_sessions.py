@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from ircc_account._model import AccountStatus, AssuranceLevel, AuditEntry, Capacity, Decision
 from ircc_account._storage.ports import SqlUnit
-from ircc_account.errors import SessionExpired, StepUpRequired
+from ircc_account.errors import ConfigurationError, SessionExpired, StepUpRequired
 
 from ._context import IdentityContext
+from ._dpop import DpopKey, dpop_proof
 from ._secrets import equal, id_hash, new_token, session_ref, well_formed
 from ._session_store import SessionTokens, session_from_row
 from ._session_values import IssuedSession, RotationReason, Session, SessionState
@@ -319,6 +321,38 @@ class SessionManager:
         if tokens is None:
             raise SessionExpired()
         return tokens.access_token
+
+    def authorization_headers(
+        self, cookie: str | None, method: str, url: str, *, nonce: str | None = None
+    ) -> dict[str, str]:
+        """
+        The headers that present the session's access token; see
+        :meth:`Identity.authorization_headers`.
+        """
+        if not isinstance(method, str) or not method.isascii() or not method.isalpha():
+            raise ConfigurationError(reason="method must be an HTTP method name")
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ConfigurationError(reason="url must be an absolute HTTP(S) URL")
+        with self._ctx.store.unit_of_work(write=False) as uow:
+            row = self.require_row(uow, cookie)
+            tokens = self.tokens(uow, row)
+        if tokens is None:
+            raise SessionExpired()
+        if tokens.dpop_key is None or tokens.token_type.lower() != "dpop":
+            return {"Authorization": f"Bearer {tokens.access_token}"}
+        # RFC 9449 §7.1: "Authorization: DPoP <token>" and a proof of
+        # possession of the session's key, with ath, for this very request.
+        proof = dpop_proof(
+            DpopKey.from_json(tokens.dpop_key),
+            method=method,
+            url=url,
+            now=self._ctx.clock.now(),
+            randomness=self._ctx.randomness,
+            nonce=nonce,
+            access_token=tokens.access_token,
+        )
+        return {"Authorization": f"DPoP {tokens.access_token}", "DPoP": proof}
 
     def require_assurance(
         self, session: Session, level: AssuranceLevel, *, max_age: int | None = None

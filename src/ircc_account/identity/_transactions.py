@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account._model import AuditEntry
+from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import InvalidCallback
 from ircc_account.hazmat.jose import fail

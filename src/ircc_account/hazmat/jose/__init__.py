@@ -26,6 +26,7 @@ from ._hmac import HMAC_ALGORITHMS, HmacKey
 from ._id_token import IdTokenClaims, validate_id_token, validate_refreshed_id_token
 from ._jwk import Jwk, KeySet
 from ._jwks_cache import JwksCache
+from ._jws import KeySource, ParsedJws, parse_compact_jws, verify_jws
 from ._keys import (
     LoadedKey,
     jwk_thumbprint,
@@ -34,7 +35,6 @@ from ._keys import (
     private_jwk,
     public_jwk,
 )
-from ._jws import KeySource, ParsedJws, parse_compact_jws, verify_jws
 from ._logout_token import InMemoryJtiStore, JtiStore, LogoutTokenClaims, validate_logout_token
 from ._sign import check_signing_key, sign_jws
 

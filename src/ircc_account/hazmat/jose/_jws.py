@@ -157,7 +157,9 @@ def verify_jws(
     """
     # With an HMAC opt-in, the asymmetric allowlist may be empty (a provider
     # that signs only with the client secret).
-    allowed = frozenset() if hmac_key is not None and not algorithms else check_algorithms(algorithms)
+    allowed = (
+        frozenset() if hmac_key is not None and not algorithms else check_algorithms(algorithms)
+    )
     parsed = parse_compact_jws(token, max_bytes=max_bytes)
     if parsed.alg in HMAC_ALGORITHMS and hmac_key is not None:
         if parsed.alg not in hmac_key.algorithms:

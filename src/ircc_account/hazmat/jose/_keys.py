@@ -41,7 +41,10 @@ _CURVES: dict[str, tuple[type[ec.EllipticCurve], int, str]] = {
     "P-384": (ec.SECP384R1, 48, "ES384"),
     "P-521": (ec.SECP521R1, 66, "ES512"),
 }
-_BY_CURVE_NAME = {cls.name: (crv, size, alg) for crv, (cls, size, alg) in _CURVES.items()}
+_SIGNING_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)
+_BY_CURVE_NAME: dict[str, tuple[str, int, str]] = {
+    cls().name: (crv, size, alg) for crv, (cls, size, alg) in _CURVES.items()
+}
 
 
 @attrs.frozen(repr=False)
@@ -176,7 +179,7 @@ def load_private_key(source: object, *, password: bytes | None = None) -> Loaded
         raise _bad("an encrypted PEM needs its password, an unencrypted one none") from None
     except (ValueError, UnsupportedAlgorithm):
         raise _bad("not a readable private key PEM, or a wrong password") from None
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+    if not isinstance(key, _SIGNING_KEYS):
         raise _bad("only RSA, EC and Ed25519 keys can sign here")
     return LoadedKey(key=key)
 
