@@ -299,7 +299,8 @@ def validate_id_token(
     ):
         raise fail(InvalidToken, "nonce")
     _check_acr(result.acr, acr_values)
-    auth_ts = None if result.auth_time is None else result.auth_time.timestamp()
+    # The number _build checked, rather than a round trip through datetime.
+    auth_ts = None if result.auth_time is None else float(claims["auth_time"])
     _check_auth_time(auth_ts, now_ts, lw, max_age, auth_time_required)
     _check_at_hash(result, access_token)
     return result

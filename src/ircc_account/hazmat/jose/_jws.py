@@ -24,7 +24,7 @@ import attrs
 from ircc_account.errors import InvalidToken
 
 from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS, check_algorithms
-from ._codec import COMPACT_JWS, b64url_decode, fail, frozen, json_object
+from ._codec import b64url_decode_checked, fail, frozen, is_compact_jws, json_object
 from ._hmac import HMAC_ALGORITHMS, HmacKey
 from ._jwk import MAX_KID_LENGTH, Jwk
 
@@ -72,13 +72,11 @@ class ParsedJws:
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_header(h64: str) -> tuple[Mapping[str, Any], str, str | None]:
+def _parse_header(h64: bytes) -> tuple[Mapping[str, Any], str, str | None]:
     # A pure function of the header text, memoized: a provider sends the same
     # few headers over and over. Failures raise and are never cached, and the
     # cache is bounded, so random headers only evict.
-    header = json_object(
-        b64url_decode(h64, InvalidToken, "header", alphabet_checked=True), InvalidToken, "header"
-    )
+    header = json_object(b64url_decode_checked(h64, InvalidToken, "header"), InvalidToken, "header")
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise fail(InvalidToken, "header.alg")
@@ -101,27 +99,31 @@ def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_
     Raises:
         InvalidToken: Any deviation from the strict form; the message never says which.
     """
-    if isinstance(token, bytes):
+    if isinstance(token, str):
+        if len(token) > max_bytes:
+            raise fail(InvalidToken, "token.size")
         try:
-            token = token.decode("ascii")
-        except UnicodeDecodeError:
+            raw = token.encode("ascii")
+        except UnicodeEncodeError:
             raise fail(InvalidToken, "token.not_ascii") from None
-    if not isinstance(token, str):
+    elif isinstance(token, bytes):
+        if len(token) > max_bytes:
+            raise fail(InvalidToken, "token.size")
+        raw = token
+    else:
         raise fail(InvalidToken, "token.type")
-    if len(token) > max_bytes:
-        raise fail(InvalidToken, "token.size")
-    if COMPACT_JWS.fullmatch(token) is None:
+    if not is_compact_jws(raw):
         # Not three base64url parts: JSON serialization, JWE, stray characters.
         raise fail(InvalidToken, "token.form")
-    h64, p64, s64 = token.split(".")
+    h64, p64, s64 = raw.split(b".")
     header, alg, kid = _parse_header(h64)
     if not s64:
         raise fail(InvalidToken, "signature.missing")
     return ParsedJws(
         header=header,
-        payload=b64url_decode(p64, InvalidToken, "payload", alphabet_checked=True),
-        signing_input=token[: len(h64) + len(p64) + 1].encode("ascii"),
-        signature=b64url_decode(s64, InvalidToken, "signature", alphabet_checked=True),
+        payload=b64url_decode_checked(p64, InvalidToken, "payload"),
+        signing_input=raw[: len(h64) + len(p64) + 1],
+        signature=b64url_decode_checked(s64, InvalidToken, "signature"),
         alg=alg,
         kid=kid,
     )
