@@ -1,5 +1,5 @@
 """
-Login completion over TLS: Identity.complete_login vs a bare code exchange, and vs the exchange plus one durable commit
+Login completion over TLS: complete_login vs a bare exchange, and vs exchange + durable commit
 
 A loopback provider (Starlette + uvicorn over TLS with a throw-away CA, in
 this process) issues codes and ES256 ID tokens. In the same run:

@@ -329,15 +329,6 @@ class ProviderConfig:
         """
         return next((c for c in self.credentials if isinstance(c, ClientSecret)), None)
 
-    def hmac_key(self) -> HmacKey | None:
-        """
-        The client secret as the key of HMAC-signed ID tokens, if opted in.
-        """
-        secret = self.client_secret
-        if not self.hmac_algorithms or secret is None:
-            return None
-        return HmacKey(secret.secret, self.hmac_algorithms)
-
     def assurance_of(self, acr: str | None) -> AssuranceLevel:
         """
         The assurance an ``acr`` value means at this provider; unknown or absent is LOW.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,7 @@ from ircc_account.errors import (
     IdentityError,
     InvalidCallback,
     InvalidToken,
+    IrccAccountError,
     ProviderMetadataInvalid,
     ProviderUnavailable,
     RateLimited,
@@ -53,6 +55,8 @@ from ._sessions import SessionManager
 from ._transactions import Transactions
 
 __all__ = ["Login", "LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan", "add_query"]
+
+_log = logging.getLogger("ircc_account.identity")
 
 _TOKEN_ERRORS = frozenset(
     {
@@ -224,12 +228,19 @@ class Login:
         """
         See :meth:`Identity.start_login`.
         """
-        self._ctx.rate_limits.login_start.check(client_key)
         if step_up is not None:
             provider, acr, max_age = step_up.provider, step_up.level, step_up.max_age
             force_login = force_login or max_age is not None
-        p = self._ctx.providers.get(provider)
-        md = p.metadata()
+        try:
+            self._ctx.rate_limits.login_start.check(client_key)
+            p = self._ctx.providers.get(provider)
+            md = p.metadata()
+        except IdentityError as exc:
+            # Discovery refused or unreachable: the operator sees why, once.
+            log_failure(
+                "login start", exc, provider=provider if isinstance(provider, str) else None
+            )
+            raise
         cfg = p.config
         state, nonce = new_token(self._ctx.randomness), new_token(self._ctx.randomness)
         verifier = new_code_verifier(self._ctx.randomness)
@@ -333,7 +344,7 @@ class Login:
         except IdentityError as exc:
             log_failure("login", exc)
             if not isinstance(exc, RateLimited):
-                self._ctx.record_now(self._ctx.refusal("login.refused", exc, provider=None))
+                self._record_refusal(self._ctx.refusal("login.refused", exc, provider=None))
             raise
         provider = tx["provider"]
         try:
@@ -628,8 +639,16 @@ class Login:
             entry = self._ctx.refusal(
                 "session.refresh.refused", exc, provider=name, account_id=row["account_id"]
             )
-            self._ctx.record_now(entry)
+            self._record_refusal(entry)
             raise
+
+    def _record_refusal(self, entry: AuditEntry) -> None:
+        # The refusal the caller is about to raise must not be replaced by a
+        # failure to record it: that is logged instead.
+        try:
+            self._ctx.record_now(entry)
+        except IrccAccountError:
+            _log.warning("a refused %s could not be recorded in the audit log", entry.action)
 
     def _refresh(
         self, cookie: str | None, row: Mapping[str, Any], tokens: SessionTokens, name: str
