@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import urllib.parse
 
 from ircc_account._clock import Randomness
@@ -94,10 +95,15 @@ def client_auth(
     assert secret is not None
     if method == "client_secret_post":
         return {}, {"client_id": config.client_id, "client_secret": secret.secret}
+    return {"Authorization": _basic(config.client_id, secret.secret)}, {}
+
+
+@functools.lru_cache(maxsize=64)
+def _basic(client_id: str, secret: str) -> str:
     # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding
-    # (RFC 7617 §2: standard base64, not base64url).
-    user = urllib.parse.quote_plus(config.client_id, safe="")
-    password = urllib.parse.quote_plus(secret.secret, safe="")
-    pair = f"{user}:{password}"
-    basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    return {"Authorization": f"Basic {basic}"}, {}
+    # (RFC 7617 §2: standard base64, not base64url). The same for every
+    # request, so built once per credential.
+    user = urllib.parse.quote_plus(client_id, safe="")
+    password = urllib.parse.quote_plus(secret, safe="")
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {basic}"

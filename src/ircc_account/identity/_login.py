@@ -584,7 +584,8 @@ class Login:
                     **login,
                 )
                 issued = self._sessions.issue(uow, values)
-                self._ctx.record(uow, _login_entry(now, account_id, cfg.name, assurance))
+                if self._ctx.audit is not None:
+                    self._ctx.record(uow, _login_entry(now, account_id, cfg.name, assurance))
                 outcome = LoginOutcome.SIGNED_IN
             else:
                 pending = {
