@@ -477,9 +477,10 @@ class Identity:
 
         Never send it to the browser (SEC-21). A DPoP-bound token (a provider
         with ``dpop=True``) is useless alone: use :meth:`authorization_headers`.
+        A first login's session has its tokens too, before registration.
 
         Raises:
-            SessionExpired: no live signed-in session with tokens.
+            SessionExpired: no live session with tokens.
         """
         return self._session_manager.access_token(cookie)
 

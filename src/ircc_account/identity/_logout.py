@@ -114,12 +114,12 @@ class Logout:
                 provider = row["provider"] or row["pending_provider"]
                 try:
                     tokens = self._sessions.tokens(uow, row)
+                    if tokens is not None:
+                        provider = tokens_provider(tokens, row)
                 except Exception:
                     # Tokens that do not open (altered, or a retired KEK) must
                     # never stop a logout: the session still goes.
                     tokens = None
-                if tokens is not None:
-                    provider = tokens_provider(tokens, row)
                 id_token = None if tokens is None else tokens.id_token
                 # SEC-37: the session, and the tokens in it, are deleted first.
                 self._sessions.delete(uow, row)
