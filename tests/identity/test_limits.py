@@ -17,7 +17,7 @@ from ircc_account.identity import Identity, RateLimiter, RateLimits
 from ircc_account.identity._http import BackChannel, HttpLimits
 
 from ._op import LoopbackOP
-from .conftest import login
+from .conftest import RecordingAudit, login
 from .test_login import IP, _callback, _register
 
 FORM = "application/x-www-form-urlencoded"
@@ -68,9 +68,9 @@ def test_sec_83_backchannel_logout_burst_gets_429(identity: Identity) -> None:
 
 
 def test_sec_26_unknown_kids_refetch_jwks_at_most_the_budget(
-    identity: Identity, browser: httpx.Client, op: LoopbackOP
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, audit: RecordingAudit
 ) -> None:
-    """Ten logout tokens with random unknown kids cause at most the budget (2 a minute) of JWKS refetches."""
+    """Ten logout tokens with random unknown kids cause at most the budget (2 a minute) of JWKS refetches, and ten audited refusals."""
     from tests.hazmat._mint import Signer
 
     login(identity, browser)
@@ -80,6 +80,8 @@ def test_sec_26_unknown_kids_refetch_jwks_at_most_the_budget(
         body = urllib.parse.urlencode({"logout_token": token}).encode()
         assert identity.handle_backchannel_logout(body, FORM)[0] == 400
     assert op.count("/jwks") - before == 2
+    refused = [e for e in audit.entries if e.action == "logout.backchannel.refused"]
+    assert len(refused) == 10
 
 
 def test_sec_79_oversized_metadata_is_refused(op: LoopbackOP, tls: object) -> None:

@@ -18,7 +18,7 @@ from ircc_account.identity import Identity
 from tests.hazmat._mint import Signer, unsigned
 
 from ._op import CLIENT_ID, POST_LOGOUT, LoopbackOP
-from .conftest import login
+from .conftest import RecordingAudit, login
 from .test_login import _signed_in
 
 
@@ -230,13 +230,15 @@ def test_bcl_2_5_body_may_be_text_and_content_type_may_carry_a_charset(
     ],
 )
 def test_bcl_2_8_duplicated_or_missing_logout_token_is_400(
-    identity: Identity, browser: httpx.Client, op: LoopbackOP, body: str
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, audit: RecordingAudit, body: str
 ) -> None:
-    """logout_token twice (even the same value), missing or empty: 400 with no-store, and the session lives."""
+    """logout_token twice (even the same value), missing or empty: 400 with no-store, one audit entry, and the session lives."""
     cookie = _signed_in(identity, browser)
+    before = len(audit.entries)
     token = urllib.parse.quote(op.logout_token())
     status, headers = identity.handle_backchannel_logout(body.format(t=token).encode(), FORM)
     assert status == 400 and ("Cache-Control", "no-store") in headers
+    assert [e.action for e in audit.entries[before:]] == ["logout.backchannel.refused"]
     identity.get_session(cookie)
 
 

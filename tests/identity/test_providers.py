@@ -153,6 +153,7 @@ def test_id_token_algorithms_are_the_intersection_with_discovery(
     with pytest.raises(InvalidToken) as info:
         login(identity, browser)
     assert info.value.reason == "alg.not_allowed"
+    assert [e.action for e in audit.entries] == ["login.refused"]
 
 
 def test_logout_token_algorithms_are_the_intersection_too(
@@ -309,3 +310,19 @@ def test_hmac_opt_in_needs_a_strong_client_secret(
     """Opting in without a ClientSecret, with a guessable or short one, or naming a non-HMAC alg: ConfigurationError."""
     with pytest.raises(ConfigurationError):
         make_config(op, client_key, **over)
+
+
+def test_sec_10_provider_clock_beyond_the_leeway_is_refused_once(
+    identity: Identity,
+    browser: httpx.Client,
+    op: LoopbackOP,
+    clock: FrozenClock,
+    audit: RecordingAudit,
+) -> None:
+    """A provider 90 s ahead (beyond the 60 s leeway): refused as iat.future, one audit entry, no session."""
+    now = clock.now().timestamp()
+    op.time = lambda: now + 90
+    with pytest.raises(InvalidToken) as info:
+        login(identity, browser)
+    assert info.value.reason == "iat.future"
+    assert [e.action for e in audit.entries] == ["login.refused"]

@@ -142,7 +142,7 @@ class Transactions:
         with self._ctx.store.unit_of_work() as uow:
             uow.execute(_DROP, "login transaction", state_hash=state_hash)
             if entry is not None:
-                self._ctx.record(uow, entry)
+                self._ctx.record(uow, entry, keep=True)
             uow.commit()
 
     @staticmethod
