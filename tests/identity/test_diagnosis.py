@@ -175,3 +175,26 @@ def test_nothing_reaches_stderr_when_the_application_configured_no_logging(
     )
     assert done.stdout.strip() == "state.unknown"
     assert done.stderr == ""
+
+
+def test_a_disabled_account_login_is_refused_and_recorded_in_its_file(
+    identity: Identity, browser: httpx.Client, store: SqlStore, audit: RecordingAudit
+) -> None:
+    """Logging in to a disabled account: InvalidCallback (account.disabled), one entry in that account's file, no new session."""
+    from .test_login import _signed_in
+
+    cookie = _signed_in(identity, browser)
+    account = identity.get_session(cookie).account_id
+    with store.unit_of_work() as uow:
+        uow.execute(sa.text("UPDATE accounts SET status='disabled'"), "account")
+        uow.commit()
+    before, sessions = len(audit.entries), len(_sessions(store))
+    cookie, query = _start(identity, browser)
+    with pytest.raises(InvalidCallback) as info:
+        identity.complete_login(cookie, query, client_key=IP)
+    assert info.value.reason == "account.disabled"
+    refused = audit.entries[before:]
+    assert [(e.action, e.client_id, e.decision) for e in refused] == [
+        ("login.refused", account, Decision.DENIED)
+    ]
+    assert len(_sessions(store)) == sessions + 1  # only the pre-login session of _start
