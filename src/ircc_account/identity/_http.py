@@ -22,9 +22,6 @@ from ircc_account.hazmat.jose import fail, json_object
 
 __all__ = ["BackChannel", "HttpLimits", "Response"]
 
-# The response headers a caller may read; a repeated one is dropped (never guessed).
-_KEPT_HEADERS = ("dpop-nonce", "www-authenticate")
-
 
 @attrs.frozen(kw_only=True)
 class HttpLimits:
@@ -48,19 +45,21 @@ class HttpLimits:
 class Response:
     """
     A capped response: status, media type (lower-case, no parameters), body,
-    and the few headers the protocol reads (``DPoP-Nonce``, ``WWW-Authenticate``).
+    and headers (the protocol reads ``DPoP-Nonce`` and ``WWW-Authenticate``).
     """
 
     status: int
     media_type: str
     body: bytes = attrs.field(repr=False)
-    headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    headers: httpx.Headers = attrs.field(factory=httpx.Headers, repr=False)
 
     def header(self, name: str) -> str | None:
         """
-        The value of header *name* (case-insensitive), if it was sent once and kept.
+        The value of header *name* (case-insensitive) if it was sent exactly
+        once and is at most 1 KiB; a repeated one is never guessed between.
         """
-        return self.headers.get(name.lower())
+        values = self.headers.get_list(name)
+        return values[0] if len(values) == 1 and len(values[0]) <= 1024 else None
 
     def json(self, cls: type[IdentityError], what: str) -> dict[str, Any]:
         """
@@ -145,12 +144,8 @@ class BackChannel:
                     if len(body) > max_bytes:
                         raise fail(ProviderMetadataInvalid, "response.too_large", provider=provider)
                 media = r.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-                kept = {}
-                for name in _KEPT_HEADERS:
-                    values = r.headers.get_list(name)
-                    if len(values) == 1 and len(values[0]) <= 1024:
-                        kept[name] = values[0]
-                return Response(r.status_code, media, bytes(body), kept)
+                # The headers are read only when asked for (DPoP): no cost otherwise.
+                return Response(r.status_code, media, bytes(body), r.headers)
         except IdentityError:
             raise
         except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as exc:
