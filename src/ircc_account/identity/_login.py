@@ -567,8 +567,6 @@ class Login:
             # SEC-03: the transaction goes in this same commit; a concurrent
             # replay of the state that got here first leaves nothing to claim.
             self._transactions.claim(uow, state_hash)
-            # SEC-34: the pre-login id never becomes the signed-in id.
-            old = self._sessions.take_live_row(uow, cookie)
             # SEC-11: the account key is (issuer, subject), never an email. One
             # read finds the account and primes the key that seals the tokens.
             signed_in = uow.credentials.sign_in(cfg.issuer, claims.sub, at=now, assurance=assurance)
@@ -583,11 +581,15 @@ class Login:
                     tokens=tokens,
                     **login,
                 )
-                issued = self._sessions.issue(uow, values)
+                # SEC-34: the pre-login id never becomes the signed-in id;
+                # the old session becomes the new one under a fresh id.
+                issued = self._sessions.reissue(uow, cookie, values)
                 if self._ctx.audit is not None:
                     self._ctx.record(uow, _login_entry(now, account_id, cfg.name, assurance))
                 outcome = LoginOutcome.SIGNED_IN
             else:
+                # SEC-34: the pre-login id never becomes the signed-in id.
+                old = self._sessions.take_live_row(uow, cookie)
                 pending = {
                     "pending_provider": cfg.name,
                     "pending_issuer": cfg.issuer,

@@ -136,17 +136,44 @@ class SessionManager:
         """
         cookie = new_token(self._ctx.randomness)
         hashed = id_hash(cookie)
-        values = dict(values)
-        tokens = values.pop("tokens", None)
+        row = self._row(uow, hashed, values)
+        self._ctx.sessions.insert(uow, hashed, row)
+        return self._issued(cookie, hashed, row)
+
+    def _row(self, uow: SqlUnit, hashed: bytes, values: Mapping[str, Any]) -> dict[str, Any]:
+        # Every column, with the tokens (if any) sealed for this very row (SEC-21).
+        row = {"tokens_ct": None, **_NULLS, **values}
+        tokens = row.pop("tokens", None)
         if isinstance(tokens, SessionTokens):
-            values["tokens_ct"] = self._seal(uow, tokens, values.get("account_id"), hashed)
-        self._ctx.sessions.insert(uow, hashed, values)
-        row = {"id_hash": hashed, "tokens_ct": None, **_NULLS, **values}
+            row["tokens_ct"] = self._seal(uow, tokens, row.get("account_id"), hashed)
+        return row
+
+    def _issued(self, cookie: str, hashed: bytes, row: Mapping[str, Any]) -> IssuedSession:
         return IssuedSession(
             cookie_value=cookie,
-            session=session_from_row(row),
+            session=session_from_row({"id_hash": hashed, **row}),
             cookie_name=self._ctx.policy.cookie_name,
         )
+
+    def reissue(
+        self, uow: SqlUnit, cookie: str | None, values: Mapping[str, Any]
+    ) -> IssuedSession:
+        """
+        Replace *cookie*'s session, whatever it held, with a new one of
+        *values* under a fresh id (SEC-34), in one write when the store can.
+        """
+        old = id_hash(cookie) if cookie is not None and well_formed(cookie) else None
+        replace = getattr(self._ctx.sessions, "replace", None)
+        if old is None or replace is None:
+            if old is not None:
+                self._ctx.sessions.take(uow, old)
+            return self.issue(uow, values)
+        new_cookie = new_token(self._ctx.randomness)
+        hashed = id_hash(new_cookie)
+        row = self._row(uow, hashed, values)
+        if not replace(uow, old, hashed, row):
+            self._ctx.sessions.insert(uow, hashed, row)
+        return self._issued(new_cookie, hashed, row)
 
     def carry(self, uow: SqlUnit, row: Mapping[str, Any], **changes: Any) -> IssuedSession:
         """
