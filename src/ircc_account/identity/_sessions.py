@@ -155,9 +155,7 @@ class SessionManager:
             cookie_name=self._ctx.policy.cookie_name,
         )
 
-    def reissue(
-        self, uow: SqlUnit, cookie: str | None, values: Mapping[str, Any]
-    ) -> IssuedSession:
+    def reissue(self, uow: SqlUnit, cookie: str | None, values: Mapping[str, Any]) -> IssuedSession:
         """
         Replace *cookie*'s session, whatever it held, with a new one of
         *values* under a fresh id (SEC-34), in one write when the store can.

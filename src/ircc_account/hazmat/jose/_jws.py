@@ -99,6 +99,21 @@ def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_
     Raises:
         InvalidToken: Any deviation from the strict form; the message never says which.
     """
+    header, payload, signing_input, signature, alg, kid = _split(token, max_bytes)
+    return ParsedJws(
+        header=header,
+        payload=payload,
+        signing_input=signing_input,
+        signature=signature,
+        alg=alg,
+        kid=kid,
+    )
+
+
+def _split(
+    token: str | bytes, max_bytes: int
+) -> tuple[Mapping[str, Any], bytes, bytes, bytes, str, str | None]:
+    # parse_compact_jws without building its value: the verification path's own.
     if isinstance(token, str):
         if len(token) > max_bytes:
             raise fail(InvalidToken, "token.size")
@@ -119,13 +134,13 @@ def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_
     header, alg, kid = _parse_header(h64)
     if not s64:
         raise fail(InvalidToken, "signature.missing")
-    return ParsedJws(
-        header=header,
-        payload=b64url_decode_checked(p64, InvalidToken, "payload"),
-        signing_input=raw[: len(h64) + len(p64) + 1],
-        signature=b64url_decode_checked(s64, InvalidToken, "signature"),
-        alg=alg,
-        kid=kid,
+    return (
+        header,
+        b64url_decode_checked(p64, InvalidToken, "payload"),
+        raw[: len(h64) + len(p64) + 1],
+        b64url_decode_checked(s64, InvalidToken, "signature"),
+        alg,
+        kid,
     )
 
 
@@ -157,24 +172,47 @@ def verify_jws(
         InvalidToken: Malformed, disallowed alg, no or ambiguous key, bad signature.
         ConfigurationError: *algorithms* names ``none``, an HMAC or an unknown algorithm.
     """
+    header, payload, signing_input, signature, alg, kid = verified(
+        token, keys, algorithms, max_bytes, hmac_key
+    )
+    return ParsedJws(
+        header=header,
+        payload=payload,
+        signing_input=signing_input,
+        signature=signature,
+        alg=alg,
+        kid=kid,
+    )
+
+
+def verified(
+    token: str | bytes,
+    keys: KeySource,
+    algorithms: frozenset[str],
+    max_bytes: int,
+    hmac_key: HmacKey | None,
+) -> tuple[Mapping[str, Any], bytes, bytes, bytes, str, str | None]:
+    """
+    :func:`verify_jws`, returning the parts as a tuple (the validators' hot path).
+    """
     # With an HMAC opt-in, the asymmetric allowlist may be empty (a provider
     # that signs only with the client secret).
     allowed = (
         frozenset() if hmac_key is not None and not algorithms else check_algorithms(algorithms)
     )
-    parsed = parse_compact_jws(token, max_bytes=max_bytes)
-    if parsed.alg in HMAC_ALGORITHMS and hmac_key is not None:
-        if parsed.alg not in hmac_key.algorithms:
+    parts = _split(token, max_bytes)
+    name, kid = parts[4], parts[5]
+    if name in HMAC_ALGORITHMS and hmac_key is not None:
+        if name not in hmac_key.algorithms:
             raise fail(InvalidToken, "alg.not_allowed")
-        if not hmac_key.verify(parsed.alg, parsed.signing_input, parsed.signature):
+        if not hmac_key.verify(name, parts[2], parts[3]):
             raise fail(InvalidToken, "signature")
-        return parsed
-    if parsed.alg not in allowed:
+        return parts
+    if name not in allowed:
         raise fail(InvalidToken, "alg.not_allowed")
-    alg = ALGORITHMS[parsed.alg]
-    key = keys.select(parsed.kid, parsed.alg)
+    key = keys.select(kid, name)
     if key is None:
         raise fail(InvalidToken, "key.unknown")
-    if not alg.verify(key.kty, key.key, parsed.signature, parsed.signing_input):
+    if not ALGORITHMS[name].verify(key.kty, key.key, parts[3], parts[2]):
         raise fail(InvalidToken, "signature")
-    return parsed
+    return parts
