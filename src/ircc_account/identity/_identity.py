@@ -208,6 +208,7 @@ class Identity:
         force_login: bool = False,
         step_up: StepUpPlan | None = None,
         login_hint: str | None = None,
+        ui_locales: tuple[str, ...] = (),
     ) -> LoginRedirect:
         """
         Begin a login at *provider* (call only from a user action, SEC-20).
@@ -223,6 +224,9 @@ class Identity:
             step_up: A plan from :class:`StepUpRequired` (sets the three above).
             login_hint: A hint to the provider about who is logging in (OIDC Core
                 §3.1.2.1), such as an email address the person typed.
+            ui_locales: The languages the provider's pages should use, in
+                order of preference, as BCP 47 tags (``("fr-CA", "fr")``;
+                OIDC Core §3.1.2.1); a hint the provider may ignore.
 
         Raises:
             RateLimited: too many starts from *client_key*.
@@ -238,6 +242,7 @@ class Identity:
             force_login=force_login,
             step_up=step_up,
             login_hint=login_hint,
+            ui_locales=ui_locales,
         )
 
     def complete_login(

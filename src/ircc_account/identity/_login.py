@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -53,6 +54,9 @@ from ._session_store import SessionTokens, session_from_row, tokens_provider
 from ._session_values import IssuedSession, Session, SessionState
 from ._sessions import SessionManager
 from ._transactions import Transactions
+
+# A BCP 47 tag as RFC 5646 §2.1 shapes it, loosely: letters, digits, hyphens.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}", re.ASCII)
 
 __all__ = ["Login", "LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan", "add_query"]
 
@@ -224,6 +228,7 @@ class Login:
         force_login: bool = False,
         step_up: StepUpPlan | None = None,
         login_hint: str | None = None,
+        ui_locales: tuple[str, ...] = (),
     ) -> LoginRedirect:
         """
         See :meth:`Identity.start_login`.
@@ -267,6 +272,11 @@ class Login:
             if not 1 <= len(login_hint) <= 255 or not login_hint.isprintable():
                 raise ConfigurationError(reason="login_hint must be short printable text")
             params["login_hint"] = login_hint
+        if ui_locales:
+            # OIDC Core §3.1.2.1: space-separated BCP 47 language tags.
+            if len(ui_locales) > 8 or not all(_LANGUAGE_TAG.fullmatch(t) for t in ui_locales):
+                raise ConfigurationError(reason="ui_locales must be a few BCP 47 language tags")
+            params["ui_locales"] = " ".join(ui_locales)
         if md.par_endpoint is not None:
             url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
         else:
