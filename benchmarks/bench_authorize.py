@@ -15,7 +15,10 @@ representatives. Rows measured, on SQLite and on PostgreSQL:
   decision also records ``first_used_at`` (once in a grant's life): two statements;
 * authorize, new request: the pair cached, first decision for it in this unit
   of work: the one statement re-reads its version counters (SEC-56);
-* authorize, same request: the pair already checked in this unit of work (cache hit).
+* authorize, same request: the pair already checked in this unit of work (cache hit);
+* introspect a delegation token, cold and new request: the RFC 7662-style
+  revocation check a legacy system calls (one Ed25519 verification, then the
+  policy's decision statement for the token's own grant; nothing recorded).
 
 Every authorize row includes building the decision's AuditEntry (the policy
 always builds it); the sink itself is a no-op here (its write is the audit
@@ -39,6 +42,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from _harness import Report, measure
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ircc_account._clock import FrozenClock
 from ircc_account._crypto import Keyring
@@ -48,7 +52,7 @@ from ircc_account._model._authz import Actor, AuthorizationDecision
 from ircc_account._storage import _schema as t
 from ircc_account._storage import _schema_delegation as d
 from ircc_account._storage import open_store
-from ircc_account.delegation import Policy
+from ircc_account.delegation import DelegationTokenIssuer, Policy
 from ircc_account.delegation._policy import _audit_entry
 from ircc_account.delegation._repo import micros
 from ircc_account.testing._postgres import PostgresServer
@@ -61,7 +65,12 @@ BATCH = 50_000
 
 
 class NullSink:
-    def append(self, uow: object, entry: object, *, on_behalf_of: str | None = None) -> object:
+    def append(
+        self, uow: object, entry: object, *, on_behalf_of: str | None = None, keep: bool = False
+    ) -> object:
+        return None
+
+    def append_now(self, entry: object, *, on_behalf_of: str | None = None) -> object:
         return None
 
 
@@ -271,8 +280,69 @@ def _bench(report: Report, url: str, label: str) -> None:
                     note="target >= 200k/s",
                 )
             )
+            _introspection(report, label, uow, clock, hot_pairs, pairs, vs)
     finally:
         store.close()
+
+
+def _introspection(
+    report: Report,
+    label: str,
+    uow: Any,
+    clock: FrozenClock,
+    hot_pairs: list[tuple[str, str]],
+    pairs: Iterator[tuple[str, str]],
+    vs: Any,
+) -> None:
+    """The revocation check a legacy system calls, cold and for a cached pair."""
+    key = Ed25519PrivateKey.generate()
+
+    def tokens(policy: Policy, chosen: list[tuple[str, str]]) -> list[str]:
+        issuer = DelegationTokenIssuer(issuer=ISS, keys=[key], policy=policy, clock=clock)
+        return [
+            issuer.issue(
+                _actor(g),
+                Action.VIEW_STATUS,
+                Resource(client_id=c, service_id="trv"),
+                audience="legacy",
+                uow=uow,
+            )
+            for c, g in chosen
+        ]
+
+    cold = Policy(clock=clock, audit=NullSink(), cache_size=1)
+    cold_issuer = DelegationTokenIssuer(issuer=ISS, keys=[key], policy=cold, clock=clock)
+    cold_tokens = iter(tokens(cold, [next(pairs) for _ in range(5100)]))
+
+    def introspect_cold() -> None:
+        answer = cold_issuer.introspect(next(cold_tokens), audience="legacy", uow=uow)
+        assert answer["active"]
+        cold.forget(uow)
+
+    m = report.add(
+        measure(f"{label}: introspect a token, cold (pair not cached)", introspect_cold, n=5000)
+    )
+    m.note = vs(m)
+    warm = Policy(clock=clock, audit=NullSink())
+    warm_issuer = DelegationTokenIssuer(issuer=ISS, keys=[key], policy=warm, clock=clock)
+    warm_tokens = tokens(warm, hot_pairs)
+    cycle = iter(warm_tokens * 10)
+
+    def introspect_new_request() -> None:
+        warm.forget(uow)
+        assert warm_issuer.introspect(next(cycle), audience="legacy", uow=uow)["active"]
+
+    m = report.add(
+        measure(
+            f"{label}: introspect a token, new request (counters re-read)",
+            introspect_new_request,
+            n=5000,
+        )
+    )
+    m.note = vs(m) + "; includes one Ed25519 verification"
+
+
+ISS = "https://account.example.ca"
 
 
 def _audit_entry_cost(report: Report) -> None:

@@ -8,6 +8,13 @@ with the four other tiles complete. The hang is re-probed on every page
 breaker, a hung plugin is skipped at once after its first timeout (measured
 too). The overhead row calls a trivial hook through the registry (context,
 thread pool, deadline, output checks) beside calling the function directly.
+
+A plugin's own records (``ctx.records``) through the real policy and audit
+log: ``get`` (a read unit: the decision recorded durably through the group
+commit, then the sealed record read and decrypted) and ``put`` replacing a
+1 KiB draft (a write unit with its audit entry, one durable commit), beside
+``ctx.items.get`` (the same kind of read unit, an item) and a bare durable
+commit of one row (the floor a write is held to).
 """
 
 from __future__ import annotations
@@ -21,8 +28,19 @@ from typing import Any
 
 from _harness import Report, measure
 
-from ircc_account import Actor, AssuranceLevel, Capacity, Keyring
+from ircc_account import (
+    Actor,
+    AssuranceLevel,
+    Capacity,
+    ContactDetails,
+    Keyring,
+    PersonalDetails,
+    SystemClock,
+)
+from ircc_account.audit import AuditLog, GroupCommitAppender
+from ircc_account.delegation import Policy
 from ircc_account.hookspecs import hookimpl
+from ircc_account.identity import ClientAccount
 from ircc_account.services import (
     AccountFacts,
     BilingualText,
@@ -141,4 +159,64 @@ def run(report: Report) -> None:
         floor = report.add(measure("floor: direct function call", direct, n=20000))
         via.note = f"overhead {via.p50_us - floor.p50_us:.1f} µs per call (p50)"
         degraded.close()
+        _records(report, store)
         store.close()
+
+
+def _records(report: Report, store: Any) -> None:
+    """ctx.records get and put, through the real policy, beside an item read and a bare commit."""
+    import sqlalchemy as sa
+
+    with store.unit_of_work() as uow:
+        uow.accounts.add(
+            ClientAccount(
+                account_id=CLIENT,
+                personal=PersonalDetails(family_name="Nguyen", date_of_birth="1985-07-14"),
+                contact=ContactDetails(email="nguyen@example.ca"),
+                created_at=NOW,
+            )
+        )
+        uow.commit()
+    audit = AuditLog(store)
+    appender = GroupCommitAppender(audit)
+    policy = Policy(clock=SystemClock(), audit=audit, record_now=appender.submit)
+    registry = ServiceRegistry(store=store, policy=policy)
+    registry.register(_plugin("trv"), name="trv")
+    registry.start()
+    ctx = registry.context("trv", actor=ME, client_id=CLIENT)
+    draft = {"purpose": "tourism", "notes": "x" * 1000}
+    record = ctx.records.put("draft", draft)
+    item = ctx.items.add(
+        kind=ItemKind.APPLICATION,
+        reference="TRV-1",
+        title=BilingualText(en="Visitor visa", fr="Visa de visiteur"),
+    )
+    get = report.add(
+        measure("ctx.records.get (read unit, recorded)", lambda: ctx.records.get("draft"), n=300)
+    )
+    item_get = report.add(
+        measure("ctx.items.get (read unit, recorded)", lambda: ctx.items.get(item.item_id), n=300)
+    )
+    versions = [record.version]
+
+    def put() -> None:
+        versions.append(ctx.records.put("draft", draft, version=versions[-1]).version)
+
+    put_m = report.add(measure("ctx.records.put, replace 1 KiB (write unit)", put, n=200))
+    engine = store.engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE bench_commit (id INTEGER PRIMARY KEY, body TEXT)"))
+    counter = iter(range(10**9))
+
+    def bare_commit() -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO bench_commit VALUES (:i, :b)"),
+                {"i": next(counter), "b": "x" * 1000},
+            )
+
+    floor = report.add(measure("floor: one row, one durable commit", bare_commit, n=200))
+    get.note = f"{get.p50_us / item_get.p50_us:.2f}× ctx.items.get (p50)"
+    put_m.note = f"{put_m.p50_us / floor.p50_us:.2f}× one durable commit (p50)"
+    registry.close()
+    appender.close()

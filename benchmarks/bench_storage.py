@@ -1,5 +1,5 @@
 """
-Storage: account create and read on SQLite and PostgreSQL, beside floors doing the same DB work.
+Storage: account create and read, item and timeline reads, on SQLite and PostgreSQL, beside floors.
 
 The round trip is one unit of work that adds an account (data key generated and
 wrapped, personal data sealed, blind indexes computed, durable commit) and one
@@ -18,6 +18,12 @@ code of ours between the caller and the driver, measured in the same run:
   unwraps its data key, as a unit's first read of an account does). Its floor,
   **floor SELECT**, runs the same SELECT for the same rows on the DBAPI cursor
   inside an open transaction.
+- **items of a service** and **an item's timeline** are whole read units as
+  a service gate runs them (``uow.items.for_account(client, service_id=...)``,
+  two items; ``uow.timeline.for_item``, three events): the rows, the
+  account's wrapped key, unwrap, decrypt, build. Their floor units run
+  ``SELECT *`` of the same rows (items with the key row) on the DBAPI cursor
+  in a unit from the same engine.
 - **bare SELECT** is the floor this benchmark used to report: ``SELECT *`` from
   ``accounts`` alone on a connection with no unit around it (no checkout, no
   ``BEGIN``/``ROLLBACK`` per call, no key row). It is not comparable with a
@@ -38,6 +44,14 @@ from _harness import Report, measure, measure_interleaved, ratio
 
 from ircc_account import ContactDetails, Keyring, PersonalDetails
 from ircc_account.identity import ClientAccount
+from ircc_account.services import (
+    BilingualText,
+    ItemKind,
+    ItemState,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
 from ircc_account.storage import open_store
 from ircc_account.testing._postgres import PostgresServer
 
@@ -162,7 +176,97 @@ def _bench(report: Report, label: str, url: str, n: int) -> None:
     )
     in_unit.note = f"{ratio(in_unit, floor_select):.2f}× floor SELECT (p50)"
     create_m.note = "one fsync per commit"
+    _bench_items(report, label, store, n)
     store.close()
+
+
+_ITEMS_FLOOR = (
+    "SELECT * FROM items LEFT OUTER JOIN account_keys "
+    "ON items.account_id = account_keys.account_id "
+    "WHERE items.account_id = {mark} AND items.service_id = {mark} "
+    "ORDER BY items.created_at DESC, items.item_id"
+)
+_EVENTS_FLOOR = (
+    "SELECT * FROM timeline_events JOIN items ON items.item_id = timeline_events.item_id "
+    "LEFT OUTER JOIN account_keys ON items.account_id = account_keys.account_id "
+    "WHERE timeline_events.item_id = {mark} "
+    "ORDER BY timeline_events.occurred_at, timeline_events.event_id"
+)
+
+
+def _bench_items(report: Report, label: str, store: Any, n: int) -> None:
+    """A service gate's reads: one client's items of a service, one item's timeline."""
+    with store.unit_of_work() as uow:
+        for sid in ("svc-0", "svc-1"):
+            for k in range(2):
+                item_id = f"{sid}-{k}"
+                uow.items.add(
+                    ServiceItem(
+                        item_id=item_id,
+                        account_id="acc-1",
+                        service_id=sid,
+                        kind=ItemKind.APPLICATION,
+                        reference=f"R{k}{sid}",
+                        state=ItemState.IN_PROGRESS,
+                        title=BilingualText("Work permit", "Permis de travail"),
+                        created_at=NOW,
+                        updated_at=NOW,
+                    )
+                )
+                for e in range(3):
+                    uow.timeline.append(
+                        TimelineEvent(
+                            event_id=f"ev-{item_id}-{e}",
+                            item_id=item_id,
+                            kind=TimelineKind.NOTE,
+                            occurred_at=NOW,
+                            summary=BilingualText("A step", "Une étape"),
+                        )
+                    )
+        uow.commit()
+    engine = store.engine
+    mark = "?" if engine.dialect.name == "sqlite" else "%s"
+    items_sql = _ITEMS_FLOOR.format(mark=mark)
+    events_sql = _EVENTS_FLOOR.format(mark=mark)
+
+    def items() -> None:
+        with store.unit_of_work(write=False) as uow:
+            assert len(uow.items.for_account("acc-1", service_id="svc-0")) == 2
+
+    def timeline() -> None:
+        with store.unit_of_work(write=False) as uow:
+            assert len(uow.timeline.for_item("svc-0-0")) == 3
+
+    def floor(sql: str, *params: str) -> Any:
+        def run() -> None:
+            with engine.connect().execution_options(ircc_write=False) as conn:
+                conn.begin()
+                cursor = conn.connection.driver_connection.cursor()
+                cursor.execute(sql, params)
+                cursor.fetchall()
+                cursor.close()
+                conn.rollback()
+
+        return run
+
+    items_m, items_floor, events_m, events_floor = (
+        report.add(m)
+        for m in measure_interleaved(
+            [
+                (f"{label}: items of a service (2), a read unit", items),
+                (
+                    f"{label}: floor unit (SELECT * of those items)",
+                    floor(items_sql, "acc-1", "svc-0"),
+                ),
+                (f"{label}: an item's timeline (3 events), a read unit", timeline),
+                (f"{label}: floor unit (SELECT * of those events)", floor(events_sql, "svc-0-0")),
+            ],
+            n=n * 3,
+            warmup=50,
+        )
+    )
+    items_m.note = f"{ratio(items_m, items_floor):.2f}× floor unit (p50)"
+    events_m.note = f"{ratio(events_m, events_floor):.2f}× floor unit (p50)"
 
 
 def run(report: Report) -> None:

@@ -582,3 +582,51 @@ def test_plugins_list_in_a_venv_with_the_example_plugins(plugin_venv: pathlib.Pa
     assert done.returncode == 0, done  # a blocked plugin is not an allowed one that fails
     assert "blocked" in done.stdout and "not allowlisted" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_db_upgrade_with_a_keyring_seals_what_older_releases_kept_in_clear(
+    database_url: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --keyring, db upgrade also seals items' titles kept in clear by an older release, and says how many rows it sealed."""
+    import datetime as dt
+
+    from ircc_account._storage import _schema as t
+    from ircc_account.services import BilingualText, ItemKind, ItemState, ServiceItem
+
+    kek = KeyEncryptionKey(key_id="kek-1", secret=b"k" * 32)
+    store = open_store(database_url, keyring=keyring(kek))
+    add_accounts(store, 1)
+    now = dt.datetime.now(dt.UTC)
+    with store.unit_of_work() as uow:
+        uow.items.add(
+            ServiceItem(
+                item_id="item-1",
+                account_id="acc-00001",
+                service_id="trv",
+                kind=ItemKind.APPLICATION,
+                reference="V123456789",
+                state=ItemState.SUBMITTED,
+                title=BilingualText("Visitor visa for Marie", "Visa pour Marie"),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        uow.commit()
+    with store.engine.begin() as c:
+        # As an older release wrote it: the title in clear, nothing sealed.
+        c.execute(
+            t.items.update().values(
+                reference="V123456789",
+                title_en="Visitor visa for Marie",
+                title_fr="Visa pour Marie",
+                details_ct=None,
+                reference_index=None,
+            )
+        )
+    assert store.plaintext_rows_left() == 1
+    ring = keyring_file(tmp_path / "ring.json", [kek], "kek-1")
+    assert main(["db", "upgrade", "--database", database_url, "--keyring", ring, "--quiet"]) == 0
+    out, _ = capsys.readouterr()
+    assert "sealed or re-indexed 1 rows" in out
+    assert store.plaintext_rows_left() == 0
+    store.close()

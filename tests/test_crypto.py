@@ -9,6 +9,7 @@ import base64
 import hashlib
 import pathlib
 import pickle
+import unicodedata
 from collections.abc import Callable
 
 import attrs
@@ -603,8 +604,44 @@ def test_normalize_uci_keeps_ascii_digits_only(raw: str, normal: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normal"),
-    [(" Marie@Example.CA\t", "marie@example.ca"), ("STRASSE@EXAMPLE.DE", "strasse@example.de")],
+    [
+        (" Marie@Example.CA\t", "marie@example.ca"),
+        ("STRASSE@EXAMPLE.DE", "strasse@example.de"),
+        ("straße@example.de", "straße@example.de"),
+        ("STRAßE@example.de", "straße@example.de"),
+        ("E\u0301lodie@example.ca", "\u00c9lodie@example.ca"),
+        ("marie@Québec.CA", "marie@xn--qubec-csa.ca"),
+        ("marie@QUÉBEC.ca", "marie@xn--qubec-csa.ca"),
+        ("marie@bad_domain.ca", "marie@bad_domain.ca"),
+    ],
 )
-def test_normalize_email_strips_and_casefolds(raw: str, normal: str) -> None:
-    """normalize_email strips surrounding space and case-folds the address."""
+def test_normalize_email_is_nfc_idna_domain_and_ascii_lowercase_local_part(
+    raw: str, normal: str
+) -> None:
+    """normalize_email strips, NFC-normalizes, lower-cases the domain through IDNA, and only ASCII capitals in the local part."""
     assert normalize_email(raw) == normal
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("straße@example.de", "STRASSE@example.de"),
+        ("straße@example.de", "strasse@example.de"),
+        ("élodie@example.ca", "ÉLODIE@example.ca"),
+        ("marie@straße.de", "marie@strasse.de"),
+        ("ǅ@example.ca", "ǆ@example.ca"),
+    ],
+)
+def test_email_normalization_never_merges_distinct_addresses(a: str, b: str) -> None:
+    """Addresses that differ beyond ASCII case get different blind indexes (no full case folding)."""
+    ring = _ring()
+    assert ring.blind_index("email", a) != ring.blind_index("email", b)
+
+
+@given(st.emails())
+def test_ascii_case_and_unicode_composition_never_change_an_email_index(address: str) -> None:
+    """Upper-casing the ASCII letters of an address, or decomposing it (NFD), gives the same index."""
+    ring = _ring()
+    index = ring.blind_index("email", address)
+    assert ring.blind_index("email", address.upper() if address.isascii() else address) == index
+    assert ring.blind_index("email", unicodedata.normalize("NFD", address)) == index

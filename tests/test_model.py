@@ -191,6 +191,13 @@ def test_unknown_enum_values_are_refused() -> None:
         )
 
 
+def test_emails_are_stored_nfc_with_their_case() -> None:
+    """An address is kept NFC-normalized, with the case the client typed, so the same address is one string."""
+    decomposed = unicodedata.normalize("NFD", "Élodie@Straße.de")
+    assert decomposed != "Élodie@Straße.de"
+    assert ContactDetails(email=decomposed).email == "Élodie@Straße.de"
+
+
 @pytest.mark.parametrize(
     "bad", ["no-at-sign", "a@b", "a b@example.ca", "@example.ca", "a@@example.ca"]
 )

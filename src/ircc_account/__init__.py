@@ -14,6 +14,8 @@ organisations, grants), ``services`` (plugins and what they return),
 
 from __future__ import annotations
 
+import logging
+
 from ircc_account._clock import Clock, FrozenClock, Randomness, SystemClock, SystemRandomness
 from ircc_account._crypto import KeyEncryptionKey, Keyring
 from ircc_account._door import ClientSummary, FrontDoor, FrontDoorConfig, ItemPage, Principal
@@ -53,3 +55,7 @@ __all__ = [
 ]
 
 present_as_public(globals(), __name__)
+
+# Quiet by default: with no logging configured by the application, nothing of
+# ours reaches stderr (Python's last-resort handler would print warnings).
+logging.getLogger(__name__).addHandler(logging.NullHandler())

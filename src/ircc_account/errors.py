@@ -32,7 +32,8 @@ The tree is shallow::
     │   │   ValueError), LicenceInvalid, PaidRepresentativeExists,
     │   │   RequestLapsed, GrantNotChangeable, NotPrincipal (also PermissionError),
     │   │   NotAdministrator, DepartmentOnly, OnboardingRefused (all also
-    │   │   PermissionError), InvitationInvalid
+    │   │   PermissionError), InvitationInvalid, GrantTargetUnknown (also
+    │   │   ValueError), GrantTooLong (also ValueError), DependantOfAge
     └── AuditError             (the tamper-evident log)
         ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
         │   AuditAppenderClosed
@@ -62,8 +63,11 @@ __all__ = [
     "DecryptionFailed",
     "DelegationError",
     "DepartmentOnly",
+    "DependantOfAge",
     "FieldTooLong",
     "GrantNotChangeable",
+    "GrantTargetUnknown",
+    "GrantTooLong",
     "IdentityError",
     "InvalidCallback",
     "InvalidFormat",
@@ -350,11 +354,28 @@ class UnitRolledBack(StorageError):
 
 
 class IdentityError(IrccAccountError):
-    """Login, token validation, sessions or logout failed."""
+    """
+    Login, token validation, sessions or logout failed.
+
+    The message stays generic for the person signing in; :attr:`reason` tells
+    the operator which check refused (see ``docs/identity.md``, "Diagnosis").
+    """
 
     code = "login.failed"
     message_en = "Sign-in could not be completed. Please start again."
     message_fr = "La connexion n'a pas pu être effectuée. Veuillez recommencer."
+
+    @property
+    def reason(self) -> str | None:
+        """
+        The stable, non-secret reason code of the check that refused
+        (``"signature"``, ``"iss.mismatch"``, ``"state.unknown"``), or ``None``.
+
+        Never shown in the message; logged once at WARNING on the
+        ``ircc_account.identity`` logger and kept in the audit entry.
+        """
+        reason = self.__dict__.get("_reason")
+        return reason if isinstance(reason, str) else None
 
 
 class InvalidCallback(IdentityError):
@@ -644,6 +665,53 @@ class InvitationInvalid(DelegationError):
     message_en = "This invitation is not valid. Ask the office's administrator for a new one."
     message_fr = (
         "Cette invitation n'est pas valide. Demandez-en une nouvelle à l'administrateur du bureau."
+    )
+
+
+class GrantTargetUnknown(DelegationError, ValueError):
+    """
+    A grant names an item that is not the client's (another client's, or
+    none at all: the two look the same, SEC-50) or a service that is not
+    offered. Nothing is written.
+    """
+
+    code = "delegation.unknown_target"
+    message_en = "The application or service this authorization names was not found."
+    message_fr = "La demande ou le service visé par cette autorisation est introuvable."
+
+
+class GrantTooLong(DelegationError, ValueError):
+    """
+    The grant would last longer than allowed: a representative who has only
+    signed in with a basic-assurance credential may be authorized for at
+    most 12 months at a time (SEC-55, after RAM's Basic users).
+    """
+
+    code = "delegation.grant_too_long"
+    message_en = (
+        "This representative can be authorized for at most {months} months at a time. "
+        "Choose an earlier end date."
+    )
+    message_fr = (
+        "Ce représentant peut être autorisé pour au plus {months} mois à la fois. "
+        "Choisissez une date de fin plus proche."
+    )
+
+
+class DependantOfAge(DelegationError):
+    """
+    A guardian's appointment for a dependant would reach the dependant's 18th
+    birthday or later: a dependant aged 18 or over appoints their
+    representative themself (SEC-54).
+    """
+
+    code = "delegation.dependant_of_age"
+    message_en = (
+        "A dependant aged 18 or over must appoint their representative from their own account."
+    )
+    message_fr = (
+        "Une personne à charge de 18 ans ou plus doit désigner elle-même son représentant, "
+        "à partir de son propre compte."
     )
 
 

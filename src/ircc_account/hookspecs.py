@@ -21,7 +21,7 @@ See ``docs/hooks.md`` for the reference and ``docs/plugins.md`` for a guide.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -47,8 +47,12 @@ __all__ = [
     "ircc_item_timeline",
     "ircc_on_event",
     "ircc_perform_action",
+    "ircc_perform_service_action",
     "ircc_restrict_access",
+    "ircc_service_actions",
     "ircc_service_manifest",
+    "ircc_shutdown",
+    "ircc_startup",
 ]
 
 #: The pluggy project name; markers and the plugin manager must agree on it.
@@ -71,6 +75,38 @@ def ircc_service_manifest() -> ServiceManifest:  # type: ignore[empty-body]
         title and description, the assurance level it needs, the scopes it
         understands, its eligibility rules and its rollout. A manifest missing
         a language, or a hook that raises, refuses the plugin at start-up.
+    """
+
+
+@hookspec
+def ircc_startup(settings: Mapping[str, Any]) -> None:
+    """
+    Get ready to serve: build HTTP clients and the like from the settings the
+    host gave the registry for this plugin. Called once, at start-up, after
+    every plugin registered and before any request. Do no I/O here that can
+    hang: it has the registry's deadline.
+
+    Args:
+        settings: This plugin's settings, as the host passed them
+            (``ServiceRegistry(settings={service_id: {...}})``, or
+            ``FrontDoorConfig.plugin_settings``); empty if none. Read-only.
+
+    Returns:
+        Nothing. An exception or a timeout refuses start-up with
+        ``ServiceManifestInvalid`` naming the plugin.
+    """
+
+
+@hookspec
+def ircc_shutdown() -> None:
+    """
+    Release what :func:`ircc_startup` built (close HTTP clients). Called once
+    when the registry closes (``FrontDoor.close()``), within the deadline; a
+    plugin still running then is abandoned.
+
+    Returns:
+        Nothing; the return value and any exception are ignored (an
+        exception is logged).
     """
 
 
@@ -170,6 +206,46 @@ def ircc_perform_action(  # type: ignore[empty-body]
 
 
 @hookspec
+def ircc_service_actions(ctx: ServiceContext) -> Sequence[ActionOffer]:  # type: ignore[empty-body]
+    """
+    List what the actor may do in this service that is not about one item
+    ("start an application", "ask a question"). Called for the dashboard in
+    the same task and deadline as :func:`ircc_client_items`; the offers show
+    on the service's tile (``Tile.actions``).
+
+    Args:
+        ctx: The request's context; ``ctx.scopes`` holds the actor's scopes.
+
+    Returns:
+        A list or tuple of :class:`~ircc_account.services.ActionOffer` with
+        unique action names, each naming a scope the manifest declares. The
+        registry drops offers whose scope the actor lacks.
+    """
+
+
+@hookspec
+def ircc_perform_service_action(  # type: ignore[empty-body]
+    ctx: ServiceContext, action: str, payload: Mapping[str, str]
+) -> ActionResult:
+    """
+    Do a service-level action. The registry calls it only for an action
+    :func:`ircc_service_actions` offered to this actor just now, after the
+    front door's policy allowed the offer's scope (one recorded decision).
+
+    Args:
+        ctx: The request's context. Create items with ``ctx.items.add``,
+            keep drafts with ``ctx.records.put``.
+        action: The offered action's name.
+        payload: The form fields the client sent: strings, at most 50 keys and
+            10,000 characters per value (checked before the call).
+
+    Returns:
+        An :class:`~ircc_account.services.ActionResult`: whether it worked, a
+        bilingual message, and the item it created, if any.
+    """
+
+
+@hookspec
 def ircc_restrict_access(actor: Actor, action: Action | str, resource: Resource) -> Sequence[str]:  # type: ignore[empty-body]
     """
     Give reasons to deny an access the policy allowed. Every plugin's
@@ -196,8 +272,9 @@ def ircc_on_event(event: ServiceEvent) -> None:
     React to something that happened to a client's file: an item's status
     changed, a document was requested, a decision was made, a consent grant
     was created, changed, revoked or first used, or a representative acted.
-    Called after the change committed, for every plugin that implements it
-    (notification plugins send email or SMS from here).
+    Called after the change committed. A plugin hears only events about its
+    own service, unless its manifest says ``hears=EventAudience.ALL`` (a
+    notification service, which sends email or SMS from here).
 
     Args:
         event: A :class:`~ircc_account.services.ServiceEvent`: identifiers,

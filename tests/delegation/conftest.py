@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from deleg_support import NOW, RecordingEvents, RecordingSink, StubVerifier, seed
+from deleg_support import NOW, SERVICES, RecordingEvents, RecordingSink, StubVerifier, seed
 
 from ircc_account._clock import FrozenClock
 from ircc_account._crypto import Keyring
@@ -57,7 +57,7 @@ def verifier(clock: FrozenClock) -> StubVerifier:
 
 @pytest.fixture
 def delegation(clock: FrozenClock, verifier: StubVerifier, events: RecordingEvents) -> Delegation:
-    return Delegation(clock=clock, licence_verifier=verifier, events=events)
+    return Delegation(clock=clock, licence_verifier=verifier, events=events, services=SERVICES)
 
 
 @pytest.fixture

@@ -13,10 +13,15 @@ import attrs
 from ircc_account._clock import FrozenClock
 from ircc_account._model import (
     AssuranceLevel,
+    BilingualText,
     Capacity,
     ClientAccount,
     ContactDetails,
+    ItemKind,
+    ItemState,
+    LinkedCredential,
     PersonalDetails,
+    ServiceItem,
 )
 from ircc_account._model._audit import AuditEntry
 from ircc_account._model._authz import Actor
@@ -31,6 +36,15 @@ from ircc_account._storage import SqlStore
 from ircc_account.delegation import Delegation
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+#: The services offered (a service-wide grant must name one).
+SERVICES = ("trv", "citizenship")
+#: The items the cast's clients hold: item id -> (client, service).
+ITEMS = {
+    "app-1": ("client-1", "trv"),
+    "app-2": ("client-1", "trv"),
+    "cit-1": ("client-1", "citizenship"),
+    "app-9": ("client-2", "trv"),
+}
 
 
 class RecordingSink:
@@ -87,12 +101,10 @@ class StubVerifier:
         return LicenceStatus(valid=valid, expires_on=expires, checked_at=self.clock.now())
 
 
-def make_account(account_id: str) -> ClientAccount:
+def make_account(account_id: str, *, born: str = "1990-04-02") -> ClientAccount:
     return ClientAccount(
         account_id=account_id,
-        personal=PersonalDetails(
-            family_name="Tremblay", given_names="Marie", date_of_birth="1990-04-02"
-        ),
+        personal=PersonalDetails(family_name="Tremblay", given_names="Marie", date_of_birth=born),
         contact=ContactDetails(email=f"{account_id}@example.ca"),
         preferred_language="fr",
         created_at=NOW - dt.timedelta(days=30),
@@ -134,13 +146,49 @@ def client_actor(
     )
 
 
+def make_item(item_id: str, client_id: str, service_id: str) -> ServiceItem:
+    return ServiceItem(
+        item_id=item_id,
+        account_id=client_id,
+        service_id=service_id,
+        kind=ItemKind.APPLICATION,
+        reference="R-" + item_id,
+        state=ItemState.IN_PROGRESS,
+        title=BilingualText("Application", "Demande"),
+        created_at=NOW - dt.timedelta(days=20),
+        updated_at=NOW - dt.timedelta(days=20),
+    )
+
+
+def link_credential(
+    uow: Any, account_id: str, assurance: AssuranceLevel = AssuranceLevel.MODERATE
+) -> None:
+    """Link a credential of *assurance* to *account_id*, as a login at a provider would."""
+    uow.credentials.link(
+        LinkedCredential(
+            account_id=account_id,
+            issuer="https://idp.example.ca",
+            subject="sub-" + account_id,
+            assurance=assurance,
+            linked_at=NOW - dt.timedelta(days=30),
+        )
+    )
+
+
 def seed(store: SqlStore, delegation: Delegation, clients: int = 2) -> None:
-    """Create clients, representatives (with accounts), and register the representatives."""
+    """
+    Create clients with their items, representatives (with accounts whose
+    credentials are of moderate assurance), and register the representatives.
+    """
     with store.unit_of_work() as uow:
         for n in range(1, clients + 1):
             uow.accounts.add(make_account(f"client-{n}"))
+        for item_id, (client_id, service_id) in ITEMS.items():
+            if int(client_id.rpartition("-")[2]) <= clients:
+                uow.items.add(make_item(item_id, client_id, service_id))
         for rep_id, (kind, number) in REPS.items():
             uow.accounts.add(make_account("acct-" + rep_id))
+            link_credential(uow, "acct-" + rep_id)
             licence = None
             if number is not None:
                 licence = Licence(body="cicc", number=number, expires_on="2026-12-31")

@@ -435,3 +435,80 @@ def test_caller_supplied_audit_values_are_still_validated(
             )
         with pytest.raises(InvalidFormat):
             policy.authorize(rep_actor("rep-family"), "trv:re new", TRV, uow=uow)
+
+
+# --- a firm's grants reach its licensed members only -------------------------------------
+
+
+def _firm_with_unlicensed_members(store: SqlStore, delegation: Delegation) -> None:
+    """
+    A law firm whose "team" group holds a lawyer and, written directly (as a
+    membership from before the firm took licensed members only, or from any
+    other writer would be), a designated individual, an MP office person and
+    a friend.
+    """
+    from ircc_account.delegation import _repo
+
+    with store.unit_of_work() as uow:
+        delegation.add_organisation(
+            uow, Organisation(organisation_id="firm", kind="law_firm", name="Firm", created_at=NOW)
+        )
+        for rep in ("rep-lawyer", "rep-designated", "rep-mp", "rep-staff"):
+            _repo.add_membership(
+                uow,
+                Membership(
+                    organisation_id="firm",
+                    representative_id=rep,
+                    role="staff",
+                    access_groups=["team"],
+                    started_at=NOW,
+                ),
+            )
+            _repo.bump(uow, _repo.rep_key(rep))
+        uow.commit()
+    give(
+        store,
+        delegation,
+        grantee_id="firm",
+        grantee_is_organisation=True,
+        access_group="team",
+        scopes=["view_status", "view_decision_notes", "enquire", "act"],
+    )
+
+
+UNLICENSED = ("rep-designated", "rep-mp", "rep-staff")
+
+
+@pytest.mark.parametrize("rep", UNLICENSED)
+def test_a_firms_grant_never_reaches_an_unlicensed_member(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, rep: str
+) -> None:
+    """A designated individual, an office-kind person or a friend in the firm's group is refused as not_licensed, for every action."""
+    _firm_with_unlicensed_members(seeded, delegation)
+    for action in (Action.VIEW_STATUS, Action.VIEW_DECISION_NOTES, Action.ENQUIRE, Action.ACT):
+        d = decide(seeded, policy, rep_actor(rep), action)
+        assert (d.allowed, d.reason) == (False, "not_licensed"), action
+    assert decide(seeded, policy, rep_actor("rep-lawyer"), Action.ACT).allowed
+
+
+@pytest.mark.parametrize("rep", UNLICENSED)
+def test_an_unlicensed_firm_member_cannot_start_acting_or_see_clients(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, rep: str
+) -> None:
+    """begin_acting_for, scopes_held, clients_reached and grants_reaching all leave the unlicensed member out."""
+    _firm_with_unlicensed_members(seeded, delegation)
+    with seeded.unit_of_work() as uow:
+        with pytest.raises(AuthorizationError) as refused:
+            begin_acting_for(policy, rep_actor(rep), "client-1", uow=uow)
+        assert refused.value.params["reason"] == "not_licensed"
+        assert policy.scopes_held(rep_actor(rep), "client-1", uow=uow, service_ids=["trv"]) == {}
+        assert policy.clients_reached(rep_actor(rep), uow=uow) == []
+        assert delegation.grants_reaching(uow, rep_actor(rep), "client-1") == []
+        lawyer = rep_actor("rep-lawyer")
+        assert begin_acting_for(policy, lawyer, "client-1", uow=uow).organisation_id == "firm"
+        assert policy.scopes_held(lawyer, "client-1", uow=uow, service_ids=["trv"]) == {
+            "trv": frozenset({"view_status", "view_decision_notes", "enquire", "act"})
+        }
+        assert policy.clients_reached(lawyer, uow=uow) == ["client-1"]
+        assert len(delegation.grants_reaching(uow, lawyer, "client-1")) == 1
+        uow.commit()

@@ -26,14 +26,14 @@ from ircc_account._model import Action, Capacity, Membership, Organisation, Reso
 from ircc_account._model._authz import Actor
 from ircc_account._storage import open_store
 from ircc_account.delegation import Delegation, Policy
-from ircc_account.errors import DelegationError, NotPrincipal
+from ircc_account.errors import DelegationError, GrantTargetUnknown, NotPrincipal
 
 pytestmark = pytest.mark.slow
 
 KEYRING = Keyring.generate()
 CLIENTS = ("client-1", "client-2")
 REPS = ("rep-family", "rep-consultant", "rep-staff")
-ITEMS = ("app-1", "app-2")
+ITEMS = ("app-1", "app-2")  # client-1's (see deleg_support.ITEMS)
 ACTIONS = (Action.VIEW_STATUS, Action.ENQUIRE, Action.ACT)
 GRANTEES = ("rep-family", "rep-consultant", "office")
 SYSTEM = Actor(actor_id="onboarding", capacity=Capacity.SYSTEM)
@@ -176,10 +176,16 @@ class DelegationMachine(RuleBasedStateMachine):
                     valid_until=until,
                 )
                 uow.commit()
-        except DelegationError:
+        except DelegationError as refused:
             licensed = self.licence_ok and now.date() <= dt.date(2026, 12, 31)
+            if isinstance(refused, GrantTargetUnknown):
+                # The items are client-1's: another client cannot name them.
+                assert item is not None and client != "client-1"
+                return
             assert (office and "act" in scopes) or (grantee == "rep-consultant" and not licensed)
             return
+        # The items are client-1's: another client's grant naming one is refused.
+        assert item is None or client == "client-1"
         self.grants.append(ModelGrant(g.grant_id, client, grantee, frozenset(scopes), item, until))
 
     @precondition(lambda self: any(g.active for g in self.grants))

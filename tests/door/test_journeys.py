@@ -152,7 +152,7 @@ def test_a_revoked_grant_refuses_the_representatives_next_request(
     door.grants.revoke(marie.actor(), grant.grant_id)
     with pytest.raises(AuthorizationError) as refused:
         door.item(jean.actor(), marie_id, "app-marie")
-    assert refused.value.params["reason"] == "no_grant"
+    assert refused.value.params["reason"] == "revoked"
     assert door.clients(jean.actor(as_representative=True)) == []
     history = door.history(marie.actor(), marie_id)
     assert [r.decision for r in history if r.action == "door.item.view"] == [

@@ -2,8 +2,10 @@
 The kitchen-sink plugin: implements every hook, through the context's gates.
 
 Its service keeps real items in the store (``ctx.items``), offers a
-``withdraw`` action, records every event it hears, and restricts access to
-items whose reference starts with ``EMBARGO``.
+``withdraw`` action on items and a service-level ``start`` (which keeps a
+draft in ``ctx.records`` and creates an item), records every event it hears,
+restricts access for embargoed clients, and keeps its settings from start-up
+until shutdown.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ SERVICE_ID = "kitchen-sink"
 EVENTS: list[ServiceEvent] = []
 #: Client ids whose access this plugin restricts.
 EMBARGOED: set[str] = set()
+#: The settings of the last start-up, and whether it was shut down since.
+STATE: dict[str, object] = {}
 
 
 @hookimpl
@@ -49,6 +53,16 @@ def ircc_service_manifest() -> ServiceManifest:
         eligibility=(HasUci(),),
         rollout=Rollout(percentage=100),
     )
+
+
+@hookimpl
+def ircc_startup(settings: Mapping[str, object]) -> None:
+    STATE.update(settings=dict(settings), shut_down=False)
+
+
+@hookimpl
+def ircc_shutdown() -> None:
+    STATE["shut_down"] = True
 
 
 @hookimpl
@@ -97,6 +111,28 @@ def ircc_perform_action(
             ok=True, message=BilingualText(en="Withdrawn.", fr="Retirée."), item=item
         )
     return ActionResult(ok=False, message=BilingualText(en="Not done.", fr="Non fait."))
+
+
+@hookimpl
+def ircc_service_actions(ctx: ServiceContext) -> Sequence[ActionOffer]:
+    return [
+        ActionOffer(
+            action="start",
+            label=BilingualText(en="Start an application", fr="Commencer une demande"),
+            scope="act",
+        )
+    ]
+
+
+@hookimpl
+def ircc_perform_service_action(
+    ctx: ServiceContext, action: str, payload: Mapping[str, str]
+) -> ActionResult:
+    draft = ctx.records.get("draft")
+    answers = {**(draft.value if draft else {}), **payload}
+    ctx.records.put("draft", answers, version=draft.version if draft else None)
+    item = new_item(ctx, reference=payload.get("reference"))
+    return ActionResult(ok=True, message=BilingualText(en="Started.", fr="Commencée."), item=item)
 
 
 @hookimpl

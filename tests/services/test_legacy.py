@@ -6,6 +6,7 @@ and the portal going slow, answering garbage, failing and going down.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pathlib
 import socket
 import subprocess
@@ -17,8 +18,8 @@ import httpx
 import pytest
 
 from ircc_account import FrozenClock, Keyring
-from ircc_account.audit import AuditLog
-from ircc_account.errors import LegacyUnavailable
+from ircc_account.audit import AuditLog, Decision, who_touched_my_file
+from ircc_account.errors import LegacyUnavailable, NotFound
 from ircc_account.identity import LinkedLegacyFile
 from ircc_account.services import AccountFacts, BreakerState, CircuitBreaker, ItemState, TileStatus
 from ircc_account.storage import SqlStore, open_store
@@ -215,3 +216,65 @@ def test_portal_going_down_and_coming_back(legacy) -> None:
     finally:
         process.terminate()
         process.wait(5)
+
+
+def test_no_file_number_is_logged_at_any_level(portal, legacy, mode, caplog) -> None:
+    """Reading, retrying and failing log nothing that holds a file number, DEBUG included (httpx's request line is never emitted)."""
+    caplog.set_level(logging.DEBUG)
+    registry, me, _, _ = legacy(portal, ("W123456789", "S987654321"))
+    who = {"actor": me, "client_id": me.actor_id}
+    _tile(registry, me)
+    registry.timeline("legacy-portal", "legacy-portal-W123456789", **who)
+    registry.actions("legacy-portal", "legacy-portal-W123456789", **who)
+    mode("down")
+    _tile(registry, me)
+    assert caplog.records  # something was logged, at some level
+    for record in caplog.records:
+        text = record.getMessage() + repr(record.args) + repr(vars(record))
+        for file_number in ("W123456789", "S987654321"):
+            assert file_number not in text, record.name
+
+
+def test_a_slow_portal_is_unavailable_within_the_default_deadline(
+    portal, make_registry, new_client, store, mode
+) -> None:
+    """With the adapter's and the registry's defaults, a portal that never answers in time gives 'unavailable' before the 2 s deadline, not a timeout."""
+    from ircc_example_legacy import LegacyPortalService
+
+    service = LegacyPortalService(portal)
+    registry = make_registry({"legacy-portal": service}, deadline=2.0)
+    me = new_client()
+    with store.unit_of_work() as uow:
+        uow.legacy_files.link(
+            LinkedLegacyFile(
+                account_id=me.actor_id,
+                system="legacy-portal",
+                file_number="S987654321",
+                linked_at=NOW,
+            )
+        )
+        uow.commit()
+    mode("slow", delay=5.0)
+    try:
+        start = time.perf_counter()
+        tile = _tile(registry, me)
+        elapsed = time.perf_counter() - start
+    finally:
+        service.portal.close()
+    assert tile.error_code == "service.legacy_unavailable"
+    assert elapsed < 1.9
+
+
+def test_another_clients_file_is_refused_and_recorded_naming_the_item(
+    portal, legacy, store
+) -> None:
+    """Asking the legacy service for a file the client never claimed answers 'not found', recorded with the item tried."""
+    registry, me, _, _ = legacy(portal, ("S987654321",))
+    with pytest.raises(NotFound):
+        registry.timeline(
+            "legacy-portal", "legacy-portal-W123456789", actor=me, client_id=me.actor_id
+        )
+    denied = [r for r in who_touched_my_file(store, me.actor_id) if r.decision is Decision.DENIED]
+    assert [(r.action, r.item_id) for r in denied] == [
+        ("service.timeline.read", "legacy-portal-W123456789")
+    ]

@@ -42,13 +42,20 @@ def _manifest(**changes: object) -> ServiceManifest:
 
 
 def test_manifest_needs_both_languages() -> None:
-    """A title or description missing French or English is refused."""
-    with pytest.raises(RequiredField, match="text_fr"):
+    """A title or description missing French or English is refused, naming which text lacks which language."""
+    with pytest.raises(RequiredField, match="title_fr"):
         _manifest(title={"en": "Study permit", "fr": " "})
-    with pytest.raises(RequiredField, match="text_en"):
+    with pytest.raises(RequiredField, match="description_en"):
         _manifest(description={"fr": "Seulement en français"})
     with pytest.raises(InvalidFormat):
         _manifest(title="Study permit")
+
+
+@pytest.mark.parametrize("field", ["title", "description"])
+def test_a_french_text_identical_to_the_english_is_refused(field: str) -> None:
+    """An untranslated copy of the English is no French text: refused, naming the field."""
+    with pytest.raises(InvalidFormat, match=f"{field}_fr"):
+        _manifest(**{field: {"en": "Study permit", "fr": "Study permit"}})
 
 
 def test_manifest_scopes_are_shared_or_its_own() -> None:

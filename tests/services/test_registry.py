@@ -36,11 +36,11 @@ from ircc_account.services import (
     ActionOffer,
     BilingualText,
     BreakerState,
+    EventAudience,
     EventKind,
     ItemKind,
     ItemState,
     RegistryEvents,
-    Rollout,
     ServiceItem,
     ServiceManifest,
     ServiceRegistry,
@@ -225,10 +225,14 @@ def test_hook_wrappers_are_refused(make_registry) -> None:
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        (lambda: manifest("mono", title={"en": "English only"}), "validation.required (text_fr)"),
+        (lambda: manifest("mono", title={"en": "English only"}), "validation.required (title_fr)"),
         (
             lambda: manifest("mono", description={"fr": "Français seulement"}),
-            "validation.required (text_en)",
+            "validation.required (description_en)",
+        ),
+        (
+            lambda: manifest("mono", title={"en": "Same", "fr": "Same"}),
+            "validation.format (title_fr)",
         ),
         (lambda: manifest("other-id"), "id differs from its name"),
         (lambda: {"service_id": "mono"}, "not a ServiceManifest"),
@@ -238,12 +242,15 @@ def test_hook_wrappers_are_refused(make_registry) -> None:
         ),
     ],
 )
-def test_bad_manifest_is_refused_naming_the_plugin(make_registry, make, reason) -> None:
-    """A manifest in one language, with a wrong id, type or scope is refused with a typed error naming the plugin."""
+def test_bad_manifest_is_refused_naming_the_plugin(make_registry, make, reason, caplog) -> None:
+    """A manifest in one language, untranslated, with a wrong id, type or scope is refused with a typed error naming the plugin, logged with the code it is raised with."""
+    caplog.set_level(logging.ERROR, logger="ircc_account.services")
     with pytest.raises(ServiceManifestInvalid) as e:
         make_registry({"mono": plugin("mono", ircc_service_manifest=make)})
     assert e.value.params == {"service_id": "mono", "reason": reason}
     assert "mono" in e.value.message("fr")
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "code=service.manifest_invalid" in lines[0]
 
 
 # --- isolation ------------------------------------------------------------------------
@@ -431,7 +438,7 @@ def test_rollout_kill_switch_eligibility_and_step_up(make_registry, new_client) 
     page = registry.dashboard(actor=me, client_id=me.actor_id, facts=FACTS)
     assert [t.service_id for t in page.tiles] == ["strong", "killable", "kitchen-sink"]
     assert page.tile("strong").status is TileStatus.STEP_UP
-    registry.set_rollout("killable", Rollout(killed=True))
+    registry.set_rollout("killable", killed=True)
     no_uci = AccountFacts(has_uci=False)
     page = registry.dashboard(actor=me, client_id=me.actor_id, facts=no_uci)
     assert [t.service_id for t in page.tiles] == ["strong"]
@@ -500,10 +507,19 @@ def test_grant_and_audit_events_reach_plugins(make_registry) -> None:
     def explode(event: Any) -> None:
         raise RuntimeError("listener broke")
 
+    def hears_all(sid: str) -> Callable[[], ServiceManifest]:
+        return lambda: manifest(sid, hears=EventAudience.ALL)
+
     registry = make_registry(
         {
-            "listener": plugin("listener", ircc_on_event=lambda event: heard.append(event.kind)),
-            "broken": plugin("broken", ircc_on_event=explode),
+            "listener": plugin(
+                "listener",
+                ircc_service_manifest=hears_all("listener"),
+                ircc_on_event=lambda event: heard.append(event.kind),
+            ),
+            "broken": plugin(
+                "broken", ircc_service_manifest=hears_all("broken"), ircc_on_event=explode
+            ),
         }
     )
     bridge = RegistryEvents(registry)

@@ -155,3 +155,28 @@ def test_the_survey_registry_has_nothing_to_call() -> None:
         _NOTHING.append(None, None)
     with pytest.raises(ConfigurationError):
         _NOTHING.engine  # noqa: B018 - the property access is the test
+
+
+def test_the_survey_runs_no_plugin_start_up(install) -> None:
+    """A plugin whose ircc_startup needs the host's settings is judged on its hooks and manifest; its start-up and shutdown never run."""
+    source = MANIFEST.format(name="needy", fr="Exigeant") + textwrap.dedent(
+        """
+        import builtins
+
+        @hookimpl
+        def ircc_startup(settings):
+            builtins.SURVEY_STARTUP_RAN = True
+            raise KeyError("base_url")
+
+        @hookimpl
+        def ircc_shutdown():
+            builtins.SURVEY_SHUTDOWN_RAN = True
+        """
+    )
+    install("ircc-needy", "1.0", "needy", "srv_needy", source)
+    verdicts = survey([AllowedPlugin("needy", "ircc-needy", "1.0")], deadline=1.0)
+    assert _by_name(verdicts)["needy"] == PluginVerdict(
+        "needy", "ircc-needy", "1.0", True, True, None
+    )
+    assert not hasattr(builtins, "SURVEY_STARTUP_RAN")
+    assert not hasattr(builtins, "SURVEY_SHUTDOWN_RAN")

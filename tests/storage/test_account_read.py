@@ -130,7 +130,7 @@ def _decrypted(store: SqlStore, account_id: str) -> tuple[Any, ...]:
         aid, language, status, created_at, personal_ct, contact_ct, uci_ct, kek_id, wrapped = row
         key = uow.data_key(aid, WrappedDataKey(kek_id=kek_id, blob=wrapped))
         opened = [
-            None if ct is None else _sql._open(key, "accounts", column, aid, aid, ct)
+            None if ct is None else _sql.open_sealed(key, "accounts", column, aid, aid, ct)
             for column, ct in (("personal", personal_ct), ("contact", contact_ct), ("uci", uci_ct))
         ]
     return (
@@ -247,8 +247,8 @@ def test_a_tampered_sealed_field_still_fails(database_url: str, column: str) -> 
         store.close()
 
 
-def test_an_erased_account_still_raises_on_every_read(database_url: str) -> None:
-    """After crypto-shredding, get, find_by_uci and find_by_email raise PersonalDataErased."""
+def test_an_erased_account_raises_by_id_and_answers_lookups_as_unknown(database_url: str) -> None:
+    """After crypto-shredding, get raises PersonalDataErased; find_by_uci and find_by_email answer as for a value nobody holds."""
     store = open_store(database_url, keyring=Keyring.generate())
     try:
         account = make_account()
@@ -261,10 +261,25 @@ def test_an_erased_account_still_raises_on_every_read(database_url: str) -> None
         with store.unit_of_work(write=False) as uow:  # ...is not cached beyond it
             with pytest.raises(PersonalDataErased):
                 uow.accounts.get("acc-1")
-            with pytest.raises(PersonalDataErased):
-                uow.accounts.find_by_uci(account.uci)
-            with pytest.raises(PersonalDataErased):
-                uow.accounts.find_by_email(account.contact.email)
+            assert account.uci is not None
+            assert uow.accounts.find_by_uci(account.uci) is None
+            assert uow.accounts.find_by_uci("99999999") is None
+            assert uow.accounts.find_by_email(account.contact.email) == []
+            assert uow.accounts.find_by_email("nobody@example.ca") == []
+        # A row erased before erasure cleared the indexes answers the same.
+        ring = store.keyring
+        with store.engine.begin() as c:
+            c.execute(
+                t.accounts.update()
+                .where(t.accounts.c.account_id == "acc-1")
+                .values(
+                    uci_index=ring.blind_index("uci", account.uci),
+                    email_index=ring.blind_index("email", account.contact.email),
+                )
+            )
+        with store.unit_of_work(write=False) as uow:
+            assert uow.accounts.find_by_uci(account.uci) is None
+            assert uow.accounts.find_by_email(account.contact.email) == []
     finally:
         store.close()
 

@@ -337,7 +337,7 @@ def test_sign_in_records_the_login_and_primes_the_data_key(store: SqlStore) -> N
 
 
 def test_sign_in_to_a_disabled_account_records_nothing(store: SqlStore) -> None:
-    """A disabled (or erased) account's credential says so, and its login is not recorded."""
+    """A disabled account's credential says so and its login is not recorded; an erased account's credential is gone, so the person can register again."""
     add_account(store, make_account(1, status=AccountStatus.DISABLED))
     add_account(store, make_account(2))
     with store.unit_of_work() as uow:
@@ -354,17 +354,22 @@ def test_sign_in_to_a_disabled_account_records_nothing(store: SqlStore) -> None:
         uow.commit()
     later = NOW + dt.timedelta(hours=1)
     with store.unit_of_work() as uow:
-        for n in (1, 2):
-            got = uow.credentials.sign_in(
-                "https://idp.example", f"s-{n}", at=later, assurance=AssuranceLevel.HIGH
+        got = uow.credentials.sign_in(
+            "https://idp.example", "s-1", at=later, assurance=AssuranceLevel.HIGH
+        )
+        assert got == SignIn(account_id="acc-1", active=False)
+        assert (
+            uow.credentials.sign_in(
+                "https://idp.example", "s-2", at=later, assurance=AssuranceLevel.HIGH
             )
-            assert got == SignIn(account_id=f"acc-{n}", active=False)
+            is None
+        )
         uow.commit()
     with store.unit_of_work(write=False) as uow:
-        for n in (1, 2):
-            found = uow.credentials.find("https://idp.example", f"s-{n}")
-            assert found is not None and found.last_login_at is None
-            assert found.assurance is AssuranceLevel.LOW
+        found = uow.credentials.find("https://idp.example", "s-1")
+        assert found is not None and found.last_login_at is None
+        assert found.assurance is AssuranceLevel.LOW
+        assert uow.credentials.find("https://idp.example", "s-2") is None
 
 
 def test_account_status(store: SqlStore) -> None:

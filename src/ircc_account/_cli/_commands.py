@@ -99,15 +99,29 @@ def db_upgrade(args: argparse.Namespace) -> int:
     def report(revision: str, n: int, total: int) -> None:
         print(f"applied {escape(revision)} ({n} of {total})", file=sys.stderr, flush=True)
 
+    from ircc_account.storage import PostgresStore, SqliteStore, SqlStore
+
+    keyring = None if args.keyring is None else load_keyring(args.keyring)
     engine = open_engine(args.database, create=args.create)
     try:
         applied = upgrade_schema(engine, progress=None if args.quiet else report)
+        sealed = None
+        if keyring is not None:
+            cls: type[SqlStore] = SqliteStore if engine.dialect.name == "sqlite" else PostgresStore
+            sealed = cls(engine, keyring).seal_plaintext_rows()
     finally:
         engine.dispose()
     if applied:
         print(f"db upgrade: applied {applied} revisions; the schema is up to date")
     else:
         print("db upgrade: already up to date")
+    if sealed is not None:
+        print(f"db upgrade: sealed or re-indexed {sealed:,} rows")
+    elif applied:
+        print(
+            "db upgrade: rows written by older releases are sealed when the library next "
+            "opens the store, or now with --keyring"
+        )
     return 0
 
 

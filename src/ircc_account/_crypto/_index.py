@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
+
+import idna
 
 from ircc_account.errors import ConfigurationError, InvalidFormat
 
@@ -36,11 +39,46 @@ def normalize_uci(value: str) -> str:
     return _NOT_ASCII_DIGIT.sub("", value)
 
 
+#: Lower-cases the 26 ASCII capitals and nothing else.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+#: A domain of ASCII letters, digits, hyphens and dots: IDNA would only lower-case it.
+_LDH = re.compile(r"[A-Za-z0-9.-]+", re.ASCII)
+
+
+def _domain(domain: str) -> str:
+    """
+    The domain's ASCII form through IDNA (UTS #46 mapping, non-transitional,
+    so ``ß`` stays ``ß``): ``Québec.CA`` and ``québec.ca`` give ``xn--qubec-csa.ca``.
+    A domain IDNA refuses keeps its characters, with ASCII capitals lowered.
+    """
+    if _LDH.fullmatch(domain):
+        return domain.translate(_ASCII_LOWER)
+    try:
+        return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return domain.translate(_ASCII_LOWER)
+
+
 def normalize_email(value: str) -> str:
     """
-    An email address stripped and case-folded, so ``Marie@Example.ca`` matches ``marie@example.ca``.
+    An email address in the one form its blind index is computed from.
+
+    Stripped and NFC-normalized; the domain (after the last ``@``) in its
+    ASCII IDNA form, which lower-cases it; in the local part, only the ASCII
+    letters ``A-Z`` are lower-cased. So ``Marie@Example.CA`` matches
+    ``marie@example.ca``, but ``straße@…`` and ``STRASSE@…`` stay distinct
+    (full case folding would merge them, and they are different mailboxes).
     """
-    return value.strip().casefold()
+    value = unicodedata.normalize("NFC", value.strip())
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value.translate(_ASCII_LOWER)
+    return f"{local.translate(_ASCII_LOWER)}@{_domain(domain)}"
+
+
+def _exact(value: str) -> str:
+    """Identifiers that are already canonical (a service's item reference)."""
+    return value
 
 
 #: The kinds of value that may be indexed, each with its normalizer. Refusing
@@ -48,6 +86,8 @@ def normalize_email(value: str) -> str:
 NORMALIZERS: Mapping[str, Callable[[str], str]] = {
     "email": normalize_email,
     "uci": normalize_uci,
+    # "service id US reference": both plain identifiers, so the join is injective.
+    "item_reference": _exact,
 }
 
 

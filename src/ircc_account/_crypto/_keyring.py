@@ -256,7 +256,8 @@ class Keyring:
         The keyed 32-byte index of *value*, normalized for *kind* (SEC-76).
 
         Args:
-            kind: ``"uci"`` (digits only) or ``"email"`` (stripped, case-folded).
+            kind: ``"uci"`` (digits only) or ``"email"`` (NFC, the domain
+                through IDNA, ASCII capitals lower-cased; ``docs/data-at-rest.md``).
             value: The identifier, in any accepted spelling.
 
         Raises:

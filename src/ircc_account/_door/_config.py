@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import httpx
@@ -54,6 +55,8 @@ class FrontDoorConfig:
         allowed_plugins: The entry points :meth:`FrontDoor.open` may load (SEC-92).
         blocked_plugins: Plugin names refused even when registered explicitly.
         plugin_deadline: Seconds each plugin call may take.
+        plugin_settings: Each plugin's settings by service id (its portal's
+            URL, timeouts), handed to its ``ircc_startup`` hook at start-up.
         fresh_auth: How recent a client's login must be to create, accept or
             change a grant (SEC-40).
         invitation_lifetime: How long an invitation to join an organisation stays usable.
@@ -78,6 +81,7 @@ class FrontDoorConfig:
     allowed_plugins: Sequence[AllowedPlugin] = ()
     blocked_plugins: Sequence[str] = ()
     plugin_deadline: float = 2.0
+    plugin_settings: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=False)
     fresh_auth: dt.timedelta = dt.timedelta(minutes=15)
     invitation_lifetime: dt.timedelta = dt.timedelta(days=7)
     clock: Clock = attrs.field(factory=SystemClock)

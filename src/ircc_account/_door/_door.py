@@ -16,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
+
+import attrs
 
 from ircc_account._clock import Clock, Randomness
 from ircc_account._model import (
@@ -25,6 +27,7 @@ from ircc_account._model import (
     AssuranceLevel,
     AuthorizationDecision,
     Capacity,
+    Language,
     Resource,
     ServiceItem,
 )
@@ -47,6 +50,7 @@ from ircc_account.errors import (
     PersonalDataErased,
     ServiceNotAllowed,
     SessionExpired,
+    UnknownValue,
 )
 from ircc_account.identity import (
     Identity,
@@ -213,6 +217,7 @@ class FrontDoor:
                 blocked=list(config.blocked_plugins),
                 clock=config.clock,
                 deadline=config.plugin_deadline,
+                settings=config.plugin_settings,
             )
             if discover and config.allowed_plugins:
                 registry.discover()
@@ -223,6 +228,8 @@ class FrontDoor:
             policy.declare_service_levels(
                 {sid: registry.manifest(sid).assurance for sid in registry.service_ids}
             )
+            # Grants may name only services this door offers.
+            delegation.declare_services(registry.service_ids)
         except BaseException:
             if appender is not None:
                 appender.close()
@@ -249,7 +256,9 @@ class FrontDoor:
 
     def close(self) -> None:
         """
-        Stop the plugin pools, close the providers' HTTP client and the store.
+        Tell the plugins to shut down (``ircc_shutdown``) and stop their
+        pools (a hung plugin is abandoned after the deadline), close the
+        providers' HTTP client and the store.
         """
         self.services.close()
         if self._identity is not None:
@@ -329,7 +338,9 @@ class FrontDoor:
             acting_for=session.acting_for,
         )
 
-    def actor(self, session: Session, *, as_representative: bool = False) -> Actor:
+    def actor(
+        self, session: Session, *, as_representative: bool = False, own: bool = False
+    ) -> Actor:
         """
         The :class:`~ircc_account.Actor` a request from *session* acts as:
         the client on their own file; or, when the session acts for another
@@ -337,7 +348,8 @@ class FrontDoor:
         such as their list of clients), the representative their login is,
         keeping their own identity (never impersonation). An office's staff
         member is a representative too; the policy finds their office and
-        access groups on each request.
+        access groups on each request. With *own*, the person on their own
+        account whatever the session acts for (their own settings).
 
         Raises:
             SessionExpired: the session is not signed in.
@@ -347,7 +359,7 @@ class FrontDoor:
         """
         account_id = _signed_in(session)
         acting = session.acting_for is not None and session.acting_for != account_id
-        if not acting and not as_representative:
+        if own or (not acting and not as_representative):
             return Actor(
                 actor_id=account_id,
                 capacity=Capacity.CLIENT,
@@ -381,8 +393,11 @@ class FrontDoor:
         Raises:
             SessionExpired: no signed-in session.
             AuthorizationError: no grant in force reaches them for this client
-                (``params["reason"]``: ``no_grant``, ``licence``, ``membership``,
-                ``not_representative``); the refusal is recorded.
+                (``params["reason"]``: one of
+                :data:`ircc_account.delegation.DENIAL_REASONS`, such as
+                ``no_grant``, ``revoked``, ``expired``, ``not_yet_valid``,
+                ``lapsed``, ``declined``, ``licence``, ``not_licensed``,
+                ``membership``; or ``not_representative``); the refusal is recorded.
         """
         identity = self.identity
         session = identity.get_session(cookie)
@@ -532,18 +547,65 @@ class FrontDoor:
             )
         except ServiceNotAllowed:
             resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
+            self._not_offered(actor, resource, correlation_id, "door.item.perform")
+
+    def perform_service(
+        self,
+        actor: Actor,
+        client_id: str,
+        service_id: str,
+        action: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        language: str = "en",
+        correlation_id: str | None = None,
+    ) -> ActionResult:
+        """
+        Do one of the service-level actions a dashboard tile offers *actor*
+        (``Tile.actions``: "start an application"), through its service.
+
+        The offer's scope is asked of the policy for the client and service
+        and the decision recorded once (``door.service.perform``); an action
+        not on offer is refused and recorded (reason ``not_offered``).
+
+        Raises:
+            AuthorizationError: the action is not on offer to *actor* now
+                (``not_offered``), or the policy refused its scope.
+            ValidationError: a malformed payload.
+            ServiceUnavailable: its service failed or is switched off.
+        """
+        correlation_id = correlation_id or self._correlation()
+        resource = Resource(client_id=client_id, service_id=service_id)
+        with self.store.unit_of_work(write=False) as uow:
+            held = self.policy.scopes_held(actor, client_id, uow=uow, service_ids=(service_id,))
+        scopes = None if held is None else held.get(service_id, frozenset())
+
+        def authorize(offer: Any) -> None:
             with self.store.unit_of_work() as uow:
-                self.policy.record(
+                self.policy.require(
                     actor,
-                    Action.ACT,
+                    offer.scope,
                     resource,
-                    _NOT_OFFERED,
                     uow=uow,
                     correlation_id=correlation_id,
-                    record_as="door.item.perform",
+                    record_as="door.service.perform",
                 )
                 uow.commit()
-            raise AuthorizationError(reason="not_offered") from None
+
+        try:
+            return self.services.perform_service_action(
+                service_id,
+                action,
+                payload or {},
+                authorize=authorize,
+                actor=actor,
+                client_id=client_id,
+                scopes=scopes,
+                language=language,
+                correlation_id=correlation_id,
+            )
+        except ServiceNotAllowed:
+            self._not_offered(actor, resource, correlation_id, "door.service.perform")
 
     def history(
         self,
@@ -613,6 +675,48 @@ class FrontDoor:
         # A checkpoint now covers every entry, the export's own access included.
         self.audit.checkpoint()
         return export_client(self.store, client_id, public_keys=self.audit.signer.public_keys())
+
+    def preferred_language(self, actor: Actor) -> Language | None:
+        """
+        The signed-in client's own preferred language (``None`` if their
+        account is gone or erased). Not recorded: a page reads it on every
+        request, and it is the client's own setting, not their file.
+        """
+        if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
+            return None
+        try:
+            with self.store.unit_of_work(write=False) as uow:
+                return uow.accounts.get(actor.account_id).preferred_language
+        except (NotFound, PersonalDataErased):
+            return None
+
+    def set_preferred_language(
+        self, actor: Actor, language: Language | str, *, correlation_id: str | None = None
+    ) -> None:
+        """
+        The client changes their own preferred language (notifications and
+        pages use it). Recorded as a change to their profile.
+
+        Raises:
+            AuthorizationError: *actor* is not a client on their own account (recorded).
+            UnknownValue: not ``en`` or ``fr``.
+        """
+        language = Language(language) if language in ("en", "fr") else _unknown_language()
+        client_id = actor.account_id or actor.actor_id
+        resource = Resource(client_id=client_id, field="preferences")
+        with self.store.unit_of_work() as uow:
+            self.policy.require(
+                actor,
+                Action.CHANGE_PROFILE,
+                resource,
+                uow=uow,
+                correlation_id=correlation_id or self._correlation(),
+                record_as="door.profile.change",
+            )
+            account = uow.accounts.get(client_id)
+            if account.preferred_language is not language:
+                uow.accounts.update(attrs.evolve(account, preferred_language=language))
+            uow.commit()
 
     # --- a representative's pages ----------------------------------------------------------
 
@@ -768,6 +872,25 @@ class FrontDoor:
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes
 
+    def _not_offered(
+        self, actor: Actor, resource: Resource, correlation_id: str, record_as: str
+    ) -> NoReturn:
+        """
+        Record that *actor* asked for an action not on offer, and refuse it.
+        """
+        with self.store.unit_of_work() as uow:
+            self.policy.record(
+                actor,
+                Action.ACT,
+                resource,
+                _NOT_OFFERED,
+                uow=uow,
+                correlation_id=correlation_id,
+                record_as=record_as,
+            )
+            uow.commit()
+        raise AuthorizationError(reason="not_offered") from None
+
     def _queue_record(self, queue: list[Future[Any]]) -> Callable[..., None]:
         def record(entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:
             queue.append(self._appender.submit_async(entry, on_behalf_of=on_behalf_of))
@@ -788,6 +911,10 @@ class FrontDoor:
                 record_as=record_as,
             )
             uow.commit()
+
+
+def _unknown_language() -> Language:
+    raise UnknownValue(field="preferred_language")
 
 
 def _signed_in(session: Session) -> str:

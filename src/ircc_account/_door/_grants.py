@@ -64,6 +64,9 @@ class GrantDesk:
         with self._store.unit_of_work() as uow:
             if actor.capacity is Capacity.CLIENT and actor.account_id == client_id:
                 found = self._delegation.grants(uow, actor)
+            elif actor.capacity is Capacity.CLIENT:
+                # A guardian's list for their dependant (NotPrincipal otherwise).
+                found = self._delegation.grants(uow, actor, client_id=client_id)
             else:
                 decision = self._policy.reach(
                     actor,
@@ -78,6 +81,24 @@ class GrantDesk:
             uow.commit()
         return found
 
+    def names(self, grants: Iterable[ConsentGrant]) -> dict[str, str]:
+        """
+        The display names of the representatives and offices *grants* name,
+        by grantee id (a representative's own name, "Jean Roy, RCIC"; an
+        office's, "Office of the MP for Nepean"). These are professional
+        names the client chose to deal with, not anyone's file: not recorded.
+        """
+        names: dict[str, str] = {}
+        with self._store.unit_of_work(write=False) as uow:
+            for g in grants:
+                if g.grantee_id not in names:
+                    name = self._delegation.grantee_name(
+                        uow, g.grantee_id, organisation=g.grantee_is_organisation
+                    )
+                    if name is not None:
+                        names[g.grantee_id] = name
+        return names
+
     def give(
         self,
         actor: Actor,
@@ -91,12 +112,14 @@ class GrantDesk:
         valid_from: dt.datetime | None = None,
         valid_until: dt.datetime | None = None,
         written_consent: WrittenConsent | None = None,
+        for_dependant: str | None = None,
         correlation_id: str | None = None,
     ) -> ConsentGrant:
         """
         The client gives a representative or an office access, from their own
         session (a fresh login, SEC-40), signed with their account's key (or
-        resting on an uploaded written consent).
+        resting on an uploaded written consent); or a guardian, for a
+        dependant under 18 the department recorded (*for_dependant*).
 
         Raises:
             NotPrincipal, StepUpRequired, ValidationError, SelfGrant,
@@ -105,7 +128,7 @@ class GrantDesk:
         """
         return self._change(
             actor,
-            actor.account_id,
+            for_dependant or actor.account_id,
             "door.grant.create",
             correlation_id,
             lambda uow: self._delegation.grant(
@@ -120,6 +143,7 @@ class GrantDesk:
                 valid_from=valid_from,
                 valid_until=valid_until,
                 written_consent=written_consent,
+                for_dependant=for_dependant,
             ),
         )
 

@@ -178,3 +178,26 @@ class Onboarding:
                 uow, actor, organisation_id, representative_id
             ),
         )
+
+    def record_dependant(
+        self, officer: Actor, *, dependant_account_id: str, guardian_account_id: str
+    ) -> dt.datetime:
+        """
+        The department records that a guardian may appoint representatives
+        for a dependant under 18, until the dependant's 18th birthday (which
+        it returns). *officer* is a department staff member
+        (``Capacity.OFFICER``) authenticated by the department's own systems.
+
+        Raises:
+            DepartmentOnly: *officer* is not an officer.
+            DependantOfAge: the dependant is 18 or over.
+        """
+        return _write(
+            self._store,
+            lambda uow: self._delegation.record_dependant(
+                uow,
+                officer,
+                dependant_account_id=dependant_account_id,
+                guardian_account_id=guardian_account_id,
+            ),
+        )

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 import attrs
 
 from ircc_account._model import _validate as v
 from ircc_account.errors import RequiredField
 
-__all__ = ["BilingualText", "ItemKind", "ItemState", "ServiceItem", "TimelineEvent", "TimelineKind"]
+__all__ = [
+    "BilingualText",
+    "ItemKind",
+    "ItemState",
+    "PluginRecord",
+    "ServiceItem",
+    "TimelineEvent",
+    "TimelineKind",
+]
 
 
 @attrs.frozen
@@ -142,3 +151,27 @@ class TimelineEvent:
     def __attrs_post_init__(self) -> None:
         if self.kind is TimelineKind.STATUS_CHANGED and self.state is None:
             raise RequiredField(field="state")
+
+
+@attrs.frozen(kw_only=True)
+class PluginRecord:
+    """
+    One of a service plugin's own records for a client (a draft, answers),
+    as ``ctx.records`` returns it.
+
+    Attributes:
+        key: The record's name within the plugin and client (an identifier).
+        value: What the plugin stored: JSON data (``dict``, ``list``,
+            ``str``, ``int``, ``float``, ``bool`` or ``None``), decoded
+            afresh on each read, so changing it changes nothing stored.
+        version: Starts at 1 and rises with each change; pass it back to
+            replace or delete exactly this version (optimistic concurrency).
+        created_at: When the record was created (UTC).
+        updated_at: When it last changed (UTC).
+    """
+
+    key: str
+    value: Any = attrs.field(repr=False)
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime

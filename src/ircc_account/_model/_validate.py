@@ -115,7 +115,8 @@ def uci(value: object) -> str:
 
 def email(value: object) -> str:
     """
-    Validate an email address; returns it stripped (case is kept for display).
+    Validate an email address; returns it stripped and NFC-normalized (case
+    is kept for display; the blind index has its own normalization).
 
     Raises:
         InvalidFormat: not an address.
@@ -123,7 +124,7 @@ def email(value: object) -> str:
     """
     if not isinstance(value, str):
         raise InvalidFormat(field="email")
-    value = value.strip()
+    value = unicodedata.normalize("NFC", value.strip())
     if len(value) > 254:
         raise FieldTooLong(field="email", limit=254)
     if not _EMAIL.fullmatch(value):

@@ -20,6 +20,8 @@ __all__ = [
     "account_signing_keys",
     "consent_grant_versions",
     "consent_grants",
+    "delegation_dependants",
+    "delegation_token_jtis",
     "delegation_versions",
     "memberships",
     "metadata",
@@ -123,6 +125,9 @@ consent_grants = sa.Table(
     sa.Column("revoked_at", Instant(), nullable=True),
     sa.Column("first_used_at", Instant(), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False),
+    # The guardian who appointed this grant for their dependant (SEC-54); the
+    # client themself when NULL.
+    sa.Column("appointed_by", ID, nullable=True),
     sa.Index("ix_consent_grants_client_grantee", "client_account_id", "grantee_id"),
     sa.Index("ix_consent_grants_grantee", "grantee_id"),
 )
@@ -189,4 +194,33 @@ delegation_versions = sa.Table(
     metadata,
     sa.Column("key", sa.String(140), primary_key=True),
     sa.Column("version", sa.BigInteger(), nullable=False),
+)
+
+# A dependant whose guardian may appoint representatives for them until they
+# turn 18 (SEC-54). Recorded by the department; ``adult_at`` is the start
+# (UTC) of the dependant's 18th birthday, from their account's date of birth.
+delegation_dependants = sa.Table(
+    "delegation_dependants",
+    metadata,
+    sa.Column("dependant_account_id", ID, sa.ForeignKey("accounts.account_id"), primary_key=True),
+    sa.Column(
+        "guardian_account_id",
+        ID,
+        sa.ForeignKey("accounts.account_id"),
+        primary_key=True,
+        index=True,
+    ),
+    sa.Column("adult_at", Instant(), nullable=False),
+    sa.Column("recorded_by", ID, nullable=False),
+    sa.Column("recorded_at", Instant(), nullable=False),
+)
+
+# Delegation token ids a verifier has already accepted (one use per token),
+# kept until the token expires (plus the verifier's leeway).
+delegation_token_jtis = sa.Table(
+    "delegation_token_jtis",
+    metadata,
+    sa.Column("issuer", sa.String(255), primary_key=True),
+    sa.Column("jti", ID, primary_key=True),
+    sa.Column("expires_at", Instant(), nullable=False, index=True),
 )

@@ -10,41 +10,33 @@ data keys are cached for one unit of work only, so destroying a key row
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, NoReturn
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Dialect
 
 from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._model import (
     AccountStatus,
     AssuranceLevel,
-    BilingualText,
     ClientAccount,
     ContactDetails,
-    ItemKind,
-    ItemState,
     Language,
     LinkedCredential,
     LinkedLegacyFile,
     PersonalDetails,
-    ServiceItem,
-    TimelineEvent,
-    TimelineKind,
 )
 from ircc_account._model import _validate as v
 from ircc_account._storage import _schema as t
+from ircc_account._storage._sealing import INSTANT, Prebuilt, open_sealed, seal
+from ircc_account._storage._sql_items import _Items, _PluginRecords, _Timeline
 from ircc_account._storage.ports import SignIn
 from ircc_account.errors import (
     Conflict,
-    DecryptionFailed,
     NotFound,
     PersonalDataErased,
     StorageUnavailable,
@@ -64,39 +56,6 @@ _SELECT_ACCOUNT_ID = sa.select(t.accounts.c.account_id).where(
 )
 
 
-class _Prebuilt:
-    """
-    A Core SELECT compiled once per dialect, for :meth:`SqlUnitOfWork._fetch`.
-
-    The account read path runs on the DBAPI cursor: there, SQLAlchemy's
-    statement execution and Row objects cost several times the query itself.
-    The SQL is still compiled from the Core statement (names from the schema,
-    every value a bound parameter, passed to the driver apart from the SQL).
-    Rows come back as plain tuples in the statement's column order, without
-    SQLAlchemy's result processing: an :class:`~._schema.Instant` column is its
-    integer, and parameters get no bind processing (use ``str`` and ``bytes``).
-    """
-
-    __slots__ = ("_by_dialect", "statement")
-
-    def __init__(self, statement: sa.Select[Any]) -> None:
-        self.statement = statement
-        self._by_dialect: dict[tuple[type[Dialect], str], tuple[str, tuple[str, ...] | None]] = {}
-
-    def bind(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
-        """
-        The SQL for *dialect* and its parameters in the driver's style.
-        """
-        key = (type(dialect), dialect.paramstyle)
-        built = self._by_dialect.get(key)
-        if built is None:
-            compiled = self.statement.compile(dialect=dialect)
-            order = tuple(compiled.positiontup or ()) if compiled.positional else None
-            built = self._by_dialect[key] = (compiled.string, order)
-        sql, order = built
-        return sql, params if order is None else tuple(params[name] for name in order)
-
-
 # An account with its wrapped key in one round trip (NULL key: erased), in
 # the column order _Accounts._from_row unpacks.
 _ACCOUNT_WITH_KEY = sa.select(
@@ -110,20 +69,17 @@ _ACCOUNT_WITH_KEY = sa.select(
     t.account_keys.c.kek_id,
     t.account_keys.c.wrapped_key,
 ).select_from(t.accounts.outerjoin(t.account_keys))
-_SELECT_ACCOUNT = _Prebuilt(
+_SELECT_ACCOUNT = Prebuilt(
     _ACCOUNT_WITH_KEY.where(t.accounts.c.account_id == sa.bindparam("account_id"))
 )
-_SELECT_ACCOUNT_BY_UCI = _Prebuilt(
+_SELECT_ACCOUNT_BY_UCI = Prebuilt(
     _ACCOUNT_WITH_KEY.where(t.accounts.c.uci_index == sa.bindparam("index"))
 )
-_SELECT_ACCOUNTS_BY_EMAIL = _Prebuilt(
+_SELECT_ACCOUNTS_BY_EMAIL = Prebuilt(
     _ACCOUNT_WITH_KEY.where(t.accounts.c.email_index == sa.bindparam("index")).order_by(
         t.accounts.c.created_at
     )
 )
-# Decodes the integer a raw read returns for an Instant column.
-_INSTANT = t.Instant()
-_SELECT_ITEM = sa.select(t.items).where(t.items.c.item_id == sa.bindparam("item_id"))
 _SELECT_STATUS = sa.select(t.accounts.c.status).where(
     t.accounts.c.account_id == sa.bindparam("account_id")
 )
@@ -176,7 +132,8 @@ class SqlUnitOfWork:
     Attributes:
         connection: The open connection (inside a transaction).
         keyring: Key-encryption keys and the blind-index key.
-        accounts, credentials, legacy_files, items, timeline: The repositories.
+        accounts, credentials, legacy_files, items, timeline, plugin_records:
+            The repositories.
     """
 
     def __init__(self, engine: sa.Engine, keyring: Keyring, *, write: bool) -> None:
@@ -193,6 +150,7 @@ class SqlUnitOfWork:
         self.legacy_files = _LegacyFiles(self)
         self.items = _Items(self)
         self.timeline = _Timeline(self)
+        self.plugin_records = _PluginRecords(self)
 
     # --- transaction ---------------------------------------------------------
 
@@ -285,7 +243,7 @@ class SqlUnitOfWork:
         with translate_errors(kind):
             return self.connection.execute(statement, params or None)
 
-    def _fetch(self, query: _Prebuilt, kind: str, **params: Any) -> Sequence[Any]:
+    def _fetch(self, query: Prebuilt, kind: str, **params: Any) -> Sequence[Any]:
         """
         Run a prebuilt SELECT on the DBAPI cursor, in this unit's transaction;
         its rows as tuples. Driver errors are translated as for :meth:`execute`.
@@ -398,25 +356,6 @@ def _is_foreign_key_error(e: sa_exc.IntegrityError) -> bool:
     return "FOREIGN KEY" in str(e.orig)
 
 
-def _seal(
-    key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any
-) -> bytes:
-    # ensure_ascii (the default): the payload is ASCII, so _open decodes it strictly.
-    payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    return key.encrypt_field(payload, table, column, record_id, account_id)
-
-
-def _open(
-    key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes
-) -> Any:
-    plain = key.decrypt_field(blob, table, column, record_id, account_id)
-    try:
-        # A str goes straight to the C scanner; bytes would first be sniffed for UTF-16/32.
-        return json.loads(plain.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError included
-        raise DecryptionFailed() from None
-
-
 class _Accounts:
     def __init__(self, uow: SqlUnitOfWork) -> None:
         self._uow = uow
@@ -427,9 +366,10 @@ class _Accounts:
         return {
             "uci_index": None if a.uci is None else ring.blind_index("uci", a.uci),
             "email_index": ring.blind_index("email", a.contact.email),
+            "index_version": t.INDEX_VERSION,
             "preferred_language": a.preferred_language.value,
             "status": a.status.value,
-            "personal_ct": _seal(
+            "personal_ct": seal(
                 key,
                 "accounts",
                 "personal",
@@ -441,7 +381,7 @@ class _Accounts:
                     "date_of_birth": a.personal.date_of_birth.isoformat(),
                 },
             ),
-            "contact_ct": _seal(
+            "contact_ct": seal(
                 key,
                 "accounts",
                 "contact",
@@ -455,7 +395,7 @@ class _Accounts:
             ),
             "uci_ct": None
             if a.uci is None
-            else _seal(key, "accounts", "uci", a.account_id, a.account_id, a.uci),
+            else seal(key, "accounts", "uci", a.account_id, a.account_id, a.uci),
         }
 
     def add(self, account: ClientAccount) -> None:
@@ -484,14 +424,14 @@ class _Accounts:
         if wrapped_key is None:
             raise PersonalDataErased()
         key = self._uow.data_key(account_id, WrappedDataKey(kek_id=kek_id, blob=wrapped_key))
-        personal = _open(key, "accounts", "personal", account_id, account_id, personal_ct)
-        contact = _open(key, "accounts", "contact", account_id, account_id, contact_ct)
+        personal = open_sealed(key, "accounts", "personal", account_id, account_id, personal_ct)
+        contact = open_sealed(key, "accounts", "contact", account_id, account_id, contact_ct)
         uci = (
             None
             if uci_ct is None
-            else _open(key, "accounts", "uci", account_id, account_id, uci_ct)
+            else open_sealed(key, "accounts", "uci", account_id, account_id, uci_ct)
         )
-        created = _INSTANT.process_result_value(created_at, self._uow.connection.dialect)
+        created = INSTANT.process_result_value(created_at, self._uow.connection.dialect)
         account = _sealed_account(account_id, language, status, created, personal, contact, uci)
         if account is None:
             account = ClientAccount(
@@ -514,12 +454,15 @@ class _Accounts:
     def find_by_uci(self, uci: str) -> ClientAccount | None:
         index = self._uow.keyring.blind_index("uci", v.uci(uci))
         rows = self._uow._fetch(_SELECT_ACCOUNT_BY_UCI, "account", index=index)
-        return self._from_row(rows[0]) if rows else None
+        # Erasure clears the index; a row erased before it did (its key
+        # gone) answers as an unknown UCI does, never PersonalDataErased.
+        live = [r for r in rows if r[-1] is not None]
+        return self._from_row(live[0]) if live else None
 
     def find_by_email(self, email: str) -> Sequence[ClientAccount]:
         index = self._uow.keyring.blind_index("email", v.email(email))
         rows = self._uow._fetch(_SELECT_ACCOUNTS_BY_EMAIL, "account", index=index)
-        return [self._from_row(r) for r in rows]
+        return [self._from_row(r) for r in rows if r[-1] is not None]
 
     def update(self, account: ClientAccount) -> None:
         key = self._uow.data_key(account.account_id)
@@ -535,17 +478,28 @@ class _Accounts:
     def erase_personal_data(self, account_id: str) -> None:
         if not self._exists(account_id):
             raise NotFound(kind="account")
-        self._uow.execute(
+        uow = self._uow
+        # Crypto-shredding: every field sealed with this key is unreadable.
+        uow.execute(
             t.account_keys.delete().where(t.account_keys.c.account_id == account_id),
             "account key",
         )
-        self._uow.execute(
+        # No lookup finds the person any more, and they may register again.
+        uow.execute(
             t.accounts.update()
             .where(t.accounts.c.account_id == account_id)
-            .values(status=AccountStatus.DISABLED.value, version=t.accounts.c.version + 1),
+            .values(
+                status=AccountStatus.DISABLED.value,
+                uci_index=None,
+                email_index=None,
+                version=t.accounts.c.version + 1,
+            ),
             "account",
         )
-        self._uow._data_keys.pop(account_id, None)
+        for table in (t.credentials, t.legacy_files, t.plugin_records):
+            uow.execute(table.delete().where(table.c.account_id == account_id), "account")
+        uow.items.erase(account_id)
+        uow._data_keys.pop(account_id, None)
 
     def status(self, account_id: str) -> AccountStatus | None:
         value = self._uow.execute(_SELECT_STATUS, "account", account_id=account_id).scalar()
@@ -761,143 +715,3 @@ class _LegacyFiles:
             "legacy file",
         ).all()
         return [LinkedLegacyFile(**r._mapping) for r in rows]
-
-
-class _Items:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        self._uow = uow
-
-    def _document(self, item: ServiceItem) -> bytes | None:
-        if item.document_number is None:
-            return None
-        key = self._uow.data_key(item.account_id)
-        return _seal(
-            key, "items", "document_number", item.item_id, item.account_id, item.document_number
-        )
-
-    def _from_row(self, row: Any) -> ServiceItem:
-        document = None
-        if row.document_ct is not None:
-            key = self._uow.data_key(row.account_id)
-            document = _open(
-                key, "items", "document_number", row.item_id, row.account_id, row.document_ct
-            )
-        return ServiceItem(
-            item_id=row.item_id,
-            account_id=row.account_id,
-            service_id=row.service_id,
-            kind=ItemKind(row.kind),
-            reference=row.reference,
-            state=ItemState(row.state),
-            title=BilingualText(row.title_en, row.title_fr),
-            document_number=document,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            version=row.version,
-        )
-
-    def add(self, item: ServiceItem) -> None:
-        self._uow.execute(
-            t.items.insert().values(
-                item_id=item.item_id,
-                account_id=item.account_id,
-                service_id=item.service_id,
-                kind=item.kind.value,
-                reference=item.reference,
-                state=item.state.value,
-                title_en=item.title.en,
-                title_fr=item.title.fr,
-                document_ct=self._document(item),
-                created_at=item.created_at,
-                updated_at=item.updated_at,
-                version=item.version,
-            ),
-            "item",
-        )
-
-    def get(self, item_id: str) -> ServiceItem:
-        row = self._uow.execute(_SELECT_ITEM, "item", item_id=item_id).first()
-        if row is None:
-            raise NotFound(kind="item")
-        return self._from_row(row)
-
-    def for_account(
-        self, account_id: str, *, service_id: str | None = None
-    ) -> Sequence[ServiceItem]:
-        c = t.items.c
-        query = sa.select(t.items).where(c.account_id == account_id)
-        if service_id is not None:
-            query = query.where(c.service_id == service_id)
-        rows = self._uow.execute(query.order_by(c.created_at.desc(), c.item_id), "item").all()
-        return [self._from_row(r) for r in rows]
-
-    def find_by_reference(self, service_id: str, reference: str) -> ServiceItem | None:
-        c = t.items.c
-        row = self._uow.execute(
-            sa.select(t.items).where(c.service_id == service_id, c.reference == reference), "item"
-        ).first()
-        return None if row is None else self._from_row(row)
-
-    def update(self, item: ServiceItem) -> ServiceItem:
-        c = t.items.c
-        result = self._uow.execute(
-            t.items.update()
-            .where(c.item_id == item.item_id, c.version == item.version)
-            .values(
-                state=item.state.value,
-                title_en=item.title.en,
-                title_fr=item.title.fr,
-                reference=item.reference,
-                document_ct=self._document(item),
-                updated_at=item.updated_at,
-                version=item.version + 1,
-            ),
-            "item",
-        )
-        if result.rowcount != 1:
-            # Tell a stale write from a missing item.
-            self.get(item.item_id)
-            raise Conflict(kind="item")
-        return attrs.evolve(item, version=item.version + 1)
-
-
-class _Timeline:
-    def __init__(self, uow: SqlUnitOfWork) -> None:
-        self._uow = uow
-
-    def append(self, event: TimelineEvent) -> None:
-        e = event
-        self._uow.execute(
-            t.timeline_events.insert().values(
-                event_id=e.event_id,
-                item_id=e.item_id,
-                kind=e.kind.value,
-                occurred_at=e.occurred_at,
-                state=None if e.state is None else e.state.value,
-                summary_en=e.summary.en,
-                summary_fr=e.summary.fr,
-                actor_label=e.actor_label,
-            ),
-            "timeline event",
-        )
-
-    def for_item(self, item_id: str) -> Sequence[TimelineEvent]:
-        c = t.timeline_events.c
-        rows = self._uow.execute(
-            sa.select(t.timeline_events)
-            .where(c.item_id == item_id)
-            .order_by(c.occurred_at, c.event_id),
-            "timeline event",
-        ).all()
-        return [
-            TimelineEvent(
-                event_id=r.event_id,
-                item_id=r.item_id,
-                kind=TimelineKind(r.kind),
-                occurred_at=r.occurred_at,
-                state=None if r.state is None else ItemState(r.state),
-                summary=BilingualText(r.summary_en, r.summary_fr),
-                actor_label=r.actor_label,
-            )
-            for r in rows
-        ]

@@ -20,12 +20,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, make_url
 
-from ircc_account._crypto import Keyring, WrappedDataKey
+from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._storage import _schema as t
 from ircc_account._storage._engine import create_engine, dialect_of
+from ircc_account._storage._sealing import seal
 from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
+from ircc_account._storage._sql_items import reference_index
 from ircc_account.errors import (
     ConfigurationError,
+    PersonalDataErased,
     SchemaOutOfDate,
     SchemaTooNew,
     StorageUnavailable,
@@ -209,6 +212,8 @@ class SqlStore:
             SchemaTooNew: the database has revisions this library does not ship.
         """
         upgrade_schema(self.engine, progress=progress)
+        # What the migrations could not do without the keyring (0012_privacy).
+        self.seal_plaintext_rows()
 
     def schema_is_current(self) -> bool:
         """
@@ -228,6 +233,49 @@ class SqlStore:
         """
         if not self.schema_is_current():
             raise SchemaOutOfDate()
+
+    # --- rows from before 0012_privacy -------------------------------------------------
+
+    def seal_plaintext_rows(self, *, batch_size: int = 200) -> int:
+        """
+        Seal what rows written before ``0012_privacy`` keep in clear, and
+        re-index their emails; :meth:`migrate` runs it.
+
+        Items' references and titles move into ``details_ct`` (with the
+        reference's blind index), timeline summaries into ``summary_ct``, and
+        accounts get their blind indexes recomputed with the current email
+        normalization (an erased account's are cleared). Each row is changed
+        only if it still needs it, in transactions of *batch_size* rows, so an
+        interrupted run loses nothing and the next goes on with what is left.
+
+        Returns:
+            How many rows this call sealed or re-indexed.
+
+        Raises:
+            ConfigurationError: *batch_size* is below 1.
+        """
+        if batch_size < 1:
+            raise ConfigurationError(reason="the batch size must be at least 1")
+        done = 0
+        for step in (_seal_items, _seal_events, _reindex_accounts):
+            while True:
+                with self.unit_of_work() as uow:
+                    changed = step(uow, batch_size)
+                    uow.commit()
+                done += changed
+                if changed < batch_size:
+                    break
+        return done
+
+    def plaintext_rows_left(self) -> int:
+        """
+        How many rows :meth:`seal_plaintext_rows` has left to seal or re-index.
+        """
+        with self.unit_of_work(write=False) as uow:
+            return sum(
+                int(uow.execute(sa.select(sa.func.count()).where(w), "schema").scalar_one())
+                for w in _UNSEALED
+            )
 
     # --- keys ------------------------------------------------------------------------
 
@@ -398,3 +446,113 @@ def open_store(
         store.close()
         raise
     return store
+
+
+# --- sealing rows from before 0012_privacy ------------------------------------------
+
+_UNSEALED = (
+    t.items.c.details_ct.is_(None),
+    t.timeline_events.c.summary_ct.is_(None),
+    t.accounts.c.index_version.is_(None),
+)
+
+
+def _key_or_none(uow: SqlUnitOfWork, account_id: str) -> DataKey | None:
+    try:
+        return uow.data_key(account_id)
+    except PersonalDataErased:
+        return None
+
+
+def _seal_items(uow: SqlUnitOfWork, limit: int) -> int:
+    c = t.items.c
+    rows = uow.execute(
+        sa.select(c.item_id, c.account_id, c.service_id, c.reference, c.title_en, c.title_fr)
+        .where(c.details_ct.is_(None))
+        .order_by(c.item_id)
+        .limit(limit),
+        "item",
+    ).all()
+    for row in rows:
+        key = _key_or_none(uow, row.account_id)
+        values: dict[str, object] = {"reference": None, "title_en": None, "title_fr": None}
+        if key is None or row.reference is None:
+            # Erased: nothing to seal, and nothing may stay in clear.
+            values.update(details_ct=b"", reference_index=None)
+        else:
+            details = {"reference": row.reference, "title_en": row.title_en,
+                       "title_fr": row.title_fr}  # fmt: skip
+            values.update(
+                details_ct=seal(key, "items", "details", row.item_id, row.account_id, details),
+                reference_index=reference_index(uow, row.service_id, row.reference),
+            )
+        uow.execute(
+            t.items.update()
+            .where(c.item_id == row.item_id, c.details_ct.is_(None))
+            .values(**values),
+            "item",
+        )
+    return len(rows)
+
+
+def _seal_events(uow: SqlUnitOfWork, limit: int) -> int:
+    e, i = t.timeline_events.c, t.items.c
+    rows = uow.execute(
+        sa.select(e.event_id, i.account_id, e.summary_en, e.summary_fr, e.actor_label)
+        .select_from(t.timeline_events.join(t.items, i.item_id == e.item_id))
+        .where(e.summary_ct.is_(None))
+        .order_by(e.event_id)
+        .limit(limit),
+        "timeline event",
+    ).all()
+    for row in rows:
+        key = _key_or_none(uow, row.account_id)
+        sealed = b""
+        if key is not None and row.summary_en is not None:
+            summary = {
+                "en": row.summary_en,
+                "fr": row.summary_fr,
+                "actor": row.actor_label or "IRCC",
+            }
+            sealed = seal(key, "timeline_events", "summary", row.event_id, row.account_id, summary)
+        uow.execute(
+            t.timeline_events.update()
+            .where(e.event_id == row.event_id, e.summary_ct.is_(None))
+            .values(summary_ct=sealed, summary_en=None, summary_fr=None, actor_label=None),
+            "timeline event",
+        )
+    return len(rows)
+
+
+def _reindex_accounts(uow: SqlUnitOfWork, limit: int) -> int:
+    c = t.accounts.c
+    ids = (
+        uow.execute(
+            sa.select(c.account_id)
+            .where(c.index_version.is_(None))
+            .order_by(c.account_id)
+            .limit(limit),
+            "account",
+        )
+        .scalars()
+        .all()
+    )
+    for account_id in ids:
+        values: dict[str, object] = {"index_version": t.INDEX_VERSION}
+        try:
+            account = uow.accounts.get(account_id)
+        except PersonalDataErased:
+            values.update(uci_index=None, email_index=None)
+        else:
+            ring = uow.keyring
+            values.update(
+                uci_index=None if account.uci is None else ring.blind_index("uci", account.uci),
+                email_index=ring.blind_index("email", account.contact.email),
+            )
+        uow.execute(
+            t.accounts.update()
+            .where(c.account_id == account_id, c.index_version.is_(None))
+            .values(**values),
+            "account",
+        )
+    return len(ids)

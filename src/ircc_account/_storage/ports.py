@@ -31,6 +31,7 @@ from ircc_account._model import (
     ServiceItem,
     TimelineEvent,
 )
+from ircc_account._model._services import PluginRecord
 
 __all__ = [
     "AccountRepository",
@@ -38,6 +39,7 @@ __all__ = [
     "CredentialRepository",
     "ItemRepository",
     "LegacyFileRepository",
+    "PluginRecordRepository",
     "SignIn",
     "SqlStorage",
     "SqlUnit",
@@ -80,13 +82,16 @@ class AccountRepository(Protocol):
 
     def find_by_uci(self, uci: str) -> ClientAccount | None:
         """
-        The account holding *uci* (any accepted spelling), through the blind index.
+        The account holding *uci* (any accepted spelling), through the blind
+        index; ``None`` for a UCI nobody holds, and alike for an erased person's.
         """
         ...
 
     def find_by_email(self, email: str) -> Sequence[ClientAccount]:
         """
-        Accounts whose contact email is *email* (case-insensitive), through the blind index.
+        Accounts whose contact email is *email* (ASCII letters in any case; see
+        ``docs/data-at-rest.md``), through the blind index; none for an
+        erased person's.
         """
         ...
 
@@ -102,7 +107,15 @@ class AccountRepository(Protocol):
 
     def erase_personal_data(self, account_id: str) -> None:
         """
-        Destroy the account's data key (crypto-shredding): its personal data becomes unreadable.
+        Erase the account's personal data: destroy its data key
+        (crypto-shredding: every sealed field becomes unreadable), clear its
+        blind indexes (UCI, email, item references: a lookup then answers as
+        for a value nobody holds), and delete its credential links, legacy
+        file claims and plugin records, so the person can register again.
+        The account row (id, status ``disabled``) stays, as do ids elsewhere.
+
+        Raises:
+            NotFound: no such account.
         """
         ...
 
@@ -296,6 +309,65 @@ class TimelineRepository(Protocol):
         ...
 
 
+class PluginRecordRepository(Protocol):
+    """
+    Each service plugin's own records per client (``ctx.records``): values
+    as bytes, sealed with the client's data key and bound to (plugin,
+    client, key). The service gate encodes, decodes and limits them.
+    """
+
+    def get(self, account_id: str, service_id: str, key: str) -> tuple[PluginRecord, bytes] | None:
+        """
+        The record (its ``value`` unset) and its value's bytes, or ``None``.
+
+        Raises:
+            PersonalDataErased: the client's data key is gone.
+        """
+        ...
+
+    def list(self, account_id: str, service_id: str) -> Sequence[tuple[PluginRecord, bytes]]:
+        """
+        Every record of the plugin for the client, by key.
+        """
+        ...
+
+    def count(self, account_id: str, service_id: str) -> int:
+        """
+        How many records the plugin keeps for the client.
+        """
+        ...
+
+    def put(
+        self,
+        account_id: str,
+        service_id: str,
+        key: str,
+        value: bytes,
+        *,
+        version: int | None,
+        now: dt.datetime,
+    ) -> int:
+        """
+        Create the record (*version* ``None``) or replace it at *version*;
+        returns the new version.
+
+        Raises:
+            Conflict: it exists (creating), or is no longer at *version*.
+            NotFound: replacing a record that does not exist.
+            PersonalDataErased: the client's data key is gone.
+        """
+        ...
+
+    def delete(self, account_id: str, service_id: str, key: str, *, version: int | None) -> bool:
+        """
+        Delete the record (only at *version*, when given); whether it existed.
+
+        Raises:
+            Conflict: it is no longer at *version*.
+        """
+        ...
+
+
 class UnitOfWork(Protocol):
     """
     One atomic transaction over every repository.
@@ -324,6 +396,11 @@ class UnitOfWork(Protocol):
     @property
     def timeline(self) -> TimelineRepository:
         """Items' timelines."""
+        ...
+
+    @property
+    def plugin_records(self) -> PluginRecordRepository:
+        """Service plugins' own records."""
         ...
 
     def commit(self) -> None:

@@ -34,20 +34,31 @@ from ircc_account.delegation._acting import (
 )
 from ircc_account.delegation._consent import WrittenConsent
 from ircc_account.delegation._grants import KEEP, Delegation
-from ircc_account.delegation._policy import Policy
+from ircc_account.delegation._policy import DENIAL_REASONS, Policy
 from ircc_account.delegation._ports import (
     DelegationEvents,
     LicenceVerifier,
     NoEvents,
+    ReplayStore,
 )
+from ircc_account.delegation._replay import MemoryReplayStore, SqlReplayStore
 from ircc_account.delegation._tokens import (
+    TOKEN_LEEWAY,
+    TOKEN_LIFETIME,
+    TOKEN_MAX_LEEWAY,
+    TOKEN_MAX_LIFETIME,
     DelegationClaims,
     DelegationTokenIssuer,
     DelegationTokenVerifier,
 )
 
 __all__ = [
+    "DENIAL_REASONS",
     "KEEP",
+    "TOKEN_LEEWAY",
+    "TOKEN_LIFETIME",
+    "TOKEN_MAX_LEEWAY",
+    "TOKEN_MAX_LIFETIME",
     "ActingContext",
     "ActingHook",
     "ConsentEvidence",
@@ -67,13 +78,16 @@ __all__ = [
     "LicenceVerifier",
     "Membership",
     "MembershipRole",
+    "MemoryReplayStore",
     "NoEvents",
     "Organisation",
     "OrganisationKind",
     "Policy",
+    "ReplayStore",
     "Representative",
     "RepresentativeKind",
     "Scope",
+    "SqlReplayStore",
     "WrittenConsent",
     "begin_acting_for",
     "stop_acting",

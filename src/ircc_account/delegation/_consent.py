@@ -31,7 +31,7 @@ from ircc_account._crypto import FieldContext
 from ircc_account._model._delegation import ConsentEvidence, ConsentGrant, LegalBasis
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation import _repo
-from ircc_account.errors import ConsentStale, DelegationError
+from ircc_account.errors import ConsentStale, DelegationError, NotFound
 
 __all__ = ["ConsentSigner", "WrittenConsent", "consent_statement"]
 
@@ -73,10 +73,11 @@ class WrittenConsent:
         )
 
 
-def consent_statement(grant: ConsentGrant) -> bytes:
+def consent_statement(grant: ConsentGrant, appointed_by: str | None = None) -> bytes:
     """
     The canonical statement a client's in-account consent signs: every term
-    of the grant that decides access, and its version.
+    of the grant that decides access, and its version; for a guardian's
+    appointment for a dependant (SEC-54), the guardian's account too.
     """
     g = grant
     body = {
@@ -93,6 +94,10 @@ def consent_statement(grant: ConsentGrant) -> bytes:
         "valid_from": g.valid_from.isoformat(),
         "valid_until": None if g.valid_until is None else g.valid_until.isoformat(),
     }
+    if appointed_by is not None:
+        # Only when set, so every statement signed before guardians existed
+        # keeps its exact bytes.
+        body["appointed_by"] = appointed_by
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -107,13 +112,21 @@ class ConsentSigner:
     def __init__(self, randomness: Randomness) -> None:
         self._randomness = randomness
 
-    def sign(self, uow: SqlUnit, grant: ConsentGrant, now: dt.datetime) -> ConsentEvidence:
+    def sign(
+        self,
+        uow: SqlUnit,
+        grant: ConsentGrant,
+        now: dt.datetime,
+        *,
+        appointed_by: str | None = None,
+    ) -> ConsentEvidence:
         """
-        Sign *grant*'s terms with its client's key (created on first use).
+        Sign *grant*'s terms with its client's key (created on first use), or
+        with the key of the guardian who appoints for their dependant.
         """
-        account_id = grant.client_account_id
+        account_id = appointed_by or grant.client_account_id
         key_id, private = self._key(uow, account_id, now)
-        statement = consent_statement(grant)
+        statement = consent_statement(grant, appointed_by)
         return ConsentEvidence(
             basis=LegalBasis.IN_ACCOUNT,
             digest=hashlib.sha256(statement).digest(),
@@ -126,8 +139,9 @@ class ConsentSigner:
         Check that *grant*'s evidence matches its terms.
 
         For in-account consent, the signature must verify under the client's
-        public key over the grant's current terms; for written consent, a
-        digest must be present (the form itself is checked by a person).
+        public key (the appointing guardian's, for a dependant) over the
+        grant's current terms; for written consent, a digest must be present
+        (the form itself is checked by a person).
 
         Raises:
             DelegationError: the evidence is missing or does not match.
@@ -137,10 +151,15 @@ class ConsentSigner:
             raise DelegationError()
         if e.basis is LegalBasis.WRITTEN:
             return
+        try:
+            appointed_by = _repo.get_grant_appointed(uow, grant.grant_id)[1]
+        except NotFound:
+            raise DelegationError() from None
+        signer = appointed_by or grant.client_account_id
         row = _repo.get_signing_key_by_id(uow, e.key_id or "")
-        if row is None or row.account_id != grant.client_account_id or e.signature is None:
+        if row is None or row.account_id != signer or e.signature is None:
             raise DelegationError()
-        statement = consent_statement(grant)
+        statement = consent_statement(grant, appointed_by)
         if hashlib.sha256(statement).digest() != e.digest:
             raise DelegationError()
         try:

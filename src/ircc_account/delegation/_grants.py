@@ -10,9 +10,17 @@ transaction (SEC-56), and the client is told after the commit.
 One paid representative per application (SEC-54): a grant to a paid
 representative (or to a law firm or consultancy) is **refused** with
 :class:`~ircc_account.errors.PaidRepresentativeExists` while another paid
-grantee holds an active grant whose coverage overlaps it. The client revokes
-the first representative, then appoints the second: nothing is replaced
-silently.
+grantee holds an active grant whose coverage overlaps it *and whose validity
+window overlaps its own* (one starting tomorrow counts as much as one in
+force today), on grant, on accept and on change. The client revokes the
+first representative (or ends its grant before the second starts), then
+appoints the second: nothing is replaced silently.
+
+A grant's terms are checked before anything is written (:mod:`._rules`):
+its item must be the client's and its service one that is offered; a grant
+to a delegate who has only shown low-assurance credentials lasts at most 12
+months (SEC-55); a guardian's grant for a dependant ends by the dependant's
+18th birthday (SEC-54).
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from ircc_account._model._delegation import (
     RepresentativeKind,
 )
 from ircc_account._storage.ports import SqlUnit
-from ircc_account.delegation import _repo
+from ircc_account.delegation import _repo, _rules
 from ircc_account.delegation._consent import ConsentSigner, WrittenConsent
 from ircc_account.delegation._policy import DESIGNATED_SCOPES, PARLIAMENTARY_SCOPES
 from ircc_account.delegation._ports import (
@@ -54,6 +62,7 @@ from ircc_account.delegation._ports import (
 from ircc_account.errors import (
     Conflict,
     DepartmentOnly,
+    DependantOfAge,
     GrantNotChangeable,
     InvitationInvalid,
     LicenceInvalid,
@@ -101,6 +110,9 @@ class Delegation:
             nothing should slow a client down in taking access away.
         audit: Where every grant change is recorded, in the caller's unit of
             work (``grant.created``, ``grant.changed``, ``grant.revoked``).
+        services: The ids of the services offered: a grant covering a
+            service must name one of them (more with :meth:`declare_services`).
+            Until some are declared, no service-wide grant is accepted.
     """
 
     def __init__(
@@ -112,6 +124,7 @@ class Delegation:
         randomness: Randomness | None = None,
         fresh_auth: dt.timedelta = dt.timedelta(minutes=15),
         audit: AuditSink | None = None,
+        services: Iterable[str] | None = None,
     ) -> None:
         self._clock = clock
         self._audit = audit
@@ -120,9 +133,17 @@ class Delegation:
         self._randomness = randomness or SystemRandomness()
         self._signer = ConsentSigner(self._randomness)
         self._fresh_auth = fresh_auth
+        self._services: frozenset[str] | None = None if services is None else frozenset(services)
 
     def __repr__(self) -> str:
         return "Delegation()"
+
+    def declare_services(self, service_ids: Iterable[str]) -> None:
+        """
+        Add to the services a grant may cover: every service the registry
+        offers, told once it has started (as the policy is told their levels).
+        """
+        self._services = (self._services or frozenset()) | frozenset(service_ids)
 
     # --- representatives ------------------------------------------------------------
 
@@ -220,9 +241,15 @@ class Delegation:
 
         Raises:
             NotAdministrator: *actor* may not manage this organisation's members.
+            LicenceInvalid: a law firm's or consultancy's member who is not a
+                licensed representative.
         """
         self._require_org_admin(uow, actor, membership.organisation_id)
-        _repo.get_representative(uow, membership.representative_id)
+        rep, licence_valid = _repo.get_representative(uow, membership.representative_id)
+        org = _repo.get_organisation(uow, membership.organisation_id)
+        if org.kind in _PAID_ORGS and not (rep.kind.is_paid and licence_valid):
+            # A firm's members act only under their own licence (SEC-54), as in join.
+            raise LicenceInvalid()
         _repo.add_membership(uow, membership)
         _repo.bump(uow, _repo.rep_key(membership.representative_id))
         return membership
@@ -486,23 +513,42 @@ class Delegation:
         valid_from: dt.datetime | None = None,
         valid_until: dt.datetime | None = None,
         written_consent: WrittenConsent | None = None,
+        for_dependant: str | None = None,
     ) -> ConsentGrant:
         """
-        The client grants access from their own account.
+        The client grants access from their own account; or a guardian, from
+        theirs, for a dependant under 18 (*for_dependant*).
 
-        The consent is signed with the account's key, or, with
-        *written_consent*, rests on an uploaded form whose digest is kept.
+        The consent is signed with the account's key (the guardian's, for a
+        dependant), or, with *written_consent*, rests on an uploaded form
+        whose digest is kept.
+
+        Terms the client leaves open may come back narrower: a grant to a
+        delegate who has only shown low-assurance credentials ends 12 months
+        after it starts (SEC-55), a guardian's grant on the dependant's 18th
+        birthday (SEC-54). The returned grant states its end.
 
         Raises:
-            NotPrincipal: *actor* is not the client in their own session.
+            NotPrincipal: *actor* is not the client in their own session (or,
+                with *for_dependant*, not a recorded guardian of that dependant).
             StepUpRequired: the client's login is not fresh (SEC-40).
             ValidationError: an unknown scope, a window that ends before it
                 starts, a missing target.
+            GrantTargetUnknown: the item is not the client's, or the service
+                is not offered.
+            GrantTooLong: a low-assurance delegate's grant ending more than 12
+                months after it starts.
+            DependantOfAge: the dependant is 18 or over, or would be before it ends.
             SelfGrant, ScopeNotAllowed, LicenceInvalid, PaidRepresentativeExists,
             ConsentStale: the grant breaks a delegation rule; nothing is written.
         """
         now = self._clock.now()
-        client_id = self._require_principal(actor, actor.account_id, fresh=True)
+        if for_dependant is None:
+            client_id = self._require_principal(actor, actor.account_id, fresh=True)
+            guardian = None
+        else:
+            guardian = self._require_principal(actor, actor.account_id, fresh=True)
+            client_id = for_dependant
         grant = ConsentGrant(
             grant_id=self._new_id(),
             client_account_id=client_id,
@@ -517,15 +563,13 @@ class Delegation:
             valid_until=valid_until,
             created_at=now,
         )
-        paid = self._check_grantee(uow, grant)
-        if paid:
-            self._check_one_paid(uow, grant)
+        grant, paid = self._check_terms(uow, grant, guardian)
         if written_consent is not None:
             evidence = written_consent.evidence(now.date())
         else:
-            evidence = self._signer.sign(uow, grant, now)
+            evidence = self._signer.sign(uow, grant, now, appointed_by=guardian)
         grant = attrs.evolve(grant, status=GrantStatus.ACTIVE, evidence=evidence)
-        _repo.add_grant(uow, grant, paid=paid)
+        _repo.add_grant(uow, grant, paid=paid, appointed_by=guardian)
         self._changed(uow, actor, grant, "grant_created")
         return grant
 
@@ -538,18 +582,18 @@ class Delegation:
                 session can never accept; SEC-53).
             RequestLapsed: more than seven days passed.
             GrantNotChangeable: the grant is not pending.
+            GrantTargetUnknown, GrantTooLong, PaidRepresentativeExists,
+            LicenceInvalid, ScopeNotAllowed: as for :meth:`grant`; the
+            request stays pending.
         """
         now = self._clock.now()
-        old = self._own_grant(uow, actor, grant_id, fresh=True)
+        old, _ = self._own_grant(uow, actor, grant_id, fresh=True, guardian=False)
         if old.status is not GrantStatus.PENDING:
             raise GrantNotChangeable()
         lapses = old.lapses_at()
         if lapses is not None and now >= lapses:
             raise RequestLapsed()
-        paid = self._check_grantee(uow, old)
-        if paid:
-            self._check_one_paid(uow, old)
-        new = attrs.evolve(old, version=old.version + 1)
+        new, _ = self._check_terms(uow, attrs.evolve(old, version=old.version + 1), None)
         new = attrs.evolve(
             new, status=GrantStatus.ACTIVE, evidence=self._signer.sign(uow, new, now)
         )
@@ -566,11 +610,11 @@ class Delegation:
             GrantNotChangeable: the grant is not pending.
         """
         now = self._clock.now()
-        old = self._own_grant(uow, actor, grant_id, fresh=False)
+        old, _ = self._own_grant(uow, actor, grant_id, fresh=False, guardian=False)
         if old.status is not GrantStatus.PENDING:
             raise GrantNotChangeable()
         new = attrs.evolve(old, status=GrantStatus.DECLINED, version=old.version + 1)
-        _repo.update_grant(uow, old, new, now)
+        _repo.update_grant(uow, old, new, now, appointed_by=_repo.UNCHANGED)
         self._changed(uow, actor, new, "grant_changed")
         return new
 
@@ -587,17 +631,20 @@ class Delegation:
         valid_until: dt.datetime | None = KEEP,
     ) -> ConsentGrant:
         """
-        The client changes an active grant: a new version, signed afresh; the
-        old version is kept in the history.
+        The client (or the guardian who made it, for a dependant under 18)
+        changes an active grant: a new version, signed afresh by whoever
+        changes it; the old version is kept in the history. A grant the
+        client changes themself is their own appointment from then on.
 
         Raises:
-            NotPrincipal: *actor* is not that client (SEC-57: a delegate never
-                edits, extends or widens a grant).
+            NotPrincipal: *actor* is not that client nor its guardian (SEC-57:
+                a delegate never edits, extends or widens a grant).
             GrantNotChangeable: the grant is not active.
-            ValidationError, ScopeNotAllowed, PaidRepresentativeExists: as for :meth:`grant`.
+            ValidationError, ScopeNotAllowed, PaidRepresentativeExists,
+            GrantTargetUnknown, GrantTooLong, DependantOfAge: as for :meth:`grant`.
         """
         now = self._clock.now()
-        old = self._own_grant(uow, actor, grant_id, fresh=True)
+        old, guardian = self._own_grant(uow, actor, grant_id, fresh=True, guardian=True)
         if old.status is not GrantStatus.ACTIVE:
             raise GrantNotChangeable()
         changes: dict[str, Any] = {
@@ -609,43 +656,52 @@ class Delegation:
         }
         changes = {k: v for k, v in changes.items() if v is not KEEP}
         new = attrs.evolve(old, version=old.version + 1, status=GrantStatus.PENDING, **changes)
-        paid = self._check_grantee(uow, new)
-        if paid:
-            self._check_one_paid(uow, new)
-        evidence = self._signer.sign(uow, new, now)
+        new, _ = self._check_terms(uow, new, guardian)
+        evidence = self._signer.sign(uow, new, now, appointed_by=guardian)
         new = attrs.evolve(new, status=GrantStatus.ACTIVE, evidence=evidence)
-        _repo.update_grant(uow, old, new, now)
+        _repo.update_grant(uow, old, new, now, appointed_by=guardian)
         self._changed(uow, actor, new, "grant_changed")
         return new
 
     def revoke(self, uow: SqlUnit, actor: Actor, grant_id: str) -> ConsentGrant:
         """
-        The client revokes a grant (or withdraws a pending one): it stops
-        working on the next request, in every process (SEC-56, SEC-38).
+        The client (or the guardian who made it) revokes a grant, or withdraws
+        a pending one: it stops working on the next request, in every process
+        (SEC-56, SEC-38).
 
         Raises:
-            NotPrincipal: *actor* is not that client.
+            NotPrincipal: *actor* is not that client nor its guardian.
             GrantNotChangeable: already revoked, declined or lapsed.
         """
         now = self._clock.now()
-        old = self._own_grant(uow, actor, grant_id, fresh=False)
+        old, _ = self._own_grant(uow, actor, grant_id, fresh=False, guardian=True)
         if old.status not in (GrantStatus.ACTIVE, GrantStatus.PENDING):
             raise GrantNotChangeable()
         new = attrs.evolve(old, status=GrantStatus.REVOKED, revoked_at=now, version=old.version + 1)
-        _repo.update_grant(uow, old, new, now)
+        _repo.update_grant(uow, old, new, now, appointed_by=_repo.UNCHANGED)
         self._changed(uow, actor, new, "grant_revoked")
         return new
 
-    def grants(self, uow: SqlUnit, actor: Actor) -> list[ConsentGrant]:
+    def grants(
+        self, uow: SqlUnit, actor: Actor, *, client_id: str | None = None
+    ) -> list[ConsentGrant]:
         """
         Every grant the client has given or been asked for, oldest first;
-        unaccepted requests past their seven days show as lapsed.
+        unaccepted requests past their seven days show as lapsed. With
+        *client_id*, a guardian's list for their dependant: the grants they
+        appointed for them.
 
         Raises:
-            NotPrincipal: *actor* is not a client.
+            NotPrincipal: *actor* is not a client (or not that dependant's guardian).
         """
-        client_id = self._require_principal(actor, actor.account_id, fresh=False)
         now = self._clock.now()
+        if client_id is not None and client_id != actor.account_id:
+            guardian = self._require_principal(actor, actor.account_id, fresh=False)
+            if _repo.dependant_adult_at(uow, client_id, guardian) is None:
+                raise NotPrincipal()
+            found = _repo.grants_of_client(uow, client_id, appointed_by=guardian)
+            return [_displayed(g, now) for g in found]
+        client_id = self._require_principal(actor, actor.account_id, fresh=False)
         return [_displayed(g, now) for g in _repo.grants_of_client(uow, client_id)]
 
     def verify_consent(self, uow: SqlUnit, grant: ConsentGrant) -> None:
@@ -656,6 +712,49 @@ class Delegation:
             DelegationError: the evidence does not match.
         """
         self._signer.verify(uow, grant)
+
+    # --- dependants (SEC-54) ----------------------------------------------------------------
+
+    def record_dependant(
+        self, uow: SqlUnit, officer: Actor, *, dependant_account_id: str, guardian_account_id: str
+    ) -> dt.datetime:
+        """
+        The department records that *guardian_account_id* may appoint
+        representatives for *dependant_account_id*, a dependant under 18,
+        until their 18th birthday (read from the dependant's account's date
+        of birth). From that birthday on the dependant appoints their own
+        (SEC-54): the guardian's grants end then, and the guardian can make
+        no more.
+
+        *officer* is a department staff member (``Capacity.OFFICER``)
+        authenticated by the department's own systems; expose this only there.
+
+        Returns:
+            When the dependant turns 18 (00:00 UTC on their birthday).
+
+        Raises:
+            DepartmentOnly: *officer* is not a department officer.
+            DependantOfAge: the dependant is already 18 or over.
+            NotFound: either account is unknown.
+            PersonalDataErased: the dependant's personal data was erased.
+            Conflict: already recorded, or the dependant is the guardian.
+        """
+        if officer.capacity is not Capacity.OFFICER:
+            raise DepartmentOnly()
+        if dependant_account_id == guardian_account_id:
+            raise Conflict(kind="dependant")
+        now = self._clock.now()
+        uow.accounts.get(guardian_account_id)
+        born = uow.accounts.get(dependant_account_id).personal.date_of_birth
+        adult = _rules.adult_at(born)
+        if now >= adult:
+            raise DependantOfAge()
+        _repo.add_dependant(
+            uow, dependant_account_id, guardian_account_id, adult, officer.actor_id, now
+        )
+        _repo.bump(uow, _repo.client_key(dependant_account_id))
+        self._record(uow, officer, "dependant.record", "guardian", client=dependant_account_id)
+        return adult
 
     # --- grants: the representative -------------------------------------------------------
 
@@ -680,7 +779,9 @@ class Delegation:
         Raises:
             NotPrincipal: *actor* is not a representative.
             NotAdministrator: *organisation_id* is given and *actor* does not administer it.
-            ValidationError, SelfGrant, ScopeNotAllowed, LicenceInvalid: as for :meth:`grant`.
+            ValidationError, SelfGrant, ScopeNotAllowed, LicenceInvalid,
+            GrantTargetUnknown, GrantTooLong: as for :meth:`grant`. One paid
+            representative per application is checked when the client accepts.
         """
         now = self._clock.now()
         if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
@@ -703,7 +804,7 @@ class Delegation:
             requested_by_grantee=True,
             created_at=now,
         )
-        paid = self._check_grantee(uow, grant)
+        grant, paid = self._check_terms(uow, grant, None, one_paid=False)
         _repo.add_grant(uow, grant, paid=paid)
         self._changed(uow, actor, grant, "grant_created")
         return grant
@@ -726,7 +827,8 @@ class Delegation:
         *client_id*'s grants in force now that reach the representative
         *actor*: given to them, or to an organisation above one of their
         current memberships for one of their access groups (administrators:
-        the grants with no access group). Oldest first.
+        the grants with no access group; a law firm's or consultancy's grants
+        reach its licensed members only). Oldest first.
         """
         if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
             return []
@@ -736,6 +838,7 @@ class Delegation:
         for m in members:
             for ancestor, _ in _repo.ancestors(uow, m.organisation_id):
                 reach.setdefault(ancestor, []).append(m)
+        licensed: bool | None = None
         found = []
         for g in _repo.grants_of_client(uow, client_id):
             if not g.is_active_at(now):
@@ -744,6 +847,14 @@ class Delegation:
                 if g.grantee_id == actor.representative_id:
                     found.append(g)
                 continue
+            if g.grantee_id in reach and (
+                _repo.get_organisation(uow, g.grantee_id).kind in _PAID_ORGS
+            ):
+                if licensed is None:
+                    rep, _ = _repo.get_representative(uow, actor.representative_id)
+                    licensed = rep.kind.is_paid
+                if not licensed:
+                    continue
             for m in reach.get(g.grantee_id, ()):
                 if (g.access_group is None and m.role is MembershipRole.ADMINISTRATOR) or (
                     g.access_group in m.access_groups
@@ -759,6 +870,18 @@ class Delegation:
         The representative's memberships in force at *when*.
         """
         return _repo.current_memberships(uow, representative.representative_id, when)
+
+    def grantee_name(self, uow: SqlUnit, grantee_id: str, *, organisation: bool) -> str | None:
+        """
+        The display name of a representative or (with *organisation*) an
+        office or firm, or ``None`` if there is none.
+        """
+        try:
+            if organisation:
+                return _repo.get_organisation(uow, grantee_id).name
+            return _repo.get_representative(uow, grantee_id)[0].display_name
+        except NotFound:
+            return None
 
     def grant_client(self, uow: SqlUnit, grant_id: str) -> str | None:
         """
@@ -781,30 +904,72 @@ class Delegation:
         if fresh:
             now = self._clock.now()
             if actor.auth_time is None or now - actor.auth_time > self._fresh_auth:
-                raise StepUpRequired()
+                # A fresh login at the level the client has now (SEC-40): the
+                # portal sends them to their session's provider.
+                raise StepUpRequired(
+                    level=int(actor.assurance), max_age=int(self._fresh_auth.total_seconds())
+                )
         return client_id
 
-    def _own_grant(self, uow: SqlUnit, actor: Actor, grant_id: str, *, fresh: bool) -> ConsentGrant:
+    def _own_grant(
+        self, uow: SqlUnit, actor: Actor, grant_id: str, *, fresh: bool, guardian: bool
+    ) -> tuple[ConsentGrant, str | None]:
+        """
+        The grant, if *actor* is its client (then ``None``) or, with
+        *guardian*, the guardian who appointed it (then their account id).
+        """
         if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
             raise NotPrincipal()
         try:
-            grant = _repo.get_grant(uow, grant_id)
+            grant, appointed_by = _repo.get_grant_appointed(uow, grant_id)
         except NotFound:
             raise NotPrincipal() from None
         # Another client's grant looks the same as a missing one (SEC-50).
+        if guardian and appointed_by is not None and actor.account_id == appointed_by:
+            return grant, self._require_principal(actor, appointed_by, fresh=fresh)
         self._require_principal(actor, grant.client_account_id, fresh=fresh)
-        return grant
+        return grant, None
 
-    def _check_grantee(self, uow: SqlUnit, grant: ConsentGrant) -> bool:
+    def _check_terms(
+        self,
+        uow: SqlUnit,
+        grant: ConsentGrant,
+        guardian: str | None,
+        *,
+        one_paid: bool = True,
+    ) -> tuple[ConsentGrant, bool]:
         """
-        Enforce the grantee's kind rules; returns whether the grantee is paid.
+        Every rule a grant's terms must meet, before anything is written: the
+        grantee's kind, the target, how long it may last, one paid
+        representative per application. Returns the grant (its end set where
+        a cap applies to an open end) and whether the grantee is paid.
+        """
+        if guardian is not None:
+            # First: someone who is not the dependant's guardian learns nothing else.
+            adult = _repo.dependant_adult_at(uow, grant.client_account_id, guardian)
+            if adult is None:
+                raise NotPrincipal()
+            grant = _rules.guardian_cap(grant, adult)
+        paid, delegate_account = self._check_grantee(uow, grant)
+        _rules.check_target(uow, grant, self._services)
+        if delegate_account is not None:
+            assurance = _rules.delegate_assurance(uow, delegate_account)
+            grant = _rules.assurance_cap(grant, assurance)
+        if paid and one_paid:
+            self._check_one_paid(uow, grant)
+        return grant, paid
+
+    def _check_grantee(self, uow: SqlUnit, grant: ConsentGrant) -> tuple[bool, str | None]:
+        """
+        Enforce the grantee's kind rules; returns whether the grantee is paid
+        and, for a representative, their login account.
         """
         scopes = grant.scopes
         if grant.grantee_is_organisation:
             org = _repo.get_organisation(uow, grant.grantee_id)
             if org.kind in _PARLIAMENTARY_ORGS and not scopes <= PARLIAMENTARY_SCOPES:
                 raise ScopeNotAllowed()
-            return org.kind in _PAID_ORGS
+            return org.kind in _PAID_ORGS, None
         if grant.access_group is not None:
             raise UnknownValue(field="access_group")
         rep, licence_valid = _repo.get_representative(uow, grant.grantee_id)
@@ -818,14 +983,21 @@ class Delegation:
             lic = rep.licence
             if not licence_valid or lic is None or self._clock.now().date() > lic.expires_on:
                 raise LicenceInvalid()
-        return rep.kind.is_paid
+        return rep.kind.is_paid, rep.account_id
 
     def _check_one_paid(self, uow: SqlUnit, grant: ConsentGrant) -> None:
-        now = self._clock.now()
+        """
+        SEC-54: no other paid grantee may hold an active grant whose coverage
+        *and* validity window overlap *grant*'s, whether in force now or not.
+        """
+        # Bumping the client's counter first takes its row lock (PostgreSQL;
+        # SQLite's writers are serialized already), so two grants to different
+        # paid representatives made at once are checked one after the other.
+        _repo.bump(uow, _repo.client_key(grant.client_account_id))
         for other in _repo.active_paid_grants(uow, grant.client_account_id):
-            if other.grantee_id == grant.grantee_id or not other.is_active_at(now):
+            if other.grant_id == grant.grant_id or other.grantee_id == grant.grantee_id:
                 continue
-            if _overlaps(uow, grant, other):
+            if _rules.windows_overlap(grant, other) and _rules.coverages_overlap(uow, grant, other):
                 raise PaidRepresentativeExists()
 
     def _changed(self, uow: SqlUnit, actor: Actor, grant: ConsentGrant, event: str) -> None:
@@ -862,13 +1034,3 @@ def _displayed(grant: ConsentGrant, now: dt.datetime) -> ConsentGrant:
     if lapses is not None and now >= lapses:
         return attrs.evolve(grant, status=GrantStatus.LAPSED)
     return grant
-
-
-def _overlaps(uow: SqlUnit, a: ConsentGrant, b: ConsentGrant) -> bool:
-    if GrantCoverage.ACCOUNT in (a.coverage, b.coverage):
-        return True
-    if a.coverage is b.coverage:
-        return a.target == b.target
-    item, service = (a, b) if a.coverage is GrantCoverage.ITEM else (b, a)
-    assert item.target is not None
-    return _repo.item_service(uow, item.target) == service.target

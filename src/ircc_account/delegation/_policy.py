@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import attrs
@@ -45,6 +45,7 @@ from ircc_account._model._accounts import AssuranceLevel
 from ircc_account._model._audit import AuditEntry, Capacity, Decision
 from ircc_account._model._authz import Action, Actor, AuthorizationDecision, Resource
 from ircc_account._model._delegation import (
+    REQUEST_LIFETIME,
     OrganisationKind,
     RepresentativeKind,
     Scope,
@@ -55,12 +56,61 @@ from ircc_account.delegation import _repo
 from ircc_account.delegation._ports import AuditSink, DelegationEvents, NoEvents
 from ircc_account.errors import AuthorizationError
 
-__all__ = ["RESTRICTED_FIELDS", "Policy", "RecordNow", "scope_for"]
+__all__ = ["DENIAL_REASONS", "RESTRICTED_FIELDS", "Policy", "RecordNow", "scope_for"]
 
 #: Records one audit entry durably, in a transaction of its own:
 #: ``record_now(entry, on_behalf_of=...)`` (``AuditLog.append_now`` fits, as
 #: does ``GroupCommitAppender.submit``).
 RecordNow = Callable[..., object]
+
+#: Every reason a refusal can carry: stable, machine-readable, recorded in
+#: the audit entry and shown to the client in their history (each has words
+#: in English and French there). A refusal by a plugin's restriction hook is
+#: recorded as ``restricted:<plugin>:<reason>``; its key here is
+#: ``restricted`` (the part before the first colon).
+#:
+#: * ``no_grant``: nothing reaches the actor (no grant from this client, a
+#:   request the client has not accepted yet, someone else's login).
+#: * ``not_yet_valid``: the grant that would allow it starts later.
+#: * ``expired``: the grant that would allow it has ended.
+#: * ``revoked``: the client revoked the grant that would allow it.
+#: * ``lapsed``: the representative's request was not accepted within 7 days.
+#: * ``declined``: the client declined the representative's request.
+#: * ``scope``: the grants in force do not allow this action (or this kind
+#:   of representative may never do it).
+#: * ``membership``: the organisation's grant names an access group (or its
+#:   administrators) the actor is not in now.
+#: * ``not_licensed``: a firm's grant reaching a member who is not a
+#:   licensed representative.
+#: * ``licence``: a paid representative's licence has lapsed or was withdrawn.
+#: * ``assurance``: the login is weaker than the service needs (step up).
+#: * ``field``: a field group no delegate reads (contact, banking, representatives).
+#: * ``capacity``: officers and system jobs are not authorized by this policy.
+#: * ``plugin``: a plugin acting for no one, or for grants or the profile.
+#: * ``not_found``: no such item for this client (the front door).
+#: * ``not_offered``: the action was not offered to this actor (the front door).
+#: * ``restricted``: a plugin's restriction hook objected.
+DENIAL_REASONS = frozenset(
+    {
+        "no_grant",
+        "not_yet_valid",
+        "expired",
+        "revoked",
+        "lapsed",
+        "declined",
+        "scope",
+        "membership",
+        "not_licensed",
+        "licence",
+        "assurance",
+        "field",
+        "capacity",
+        "plugin",
+        "not_found",
+        "not_offered",
+        "restricted",
+    }
+)
 
 #: Field groups a delegate never reads or writes (SEC-51).
 RESTRICTED_FIELDS = frozenset({"contact", "banking", "representatives"})
@@ -128,6 +178,9 @@ class _Grant:
     first_used: bool
     #: The (immutable) decision allowing a request under this grant.
     allow: AuthorizationDecision
+    #: ``active``, ``pending``, ``declined`` or ``revoked`` (as stored).
+    status: str
+    created_at: int
 
 
 @dataclass(slots=True, frozen=True)
@@ -145,8 +198,14 @@ class _Entry:
     kind: RepresentativeKind | None
     account_id: str | None
     licence_until: int | None
+    #: The pair's active grants (the only ones that can allow anything).
     grants: tuple[_Grant, ...]
+    #: Its other grants: revoked, declined, pending; only for a refusal's reason.
+    inactive: tuple[_Grant, ...]
     members: Mapping[str, tuple[_Member, ...]]
+    #: The scopes the representative's kind may use under their own grants
+    #: (``None``: any).
+    own_scopes: frozenset[str] | None
 
 
 class Policy:
@@ -398,8 +457,8 @@ class Policy:
             entry = self._entry(uow, client_id, actor.representative_id, at)
             if entry.kind is not None and entry.account_id == actor.account_id:
                 grant, reason = _find_grant(entry, None, None, at)
-                if grant is None:
-                    decision = _deny(reason)
+                if reason != "grant" or grant is None:
+                    decision = _deny(reason, grant)
                 elif entry.kind.is_paid and (
                     entry.licence_until is None or at >= entry.licence_until
                 ):
@@ -487,9 +546,52 @@ class Policy:
                 continue
             if entry.kind.is_paid and (entry.licence_until is None or at >= entry.licence_until):
                 continue
-            if _find_grant(entry, None, None, at)[0] is not None:
+            if _find_grant(entry, None, None, at)[1] == "grant":
                 found.append(client_id)
         return found
+
+    def recheck(
+        self,
+        *,
+        client_id: str,
+        representative_id: str,
+        grant_id: str,
+        scope: str,
+        resource: Resource,
+        uow: SqlUnit,
+    ) -> AuthorizationDecision:
+        """
+        Whether grant *grant_id* still lets *representative_id* use *scope* on
+        *resource* right now: the grant in force, reaching them (their
+        membership and access group, for an organisation's grant; a firm's
+        licensed members only), their kind's limits, a paid representative's
+        licence. Nothing is recorded. This is what a delegation token's
+        introspection asks (:meth:`DelegationTokenIssuer.introspect`).
+
+        Cost: the decision statement, one round trip, as a decision's: three
+        primary-key reads of version counters when the pair is cached and
+        nothing changed, else the pair's indexed rows.
+
+        The login's assurance is not rechecked: it was checked when the token
+        was issued, and a login's assurance does not change.
+        """
+        _, at = self._instant(self._clock.now())
+        entry = self._entry(uow, client_id, representative_id, at)
+        if entry.kind is None:
+            return _deny("no_grant")
+        for g in entry.grants + entry.inactive:
+            if g.grant_id == grant_id:
+                break
+        else:
+            return _deny("no_grant")
+        active = g.status == "active"
+        alone = replace(entry, grants=(g,) if active else (), inactive=() if active else (g,))
+        found, reason = _find_grant(alone, scope, resource, at)
+        if reason != "grant" or found is None:
+            return _deny(reason, found)
+        if entry.kind.is_paid and (entry.licence_until is None or at >= entry.licence_until):
+            return _deny("licence", found)
+        return found.allow
 
     def _instant(self, now: Any) -> tuple[Any, int]:
         """The clock's instant, validated, and in microseconds (memoized per instant)."""
@@ -541,8 +643,9 @@ class Policy:
         if entry.kind is None or entry.account_id != actor.account_id:
             return _deny("no_grant"), False
         grant, reason = _find_grant(entry, scope, resource, now)
-        if grant is None:
-            return _deny(reason), False
+        if reason != "grant":
+            return _deny(reason, grant), False
+        assert grant is not None
         if entry.kind.is_paid and (entry.licence_until is None or now >= entry.licence_until):
             return _deny("licence", grant), False
         required = self._required(resource, action, client=False)
@@ -758,50 +861,146 @@ def _scope_fits_resource(scope: str, resource: Resource) -> bool:
     return not sep or resource.service_id == service
 
 
+# How close a grant that does not allow a request came to allowing it. A
+# refusal gives the reason of the grant that came closest (the highest rank):
+# a grant for this item and scope that was revoked says more than another
+# that covers the item without the scope. The checks run in this order, so
+# the rank is also how far a grant got: it reaches the person (membership),
+# allows the action (scope), is in force (its status and window), and the
+# person's kind may use it (not_licensed, the kind's scope limits).
+_RANKS = {
+    "membership": 1,
+    "scope": 2,
+    "not_yet_valid": 3,
+    "lapsed": 4,
+    "declined": 5,
+    "revoked": 6,
+    "expired": 7,
+    "not_licensed": 8,
+}
+_KIND_SCOPE_RANK = 9
+_STATUS_REASON = {"revoked": "revoked", "declined": "declined", "lapsed": "lapsed"}
+_REQUEST_LIFETIME_US = int(REQUEST_LIFETIME.total_seconds()) * 1_000_000
+
+
 def _find_grant(
     entry: _Entry, scope: str | None, resource: Resource | None, now: int
 ) -> tuple[_Grant | None, str]:
     """
     The first grant in force reaching the actor for *scope* on *resource*
-    (with both ``None``: any grant in force at all).
+    (with both ``None``: any grant in force at all), and ``"grant"``; or
+    ``None`` and the reason of the grant that came closest (``no_grant``
+    when none came near), with that grant when there was one (see
+    :func:`_closest`).
     """
-    kind = entry.kind
-    reason = "no_grant"
+    if scope is None or resource is None:
+        return _find_any(entry, now)
+    # The decision's hot path: cheapest checks first, no call for a
+    # representative's own grant.
+    item_id, service_id, own = resource.item_id, resource.service_id, entry.own_scopes
+    for g in entry.grants:
+        coverage = g.coverage
+        if coverage == "item":
+            if item_id != g.target:
+                continue
+        elif coverage == "service" and service_id != g.target:
+            continue
+        if scope not in g.scopes:
+            continue
+        if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
+            continue
+        if g.org_id is None:
+            if own is not None and scope not in own:
+                continue
+        else:
+            member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
+            if member is None or _kind_denial(entry.kind, member.org_kind, scope) is not None:
+                continue
+        return g, "grant"
+    # Refused: only now look at why (and at the grants no longer, or not yet, in force).
+    return _closest(entry, scope, resource, now)
+
+
+def _find_any(entry: _Entry, now: int) -> tuple[_Grant | None, str]:
+    """:func:`_find_grant` for no particular scope or resource."""
     for g in entry.grants:
         if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
             continue
-        if resource is None or scope is None:
-            if g.org_id is None or _member_reaches(entry.members.get(g.org_id, ()), g, now):
-                return g, "grant"
-            continue
+        org_kind = None
+        if g.org_id is not None:
+            member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
+            if member is None:
+                continue
+            org_kind = member.org_kind
+        if _kind_denial(entry.kind, org_kind, None, g.scopes) is None:
+            return g, "grant"
+    return _closest(entry, None, None, now)
+
+
+def _closest(
+    entry: _Entry, scope: str | None, resource: Resource | None, now: int
+) -> tuple[_Grant | None, str]:
+    """
+    For a refusal: the grant that came closest to allowing the request and
+    its reason (see ``_RANKS``), or ``(None, "no_grant")``.
+    """
+    best: tuple[int, str, _Grant | None] = (0, "no_grant", None)
+    for g in entry.grants + entry.inactive:
+        rank, reason = _shortfall(entry, g, scope, resource, now)
+        if rank > best[0]:
+            best = (rank, reason, g)
+    return best[2], best[1]
+
+
+def _shortfall(
+    entry: _Entry, g: _Grant, scope: str | None, resource: Resource | None, now: int
+) -> tuple[int, str]:
+    """
+    How far *g* got towards allowing the request, and why it stopped: rank 0
+    when it does not concern the request at all (a request still waiting for
+    the client, another item or service).
+    """
+    status = g.status
+    if status == "pending":
+        if now < g.created_at + _REQUEST_LIFETIME_US:
+            # A request the client may still accept: it has no say yet.
+            return 0, "no_grant"
+        status = "lapsed"
+    if resource is not None:
         if g.coverage == "item":
             if resource.item_id != g.target:
-                continue
+                return 0, "no_grant"
         elif g.coverage == "service" and resource.service_id != g.target:
-            continue
-        if scope not in g.scopes:
-            reason = "scope"
-            continue
-        if g.org_id is None:
-            if not _kind_allows(kind, None, scope):
-                reason = "scope"
-                continue
-            return g, "grant"
+            return 0, "no_grant"
+    org_kind = None
+    if g.org_id is not None:
         member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
         if member is None:
-            reason = "membership"
-            continue
-        if not _kind_allows(kind, member.org_kind, scope):
-            reason = "scope"
-            continue
-        return g, "grant"
-    return None, reason
+            return _RANKS["membership"], "membership"
+        org_kind = member.org_kind
+    if scope is not None and scope not in g.scopes:
+        return _RANKS["scope"], "scope"
+    reason = _STATUS_REASON.get(status)
+    if reason is None:
+        if g.valid_from > now:
+            reason = "not_yet_valid"
+        elif g.valid_until is not None and now >= g.valid_until:
+            reason = "expired"
+    if reason is not None:
+        return _RANKS[reason], reason
+    denial = _kind_denial(entry.kind, org_kind, scope, g.scopes)
+    if denial == "not_licensed":
+        return _RANKS[denial], denial
+    if denial is not None:
+        return _KIND_SCOPE_RANK, denial
+    return 0, "no_grant"  # pragma: no cover (an allowing grant is found before)
 
 
 def _grants_in_force(entry: _Entry, now: int) -> Iterator[tuple[_Grant, str | None]]:
     """
     Each grant in force at *now* that reaches the representative, with the
     kind of organisation it came through (``None`` for their own grants).
+    A firm's grant reaches its licensed members only.
     """
     for g in entry.grants:
         if g.valid_from > now or (g.valid_until is not None and now >= g.valid_until):
@@ -810,7 +1009,7 @@ def _grants_in_force(entry: _Entry, now: int) -> Iterator[tuple[_Grant, str | No
             yield g, None
             continue
         member = _member_reaches(entry.members.get(g.org_id, ()), g, now)
-        if member is not None:
+        if member is not None and _kind_denial(entry.kind, member.org_kind, None) is None:
             yield g, member.org_kind
 
 
@@ -823,17 +1022,40 @@ def _member_reaches(members: tuple[_Member, ...], g: _Grant, now: int) -> _Membe
     return None
 
 
-def _kind_allows(kind: RepresentativeKind | None, org_kind: str | None, scope: str) -> bool:
-    # Checked again here although grants are refused at creation: defence in
-    # depth against rows written by anything else (SEC-52).
+def _kind_denial(
+    kind: RepresentativeKind | None,
+    org_kind: str | None,
+    scope: str | None,
+    scopes: frozenset[str] = frozenset(),
+) -> str | None:
+    """
+    Why a representative of *kind*, reached through an organisation of
+    *org_kind* (``None``: their own grant), may not use *scope* (``None``: any
+    of *scopes*), or ``None`` if they may.
+
+    Checked again here although grants are refused at creation: defence in
+    depth against rows written by anything else (SEC-52, SEC-54).
+    """
     if kind is None:
-        return False
-    if kind is RepresentativeKind.DESIGNATED_INDIVIDUAL:
-        return scope in DESIGNATED_SCOPES
-    if kind.is_parliamentary or org_kind in _PARLIAMENTARY_ORGS:
-        return scope in PARLIAMENTARY_SCOPES
-    # A firm's grant reaches only its licensed members.
-    return not (org_kind in _PAID_ORGS and not kind.is_paid)
+        return "no_grant"
+    # A firm's grant reaches its licensed members only, whatever else they are.
+    if org_kind in _PAID_ORGS and not kind.is_paid:
+        return "not_licensed"
+    if scope is None:
+        if scopes and all(_kind_denial(kind, org_kind, s) is not None for s in scopes):
+            return "scope"
+        return None
+    if kind is RepresentativeKind.DESIGNATED_INDIVIDUAL and scope not in DESIGNATED_SCOPES:
+        return "scope"
+    if (kind.is_parliamentary or org_kind in _PARLIAMENTARY_ORGS) and (
+        scope not in PARLIAMENTARY_SCOPES
+    ):
+        return "scope"
+    return None
+
+
+def _kind_allows(kind: RepresentativeKind | None, org_kind: str | None, scope: str) -> bool:
+    return _kind_denial(kind, org_kind, scope) is None
 
 
 def _versions(rows: Any) -> tuple[int, int, int]:
@@ -846,6 +1068,7 @@ def _compile(rows: Any) -> _Entry:
     account_id = None
     licence_until: int | None = None
     grants: list[_Grant] = []
+    inactive: list[_Grant] = []
     members: dict[str, list[_Member]] = {}
     for r in rows:
         tag = r[0]
@@ -869,7 +1092,7 @@ def _compile(rows: Any) -> _Entry:
             # entries of decisions under this grant carry these ids as they are.
             grant_id = v.identifier("grant_id", r[1])
             org_id = v.identifier("organisation_id", r[2]) if tag == "o" else None
-            grants.append(
+            (grants if r[7] == "active" else inactive).append(
                 _Grant(
                     grant_id=grant_id,
                     org_id=org_id,
@@ -883,14 +1106,23 @@ def _compile(rows: Any) -> _Entry:
                     allow=AuthorizationDecision(
                         allowed=True, reason="grant", grant_id=grant_id, organisation_id=org_id
                     ),
+                    status=r[7],
+                    created_at=r[10],
                 )
             )
+    own_scopes = None
+    if kind is RepresentativeKind.DESIGNATED_INDIVIDUAL:
+        own_scopes = DESIGNATED_SCOPES
+    elif kind is not None and kind.is_parliamentary:
+        own_scopes = PARLIAMENTARY_SCOPES
     return _Entry(
         versions=_versions(rows),
+        own_scopes=own_scopes,
         kind=kind,
         account_id=account_id,
         licence_until=licence_until,
         grants=tuple(grants),
+        inactive=tuple(inactive),
         members={k: tuple(m) for k, m in members.items()},
     )
 

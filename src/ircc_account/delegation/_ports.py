@@ -7,16 +7,19 @@ The small ports the delegation package depends on, so each side can be swapped.
   representative's licence is in good standing.
 * :class:`DelegationEvents`: tells the client that a grant was created,
   changed, revoked or first used (wired to the notification hooks).
+* :class:`ReplayStore`: remembers the delegation tokens a verifier has
+  already accepted, so each is used once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol, runtime_checkable
 
 from ircc_account._model._delegation import ConsentGrant, Licence, LicenceStatus
 from ircc_account._storage.ports import AuditSink
 
-__all__ = ["AuditSink", "DelegationEvents", "LicenceVerifier", "NoEvents"]
+__all__ = ["AuditSink", "DelegationEvents", "LicenceVerifier", "NoEvents", "ReplayStore"]
 
 
 @runtime_checkable
@@ -78,3 +81,24 @@ class NoEvents:
 
     def grant_first_used(self, client_id: str, grant: ConsentGrant) -> None:
         """Ignore."""
+
+
+@runtime_checkable
+class ReplayStore(Protocol):
+    """
+    Token ids (``jti``) a delegation token verifier has accepted, each kept
+    until its token expires: a token is good for one use.
+
+    :class:`~ircc_account.delegation.MemoryReplayStore` serves one process;
+    :class:`~ircc_account.delegation.SqlReplayStore` every process on one database.
+    """
+
+    def first_use(self, issuer: str, jti: str, expires_at: dt.datetime) -> bool:
+        """
+        Remember (*issuer*, *jti*) until *expires_at*.
+
+        Returns:
+            ``True`` the first time; ``False`` if it was seen before (a
+            replay). Of two concurrent first uses, exactly one gets ``True``.
+        """
+        ...

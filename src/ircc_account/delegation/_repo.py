@@ -118,6 +118,12 @@ _GRANT_COLUMNS = (
 # ix_memberships_representative, organisation_closure by
 # ix_organisation_closure_descendant, consent_grants by
 # ix_consent_grants_client_grantee (client_account_id, grantee_id).
+#
+# The grant branches return the pair's grants in every status, not only the
+# active ones, so a refusal can say whether the grant that came closest was
+# revoked, declined, lapsed, expired or not yet valid without another round
+# trip; the policy keeps the active ones apart, so an allowed decision looks
+# at nothing more than before.
 _DECISION_SQL = f"""
     WITH v AS (SELECT key, version FROM delegation_versions WHERE key IN (:vc, :vr, :vg)),
     s AS (
@@ -150,13 +156,13 @@ _DECISION_SQL = f"""
     SELECT 'd', {_GRANT_COLUMNS}, 0
       FROM consent_grants g
      WHERE g.client_account_id = :client AND g.grantee_id = :rep
-       AND g.grantee_is_organisation = 0 AND g.status = 'active'
+       AND g.grantee_is_organisation = 0
        AND EXISTS (SELECT 1 FROM s)
     UNION ALL
     SELECT 'o', {_GRANT_COLUMNS}, 1
       FROM consent_grants g
      WHERE g.client_account_id = :client AND g.grantee_id IN (SELECT ancestor_id FROM cm)
-       AND g.grantee_is_organisation = 1 AND g.status = 'active'
+       AND g.grantee_is_organisation = 1
     """  # noqa: S608 (only the constant fragments above are interpolated)
 
 #: The decision statement in each driver's parameter style.
@@ -541,14 +547,17 @@ def _grant_values(g: ConsentGrant) -> dict[str, Any]:
     }
 
 
-def add_grant(uow: SqlUnit, g: ConsentGrant, *, paid: bool) -> None:
-    """Insert *g*."""
+def add_grant(
+    uow: SqlUnit, g: ConsentGrant, *, paid: bool, appointed_by: str | None = None
+) -> None:
+    """Insert *g* (*appointed_by*: the guardian who made it for their dependant)."""
     uow.execute(
         t.consent_grants.insert().values(
             grant_id=g.grant_id,
             client_account_id=g.client_account_id,
             created_at=g.created_at,
             paid=int(paid),
+            appointed_by=appointed_by,
             **_grant_values(g),
         ),
         "consent grant",
@@ -593,24 +602,37 @@ def get_grant(uow: SqlUnit, grant_id: str) -> ConsentGrant:
     Raises:
         NotFound: no such grant.
     """
+    return get_grant_appointed(uow, grant_id)[0]
+
+
+def get_grant_appointed(uow: SqlUnit, grant_id: str) -> tuple[ConsentGrant, str | None]:
+    """
+    The grant and the guardian who appointed it (``None``: the client themself).
+
+    Raises:
+        NotFound: no such grant.
+    """
     row = uow.execute(
         sa.select(t.consent_grants).where(t.consent_grants.c.grant_id == grant_id),
         "consent grant",
     ).first()
     if row is None:
         raise NotFound(kind="consent grant")
-    return grant_from_row(row)
+    return grant_from_row(row), row.appointed_by
 
 
-def grants_of_client(uow: SqlUnit, client_id: str) -> list[ConsentGrant]:
-    """Every grant of *client_id*, oldest first (SEC-61: always scoped to the client)."""
+def grants_of_client(
+    uow: SqlUnit, client_id: str, *, appointed_by: str | None = None
+) -> list[ConsentGrant]:
+    """
+    Every grant of *client_id*, oldest first (SEC-61: always scoped to the
+    client); with *appointed_by*, only those that guardian appointed.
+    """
     c = t.consent_grants.c
-    rows = uow.execute(
-        sa.select(t.consent_grants)
-        .where(c.client_account_id == client_id)
-        .order_by(c.created_at, c.grant_id),
-        "consent grant",
-    ).all()
+    query = sa.select(t.consent_grants).where(c.client_account_id == client_id)
+    if appointed_by is not None:
+        query = query.where(c.appointed_by == appointed_by)
+    rows = uow.execute(query.order_by(c.created_at, c.grant_id), "consent grant").all()
     return [grant_from_row(r) for r in rows]
 
 
@@ -640,10 +662,20 @@ def active_paid_grants(uow: SqlUnit, client_id: str) -> list[ConsentGrant]:
     return [grant_from_row(r) for r in rows]
 
 
-def update_grant(uow: SqlUnit, old: ConsentGrant, new: ConsentGrant, now: dt.datetime) -> None:
+def update_grant(
+    uow: SqlUnit,
+    old: ConsentGrant,
+    new: ConsentGrant,
+    now: dt.datetime,
+    *,
+    appointed_by: Any = None,
+) -> None:
     """
     Replace *old* by *new* (``new.version == old.version + 1``), keeping *old*
     in the version history. Fails with a conflict if someone changed it meanwhile.
+
+    *appointed_by* is who consented to the new version: the guardian, or
+    ``None`` for the client; :data:`UNCHANGED` leaves it as it is.
     """
     c = t.consent_grants.c
     uow.execute(
@@ -662,14 +694,21 @@ def update_grant(uow: SqlUnit, old: ConsentGrant, new: ConsentGrant, now: dt.dat
         ),
         "consent grant",
     )
+    values = _grant_values(new)
+    if appointed_by is not UNCHANGED:
+        values["appointed_by"] = appointed_by
     result = uow.execute(
         t.consent_grants.update()
         .where(c.grant_id == old.grant_id, c.version == old.version)
-        .values(**_grant_values(new)),
+        .values(**values),
         "consent grant",
     )
     if result.rowcount != 1:
         raise Conflict(kind="consent grant")
+
+
+#: In :func:`update_grant`, keep who appointed the grant.
+UNCHANGED: Any = object()
 
 
 def mark_first_use(uow: SqlUnit, grant_id: str, now: dt.datetime) -> ConsentGrant | None:
@@ -778,3 +817,48 @@ def add_signing_key(
         ),
         "signing key",
     )
+
+
+# --- dependants -------------------------------------------------------------------------
+
+
+def add_dependant(
+    uow: SqlUnit,
+    dependant_id: str,
+    guardian_id: str,
+    adult_at: dt.datetime,
+    recorded_by: str,
+    now: dt.datetime,
+) -> None:
+    """
+    Record that *guardian_id* may appoint for *dependant_id* until *adult_at*.
+
+    Raises:
+        Conflict: already recorded.
+        NotFound: either account is unknown (a foreign key).
+    """
+    uow.execute(
+        t.delegation_dependants.insert().values(
+            dependant_account_id=dependant_id,
+            guardian_account_id=guardian_id,
+            adult_at=adult_at,
+            recorded_by=recorded_by,
+            recorded_at=now,
+        ),
+        "dependant",
+    )
+
+
+def dependant_adult_at(uow: SqlUnit, dependant_id: str, guardian_id: str) -> dt.datetime | None:
+    """
+    When *dependant_id* turns 18, if *guardian_id* is recorded as their
+    guardian; ``None`` if not.
+    """
+    c = t.delegation_dependants.c
+    row = uow.execute(
+        sa.select(c.adult_at).where(
+            c.dependant_account_id == dependant_id, c.guardian_account_id == guardian_id
+        ),
+        "dependant",
+    ).first()
+    return None if row is None else row.adult_at

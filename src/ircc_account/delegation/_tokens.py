@@ -4,9 +4,13 @@ the style of RFC 8693 (token exchange).
 
 A token says *who acts for whom*: ``sub`` is the client, ``act.sub`` the
 representative (RFC 8693 §4.1), ``scope`` what the policy allowed, ``aud``
-the one legacy system it is for. It is minted only after
-:meth:`~ircc_account.delegation.Policy.authorize` allowed the request, lives
-five minutes by default, and names its signing key (``kid``, the RFC 7638
+the one legacy system it is for, ``gid`` the consent grant it rests on. It is
+minted only after :meth:`~ircc_account.delegation.Policy.authorize` allowed
+the request, for that one request: it lives two minutes by default (five at
+most), its verifier accepts it once (a :class:`ReplayStore` remembers its
+``jti`` until it expires), and the issuer answers an RFC 7662-style
+introspection from the grant's current state, so a legacy system can learn
+of a revocation at once. It names its signing key (``kid``, the RFC 7638
 thumbprint) so the legacy system can find it in the published JWKS.
 
 Tokens are signed by the library's one signing path,
@@ -33,15 +37,42 @@ from ircc_account._clock import Clock, Randomness, SystemRandomness
 from ircc_account._model._authz import Action, Actor, Resource
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy, scope_for
-from ircc_account.errors import AuthorizationError, ConfigurationError, InvalidToken
+from ircc_account.delegation._ports import ReplayStore
+from ircc_account.delegation._replay import MemoryReplayStore
+from ircc_account.errors import (
+    AuthorizationError,
+    ConfigurationError,
+    InvalidToken,
+)
 from ircc_account.hazmat.jose import b64url_decode, b64url_encode, sign_jws
 
-__all__ = ["TOKEN_TYPE", "DelegationClaims", "DelegationTokenIssuer", "DelegationTokenVerifier"]
+__all__ = [
+    "TOKEN_LEEWAY",
+    "TOKEN_LIFETIME",
+    "TOKEN_MAX_LEEWAY",
+    "TOKEN_MAX_LIFETIME",
+    "TOKEN_TYPE",
+    "DelegationClaims",
+    "DelegationTokenIssuer",
+    "DelegationTokenVerifier",
+]
 
 #: The JOSE ``typ`` header of a delegation token (RFC 8725 §3.11: explicit typing).
 TOKEN_TYPE = "ircc-delegation+jwt"  # noqa: S105 (a media type, not a secret)
+#: How long a delegation token lives by default: long enough for one call to
+#: a legacy system; a revocation stops it within minutes even for a system
+#: that never asks (see :meth:`DelegationTokenIssuer.introspect`).
+TOKEN_LIFETIME = dt.timedelta(minutes=2)
+#: The longest a delegation token may live (the issuer refuses longer, the
+#: verifier refuses tokens whose ``exp - iat`` is longer).
+TOKEN_MAX_LIFETIME = dt.timedelta(minutes=5)
+#: Clock skew a verifier tolerates on ``exp``, ``nbf`` and ``iat`` by default.
+TOKEN_LEEWAY = dt.timedelta(seconds=10)
+#: The most skew a verifier may be told to tolerate.
+TOKEN_MAX_LEEWAY = dt.timedelta(seconds=60)
 _ALG = "EdDSA"
 _MAX_TOKEN = 8192
+_MAX_ID = 128
 
 
 def _b64d(text: str) -> bytes:
@@ -91,8 +122,10 @@ class DelegationClaims:
         service_id: ``svc``: the service, if the request named one.
         item_id: ``item``: the item, if the request named one.
         issued_at: ``iat``.
+        not_before: ``nbf``.
         expires_at: ``exp``.
         token_id: ``jti``: unique per token.
+        grant_id: ``gid``: the consent grant the token rests on.
     """
 
     issuer: str
@@ -103,8 +136,10 @@ class DelegationClaims:
     service_id: str | None
     item_id: str | None
     issued_at: dt.datetime
+    not_before: dt.datetime
     expires_at: dt.datetime
     token_id: str
+    grant_id: str
 
 
 class DelegationTokenIssuer:
@@ -117,7 +152,8 @@ class DelegationTokenIssuer:
             tokens they signed still verify until they expire.
         policy: The policy every token is checked against before minting.
         clock: The time source.
-        lifetime: How long a token lives (at most 15 minutes).
+        lifetime: How long a token lives (:data:`TOKEN_LIFETIME`, two
+            minutes; at most :data:`TOKEN_MAX_LIFETIME`, five).
         randomness: For ``jti`` and new keys on rotation.
         keep: How many keys the JWKS publishes (current plus previous).
     """
@@ -129,14 +165,14 @@ class DelegationTokenIssuer:
         keys: Sequence[Ed25519PrivateKey],
         policy: Policy,
         clock: Clock,
-        lifetime: dt.timedelta = dt.timedelta(minutes=5),
+        lifetime: dt.timedelta = TOKEN_LIFETIME,
         randomness: Randomness | None = None,
         keep: int = 2,
     ) -> None:
         if not keys or not all(isinstance(k, Ed25519PrivateKey) for k in keys):
             raise ConfigurationError(reason="a delegation token issuer needs Ed25519 keys")
-        if not dt.timedelta(seconds=1) <= lifetime <= dt.timedelta(minutes=15):
-            raise ConfigurationError(reason="delegation tokens live between 1 s and 15 minutes")
+        if not dt.timedelta(seconds=1) <= lifetime <= TOKEN_MAX_LIFETIME:
+            raise ConfigurationError(reason="delegation tokens live between 1 s and 5 minutes")
         self._issuer = issuer
         self._keys = list(keys)[: max(keep, 1)]
         self._policy = policy
@@ -144,6 +180,7 @@ class DelegationTokenIssuer:
         self._lifetime = lifetime
         self._randomness = randomness or SystemRandomness()
         self._keep = max(keep, 1)
+        self._checker = _Checker(self.jwks(), issuer, clock, dt.timedelta(0))
 
     def __repr__(self) -> str:
         return f"DelegationTokenIssuer(issuer={self._issuer!r}, kid={self.current_kid!r})"
@@ -164,6 +201,7 @@ class DelegationTokenIssuer:
         """
         key = new_key or Ed25519PrivateKey.from_private_bytes(self._randomness.token_bytes(32))
         self._keys = [key, *self._keys][: self._keep]
+        self._checker = _Checker(self.jwks(), self._issuer, self._clock, dt.timedelta(0))
         return self.current_kid
 
     def issue(
@@ -198,12 +236,82 @@ class DelegationTokenIssuer:
             "nbf": iat,
             "exp": iat + int(self._lifetime.total_seconds()),
             "jti": b64url_encode(self._randomness.token_bytes(16)),
+            "gid": decision.grant_id,
         }
         if resource.service_id is not None:
             claims["svc"] = resource.service_id
         if resource.item_id is not None:
             claims["item"] = resource.item_id
         return sign_compact(self._keys[0], claims)
+
+    def introspect(self, token: str, *, audience: str, uow: SqlUnit) -> dict[str, Any]:
+        """
+        RFC 7662-style introspection: whether *token* is active now, answered
+        from the current state of the grant it rests on, for a legacy system
+        that wants to learn of a revocation before its token expires.
+
+        The token must be one of this issuer's, unexpired (no leeway: the
+        issuer's own clock), for *audience*; and its grant must still let its
+        representative use its scope on its resource now (status, window,
+        membership and access group, a firm's licensed members only, the
+        representative's licence: :meth:`Policy.recheck`). Introspection
+        does not use up the token (replay is the verifier's business) and
+        records nothing.
+
+        Cost: one round trip, the policy's decision statement (three
+        primary-key reads when the pair is cached and nothing changed, the
+        pair's indexed rows otherwise), plus one Ed25519 verification.
+
+        Args:
+            token: The compact token presented to the legacy system.
+            audience: The authenticated caller's own audience value: a token
+                for another system is inactive to it (RFC 7662 §4). The web
+                layer must authenticate the caller (RFC 7662 §2.1) and pass
+                its audience here; never take it from the request body.
+            uow: A unit of work to read in (read-only is enough).
+
+        Returns:
+            ``{"active": False}`` alone for any token that is not active
+            (RFC 7662 §2.2: nothing else is said); otherwise ``active``,
+            ``iss``, ``aud``, ``sub``, ``act`` (``{"sub": representative}``),
+            ``scope``, ``iat``, ``nbf``, ``exp``, ``jti``, ``gid``, and
+            ``svc``, ``item`` when the token names them: ready for JSON.
+        """
+        try:
+            claims = self._checker.check(token, audience)
+            resource = Resource(
+                client_id=claims.client_id, service_id=claims.service_id, item_id=claims.item_id
+            )
+        except (InvalidToken, ValueError):
+            return {"active": False}
+        decision = self._policy.recheck(
+            client_id=claims.client_id,
+            representative_id=claims.actor_id,
+            grant_id=claims.grant_id,
+            scope=claims.scope,
+            resource=resource,
+            uow=uow,
+        )
+        if not decision.allowed:
+            return {"active": False}
+        answer: dict[str, Any] = {
+            "active": True,
+            "iss": claims.issuer,
+            "aud": claims.audience,
+            "sub": claims.client_id,
+            "act": {"sub": claims.actor_id},
+            "scope": claims.scope,
+            "iat": int(claims.issued_at.timestamp()),
+            "nbf": int(claims.not_before.timestamp()),
+            "exp": int(claims.expires_at.timestamp()),
+            "jti": claims.token_id,
+            "gid": claims.grant_id,
+        }
+        if claims.service_id is not None:
+            answer["svc"] = claims.service_id
+        if claims.item_id is not None:
+            answer["item"] = claims.item_id
+        return answer
 
 
 def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, Any]) -> str:
@@ -213,14 +321,20 @@ def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, Any]) -> str:
 
 class DelegationTokenVerifier:
     """
-    What a legacy system runs: verifies delegation tokens against the published JWKS.
+    What a legacy system runs: verifies delegation tokens against the
+    published JWKS, and accepts each token once.
 
     Args:
         jwks: The issuer's published key set (``{"keys": [...]}``).
         issuer: The expected ``iss``.
         audience: This system's own audience value.
         clock: The time source.
-        leeway: Clock skew tolerated on ``exp``, ``nbf`` and ``iat``.
+        leeway: Clock skew tolerated on ``exp``, ``nbf`` and ``iat``
+            (:data:`TOKEN_LEEWAY`, ten seconds; at most :data:`TOKEN_MAX_LEEWAY`).
+        replay: Where accepted token ids are remembered until they expire:
+            a :class:`SqlReplayStore` when several processes verify; by
+            default a :class:`MemoryReplayStore` of this verifier's own (so
+            keep one verifier for the process, not one per request).
     """
 
     def __init__(
@@ -230,7 +344,44 @@ class DelegationTokenVerifier:
         issuer: str,
         audience: str,
         clock: Clock,
-        leeway: dt.timedelta = dt.timedelta(seconds=30),
+        leeway: dt.timedelta = TOKEN_LEEWAY,
+        replay: ReplayStore | None = None,
+    ) -> None:
+        if not dt.timedelta(0) <= leeway <= TOKEN_MAX_LEEWAY:
+            raise ConfigurationError(reason="a delegation token leeway is 0 to 60 seconds")
+        self._checker = _Checker(jwks, issuer, clock, leeway)
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway
+        self._replay: ReplayStore = replay if replay is not None else MemoryReplayStore(clock)
+
+    def __repr__(self) -> str:
+        return f"DelegationTokenVerifier(issuer={self._issuer!r}, audience={self._audience!r})"
+
+    def verify(self, token: str) -> DelegationClaims:
+        """
+        Verify *token*, use it up, and return its claims.
+
+        Raises:
+            InvalidToken: malformed, forged, unknown key, wrong ``alg`` or
+                ``typ``, expired, not yet valid, wrong issuer or audience,
+                or already used (a replay). The error never says which.
+        """
+        claims = self._checker.check(token, self._audience)
+        # Last, so only a token that is otherwise good is remembered; kept
+        # until no clock within the leeway could still accept it.
+        if not self._replay.first_use(
+            claims.issuer, claims.token_id, claims.expires_at + self._leeway
+        ):
+            raise InvalidToken()
+        return claims
+
+
+class _Checker:
+    """Every check of a delegation token but replay, against one key set."""
+
+    def __init__(
+        self, jwks: Mapping[str, Any], issuer: str, clock: Clock, leeway: dt.timedelta
     ) -> None:
         self._keys: dict[str, Ed25519PublicKey] = {}
         for jwk in jwks.get("keys", []):
@@ -242,22 +393,10 @@ class DelegationTokenVerifier:
                 continue
             self._keys[thumbprint(key)] = key
         self._issuer = issuer
-        self._audience = audience
         self._clock = clock
         self._leeway = int(leeway.total_seconds())
 
-    def __repr__(self) -> str:
-        return f"DelegationTokenVerifier(issuer={self._issuer!r}, audience={self._audience!r})"
-
-    def verify(self, token: str) -> DelegationClaims:
-        """
-        Verify *token* and return its claims.
-
-        Raises:
-            InvalidToken: malformed, forged, unknown key, wrong ``alg`` or
-                ``typ``, expired, not yet valid, wrong issuer or audience.
-                The error never says which.
-        """
+    def check(self, token: str, audience: str) -> DelegationClaims:
         if not isinstance(token, str) or len(token) > _MAX_TOKEN or token.count(".") != 2:
             raise InvalidToken()
         h64, p64, s64 = token.split(".")
@@ -275,22 +414,25 @@ class DelegationTokenVerifier:
             key.verify(_b64d(s64), (h64 + "." + p64).encode("ascii"))
         except InvalidSignature:
             raise InvalidToken() from None
-        return self._claims(_object(_b64d(p64)))
+        return self._claims(_object(_b64d(p64)), audience)
 
-    def _claims(self, c: Mapping[str, Any]) -> DelegationClaims:
+    def _claims(self, c: Mapping[str, Any], audience: str) -> DelegationClaims:
         now = int(self._clock.now().timestamp())
         ints = ("iat", "exp", "nbf")
         if not all(type(c.get(k)) is int for k in ints):
             raise InvalidToken()
         if c["exp"] <= now - self._leeway or c["nbf"] > now + self._leeway:
             raise InvalidToken()
-        if c["iat"] > now + self._leeway or c["exp"] - c["iat"] > 900:
+        lifetime = int(TOKEN_MAX_LIFETIME.total_seconds())
+        if c["iat"] > now + self._leeway or not 0 < c["exp"] - c["iat"] <= lifetime:
             raise InvalidToken()
-        if c.get("iss") != self._issuer or c.get("aud") != self._audience:
+        if c.get("iss") != self._issuer or c.get("aud") != audience:
             raise InvalidToken()
         act = c.get("act")
-        strings = (c.get("sub"), c.get("scope"), c.get("jti"))
+        strings = (c.get("sub"), c.get("scope"), c.get("jti"), c.get("gid"))
         if not isinstance(act, dict) or not all(isinstance(s, str) and s for s in strings):
+            raise InvalidToken()
+        if len(c["jti"]) > _MAX_ID or len(c["gid"]) > _MAX_ID:
             raise InvalidToken()
         actor = act.get("sub")
         if not isinstance(actor, str) or not actor:
@@ -309,6 +451,8 @@ class DelegationTokenVerifier:
             issued_at=dt.datetime.fromtimestamp(c["iat"], dt.UTC),
             expires_at=dt.datetime.fromtimestamp(c["exp"], dt.UTC),
             token_id=c["jti"],
+            grant_id=c["gid"],
+            not_before=dt.datetime.fromtimestamp(c["nbf"], dt.UTC),
         )
 
 

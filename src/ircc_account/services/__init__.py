@@ -17,17 +17,23 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
+from ircc_account._model._services import PluginRecord
+from ircc_account.services._allowlist import ENTRY_POINT_GROUP, AllowedPlugin
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
 from ircc_account.services._context import (
     ItemsGate,
     LegacyFilesGate,
+    RecordLimits,
+    RecordsGate,
     ServiceContext,
     TimelineGate,
 )
+from ircc_account.services._events import RegistryEvents
 from ircc_account.services._legacy import LegacyPortalClient, LegacyStatus, StatusMap
 from ircc_account.services._manifest import (
     AccountFacts,
     EligibilityRule,
+    EventAudience,
     HasAttribute,
     HasUci,
     ResidesIn,
@@ -36,12 +42,7 @@ from ircc_account.services._manifest import (
     ServiceManifest,
     rollout_bucket,
 )
-from ircc_account.services._registry import (
-    ENTRY_POINT_GROUP,
-    AllowedPlugin,
-    RegistryEvents,
-    ServiceRegistry,
-)
+from ircc_account.services._registry import ServiceRegistry
 from ircc_account.services._survey import PluginVerdict, survey
 from ircc_account.services._values import (
     ActionOffer,
@@ -64,6 +65,7 @@ __all__ = [
     "CircuitBreaker",
     "Dashboard",
     "EligibilityRule",
+    "EventAudience",
     "EventKind",
     "HasAttribute",
     "HasUci",
@@ -73,7 +75,10 @@ __all__ = [
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
+    "PluginRecord",
     "PluginVerdict",
+    "RecordLimits",
+    "RecordsGate",
     "RegistryEvents",
     "ResidesIn",
     "ResidesOutside",

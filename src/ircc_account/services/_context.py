@@ -4,7 +4,14 @@ What a plugin is given: :class:`ServiceContext`, and the storage gates on it.
 A plugin reaches a client's data only through its context (SEC-95). The
 context carries the actor (without the session reference), the client acted
 for, the granted scopes and the clock; never a session, token, key or database
-handle. Each gate call opens one unit of work in which it asks the policy
+handle. The gates are capabilities: each holds an opaque token, and the
+gatekeeper it stands for (the store, the policy, the restrictions) is found
+in this module's table, keyed by that token and dropped with it, so no
+attribute path from a context leads to the store, the keyring, the policy or
+the audit log. That stops mistakes, not malice: a plugin runs in the
+portal's process and could import this module (see ``docs/plugins.md``).
+
+Each gate call opens one unit of work in which it asks the policy
 (the plugin judged as the user it acts for, every plugin's
 ``ircc_restrict_access`` as a veto) and records that one decision (actor =
 the plugin, on behalf of the user: SEC-96; with the policy's reason, the grant
@@ -17,9 +24,11 @@ commits: the access and its record commit together. A refused call raises
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
+import weakref
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
@@ -37,12 +46,29 @@ from ircc_account._model import (
     TimelineEvent,
     TimelineKind,
 )
+from ircc_account._model import _validate as v
+from ircc_account._model._services import PluginRecord
 from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.authz import Authorizer
-from ircc_account.errors import AuthorizationError, NotFound, PersonalDataErased
+from ircc_account.errors import (
+    AuthorizationError,
+    FieldTooLong,
+    InvalidFormat,
+    NotFound,
+    OutOfRange,
+    PersonalDataErased,
+)
 from ircc_account.services._values import EventKind, ServiceEvent
 
-__all__ = ["ItemsGate", "LegacyFilesGate", "ServiceContext", "TimelineGate"]
+__all__ = [
+    "ItemsGate",
+    "LegacyFilesGate",
+    "RecordLimits",
+    "RecordsGate",
+    "ServiceContext",
+    "TimelineGate",
+    "was_recorded",
+]
 
 
 Restrictor = Callable[[Actor, "Action | str", Resource], Sequence[str]]
@@ -61,7 +87,7 @@ class _Gatekeeper:
     Shared by one context's gates: store, policy, audit, restrictions. Not for plugins.
     """
 
-    __slots__ = ("actor", "client_id", "clock", "correlation_id", "plugin_actor",
+    __slots__ = ("actor", "client_id", "clock", "correlation_id", "limits", "plugin_actor",
                  "policy", "publish", "restrict", "service_id", "store")  # fmt: skip
 
     def __init__(
@@ -76,8 +102,10 @@ class _Gatekeeper:
         actor: Actor,
         client_id: str,
         correlation_id: str | None,
+        limits: RecordLimits,
     ) -> None:
         self.store = store
+        self.limits = limits
         self.policy = policy
         self.restrict = restrict
         self.publish = publish
@@ -115,7 +143,7 @@ class _Gatekeeper:
             durable_now=read,
         )
         if not decision.allowed:
-            raise AuthorizationError(reason=decision.reason)
+            raise _recorded(AuthorizationError(reason=decision.reason))
 
     def not_found(
         self, uow: SqlUnit, action: Action, what: str, item_id: str, *, read: bool = False
@@ -136,7 +164,7 @@ class _Gatekeeper:
             record_as=f"service.{what}",
             durable_now=read,
         )
-        raise NotFound(kind="item")
+        raise _recorded(NotFound(kind="item"))
 
     def resource(self, item_id: str | None = None) -> Resource:
         return Resource(client_id=self.client_id, service_id=self.service_id, item_id=item_id)
@@ -172,8 +200,40 @@ class _Gatekeeper:
         )
 
 
+def _recorded(error: Exception) -> Exception:
+    """Mark a refusal whose audit entry the gate already wrote."""
+    error._ircc_recorded = True  # type: ignore[attr-defined]
+    return error
+
+
+def was_recorded(error: BaseException) -> bool:
+    """Whether a gate already recorded *error*'s refusal (the registry records the others)."""
+    return getattr(error, "_ircc_recorded", False) is True
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(12)}"
+
+
+class _Capability:
+    """
+    What a gate holds instead of its gatekeeper: an opaque token, the key
+    to :data:`_KEEPERS`. It has no attributes.
+    """
+
+    __slots__ = ("__weakref__",)
+
+    def __repr__(self) -> str:
+        return "<capability>"
+
+
+#: Each live context's gatekeeper, by the token its gates hold; an entry goes
+#: when the token does (the context and its gates dropped).
+_KEEPERS: weakref.WeakKeyDictionary[_Capability, _Gatekeeper] = weakref.WeakKeyDictionary()
+
+
+def _keeper(capability: _Capability) -> _Gatekeeper:
+    return _KEEPERS[capability]
 
 
 class ItemsGate:
@@ -181,10 +241,10 @@ class ItemsGate:
     The client's items of this service, through the policy and the audit log.
     """
 
-    __slots__ = ("__keeper",)
+    __slots__ = ("_capability",)
 
-    def __init__(self, keeper: _Gatekeeper) -> None:
-        self.__keeper = keeper
+    def __init__(self, capability: _Capability) -> None:
+        self._capability = capability
 
     def __repr__(self) -> str:
         return "ItemsGate()"
@@ -196,7 +256,7 @@ class ItemsGate:
         Raises:
             AuthorizationError: the user may not see this client's status here.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         with k.store.unit_of_work(write=False) as uow:
             items = uow.items.for_account(k.client_id, service_id=k.service_id)
             whole = k.policy.decide(k.plugin_actor, Action.VIEW_STATUS, k.resource(), uow=uow)
@@ -224,7 +284,7 @@ class ItemsGate:
                 client's item is "not found" too; the attempt is audited).
             AuthorizationError: the user may not see it.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         with k.store.unit_of_work(write=False) as uow:
             return k.own_item(uow, item_id, Action.VIEW_STATUS, "item.read", read=True)
 
@@ -244,7 +304,7 @@ class ItemsGate:
             AuthorizationError: the user may not act for this client here.
             Conflict: this service already has an item with *reference*.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         now = k.clock.now()
         item = ServiceItem(
             item_id=_new_id(k.service_id),
@@ -284,7 +344,7 @@ class ItemsGate:
             AuthorizationError: the user may not act here.
             Conflict: the item changed meanwhile.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         with k.store.unit_of_work() as uow:
             item = k.own_item(uow, item_id, Action.ACT, "item.update")
             now = k.clock.now()
@@ -314,10 +374,10 @@ class TimelineGate:
     The timelines of the client's items of this service.
     """
 
-    __slots__ = ("__keeper",)
+    __slots__ = ("_capability",)
 
-    def __init__(self, keeper: _Gatekeeper) -> None:
-        self.__keeper = keeper
+    def __init__(self, capability: _Capability) -> None:
+        self._capability = capability
 
     def __repr__(self) -> str:
         return "TimelineGate()"
@@ -330,7 +390,7 @@ class TimelineGate:
             NotFound: no such item for this client and service.
             AuthorizationError: the user may not see it.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         with k.store.unit_of_work(write=False) as uow:
             k.own_item(uow, item_id, Action.VIEW_STATUS, "timeline.read", read=True)
             return uow.timeline.for_item(item_id)
@@ -351,7 +411,7 @@ class TimelineGate:
             NotFound: no such item for this client and service.
             AuthorizationError: the user may not act here.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         event = TimelineEvent(
             event_id=_new_id("ev"),
             item_id=item_id,
@@ -371,10 +431,10 @@ class LegacyFilesGate:
     The file numbers the client has claimed in this service's legacy system.
     """
 
-    __slots__ = ("__keeper",)
+    __slots__ = ("_capability",)
 
-    def __init__(self, keeper: _Gatekeeper) -> None:
-        self.__keeper = keeper
+    def __init__(self, capability: _Capability) -> None:
+        self._capability = capability
 
     def __repr__(self) -> str:
         return "LegacyFilesGate()"
@@ -386,11 +446,147 @@ class LegacyFilesGate:
         Raises:
             AuthorizationError: the user may not see this client's status here.
         """
-        k = self.__keeper
+        k = _keeper(self._capability)
         with k.store.unit_of_work(write=False) as uow:
             k.check(uow, Action.VIEW_STATUS, "legacy_file.list", k.resource(), read=True)
             files = uow.legacy_files.for_account(k.client_id)
         return [f.file_number for f in files if f.system == k.service_id]
+
+
+@attrs.frozen(kw_only=True)
+class RecordLimits:
+    """
+    How much a plugin may keep per client in ``ctx.records``.
+
+    Attributes:
+        max_bytes: The largest value, as UTF-8 JSON (64 KiB by default).
+        max_records: The most records per client and plugin (200 by default).
+    """
+
+    max_bytes: int = 64 * 1024
+    max_records: int = 200
+
+
+def _encode(value: object, limits: RecordLimits) -> bytes:
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise InvalidFormat(field="record") from None
+    data = text.encode("utf-8")
+    if len(data) > limits.max_bytes:
+        raise FieldTooLong(field="record", limit=limits.max_bytes)
+    return data
+
+
+def _decode(record: PluginRecord, data: bytes) -> PluginRecord:
+    return attrs.evolve(record, value=json.loads(data.decode("utf-8")))
+
+
+class RecordsGate:
+    """
+    The plugin's own records for this client (drafts, answers): JSON values
+    by key, sealed with the client's data key, erased with it. Reads are
+    ``view_status``, changes ``act``; each call is one recorded access.
+    """
+
+    __slots__ = ("_capability",)
+
+    def __init__(self, capability: _Capability) -> None:
+        self._capability = capability
+
+    def __repr__(self) -> str:
+        return "RecordsGate()"
+
+    def get(self, key: str) -> PluginRecord | None:
+        """
+        The record *key*, or ``None`` if there is none.
+
+        Raises:
+            InvalidFormat: *key* is not an identifier.
+            AuthorizationError: the user may not see this client's data here.
+        """
+        key = v.identifier("record_key", key)
+        k = _keeper(self._capability)
+        with k.store.unit_of_work(write=False) as uow:
+            k.check(uow, Action.VIEW_STATUS, "record.read", k.resource(), read=True)
+            found = uow.plugin_records.get(k.client_id, k.service_id, key)
+        return None if found is None else _decode(*found)
+
+    def list(self) -> Sequence[PluginRecord]:
+        """
+        Every record this plugin keeps for the client, by key.
+
+        Raises:
+            AuthorizationError: the user may not see this client's data here.
+        """
+        k = _keeper(self._capability)
+        with k.store.unit_of_work(write=False) as uow:
+            k.check(uow, Action.VIEW_STATUS, "record.list", k.resource(), read=True)
+            found = uow.plugin_records.list(k.client_id, k.service_id)
+        return [_decode(*f) for f in found]
+
+    def put(self, key: str, value: Any, *, version: int | None = None) -> PluginRecord:
+        """
+        Create the record *key* (*version* ``None``), or replace it if it is
+        still at *version* (optimistic concurrency: pass the version you read).
+
+        Args:
+            key: An identifier (``[A-Za-z0-9._:-]``, up to 128 characters).
+                Keys are not encrypted: never put personal data in one.
+            value: JSON data: dicts, lists, strings, numbers, booleans, ``None``.
+            version: The version being replaced; ``None`` to create.
+
+        Returns:
+            The record as stored, with its new version.
+
+        Raises:
+            InvalidFormat: a bad key, or a value that is not JSON data.
+            FieldTooLong: the value is over the size limit.
+            OutOfRange: creating would pass the plugin's record limit for the client.
+            Conflict: creating a record that exists, or replacing one no
+                longer at *version*.
+            NotFound: replacing a record that does not exist.
+            AuthorizationError: the user may not act for this client here.
+        """
+        key = v.identifier("record_key", key)
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise InvalidFormat(field="version")
+        k = _keeper(self._capability)
+        data = _encode(value, k.limits)
+        with k.store.unit_of_work() as uow:
+            k.check(uow, Action.ACT, "record.write", k.resource())
+            records = uow.plugin_records
+            if version is None and records.count(k.client_id, k.service_id) >= k.limits.max_records:
+                raise OutOfRange(field="records")
+            now = k.clock.now()
+            records.put(k.client_id, k.service_id, key, data, version=version, now=now)
+            found = records.get(k.client_id, k.service_id, key)
+            uow.commit()
+        if found is None:  # pragma: no cover (written just now, in the same unit)
+            raise NotFound(kind="plugin record")
+        return _decode(found[0], data)
+
+    def delete(self, key: str, *, version: int | None = None) -> bool:
+        """
+        Delete the record *key* (only if still at *version*, when given).
+
+        Returns:
+            Whether there was such a record.
+
+        Raises:
+            InvalidFormat: a bad key.
+            Conflict: the record is no longer at *version*.
+            AuthorizationError: the user may not act for this client here.
+        """
+        key = v.identifier("record_key", key)
+        k = _keeper(self._capability)
+        with k.store.unit_of_work() as uow:
+            k.check(uow, Action.ACT, "record.delete", k.resource())
+            deleted: bool = uow.plugin_records.delete(
+                k.client_id, k.service_id, key, version=version
+            )
+            uow.commit()
+        return deleted
 
 
 @attrs.frozen(kw_only=True)
@@ -412,6 +608,8 @@ class ServiceContext:
         timeline: Their timelines (policy-checked, audited).
         legacy_files: The client's claimed file numbers in this service's
             legacy system (policy-checked, audited).
+        records: The plugin's own records for this client (sealed with the
+            client's data key; policy-checked, audited).
     """
 
     service_id: str
@@ -424,6 +622,7 @@ class ServiceContext:
     items: ItemsGate = attrs.field(repr=False)
     timeline: TimelineGate = attrs.field(repr=False)
     legacy_files: LegacyFilesGate = attrs.field(repr=False)
+    records: RecordsGate = attrs.field(repr=False)
 
 
 def make_context(
@@ -439,6 +638,7 @@ def make_context(
     scopes: frozenset[str],
     language: str = "en",
     correlation_id: str | None = None,
+    limits: RecordLimits | None = None,
 ) -> ServiceContext:
     """
     Build a plugin's context (the registry does; plugins never do).
@@ -455,7 +655,10 @@ def make_context(
         actor=actor,
         client_id=client_id,
         correlation_id=correlation_id,
+        limits=limits or RecordLimits(),
     )
+    capability = _Capability()
+    _KEEPERS[capability] = keeper
     return ServiceContext(
         service_id=service_id,
         actor=actor,
@@ -464,7 +667,8 @@ def make_context(
         clock=clock,
         language="fr" if language == "fr" else "en",
         correlation_id=correlation_id,
-        items=ItemsGate(keeper),
-        timeline=TimelineGate(keeper),
-        legacy_files=LegacyFilesGate(keeper),
+        items=ItemsGate(capability),
+        timeline=TimelineGate(capability),
+        legacy_files=LegacyFilesGate(capability),
+        records=RecordsGate(capability),
     )

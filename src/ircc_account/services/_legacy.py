@@ -1,12 +1,18 @@
 """
 A base for plugins that wrap an existing HTTP system (a legacy portal).
 
-:class:`LegacyPortalClient` holds one shared :class:`httpx.Client` with
+:class:`LegacyPortalClient` holds one shared httpx transport with
 timeouts, retries transient failures (connection errors, timeouts, 5xx) a
-bounded number of times with exponential backoff and jitter (stamina), and
-puts a :class:`CircuitBreaker` in front so a portal that is down is not
+bounded number of times with exponential backoff and jitter (stamina), all
+within one time budget per call that fits inside the registry's deadline,
+and puts a :class:`CircuitBreaker` in front so a portal that is down is not
 hammered: while it is open, calls fail at once. Every failure surfaces as
 :class:`~ircc_account.errors.LegacyUnavailable` naming the service.
+
+Legacy URLs carry file numbers, which are personal data, so nothing here logs
+a URL at any level: requests go straight to the transport, past
+:class:`httpx.Client`'s own ``HTTP Request: GET <url>`` line (and the client
+reads no proxy settings from the environment).
 
 :class:`StatusMap` maps the legacy system's status codes onto our shared
 :class:`~ircc_account.services.ItemState` and timeline kinds.
@@ -15,6 +21,8 @@ hammered: while it is open, calls fail at once. Every failure surfaces as
 from __future__ import annotations
 
 import datetime as dt
+import json as json_module
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +32,7 @@ import stamina
 
 from ircc_account._clock import Clock
 from ircc_account._model._services import BilingualText, ItemState, TimelineKind
-from ircc_account.errors import LegacyUnavailable, ServiceBadOutput
+from ircc_account.errors import ConfigurationError, LegacyUnavailable, ServiceBadOutput
 from ircc_account.services._breaker import CircuitBreaker
 
 __all__ = ["LegacyPortalClient", "LegacyStatus", "StatusMap"]
@@ -32,6 +40,17 @@ __all__ = ["LegacyPortalClient", "LegacyStatus", "StatusMap"]
 
 class _ServerError(Exception):
     """A 5xx answer: worth a retry."""
+
+
+class _OutOfTime(Exception):
+    """The call's time budget is spent, or the client closed: no further attempt."""
+
+
+@attrs.frozen
+class _Answer:
+    status: int
+    content_type: str
+    body: bytes
 
 
 @attrs.frozen(kw_only=True)
@@ -88,15 +107,24 @@ class LegacyPortalClient:
     Args:
         base_url: The portal's base URL.
         service_id: The service wrapping it, named in errors and logs.
-        timeout: Seconds for connecting, and for each read.
+        timeout: Seconds for connecting, and for each read, per attempt.
         attempts: Tries per call, the first included (bounded retries).
         wait_initial: First backoff, in seconds; it doubles, with jitter.
         wait_max: Longest backoff, in seconds.
-        retry_budget: Seconds all the tries of one call may take.
+        budget: Seconds one call may take in all, its attempts and backoffs
+            included: each attempt's timeouts are cut to what is left, and no
+            attempt starts once it is spent. The default (1.2 s, plus at most
+            one backoff) ends well inside the registry's 2 s deadline; keep
+            ``budget + wait_max`` below the deadline you configure, so a slow
+            portal answers "unavailable" rather than a timeout, and no
+            abandoned thread goes on retrying.
         max_bytes: Largest answer accepted.
         breaker: The circuit breaker (one per portal; a default one if omitted).
         clock: For the default breaker.
         transport: An httpx transport (tests), else the default.
+
+    Raises:
+        ConfigurationError: a budget or timeout that is not positive.
     """
 
     def __init__(
@@ -107,26 +135,32 @@ class LegacyPortalClient:
         timeout: float = 1.0,
         attempts: int = 3,
         wait_initial: float = 0.05,
-        wait_max: float = 0.5,
-        retry_budget: float = 3.0,
+        wait_max: float = 0.3,
+        budget: float = 1.2,
         max_bytes: int = 1_000_000,
         breaker: CircuitBreaker | None = None,
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        if not (budget > 0 and timeout > 0):
+            raise ConfigurationError(reason="a legacy client's budget and timeout must be positive")
         self.service_id = service_id
         self.breaker = breaker or CircuitBreaker(
             failure_threshold=3, reset_after=dt.timedelta(seconds=15), clock=clock
         )
         self._attempts = attempts
+        self._timeout = timeout
         self._wait_initial = wait_initial
         self._wait_max = wait_max
-        self._retry_budget = retry_budget
+        self._budget = budget
         self._max_bytes = max_bytes
+        self._transport = transport or httpx.HTTPTransport()
+        self._closed = False
+        # Builds requests only (base URL, headers); they are sent on the transport.
         self._http = httpx.Client(
             base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=timeout),
-            transport=transport,
+            transport=self._transport,
+            trust_env=False,
             follow_redirects=False,
             headers={"accept": "application/json"},
         )
@@ -138,8 +172,10 @@ class LegacyPortalClient:
 
     def close(self) -> None:
         """
-        Close the shared HTTP client.
+        Close the shared HTTP transport; later calls (an abandoned thread's
+        retries included) fail as unavailable without opening a connection.
         """
+        self._closed = True
         self._http.close()
 
     def get_json(self, path: str, *, params: Mapping[str, str] | None = None) -> Any:
@@ -172,13 +208,14 @@ class LegacyPortalClient:
         attempts: int | None = None,
     ) -> Any:
         """
-        Send one request through the breaker and the retries; return the JSON answer.
+        Send one request through the breaker and the retries, within the
+        budget; return the JSON answer.
         """
         if not self.breaker.allow():
             raise LegacyUnavailable(service_id=self.service_id)
         try:
-            response = self._send(method, path, params, json, attempts or self._attempts)
-            body = self._decode(response)
+            answer = self._send(method, path, params, json, attempts or self._attempts)
+            body = self._decode(answer)
         except LegacyUnavailable:
             self.breaker.record_failure()
             raise
@@ -192,30 +229,60 @@ class LegacyPortalClient:
         params: Mapping[str, str] | None,
         json: Mapping[str, Any] | None,
         attempts: int,
-    ) -> httpx.Response:
+    ) -> _Answer:
+        end = time.monotonic() + self._budget
         try:
             for attempt in stamina.retry_context(
                 on=(httpx.TransportError, _ServerError),
                 attempts=attempts,
-                timeout=self._retry_budget,
+                timeout=self._budget,
                 wait_initial=self._wait_initial,
                 wait_max=self._wait_max,
                 wait_jitter=self._wait_initial,
             ):
                 with attempt:
-                    response = self._http.request(method, path, params=params, json=json)
-                    if response.status_code >= 500:
-                        raise _ServerError(response.status_code)
-        except (httpx.HTTPError, _ServerError) as e:
+                    left = end - time.monotonic()
+                    if left <= 0 or self._closed:
+                        raise _OutOfTime()
+                    answer = self._once(method, path, params, json, min(self._timeout, left))
+                    if answer.status >= 500:
+                        raise _ServerError(answer.status)
+        except (httpx.HTTPError, _ServerError, _OutOfTime) as e:
             raise LegacyUnavailable(service_id=self.service_id) from e
-        return response
+        return answer
 
-    def _decode(self, response: httpx.Response) -> Any:
-        if response.status_code >= 400 or len(response.content) > self._max_bytes:
+    def _once(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Mapping[str, Any] | None,
+        timeout: float,
+    ) -> _Answer:
+        """
+        One attempt on the transport; the body read up to ``max_bytes``.
+        """
+        request = self._http.build_request(
+            method, path, params=params, json=json, timeout=httpx.Timeout(timeout)
+        )
+        response = self._transport.handle_request(request)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > self._max_bytes:
+                    break
+        finally:
+            response.close()
+        content_type = response.headers.get("content-type", "").split(";")[0]
+        return _Answer(response.status_code, content_type, bytes(body))
+
+    def _decode(self, answer: _Answer) -> Any:
+        if answer.status >= 400 or len(answer.body) > self._max_bytes:
             raise LegacyUnavailable(service_id=self.service_id)
-        if response.headers.get("content-type", "").split(";")[0] != "application/json":
+        if answer.content_type != "application/json":
             raise LegacyUnavailable(service_id=self.service_id)
         try:
-            return response.json()
+            return json_module.loads(answer.body.decode("utf-8"))
         except ValueError:
             raise LegacyUnavailable(service_id=self.service_id) from None

@@ -11,6 +11,7 @@ percentage only ever adds clients (monotone), and changing the salt reshuffles.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -22,12 +23,13 @@ from ircc_account._model import _validate as v
 from ircc_account._model._accounts import AssuranceLevel
 from ircc_account._model._delegation import Scope
 from ircc_account._model._services import BilingualText
-from ircc_account.errors import InvalidFormat, OutOfRange, UnknownValue
+from ircc_account.errors import InvalidFormat, OutOfRange, UnknownValue, ValidationError
 
 __all__ = [
     "BUCKETS",
     "AccountFacts",
     "EligibilityRule",
+    "EventAudience",
     "HasAttribute",
     "HasUci",
     "ResidesIn",
@@ -214,12 +216,22 @@ def _service_id(value: object) -> str:
 
 def _bilingual(field: str) -> Callable[[Any], BilingualText]:
     def convert(value: BilingualText | Mapping[str, str]) -> BilingualText:
-        if isinstance(value, BilingualText):
-            return value
-        if isinstance(value, Mapping):
-            # Both languages are required: BilingualText refuses a missing one.
-            return BilingualText(en=value.get("en"), fr=value.get("fr"))
-        raise InvalidFormat(field=field)
+        try:
+            if isinstance(value, BilingualText):
+                text = value
+            elif isinstance(value, Mapping):
+                # Both languages are required: BilingualText refuses a missing one.
+                text = BilingualText(en=value.get("en"), fr=value.get("fr"))
+            else:
+                raise InvalidFormat(field=field)
+        except ValidationError as e:
+            # Say which text: "title_fr", not BilingualText's own "text_fr".
+            language = str(e.params.get("field", "")).removeprefix("text_")
+            raise type(e)(**{**e.params, "field": f"{field}_{language}"}) from None
+        if text.fr == text.en:
+            # An untranslated copy is not a French text.
+            raise InvalidFormat(field=f"{field}_fr")
+        return text
 
     return convert
 
@@ -229,6 +241,19 @@ def _rules(value: Iterable[EligibilityRule]) -> tuple[EligibilityRule, ...]:
     if not all(isinstance(r, EligibilityRule) for r in rules):
         raise InvalidFormat(field="eligibility")
     return rules
+
+
+class EventAudience(enum.StrEnum):
+    """
+    Which events a plugin's ``ircc_on_event`` hears.
+    """
+
+    #: Events about its own service's items (the default).
+    OWN = "own"
+    #: Every event of every client: grant changes (with representatives'
+    #: ids) and other services' items. For a notification service only: the
+    #: operator sees it in the manifest before allowlisting the plugin.
+    ALL = "all"
 
 
 @attrs.frozen(kw_only=True)
@@ -249,6 +274,8 @@ class ServiceManifest:
         eligibility: Rules a client must all meet to be offered the service.
         rollout: Percentage, allow and deny lists, kill switch.
         max_items: The most items it may return for one client.
+        hears: Which events its ``ircc_on_event`` hears: its own service's
+            (the default), or every client's (a notification service).
     """
 
     service_id: str = attrs.field(converter=_service_id)
@@ -265,6 +292,9 @@ class ServiceManifest:
     eligibility: tuple[EligibilityRule, ...] = attrs.field(default=(), converter=_rules)
     rollout: Rollout = attrs.field(factory=Rollout, validator=attrs.validators.instance_of(Rollout))
     max_items: int = attrs.field(default=200)
+    hears: EventAudience = attrs.field(
+        default=EventAudience.OWN, converter=v.converter(v.choice, "hears", EventAudience)
+    )
 
     @scopes.validator
     def _check_scopes(self, _: object, scopes: frozenset[str]) -> None:

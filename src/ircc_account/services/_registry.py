@@ -9,23 +9,30 @@ start-up runs pluggy's ``check_pending`` so a plugin with an unknown hook
 fails it.
 
 Isolation (SEC-93): the registry calls each plugin's hook implementation on
-its own, in a thread pool, with a deadline; a dashboard fans out to every
-service at once. A plugin that raises, hangs or returns malformed data gets a
-"service unavailable" tile, one log line (plugin, hook, error code; never
-personal data), and a strike on its circuit breaker; a hung plugin's thread is
-abandoned and its breaker opens at once. The other services are untouched.
+its own, in a pool of daemon threads, with a deadline; a dashboard fans out to
+every service at once. A plugin that raises, hangs or returns malformed data
+gets a "service unavailable" tile, one log line (plugin, hook, error code;
+never personal data), and a strike on its circuit breaker; a hung plugin's
+thread is abandoned and its breaker opens at once. The other services are
+untouched, and :meth:`ServiceRegistry.close` waits for hung calls only up to
+a bound.
+
+The rollout and kill switch guard every call for a client (dashboard,
+timeline, actions, perform, service actions), not only the dashboard.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import datetime as dt
 import functools
 import importlib.metadata
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import attrs
@@ -33,13 +40,18 @@ import pluggy
 
 from ircc_account import hookspecs
 from ircc_account._clock import Clock, SystemClock
-from ircc_account._model import Actor, AuditEntry, BilingualText, Capacity, Resource
+from ircc_account._model import (
+    Actor,
+    AuthorizationDecision,
+    Capacity,
+    Resource,
+)
 from ircc_account._model._authz import Action
-from ircc_account._model._delegation import ConsentGrant
 from ircc_account._storage.ports import SqlStorage
 from ircc_account.authz import Authorizer
 from ircc_account.errors import (
     AuthorizationError,
+    ConfigurationError,
     IrccAccountError,
     NotFound,
     ServiceBadOutput,
@@ -52,14 +64,29 @@ from ircc_account.errors import (
     ValidationError,
 )
 from ircc_account.services import _checks
+from ircc_account.services._allowlist import ENTRY_POINT_GROUP, AllowedPlugin, pin_refusal
 from ircc_account.services._breaker import BreakerState, CircuitBreaker
-from ircc_account.services._context import ServiceContext, make_context
+from ircc_account.services._context import (
+    RecordLimits,
+    ServiceContext,
+    make_context,
+    was_recorded,
+)
 from ircc_account.services._manifest import AccountFacts, Rollout, ServiceManifest
+from ircc_account.services._outcomes import (
+    NOT_ELIGIBLE,
+    STEP_UP,
+    Failed,
+    Progress,
+    TileData,
+    hears,
+    tile,
+)
+from ircc_account.services._pool import DaemonPool
 from ircc_account.services._values import (
     ActionOffer,
     ActionResult,
     Dashboard,
-    EventKind,
     ServiceEvent,
     Tile,
     TileStatus,
@@ -68,71 +95,18 @@ from ircc_account.services._values import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AllowedPlugin",
-    "RegistryEvents",
     "ServiceRegistry",
     "pin_refusal",
 ]
 
-#: The entry-point group service plugins are published under.
-ENTRY_POINT_GROUP = "ircc_account.services"
-
 log = logging.getLogger("ircc_account.services")
 T = TypeVar("T")
-_DASHBOARD = "ircc_client_items+eligibility"
-_NOT_ELIGIBLE = object()
+# The dashboard's one task per tile (eligibility, items, service actions);
+# never logged as a hook: the log names the hook that was running.
+_DASHBOARD = "dashboard"
+_NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 _HOOKS = frozenset(n for n in dir(hookspecs) if n.startswith("ircc_"))
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$", re.ASCII)
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-@attrs.frozen
-class AllowedPlugin:
-    """
-    One entry of the plugin allowlist (SEC-92).
-
-    Attributes:
-        name: The entry-point name, which is also the service id.
-        distribution: The distribution that must provide it.
-        version: The exact version of that distribution.
-    """
-
-    name: str
-    distribution: str
-    version: str
-
-
-def pin_refusal(
-    pin: AllowedPlugin | None, distribution: str, version: str | None, *, blocked: bool
-) -> str | None:
-    """
-    Why an entry point may not be imported (SEC-92), or ``None`` when it may.
-
-    The one decision :meth:`ServiceRegistry.discover` takes before importing
-    anything; the operator's plugin survey asks it too.
-
-    Args:
-        pin: The allowlist entry for the entry point's name, if any.
-        distribution: The name of the distribution that publishes the entry point.
-        version: That distribution's version.
-        blocked: Whether the name is blocked.
-
-    Returns:
-        ``"blocked"``, ``"not_allowed"`` (not on the allowlist),
-        ``"other_distribution"`` or ``"other_version"`` (allowlisted, but
-        pinned to another), or ``None``.
-    """
-    if blocked:
-        return "blocked"
-    if pin is None:
-        return "not_allowed"
-    if _canonical(distribution) != _canonical(pin.distribution):
-        return "other_distribution"
-    if version != pin.version:
-        return "other_version"
-    return None
 
 
 @attrs.define
@@ -143,13 +117,6 @@ class _Plugin:
     impls: dict[str, pluggy.HookImpl]
     breaker: CircuitBreaker
     in_flight: int = 0
-
-
-class _Failed:
-    __slots__ = ("error",)
-
-    def __init__(self, error: IrccAccountError) -> None:
-        self.error = error
 
 
 class ServiceRegistry:
@@ -170,6 +137,10 @@ class ServiceRegistry:
         failure_threshold: Consecutive failures that mark a plugin degraded.
         reset_after: How long a degraded plugin is skipped before a probe.
         group: The entry-point group.
+        settings: Each plugin's settings by service id, handed to its
+            ``ircc_startup`` hook at :meth:`start` (URLs, timeouts; the
+            library reads no environment, and neither should plugins).
+        record_limits: What each plugin may keep per client in ``ctx.records``.
     """
 
     def __init__(
@@ -186,6 +157,8 @@ class ServiceRegistry:
         failure_threshold: int = 3,
         reset_after: dt.timedelta = dt.timedelta(seconds=30),
         group: str = ENTRY_POINT_GROUP,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        record_limits: RecordLimits | None = None,
     ) -> None:
         self._store = store
         self._policy = policy
@@ -207,11 +180,17 @@ class ServiceRegistry:
         # it calls the manifest hook.
         self._flight_lock = threading.Lock()
         self._started = False
-        self._pool = cf.ThreadPoolExecutor(max_workers, thread_name_prefix="ircc-service")
+        self._started_up = False
+        self._closed = False
+        self._settings = {
+            name: types.MappingProxyType(dict(values)) for name, values in (settings or {}).items()
+        }
+        self._record_limits = record_limits or RecordLimits()
+        self._pool = DaemonPool(max_workers, "ircc-service")
         # Security hooks and events get pools of their own, so a gate called
         # from inside a plugin's thread never waits on a pool it is filling.
-        self._restrict_pool = cf.ThreadPoolExecutor(4, thread_name_prefix="ircc-restrict")
-        self._event_pool = cf.ThreadPoolExecutor(2, thread_name_prefix="ircc-event")
+        self._restrict_pool = DaemonPool(4, "ircc-restrict")
+        self._event_pool = DaemonPool(2, "ircc-event")
 
     def __repr__(self) -> str:
         return f"ServiceRegistry(services={self.service_ids!r}, started={self._started})"
@@ -312,26 +291,43 @@ class ServiceRegistry:
             clock=self._clock,
         )
         entry = _Plugin(name, plugin, None, impls, breaker)  # type: ignore[arg-type]
-        outcome = self._run([(entry, "ircc_service_manifest", {})])[0]
-        if isinstance(outcome, _Failed):
-            reason = outcome.error.params.get("reason", outcome.error.code)
+        outcome = self._run([(entry, "ircc_service_manifest", {})], logged=False)[0]
+        reason: str | None = None
+        if isinstance(outcome, Failed):
+            reason = str(outcome.error.params.get("reason", outcome.error.code))
             cause = outcome.error.__cause__
             if isinstance(cause, ValidationError):
                 reason = f"{cause.code} ({cause.params.get('field', '?')})"
-            raise ServiceManifestInvalid(service_id=name, reason=str(reason))
-        if not isinstance(outcome, ServiceManifest):
-            raise ServiceManifestInvalid(service_id=name, reason="not a ServiceManifest")
-        if outcome.service_id != name:
-            raise ServiceManifestInvalid(service_id=name, reason="id differs from its name")
+        elif not isinstance(outcome, ServiceManifest):
+            reason = "not a ServiceManifest"
+        elif outcome.service_id != name:
+            reason = "id differs from its name"
+        if reason is not None:
+            error = ServiceManifestInvalid(service_id=name, reason=reason)
+            # Logged with the code it is raised with.
+            log.error(
+                "service plugin refused: service_id=%s hook=ircc_service_manifest code=%s",
+                name,
+                error.code,
+            )
+            raise error
         entry.manifest = outcome
         return entry
 
-    def start(self) -> None:
+    def start(self, *, startup: bool = True) -> None:
         """
-        Validate every hook specification and freeze the registry (SEC-97).
+        Validate every hook specification, hand each plugin its settings
+        (``ircc_startup``), and freeze the registry (SEC-97).
+
+        Args:
+            startup: ``False`` to check only, calling no plugin code beyond
+                the manifests (the operator's survey, which has no settings);
+                :meth:`close` then calls no ``ircc_shutdown`` either.
 
         Raises:
-            ServiceManifestInvalid: a plugin implements an unknown hook.
+            ServiceManifestInvalid: a plugin implements an unknown hook, or
+                its ``ircc_startup`` failed.
+            ConfigurationError: settings name a service that is not registered.
         """
         with self._lock:
             try:
@@ -339,14 +335,57 @@ class ServiceRegistry:
             except pluggy.PluginValidationError as e:
                 name = self._pm.get_name(e.plugin) or "?"
                 raise ServiceManifestInvalid(service_id=name, reason="unknown hook") from e
+            unknown = set(self._settings) - set(self._plugins)
+            if unknown:
+                raise ConfigurationError(reason="settings for a service that is not registered")
+            empty: Mapping[str, Any] = types.MappingProxyType({})
+            calls = [
+                (p, "ircc_startup", {"settings": self._settings.get(name, empty)})
+                for name, p in self._plugins.items()
+                if startup and "ircc_startup" in p.impls
+            ]
+            outcomes = self._run(calls, logged=False)
+            for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
+                if isinstance(outcome, Failed):
+                    error = ServiceManifestInvalid(service_id=plugin.name, reason="startup failed")
+                    log.error(
+                        "service plugin refused: service_id=%s hook=ircc_startup code=%s",
+                        plugin.name,
+                        error.code,
+                    )
+                    raise error
             self._started = True
+            self._started_up = startup
 
-    def close(self) -> None:
+    def close(self, *, timeout: float | None = None) -> None:
         """
-        Stop the thread pools; hung plugin threads are abandoned.
+        Tell every plugin to shut down (``ircc_shutdown``: close its HTTP
+        clients), then stop the thread pools.
+
+        Bounded: the shutdown hooks get the deadline, then calls still
+        running (a plugin hung in a request or in its shutdown) get at most
+        *timeout* seconds more, the deadline by default, and are abandoned:
+        their threads are daemons, so they never keep the process from
+        exiting. Closing twice does nothing.
         """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        nothing: Mapping[str, Any] = {}
+        calls = [
+            (p, "ircc_shutdown", nothing)
+            for p in self._plugins.values()
+            if "ircc_shutdown" in p.impls
+        ]
+        if calls and self._started_up:
+            self._run(calls)
+        grace = self.deadline if timeout is None else timeout
         for pool in (self._pool, self._restrict_pool, self._event_pool):
-            pool.shutdown(wait=False, cancel_futures=True)
+            abandoned = pool.shutdown(grace)
+            grace = 0.0 if abandoned else grace
+            if abandoned:
+                log.warning("service plugin threads abandoned at close: count=%d", abandoned)
 
     # --- introspection ----------------------------------------------------------------
 
@@ -372,20 +411,42 @@ class ServiceRegistry:
         """
         return {name: p.breaker.state for name, p in self._plugins.items()}
 
-    def set_rollout(self, service_id: str, rollout: Rollout) -> None:
+    def set_rollout(self, service_id: str, **changes: Any) -> Rollout:
         """
-        Override a service's rollout at run time (raise the percentage, pull
-        the kill switch) without redeploying it.
+        Change fields of a service's rollout at run time, without redeploying
+        it; the fields not named keep their value (the salt, the allow and
+        deny lists), so raising the percentage only ever adds clients::
+
+            registry.set_rollout("trv", percentage=20)   # was 10: nobody drops out
+            registry.set_rollout("trv", killed=True)      # the kill switch
+
+        Args:
+            service_id: The service.
+            **changes: ``percentage``, ``salt``, ``allow``, ``deny``, ``killed``.
+
+        Returns:
+            The rollout now in force.
 
         Raises:
             KeyError: no such service.
+            ConfigurationError: a field :class:`Rollout` does not have.
+            ValidationError: a bad value (a percentage out of 0 to 100).
         """
-        self._plugins[service_id]
-        self._rollouts[service_id] = rollout
+        fields = {f.name for f in attrs.fields(Rollout)}
+        if not set(changes) <= fields:
+            raise ConfigurationError(reason="a rollout has no such field")
+        with self._lock:
+            current = self.rollout(service_id)
+            new = attrs.evolve(current, **changes)
+            self._rollouts[service_id] = new
+        return new
 
     def rollout(self, service_id: str) -> Rollout:
         """
         The rollout in force for *service_id* (the override, else the manifest's).
+
+        Raises:
+            KeyError: no such service.
         """
         return self._rollouts.get(service_id) or self._plugins[service_id].manifest.rollout
 
@@ -401,56 +462,80 @@ class ServiceRegistry:
 
     # --- calling plugins --------------------------------------------------------------
 
-    def _invoke(self, plugin: _Plugin, hook: str, kwargs: Mapping[str, Any]) -> Any:
+    def _invoke(
+        self, plugin: _Plugin, hook: str, kwargs: Mapping[str, Any], progress: Progress
+    ) -> Any:
         if hook == _DASHBOARD:
-            # One task per tile: eligibility then items, under one deadline.
-            eligible = plugin.impls.get("ircc_is_eligible")
-            if (
-                eligible is not None
-                and self._invoke(plugin, "ircc_is_eligible", kwargs) is not True
-            ):
-                return _NOT_ELIGIBLE
-            if "ircc_client_items" not in plugin.impls:
-                return []
-            hook = "ircc_client_items"
+            # One task per tile: eligibility, items, then the service's own
+            # actions, under one deadline.
+            if "ircc_is_eligible" in plugin.impls:
+                progress.hook = "ircc_is_eligible"
+                if self._call_impl(plugin, "ircc_is_eligible", kwargs) is not True:
+                    return NOT_ELIGIBLE
+            items: Any = []
+            if "ircc_client_items" in plugin.impls:
+                progress.hook = "ircc_client_items"
+                items = self._call_impl(plugin, "ircc_client_items", kwargs)
+            offers: Any = ()
+            if "ircc_service_actions" in plugin.impls:
+                progress.hook = "ircc_service_actions"
+                offers = self._call_impl(plugin, "ircc_service_actions", kwargs)
+            return TileData(items, offers)
+        return self._call_impl(plugin, hook, kwargs)
+
+    @staticmethod
+    def _call_impl(plugin: _Plugin, hook: str, kwargs: Mapping[str, Any]) -> Any:
         impl = plugin.impls[hook]
         # Opt-in arguments: an implementation gets only the arguments it names,
         # which is what lets hooks grow by adding arguments.
         return impl.function(*[kwargs[a] for a in impl.argnames])
 
-    def _fail(self, plugin: _Plugin, hook: str, error: IrccAccountError, exc: object) -> _Failed:
+    def _fail(
+        self,
+        plugin: _Plugin,
+        hook: str,
+        error: IrccAccountError,
+        exc: object,
+        *,
+        logged: bool = True,
+    ) -> Failed:
         if isinstance(error, ServiceTimeout):
             plugin.breaker.trip()
         else:
             plugin.breaker.record_failure()
-        # One line, identifiers only: the exception's message may hold personal data.
-        log.error(
-            "service plugin failed: service_id=%s hook=%s code=%s error=%s",
-            plugin.name,
-            hook,
-            error.code,
-            type(exc).__name__,
-        )
-        return _Failed(error)
+        if logged:
+            # One line, identifiers only: the exception's message may hold personal data.
+            log.error(
+                "service plugin failed: service_id=%s hook=%s code=%s error=%s",
+                plugin.name,
+                hook,
+                error.code,
+                type(exc).__name__,
+            )
+        return Failed(error)
 
     def _run(
         self,
         calls: Sequence[tuple[_Plugin, str, Mapping[str, Any]]],
         *,
         check: Callable[[_Plugin, Any], Any] | None = None,
-        pool: cf.ThreadPoolExecutor | None = None,
+        pool: DaemonPool | None = None,
+        logged: bool = True,
     ) -> list[Any]:
         """
         Call each (plugin, hook, kwargs) concurrently, with one deadline for all.
 
-        Returns each checked result, or a :class:`_Failed`.
+        Returns each checked result, or a :class:`Failed`. With *logged*
+        false, failures are left for the caller to log (with the code it raises).
         """
         pool = pool or self._pool
-        futures: list[cf.Future[Any] | _Failed] = []
-        future: cf.Future[Any] | _Failed
+        futures: list[cf.Future[Any] | Failed] = []
+        progress: list[Progress] = []
+        future: cf.Future[Any] | Failed
         for plugin, hook, kwargs in calls:
+            progress.append(Progress(hook))
             if not plugin.breaker.allow():
-                futures.append(_Failed(ServiceUnavailable(service_id=plugin.name)))
+                futures.append(Failed(ServiceUnavailable(service_id=plugin.name)))
                 continue
             with self._flight_lock:
                 busy = plugin.in_flight >= self._max_in_flight
@@ -458,15 +543,21 @@ class ServiceRegistry:
                     plugin.in_flight += 1
             if busy:
                 error = ServiceUnavailable(service_id=plugin.name)
-                futures.append(self._fail(plugin, hook, error, error))
+                futures.append(self._fail(plugin, hook, error, error, logged=logged))
                 continue
-            submitted = pool.submit(self._invoke, plugin, hook, kwargs)
+            try:
+                submitted = pool.submit(self._invoke, plugin, hook, kwargs, progress[-1])
+            except RuntimeError:
+                # The registry is closing.
+                self._release(plugin, None)
+                futures.append(Failed(ServiceUnavailable(service_id=plugin.name)))
+                continue
             submitted.add_done_callback(functools.partial(self._release, plugin))
             futures.append(submitted)
         cf.wait([f for f in futures if isinstance(f, cf.Future)], timeout=self.deadline)
         results: list[Any] = []
-        for (plugin, hook, _), future in zip(calls, futures, strict=True):
-            results.append(self._settle(plugin, hook, future, check))
+        for (plugin, _, _), running, future in zip(calls, progress, futures, strict=True):
+            results.append(self._settle(plugin, running.hook, future, check, logged=logged))
         return results
 
     def _release(self, plugin: _Plugin, _: object) -> None:
@@ -477,30 +568,33 @@ class ServiceRegistry:
         self,
         plugin: _Plugin,
         hook: str,
-        future: cf.Future[Any] | _Failed,
+        future: cf.Future[Any] | Failed,
         check: Callable[[_Plugin, Any], Any] | None,
+        *,
+        logged: bool = True,
     ) -> Any:
-        if isinstance(future, _Failed):
+        if isinstance(future, Failed):
             return future
+        fail = functools.partial(self._fail, plugin, hook, logged=logged)
         if not future.done():
             # The thread is abandoned: its result, if it ever comes, is ignored.
-            return self._fail(plugin, hook, ServiceTimeout(service_id=plugin.name), TimeoutError())
+            return fail(ServiceTimeout(service_id=plugin.name), TimeoutError())
         exc = future.exception()
         if exc is not None:
             if isinstance(exc, AuthorizationError | NotFound):
                 # A gate's refusal (already recorded by the policy): the user
                 # may not have this, which says nothing about the plugin's health.
-                return _Failed(exc)
+                return Failed(exc)
             if isinstance(exc, ServiceError) and exc.params.get("service_id") == plugin.name:
                 # The plugin's own typed failure (its legacy system is down, say).
-                return self._fail(plugin, hook, exc, exc)
+                return fail(exc, exc)
             error = ServiceUnavailable(service_id=plugin.name)
             error.__cause__ = exc
-            return self._fail(plugin, hook, error, exc)
+            return fail(error, exc)
         try:
             value = future.result() if check is None else check(plugin, future.result())
         except ServiceBadOutput as e:
-            return self._fail(plugin, hook, e, e)
+            return fail(e, e)
         plugin.breaker.record_success()
         return value
 
@@ -512,7 +606,7 @@ class ServiceRegistry:
         check: Callable[[_Plugin, Any], T],
     ) -> T:
         (outcome,) = self._run([(plugin, hook, kwargs)], check=check)
-        if isinstance(outcome, _Failed):
+        if isinstance(outcome, Failed):
             raise outcome.error
         result: T = outcome
         return result
@@ -520,7 +614,7 @@ class ServiceRegistry:
     # --- requests ---------------------------------------------------------------------
 
     def _plugin(self, service_id: str) -> _Plugin:
-        if not self._started:
+        if not self._started or self._closed:
             raise ServiceUnavailable(service_id=service_id)
         try:
             return self._plugins[service_id]
@@ -549,8 +643,18 @@ class ServiceRegistry:
                 themself, who holds every scope the manifest declares.
             language: ``en`` or ``fr``.
             correlation_id: Ties audit entries to the request.
+
+        Raises:
+            ServiceUnavailable: the registry is not started, or the service's
+                kill switch is pulled.
+            ServiceNotAllowed: no such service, or the client is outside its rollout.
         """
         manifest = self._plugin(service_id).manifest
+        rollout = self.rollout(service_id)
+        if rollout.killed:
+            raise ServiceUnavailable(service_id=service_id)
+        if not rollout.includes(service_id, client_id):
+            raise ServiceNotAllowed(service_id=service_id)
         owner = actor.capacity is Capacity.CLIENT and actor.account_id == client_id
         held = manifest.scopes if scopes is None and owner else frozenset(scopes or ())
         return make_context(
@@ -565,6 +669,7 @@ class ServiceRegistry:
             scopes=held & manifest.scopes,
             language=language,
             correlation_id=correlation_id,
+            limits=self._record_limits,
         )
 
     def dashboard(
@@ -605,20 +710,25 @@ class ServiceRegistry:
                     service_id=sid,
                     title=manifest.title,
                     status=TileStatus.STEP_UP,
-                    message=_STEP_UP,
+                    message=STEP_UP,
                 )
                 continue
             tiles[sid] = None
             calls.append((self._plugins[sid], _DASHBOARD, {"ctx": ctx}))
 
+        held_by = {c[2]["ctx"].service_id: c[2]["ctx"].scopes for c in calls}
+
         def check(plugin: _Plugin, value: Any) -> Any:
-            if value is _NOT_ELIGIBLE:
+            if value is NOT_ELIGIBLE:
                 return value
-            return _checks.check_items(plugin.manifest, client_id, value)
+            items = _checks.check_items(plugin.manifest, client_id, value.items)
+            offers = _checks.check_actions(plugin.manifest, value.offers)
+            held = held_by[plugin.name]
+            return TileData(items, tuple(o for o in offers if o.scope in held))
 
         outcomes = self._run(calls, check=check)
         for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
-            tiles[plugin.name] = _tile(plugin.manifest, outcome)
+            tiles[plugin.name] = tile(plugin.manifest, outcome)
         return Dashboard(client_id=client_id, tiles=tuple(t for t in tiles.values() if t))
 
     def timeline(self, service_id: str, item_id: str, **context: Any) -> tuple[Any, ...]:
@@ -626,25 +736,36 @@ class ServiceRegistry:
         An item's timeline from its service (keyword arguments as for :meth:`context`).
 
         Raises:
-            ServiceUnavailable: the plugin failed, hung or is degraded.
+            NotFound: the item is not this client's (the attempt is recorded,
+                naming the item).
+            ServiceUnavailable: the plugin failed, hung or is degraded, or
+                the service is switched off.
+            ServiceNotAllowed: the client is outside the service's rollout.
             ServiceBadOutput: it returned malformed data.
         """
         plugin = self._plugin(service_id)
         ctx = self.context(service_id, **context)
-        return self._call(
-            plugin,
-            "ircc_item_timeline",
-            {"ctx": ctx, "item_id": item_id},
-            lambda p, v: _checks.check_timeline(p.name, item_id, v),
-        )
+        with self._not_found_recorded(ctx, item_id, Action.VIEW_STATUS, "timeline.read"):
+            return self._call(
+                plugin,
+                "ircc_item_timeline",
+                {"ctx": ctx, "item_id": item_id},
+                lambda p, v: _checks.check_timeline(p.name, item_id, v),
+            )
 
     def actions(self, service_id: str, item_id: str, **context: Any) -> tuple[ActionOffer, ...]:
         """
         The actions the actor may take on an item: the service's offers whose
         scope the actor holds (keyword arguments as for :meth:`context`).
+
+        Raises:
+            NotFound: the item is not this client's (recorded, naming the item).
+            ServiceUnavailable: as for :meth:`timeline`.
+            ServiceNotAllowed: the client is outside the service's rollout.
         """
         ctx = self.context(service_id, **context)
-        return self._actions(ctx, item_id)
+        with self._not_found_recorded(ctx, item_id, Action.VIEW_STATUS, "item.actions"):
+            return self._actions(ctx, item_id)
 
     def _actions(self, ctx: ServiceContext, item_id: str) -> tuple[ActionOffer, ...]:
         plugin = self._plugin(ctx.service_id)
@@ -666,20 +787,136 @@ class ServiceRegistry:
 
         Raises:
             ValidationError: a malformed payload.
-            ServiceNotAllowed: the action is not on offer for this actor.
-            ServiceUnavailable: the plugin failed, hung or is degraded.
+            NotFound: the item is not this client's (recorded, naming the item).
+            ServiceNotAllowed: the action is not on offer for this actor, or
+                the client is outside the service's rollout.
+            ServiceUnavailable: the plugin failed, hung or is degraded, or the
+                service is switched off.
             ServiceBadOutput: it returned malformed data.
         """
         fields = _checks.check_payload(payload)
         ctx = self.context(service_id, **context)
-        if action not in {o.action for o in self._actions(ctx, item_id)}:
+        with self._not_found_recorded(ctx, item_id, Action.ACT, "item.perform"):
+            if action not in {o.action for o in self._actions(ctx, item_id)}:
+                raise ServiceNotAllowed(service_id=service_id)
+            return self._call(
+                self._plugins[service_id],
+                "ircc_perform_action",
+                {"ctx": ctx, "item_id": item_id, "action": action, "payload": fields},
+                lambda p, v: _checks.check_result(p.name, v),
+            )
+
+    def service_actions(self, service_id: str, **context: Any) -> tuple[ActionOffer, ...]:
+        """
+        What the actor may do in a service beyond its items ("start an
+        application"): the service's ``ircc_service_actions`` offers whose
+        scope the actor holds (keyword arguments as for :meth:`context`).
+
+        Raises:
+            ServiceUnavailable: the plugin failed, hung or is degraded, or
+                the service is switched off.
+            ServiceNotAllowed: the client is outside the service's rollout.
+            ServiceBadOutput: it returned malformed offers.
+        """
+        return self._service_actions(self.context(service_id, **context))
+
+    def _service_actions(self, ctx: ServiceContext) -> tuple[ActionOffer, ...]:
+        plugin = self._plugin(ctx.service_id)
+        if "ircc_service_actions" not in plugin.impls:
+            return ()
+        offers = self._call(
+            plugin,
+            "ircc_service_actions",
+            {"ctx": ctx},
+            lambda p, v: _checks.check_actions(p.manifest, v),
+        )
+        return tuple(o for o in offers if o.scope in ctx.scopes)
+
+    def perform_service_action(
+        self,
+        service_id: str,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        authorize: Callable[[ActionOffer], object] | None = None,
+        **context: Any,
+    ) -> ActionResult:
+        """
+        Do a service-level action, only if the service offers it to this
+        actor right now (``ircc_perform_service_action``).
+
+        Args:
+            service_id: The service.
+            action: The offered action's name.
+            payload: The client's form fields (as for :meth:`perform`).
+            authorize: Called with the offer before the plugin is: the front
+                door asks the policy for the offer's scope there and records
+                the access once; raise to refuse.
+            **context: As for :meth:`context`.
+
+        Raises:
+            ValidationError: a malformed payload.
+            ServiceNotAllowed: the action is not on offer for this actor, or
+                the client is outside the service's rollout.
+            ServiceUnavailable: the plugin failed, hung or is degraded, or the
+                service is switched off.
+            ServiceBadOutput: it returned malformed data.
+        """
+        fields = _checks.check_payload(payload)
+        ctx = self.context(service_id, **context)
+        offer = next((o for o in self._service_actions(ctx) if o.action == action), None)
+        if offer is None or "ircc_perform_service_action" not in self._plugins[service_id].impls:
             raise ServiceNotAllowed(service_id=service_id)
+        if authorize is not None:
+            authorize(offer)
         return self._call(
             self._plugins[service_id],
-            "ircc_perform_action",
-            {"ctx": ctx, "item_id": item_id, "action": action, "payload": fields},
+            "ircc_perform_service_action",
+            {"ctx": ctx, "action": action, "payload": fields},
             lambda p, v: _checks.check_result(p.name, v),
         )
+
+    @contextlib.contextmanager
+    def _not_found_recorded(
+        self, ctx: ServiceContext, item_id: str, action: Action, what: str
+    ) -> Iterator[None]:
+        """
+        A plugin that says "not found" about an item (not this client's, or
+        no such item) without a gate having recorded it: record the refusal
+        once, naming the item tried, as the gates do.
+        """
+        try:
+            yield
+        except NotFound as e:
+            if not was_recorded(e):
+                self._record_not_found(ctx, item_id, action, what)
+            raise
+
+    def _record_not_found(
+        self, ctx: ServiceContext, item_id: str, action: Action, what: str
+    ) -> None:
+        try:
+            resource = Resource(client_id=ctx.client_id, service_id=ctx.service_id, item_id=item_id)
+        except ValidationError:
+            return  # Not an id anyone could hold: nothing to name.
+        plugin_actor = Actor(
+            actor_id=ctx.service_id,
+            capacity=Capacity.PLUGIN,
+            assurance=ctx.actor.assurance,
+            auth_time=ctx.actor.auth_time,
+            on_behalf_of=ctx.actor,
+        )
+        with self._store.unit_of_work(write=False) as uow:
+            self._policy.record(
+                plugin_actor,
+                action,
+                resource,
+                _NOT_FOUND,
+                uow=uow,
+                correlation_id=ctx.correlation_id,
+                record_as=f"service.{what}",
+                durable_now=True,
+            )
 
     def restrictions(
         self, actor: Actor, action: Action | str, resource: Resource
@@ -699,7 +936,7 @@ class ServiceRegistry:
         reasons: list[str] = []
         outcomes = self._run(calls, pool=self._restrict_pool)
         for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
-            if isinstance(outcome, _Failed):
+            if isinstance(outcome, Failed):
                 reasons.append(f"{plugin.name}:failed")
             else:
                 reasons.extend(_checks.restriction_reasons(plugin.name, outcome))
@@ -707,7 +944,10 @@ class ServiceRegistry:
 
     def publish(self, event: ServiceEvent, *, wait: bool = False) -> list[str]:
         """
-        Tell every ``ircc_on_event`` implementation about *event*.
+        Tell the ``ircc_on_event`` implementations that may hear *event*
+        about it: a plugin hears events about its own service; only one whose
+        manifest says ``hears=EventAudience.ALL`` (a notification service)
+        hears every client's grant events and other services' events.
 
         Args:
             event: What happened.
@@ -719,97 +959,18 @@ class ServiceRegistry:
         calls = [
             (p, "ircc_on_event", {"event": event})
             for p in self._plugins.values()
-            if "ircc_on_event" in p.impls
+            if "ircc_on_event" in p.impls and hears(p.manifest, event)
         ]
+        if not calls:
+            return []
 
         def run() -> list[str]:
             outcomes = self._run(calls)
             failed = zip(calls, outcomes, strict=True)
-            return [p.name for (p, _, _), o in failed if isinstance(o, _Failed)]
+            return [p.name for (p, _, _), o in failed if isinstance(o, Failed)]
 
         if wait:
             return run()
-        self._event_pool.submit(run)
+        with contextlib.suppress(RuntimeError):  # Closing: nobody is listening any more.
+            self._event_pool.submit(run)
         return []
-
-
-_STEP_UP = BilingualText(
-    en="Sign in again with a stronger method to see this service.",
-    fr="Connectez-vous de nouveau avec une méthode plus sûre pour voir ce service.",
-)
-
-
-def _tile(manifest: ServiceManifest, outcome: Any) -> Tile | None:
-    if isinstance(outcome, _Failed):
-        return Tile(
-            service_id=manifest.service_id,
-            title=manifest.title,
-            status=TileStatus.UNAVAILABLE,
-            message=BilingualText(
-                en=f"{manifest.title.en} is not available right now. Please try again later.",
-                fr=f"{manifest.title.fr} n'est pas disponible pour le moment. "
-                "Veuillez réessayer plus tard.",
-            ),
-            error_code=outcome.error.code,
-        )
-    if outcome is _NOT_ELIGIBLE:
-        return None
-    return Tile(
-        service_id=manifest.service_id, title=manifest.title, status=TileStatus.OK, items=outcome
-    )
-
-
-class RegistryEvents:
-    """
-    Turns delegation and audit notifications into :class:`ServiceEvent` for
-    ``ircc_on_event``: it fits ``ircc_account.delegation``'s ``DelegationEvents``
-    and ``ircc_account.audit``'s ``AuditAlerts``.
-
-    Args:
-        registry: Where events are published.
-        clock: Stamps grant events.
-    """
-
-    def __init__(self, registry: ServiceRegistry, clock: Clock | None = None) -> None:
-        self._registry = registry
-        self._clock = clock or SystemClock()
-
-    def _grant(self, kind: EventKind, client_id: str, grant: ConsentGrant) -> None:
-        self._registry.publish(
-            ServiceEvent(
-                kind=kind,
-                client_id=client_id,
-                occurred_at=self._clock.now(),
-                grant_id=grant.grant_id,
-                actor_id=grant.grantee_id,
-            )
-        )
-
-    def grant_created(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was created."""
-        self._grant(EventKind.GRANT_CREATED, client_id, grant)
-
-    def grant_changed(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was changed, accepted or declined."""
-        self._grant(EventKind.GRANT_CHANGED, client_id, grant)
-
-    def grant_revoked(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was revoked."""
-        self._grant(EventKind.GRANT_REVOKED, client_id, grant)
-
-    def grant_first_used(self, client_id: str, grant: ConsentGrant) -> None:
-        """A grant was relied on for the first time."""
-        self._grant(EventKind.GRANT_FIRST_USED, client_id, grant)
-
-    def representative_acted(self, client_id: str, entry: AuditEntry) -> None:
-        """A representative's access to the client's file was committed."""
-        self._registry.publish(
-            ServiceEvent(
-                kind=EventKind.REPRESENTATIVE_ACTED,
-                client_id=client_id,
-                occurred_at=entry.occurred_at,
-                service_id=entry.service_id,
-                item_id=entry.item_id,
-                actor_id=entry.actor_id,
-            )
-        )

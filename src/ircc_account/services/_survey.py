@@ -191,7 +191,8 @@ def _try_start(
             return f"import failed ({type(e).__name__})"
         try:
             registry.register(plugin, name=ep.name)
-            registry.start()
+            # No settings here: check the hooks, run no plugin start-up.
+            registry.start(startup=False)
         except ServiceManifestInvalid as e:
             return f"manifest refused: {e.params.get('reason', e.code)}"
         except ServiceError as e:

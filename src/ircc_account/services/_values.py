@@ -133,6 +133,10 @@ class Tile:
         status: Ok, unavailable (failed, hung, degraded, bad data) or step up
             (the login is below the service's assurance level).
         items: The client's items, when ok.
+        actions: What the actor may do in the service beyond its items
+            ("start an application"), when ok: offers of
+            ``ircc_service_actions`` whose scope the actor holds; do one with
+            ``FrontDoor.perform_service``.
         message: What to show instead of items, in English and French.
         error_code: The machine code of the failure (``service.timeout``), if any.
     """
@@ -141,6 +145,7 @@ class Tile:
     title: BilingualText
     status: TileStatus
     items: tuple[ServiceItem, ...] = ()
+    actions: tuple[ActionOffer, ...] = ()
     message: BilingualText | None = None
     error_code: str | None = None
 

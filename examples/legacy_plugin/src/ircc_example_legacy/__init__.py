@@ -5,12 +5,16 @@ An example service plugin wrapping the example legacy portal
 The client's claimed file numbers come from ``ctx.legacy_files`` (checked by
 the policy and audited); each file's status and history come from the portal
 and are mapped onto our item states and timeline.
+
+The host passes the portal's address in the plugin's settings
+(``FrontDoorConfig(plugin_settings={"legacy-portal": {"base_url": ...}})``):
+``ircc_startup`` builds the one HTTP client from them and ``ircc_shutdown``
+closes it. Nothing is read from the environment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -86,12 +90,40 @@ class LegacyPortalService:
     The plugin: one shared portal client for every request.
 
     Args:
-        base_url: The portal's base URL.
+        base_url: The portal's base URL, or ``None`` to take it from the
+            settings at start-up (``base_url``, and optionally ``timeout``
+            and ``budget`` in seconds).
         **client_options: Passed to :class:`LegacyPortalClient` (timeouts, retries, breaker).
     """
 
-    def __init__(self, base_url: str, **client_options: Any) -> None:
-        self.portal = LegacyPortalClient(base_url, service_id=SERVICE_ID, **client_options)
+    def __init__(self, base_url: str | None = None, **client_options: Any) -> None:
+        self._options = client_options
+        self._portal: LegacyPortalClient | None = None
+        if base_url is not None:
+            self._portal = LegacyPortalClient(base_url, service_id=SERVICE_ID, **client_options)
+
+    @property
+    def portal(self) -> LegacyPortalClient:
+        """The portal client (built at start-up when no base URL was given)."""
+        if self._portal is None:
+            raise ServiceBadOutput(service_id=SERVICE_ID, reason="not started")
+        return self._portal
+
+    @hookimpl
+    def ircc_startup(self, settings: Mapping[str, Any]) -> None:
+        if self._portal is None:
+            options = dict(self._options)
+            for name in ("timeout", "budget"):
+                if name in settings:
+                    options[name] = float(settings[name])
+            self._portal = LegacyPortalClient(
+                str(settings["base_url"]), service_id=SERVICE_ID, **options
+            )
+
+    @hookimpl
+    def ircc_shutdown(self) -> None:
+        if self._portal is not None:
+            self._portal.close()
 
     @hookimpl
     def ircc_service_manifest(self) -> ServiceManifest:
@@ -175,5 +207,5 @@ class LegacyPortalService:
         )
 
 
-# The library reads no environment variables; an example plugin may.
-plugin = LegacyPortalService(os.environ.get("IRCC_LEGACY_PORTAL_URL", "http://127.0.0.1:8765"))
+#: The entry point's object: configured by the host's settings at start-up.
+plugin = LegacyPortalService()

@@ -1,0 +1,96 @@
+"""
+What the SQL repositories share: statements compiled once per dialect for
+the DBAPI cursor, and JSON values sealed under an account's data key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
+from ircc_account._storage import _schema as t
+from ircc_account.errors import DecryptionFailed
+
+__all__ = ["INSTANT", "FetchingUnit", "Prebuilt", "open_sealed", "seal"]
+
+
+class FetchingUnit(Protocol):
+    """
+    What the repositories use of ``SqlUnitOfWork`` (named here so that the
+    modules holding them need not import it).
+    """
+
+    keyring: Keyring
+
+    def execute(self, statement: sa.Executable, kind: str, **params: Any) -> sa.CursorResult[Any]:
+        """Execute *statement*, translating driver errors."""
+        ...
+
+    def _fetch(self, query: Prebuilt, kind: str, **params: Any) -> Sequence[Any]:
+        """Run a prebuilt SELECT on the DBAPI cursor; its rows as tuples."""
+        ...
+
+    def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
+        """The account's unwrapped data key, cached for the unit."""
+        ...
+
+
+#: Decodes the integer a raw read returns for an Instant column.
+INSTANT = t.Instant()
+
+
+class Prebuilt:
+    """
+    A Core SELECT compiled once per dialect, for ``SqlUnitOfWork._fetch``.
+
+    The account read path runs on the DBAPI cursor: there, SQLAlchemy's
+    statement execution and Row objects cost several times the query itself.
+    The SQL is still compiled from the Core statement (names from the schema,
+    every value a bound parameter, passed to the driver apart from the SQL).
+    Rows come back as plain tuples in the statement's column order, without
+    SQLAlchemy's result processing: an :class:`~._schema.Instant` column is its
+    integer, and parameters get no bind processing (use ``str`` and ``bytes``).
+    """
+
+    __slots__ = ("_by_dialect", "statement")
+
+    def __init__(self, statement: sa.Select[Any]) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[type[Dialect], str], tuple[str, tuple[str, ...] | None]] = {}
+
+    def bind(self, dialect: Dialect, params: dict[str, Any]) -> tuple[str, Any]:
+        """
+        The SQL for *dialect* and its parameters in the driver's style.
+        """
+        key = (type(dialect), dialect.paramstyle)
+        built = self._by_dialect.get(key)
+        if built is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ()) if compiled.positional else None
+            built = self._by_dialect[key] = (compiled.string, order)
+        sql, order = built
+        return sql, params if order is None else tuple(params[name] for name in order)
+
+
+def seal(
+    key: DataKey, table: str, column: str, record_id: str, account_id: str, data: Any
+) -> bytes:
+    # ensure_ascii (the default): the payload is ASCII, so open_sealed decodes it strictly.
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    return key.encrypt_field(payload, table, column, record_id, account_id)
+
+
+def open_sealed(
+    key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes
+) -> Any:
+    plain = key.decrypt_field(blob, table, column, record_id, account_id)
+    try:
+        # A str goes straight to the C scanner; bytes would first be sniffed for UTF-16/32.
+        return json.loads(plain.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
+        raise DecryptionFailed() from None
