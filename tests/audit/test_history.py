@@ -348,3 +348,29 @@ def test_bad_history_requests_are_refused_before_anything_is_recorded(door: Fron
     with pytest.raises(OutOfRange):
         door.history(_person(MARIE), MARIE, limit=10_000)
     assert len(_entries(door)) == before
+
+
+def test_a_language_change_and_an_items_action_read_as_sentences(door: FrontDoor) -> None:
+    """The client's own language change and a representative's action on an item each read as one sentence, in both languages."""
+    _grants(door)
+    marie, jean = _person(MARIE), _rep(door, "acct-jean")
+    door.set_preferred_language(marie, "fr")
+    door.perform(jean, MARIE, "app-marie", "withdraw")
+    (acted,) = door.history(marie, MARIE, person=jean.actor_id)
+    # The door records the action through the service's gated write, made for Jean.
+    assert acted.action == "service.item.update" and acted.decision is Decision.ALLOWED
+    assert acted.text == (
+        "The service Application status, on behalf of your representative Jean Roy, changed "
+        "your application Visitor visa (V100000001), acting for you under the access you gave "
+        "them on 1 March 2026."
+    )
+    french = door.history(marie, MARIE, language="fr", limit=500)
+    assert "Vous avez modifié votre langue de préférence." in [r.text for r in french]
+    (fr_acted,) = [r for r in french if r.action == "service.item.update"]
+    assert fr_acted.text == (
+        "Le service État de la demande, pour le compte de votre représentant Jean Roy, a modifié "
+        "votre demande Visa de visiteur (V100000001), en agissant pour vous en vertu de l'accès "
+        "que vous lui avez donné le 1er mars 2026."
+    )
+    english = [r.text for r in door.history(marie, MARIE, person=MARIE, limit=500)]
+    assert "You changed your preferred language." in english

@@ -16,9 +16,9 @@ import attrs
 import sqlalchemy as sa
 
 from ircc_account._model import BilingualText, Capacity
-from ircc_account._storage import _schema as ts
 from ircc_account._storage import _schema_delegation as td
 from ircc_account._storage.ports import SqlStorage
+from ircc_account.errors import NotFound, PersonalDataErased
 
 __all__ = [
     "ActorDirectory",
@@ -209,20 +209,25 @@ class StoreDirectory(DefaultActorDirectory):
         """
         "your application Visitor visa (V100000001)", if *item_id* is *client_id*'s.
         """
-        c = ts.items.c
-        row = self._one(
-            ("i", client_id, item_id),
-            sa.select(c.kind, c.title_en, c.title_fr, c.reference).where(
-                c.item_id == item_id, c.account_id == client_id
-            ),
-        )
-        if row is None:
-            return None
-        kind_en, kind_fr = _KIND.get(row.kind, ("your item", "votre élément"))
-        return BilingualText(
-            f"{kind_en} {row.title_en} ({row.reference})",
-            f"{kind_fr} {row.title_fr} ({row.reference})",
-        )
+        key = ("i", client_id, item_id)
+        if key not in self._found:
+            # Through the item repository: the title and reference are sealed
+            # with the client's data key (read in clear only from older rows).
+            with self._store.unit_of_work(write=False) as uow:
+                try:
+                    item = uow.items.get(item_id)
+                except (NotFound, PersonalDataErased):
+                    item = None
+            if item is None or item.account_id != client_id:
+                self._found[key] = None
+            else:
+                kind_en, kind_fr = _KIND.get(item.kind.value, ("your item", "votre élément"))
+                self._found[key] = BilingualText(
+                    f"{kind_en} {item.title.en} ({item.reference})",
+                    f"{kind_fr} {item.title.fr} ({item.reference})",
+                )
+        found: BilingualText | None = self._found[key]  # type: ignore[assignment]
+        return found
 
     def grant(self, client_id: str, grant_id: str) -> GrantSummary | None:
         """

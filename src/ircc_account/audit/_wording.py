@@ -6,9 +6,10 @@ An action reads two ways: done (``viewed {item}``; in French the past
 participle that follows "a" or "avez": ``consulté {item}``) and tried, for a
 refusal (``view {item}``; ``consulter {item}``, after "a tenté de"). The
 placeholders are filled by :mod:`._view`: ``{item}`` (the item, named),
-``{grantee}`` (whom a grant was given to), ``{service}`` and ``{name}`` (a
-service's own action). ``tests/audit/test_wording.py`` finds every action the
-code records and fails when one has no words here.
+``{grantee}`` (whom a grant was given to), ``{service}`` (the service the
+entry names) and ``{name}`` (a service's own action).
+``tests/audit/test_wording.py`` finds every action the code records and
+fails when one has no words here.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ ACTIONS: dict[str, Phrase] = {
                             "change the access given to {grantee}",
                             "modifié l'accès donné à {grantee}",
                             "modifier l'accès donné à {grantee}", changes=True),
+    "door.service.perform": _p("used {service}", "use {service}", "utilisé {service}",
+                               "utiliser {service}", changes=True),
+    "door.profile.change": _p("changed your preferred language",
+                              "change your preferred language",
+                              "modifié votre langue de préférence",
+                              "modifier votre langue de préférence", changes=True),
     "door.history.view": _p("viewed the history of your file", "view the history of your file",
                             "consulté l'historique de votre dossier",
                             "consulter l'historique de votre dossier"),
@@ -120,6 +127,12 @@ ACTIONS: dict[str, Phrase] = {
                               changes=True, item=_ANY_ITEM),
     "service.item.update": _p("changed {item}", "change {item}", "modifié {item}",
                               "modifier {item}", changes=True),
+    "service.item.actions": _p("viewed what can be done with {item}",
+                               "view what can be done with {item}",
+                               "consulté ce qui peut être fait pour {item}",
+                               "consulter ce qui peut être fait pour {item}"),
+    "service.item.perform": _p("acted on {item}", "act on {item}", "agi sur {item}",
+                               "agir sur {item}", changes=True),
     "service.timeline.read": _p("viewed the progress of {item}", "view the progress of {item}",
                                 "consulté le suivi de {item}", "consulter le suivi de {item}"),
     "service.timeline.append": _p("added an update to {item}", "add an update to {item}",
@@ -129,6 +142,23 @@ ACTIONS: dict[str, Phrase] = {
                                    "view the list of your files in older systems",
                                    "consulté la liste de vos dossiers dans les anciens systèmes",
                                    "consulter la liste de vos dossiers dans les anciens systèmes"),
+    # What a service keeps about the client (its own records).
+    "service.record.read": _p("viewed information it keeps about you",
+                              "view information it keeps about you",
+                              "consulté des renseignements qu'il conserve à votre sujet",
+                              "consulter des renseignements qu'il conserve à votre sujet"),
+    "service.record.list": _p("viewed the list of the information it keeps about you",
+                              "view the list of the information it keeps about you",
+                              "consulté la liste des renseignements qu'il conserve à votre sujet",
+                              "consulter la liste des renseignements qu'il conserve à votre sujet"),
+    "service.record.write": _p("saved information about you", "save information about you",
+                               "enregistré des renseignements à votre sujet",
+                               "enregistrer des renseignements à votre sujet", changes=True),
+    "service.record.delete": _p("deleted information it kept about you",
+                                "delete information it kept about you",
+                                "supprimé des renseignements qu'il conservait à votre sujet",
+                                "supprimer des renseignements qu'il conservait à votre sujet",
+                                changes=True),
     # Representatives, sessions and accounts.
     "acting.begin": _p("started acting for you", "start acting for you",
                        "commencé à agir pour vous", "commencer à agir pour vous",
@@ -167,6 +197,12 @@ ACTIONS: dict[str, Phrase] = {
                         "withdraw the access given to {grantee}",
                         "retiré l'accès donné à {grantee}", "retirer l'accès donné à {grantee}",
                         changes=True),
+    # Dependants (SEC-54): an officer records who a minor's guardian is.
+    "dependant.record": _p("recorded who your parent or guardian is",
+                           "record who your parent or guardian is",
+                           "enregistré qui est votre parent ou tuteur",
+                           "enregistrer qui est votre parent ou tuteur", changes=True,
+                           for_client=False),
     # Representatives and offices.
     "representative.register": _p("registered your representative profile",
                                    "register your representative profile",
@@ -304,6 +340,13 @@ REASONS: dict[str, BilingualText] = {
          "cette inscription n'est pas permise"),
         ("delegation.invitation_invalid", "the invitation was not valid",
          "l'invitation n'était pas valide"),
+        ("delegation.unknown_target", "the application or service named was not found",
+         "la demande ou le service visé est introuvable"),
+        ("delegation.grant_too_long", "that access would have lasted longer than allowed",
+         "cet accès aurait duré plus longtemps que permis"),
+        ("delegation.dependant_of_age",
+         "a person aged 18 or over appoints their representative themself",
+         "une personne de 18 ans ou plus désigne elle-même son représentant"),
         # Claims of a file from an older system.
         ("no match", "the details given did not match a file",
          "les renseignements donnés ne correspondaient à aucun dossier"),
