@@ -17,6 +17,7 @@ import ircc_account
 from ircc_account import errors
 from ircc_account.audit import _wording
 from ircc_account.authz import Action
+from ircc_account.delegation import DENIAL_REASONS
 
 SRC = pathlib.Path(ircc_account.__file__).parent
 #: Where an action is named: a call's keyword, a private helper's parameter.
@@ -305,7 +306,9 @@ def _denial_constants() -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("reason", sorted(set(AGREED) | _error_codes() | _denial_constants()))
+@pytest.mark.parametrize(
+    "reason", sorted(set(AGREED) | DENIAL_REASONS | _error_codes() | _denial_constants())
+)
 def test_every_refusal_reason_has_words_in_both_languages(reason: str) -> None:
     """Each reason a refusal can carry reads as words, never as its code."""
     words = _wording.REASONS.get(reason)

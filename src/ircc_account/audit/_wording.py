@@ -307,6 +307,7 @@ REASONS: dict[str, BilingualText] = {
          "cette personne n'a pas de permis pour agir pour vous"),
         ("declined", "you had declined the request for access",
          "vous aviez refusé la demande d'accès"),
+        ("restricted", "a service restricted it", "un service l'a restreint"),
         # Refused grant changes, recorded with the error's code.
         ("authz.denied", "it was not allowed", "ce n'était pas permis"),
         ("storage.not_found", "it could not be found", "l'élément est introuvable"),
