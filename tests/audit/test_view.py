@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import logging
+import random
 
 import pytest
 
@@ -175,6 +176,37 @@ def test_pages_hold_whole_requests_and_stay_stable(
             break
     assert seen == [r.entry_ids for r in everything]
     assert sorted(len(ids) for ids in seen) == [1, 1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 7])
+def test_pages_of_many_interleaved_requests_list_each_line_once(
+    sqlite_store: SqlStore, signer: CheckpointSigner, clock: FrozenClock, limit: int
+) -> None:
+    """Forty requests whose entries interleave at random page, at any size, into the lines one read gives."""
+    log = new_log(sqlite_store, signer, clock)
+    rng = random.Random(limit)
+    open_requests: list[str] = []
+    entries = 0
+    for n in range(40):
+        open_requests.append(f"req-{n}")
+        while open_requests and (rng.random() < 0.6 or n == 39):
+            corr: str | None = rng.choice([*open_requests, None])
+            log.append_now(make_entry(action="door.item.view", correlation_id=corr))
+            entries += 1
+            if corr is not None and rng.random() < 0.4:
+                open_requests.remove(corr)
+    everything = who_touched_my_file(sqlite_store, "c-1", limit=500)
+    assert sum(len(r.entry_ids) for r in everything) == entries
+    seen: list[tuple[str, ...]] = []
+    token = None
+    while True:
+        page = who_touched_my_file(sqlite_store, "c-1", limit=limit, page=token)
+        assert len(page) <= limit
+        seen += [r.entry_ids for r in page]
+        token = page.next_page
+        if token is None:
+            break
+    assert seen == [r.entry_ids for r in everything]
 
 
 @pytest.mark.parametrize(

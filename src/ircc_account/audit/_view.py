@@ -243,32 +243,34 @@ def _read_page(
     """
     e = t.audit_entries
     conds = matching(e)
-    if before is not None:
-        # Requests shown on an earlier page (an entry at or above *before*)
-        # are not shown again, even if some of their entries lie below it.
-        later = e.alias("later")
-        conds += [
-            e.c.seq < before,
-            sa.or_(
-                e.c.correlation_id.is_(None),
-                ~sa.exists().where(
-                    *matching(later),
-                    later.c.correlation_id == e.c.correlation_id,
-                    later.c.seq >= before,
-                ),
-            ),
-        ]
     chunk = min(4 * limit + 16, 2000)
     groups: dict[tuple[str, str], list[Any]] = {}
     first_out: int | None = None
     cursor: int | None = None
     with store.engine.connect().execution_options(ircc_write=False) as conn:
+        shown_before: set[str] = set()
+        if before is not None:
+            # Requests shown on an earlier page (an entry at or above *before*)
+            # are not shown again, even if some of their entries lie below it:
+            # one read of the correlation ids above, by the primary key (a
+            # correlated NOT EXISTS per row read cost a page deep in a long
+            # history the square of its depth).
+            shown_before = set(
+                conn.execute(
+                    sa.select(e.c.correlation_id).where(
+                        *matching(e), e.c.seq >= before, e.c.correlation_id.is_not(None)
+                    )
+                ).scalars()
+            )
+            conds = [*conds, e.c.seq < before]
         while first_out is None:
             query = sa.select(e).where(*conds)
             if cursor is not None:
                 query = query.where(e.c.seq < cursor)
             rows = conn.execute(query.order_by(e.c.seq.desc()).limit(chunk)).all()
             for r in rows:
+                if r.correlation_id in shown_before:
+                    continue
                 key = ("c", r.correlation_id) if r.correlation_id else ("e", r.entry_id)
                 if key in groups:
                     groups[key].append(r)
