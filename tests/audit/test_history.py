@@ -26,7 +26,7 @@ from ircc_account import (
     hookimpl,
 )
 from ircc_account._storage import _schema_audit as ta
-from ircc_account.audit import CheckpointSigner, Decision, _wording
+from ircc_account.audit import CheckpointSigner, Decision, StoreDirectory, _wording
 from ircc_account.authz import Resource
 from ircc_account.delegation import Licence, LicenceStatus, Organisation
 from ircc_account.errors import (
@@ -374,3 +374,37 @@ def test_a_language_change_and_an_items_action_read_as_sentences(door: FrontDoor
     )
     english = [r.text for r in door.history(marie, MARIE, person=MARIE, limit=500)]
     assert "You changed your preferred language." in english
+
+
+def test_the_directory_never_names_another_clients_item(door: FrontDoor) -> None:
+    """An id of Jean's application, tried in Marie's file, reads "an item" in her history; only Jean's own names it."""
+    _grants(door)
+    with door.store.unit_of_work() as uow:
+        uow.items.add(
+            ServiceItem(
+                item_id="app-jean",
+                account_id="acct-jean",
+                service_id="status",
+                kind=ItemKind.APPLICATION,
+                reference="W200000002",
+                state=ItemState.IN_PROGRESS,
+                title=BilingualText("Work permit", "Permis de travail"),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        uow.commit()
+    sam = _rep(door, "acct-sam")
+    with pytest.raises(NotFound):
+        door.item(sam, MARIE, "app-jean")
+    (line,) = door.history(_person(MARIE), MARIE, person=sam.actor_id)
+    assert line.text == (
+        "Your representative Sam Martin tried to view an item. "
+        "Refused: there is no such item in your file."
+    )
+    assert "Work permit" not in line.text and "W200000002" not in line.text
+    directory = StoreDirectory(door.store, door.services)
+    assert directory.item(MARIE, "app-jean") is None
+    named = directory.item("acct-jean", "app-jean")
+    assert named is not None
+    assert named.en == "your application Work permit (W200000002)"
