@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import attrs
@@ -192,12 +192,16 @@ class Equals:
         yield self.question
 
 
+def _frozen(values: Iterable[str | bool | int]) -> frozenset[str | bool | int]:
+    return frozenset(values)
+
+
 @attrs.frozen
 class OneOf:
     """True when *question*'s answer is one of *values*."""
 
     question: str
-    values: frozenset[str | bool | int] = attrs.field(converter=frozenset)
+    values: frozenset[str | bool | int] = attrs.field(converter=_frozen)
 
     def evaluate(self, facts: Facts) -> bool | None:
         if self.question not in facts.answers:
@@ -375,8 +379,15 @@ class Rule(Protocol):
     ``depends_on``.
     """
 
-    code: str
-    message: BilingualText
+    @property
+    def code(self) -> str:
+        """The check's name in problems."""
+        ...
+
+    @property
+    def message(self) -> BilingualText:
+        """What to do when it fails."""
+        ...
 
     def check(self, value: Any, facts: Facts) -> bool:
         """Whether *value* (the typed answer) passes, given the other answers."""
