@@ -47,6 +47,8 @@ _NAMES = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG"}
 _PIL_FORMATS = {JPEG: "JPEG", PNG: "PNG"}
 _PDF_HEADER = re.compile(rb"%PDF-(1\.[0-7]|2\.0)[\r\n]")
 _PDF_TRAILER = re.compile(rb"startxref\s+[0-9]{1,12}\s+%%EOF\s*$")
+#: A PNG's last chunk, IEND, with its fixed CRC (PNG specification, §11.2.5).
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
 @attrs.frozen
@@ -160,6 +162,10 @@ def _check_pdf(data: bytes) -> None:
 
 def _open_image(data: bytes, content_type: str, limits: UploadLimits) -> Image.Image:
     expected = _PIL_FORMATS[content_type]
+    if content_type == PNG and not data.endswith(_PNG_END):
+        # Pillow decodes a PNG whose image data is whole even without its
+        # end; a file cut short is corrupt all the same.
+        raise DocumentCorrupt()
     try:
         with warnings.catch_warnings():
             # Pillow warns (then refuses) past its own limit; ours is lower,
