@@ -9,6 +9,9 @@ The ``ircc-account`` command line, for operators (``docs/operations.md``).
     Re-wrap every data key not under the keyring's primary KEK; resumable.
 ``ircc-account plugins list [--allow NAME=DISTRIBUTION==VERSION ...] [--block NAME ...]``
     Every installed service plugin: allowed or not, starts or not, and why.
+``ircc-account demo [--data DIR] [--host HOST] [--port PORT] [--allow NAME=DIST==VERSION ...]``
+    The demo portal with the development provider and made-up people, on
+    loopback, until Ctrl-C (needs the ``web`` extra).
 
 Exit status: 0 success, 1 the command found a failure (a log that does not
 verify, a plugin that does not start, data keys left), 2 a usage,
@@ -116,7 +119,43 @@ def _parser() -> argparse.ArgumentParser:
         "--block", action="append", default=[], metavar="NAME", help="blocked name (repeatable)"
     )
     listing.set_defaults(run=run.plugins_list)
+
+    demo = commands.add_parser("demo", help="the demo portal, on this machine, until Ctrl-C")
+    demo.add_argument(
+        "--data",
+        metavar="DIR",
+        help="keep the database and keys in DIR (reused on the next run); "
+        "a temporary folder, removed at the end, by default",
+    )
+    demo.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on and browse to (127.0.0.1)"
+    )
+    demo.add_argument("--port", type=_positive, default=8443, help="the portal's port (8443)")
+    demo.add_argument(
+        "--allow", action="append", type=_allow, default=[], metavar="NAME=DISTRIBUTION==VERSION",
+        help="also allow this service plugin's entry point (repeatable)",
+    )  # fmt: skip
+    demo.set_defaults(run=_demo, subcommand=None)
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ircc_account._cli._output import CliError
+
+    try:
+        from ircc_account.demo import DemoConfig, run_demo
+    except ImportError:
+        raise CliError(
+            "the demo needs the web extra: python3 -m pip install 'ircc-account[web]'"
+        ) from None
+    return run_demo(
+        DemoConfig(
+            data=None if args.data is None else pathlib.Path(args.data),
+            host=args.host,
+            port=args.port,
+            allowed_plugins=tuple(args.allow),
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:
         # Usage errors (status 2) and --help (0): argparse has printed why.
         return e.code if isinstance(e.code, int) else 2
-    name = f"ircc-account {args.command} {args.subcommand}"
+    name = " ".join(n for n in ("ircc-account", args.command, args.subcommand) if n)
     status, message = _run(args)
     if message is not None:
         print(f"{name}: {message}", file=sys.stderr)

@@ -1,0 +1,345 @@
+"""
+The demo's made-up people and their files, put in through the door alone:
+each person signs in at the development provider (as a browser would, with
+``login_hint``) and opens an account; the consultant registers with their
+licence; the department registers an MP's office whose administrator
+invites two staff in different access groups; clients authorize some of
+them and have requests from others waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+from collections.abc import Mapping, Sequence
+
+import attrs
+import httpx
+
+from ircc_account import Actor, Capacity, ContactDetails, FrontDoor, Language, PersonalDetails
+from ircc_account.delegation import Licence, Organisation
+from ircc_account.devidp import DevUser
+from ircc_account.services import (
+    BilingualText,
+    ItemKind,
+    ItemState,
+    ServiceItem,
+    TimelineEvent,
+    TimelineKind,
+)
+from ircc_account.web import N_
+
+from ._pages import DemoPerson
+from ._plugins import DemoStatus
+
+__all__ = ["PEOPLE", "Seeded", "dev_users", "seed"]
+
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("marie", "Marie", "Tremblay", N_("Client with three applications"), "1988-02-11"),
+    DemoPerson("ahmed", "Ahmed", "Haddad", N_("Client with two requests to answer"), "1979-06-03"),
+    DemoPerson("lucie", "Lucie", "Gagnon", N_("New here: opens an account")),
+    DemoPerson("jean", "Jean", "Roy", N_("Licensed immigration consultant"), "1975-09-30"),
+    DemoPerson("olivia", "Olivia", "Chen", N_("Administrator of an MP's office"), "1982-12-01"),
+    DemoPerson("sam", "Sam", "Martin", N_("MP office staff, east riding group"), "1991-03-14"),
+    DemoPerson("pat", "Pat", "Singh", N_("MP office staff, west riding group"), "1993-08-22"),
+)
+OFFICE_ID = "org-mp-ottawa-centre"
+OFFICE_NAME = "Office of the MP for Ottawa Centre"
+OFFICER = Actor(actor_id="officer-demo-onboarding", capacity=Capacity.OFFICER)
+_CLIENT_KEY = "demo-seed"
+
+
+@attrs.frozen
+class Seeded:
+    """
+    What the seeding made, for the home page and the printed logins.
+
+    Attributes:
+        accounts: Client numbers, by username.
+        representatives: Representative numbers, by username.
+        names: Display names of representatives and the office, by id.
+    """
+
+    accounts: Mapping[str, str]
+    representatives: Mapping[str, str]
+    names: Mapping[str, str]
+
+
+def dev_users(people: Sequence[DemoPerson] = PEOPLE) -> tuple[DevUser, ...]:
+    """
+    The development provider's test users, one per demo person.
+    """
+    return tuple(
+        DevUser(
+            p.username,
+            f"sub-{p.username}",
+            f"{p.username}@example.test",
+            p.given_name,
+            p.family_name,
+        )
+        for p in people
+    )
+
+
+def _sign_up(
+    door: FrontDoor, http: httpx.Client, person: DemoPerson, callback: str
+) -> tuple[str, str]:
+    """
+    Sign *person* in at the development provider and open their account.
+
+    Returns:
+        Their session cookie and their account id.
+    """
+    redirect = door.identity.start_login(
+        None, "dev", client_key=_CLIENT_KEY, login_hint=person.username
+    )
+    assert redirect.issued is not None
+    url = redirect.url
+    for _ in range(8):
+        if url.startswith(callback):
+            break
+        url = urllib.parse.urljoin(url, http.get(url).headers["location"])
+    result = door.identity.complete_login(
+        redirect.issued.cookie_value, urllib.parse.urlsplit(url).query, client_key=_CLIENT_KEY
+    )
+    assert person.date_of_birth is not None
+    account, issued = door.identity.register_account(
+        result.issued.cookie_value,
+        personal=PersonalDetails(
+            family_name=person.family_name,
+            given_names=person.given_name,
+            date_of_birth=person.date_of_birth,
+        ),
+        contact=ContactDetails(email=f"{person.username}@example.test"),
+        preferred_language=Language.ENGLISH,
+    )
+    return issued.cookie_value, account.account_id
+
+
+def _application(
+    door: FrontDoor,
+    client_id: str,
+    item_id: str,
+    reference: str,
+    title: BilingualText,
+    steps: Sequence[tuple[int, TimelineKind, ItemState | None, BilingualText]],
+) -> None:
+    """
+    Put an application and its history in a client's file, as the
+    department's systems would (a legacy feed writes through the store).
+    """
+    now = dt.datetime.now(dt.UTC)
+    state = next((s for _, _, s, _ in reversed(steps) if s is not None), ItemState.SUBMITTED)
+    created = now - dt.timedelta(days=steps[0][0])
+    with door.store.unit_of_work() as uow:
+        uow.items.add(
+            ServiceItem(
+                item_id=item_id,
+                account_id=client_id,
+                service_id=DemoStatus.SERVICE_ID,
+                kind=ItemKind.APPLICATION,
+                reference=reference,
+                state=state,
+                title=title,
+                created_at=created,
+                updated_at=now - dt.timedelta(days=steps[-1][0]),
+            )
+        )
+        for n, (days_ago, kind, step_state, summary) in enumerate(steps):
+            uow.timeline.append(
+                TimelineEvent(
+                    event_id=f"{item_id}-ev{n}",
+                    item_id=item_id,
+                    kind=kind,
+                    occurred_at=now - dt.timedelta(days=days_ago),
+                    state=step_state,
+                    summary=summary,
+                )
+            )
+        uow.commit()
+
+
+def _applications(door: FrontDoor, marie: str, ahmed: str) -> None:
+    received = BilingualText("We received your application.", "Nous avons reçu votre demande.")
+    _application(
+        door,
+        marie,
+        "app-1001",
+        "V300123456",
+        BilingualText("Visitor visa", "Visa de visiteur"),
+        [
+            (61, TimelineKind.SUBMITTED, ItemState.SUBMITTED, received),
+            (
+                40,
+                TimelineKind.STATUS_CHANGED,
+                ItemState.IN_PROGRESS,
+                BilingualText(
+                    "We are reviewing your eligibility.", "Nous évaluons votre admissibilité."
+                ),
+            ),
+            (
+                12,
+                TimelineKind.NOTE,
+                None,
+                BilingualText(
+                    "Your biometrics were received.", "Vos données biométriques ont été reçues."
+                ),
+            ),
+        ],
+    )
+    _application(
+        door,
+        marie,
+        "app-1002",
+        "S200456789",
+        BilingualText("Study permit", "Permis d'études"),
+        [
+            (30, TimelineKind.SUBMITTED, ItemState.SUBMITTED, received),
+            (
+                5,
+                TimelineKind.DOCUMENT_REQUESTED,
+                ItemState.ACTION_REQUIRED,
+                BilingualText(
+                    "We need a police certificate from each country you lived in "
+                    "for 6 months or more since age 18.",
+                    "Il nous faut un certificat de police de chaque pays où vous avez "
+                    "vécu 6 mois ou plus depuis l'âge de 18 ans.",
+                ),
+            ),
+        ],
+    )
+    _application(
+        door,
+        marie,
+        "app-1003",
+        "W100987654",
+        BilingualText("Work permit", "Permis de travail"),
+        [
+            (120, TimelineKind.SUBMITTED, ItemState.SUBMITTED, received),
+            (
+                9,
+                TimelineKind.DECISION,
+                ItemState.DECISION_MADE,
+                BilingualText(
+                    "Approved. Your work permit will be mailed to you.",
+                    "Approuvée. Votre permis de travail vous sera posté.",
+                ),
+            ),
+        ],
+    )
+    _application(
+        door,
+        ahmed,
+        "app-1004",
+        "E000554433",
+        BilingualText("Permanent residence", "Résidence permanente"),
+        [(14, TimelineKind.SUBMITTED, ItemState.SUBMITTED, received)],
+    )
+    _application(
+        door,
+        ahmed,
+        "app-1005",
+        "C000112233",
+        BilingualText("Citizenship", "Citoyenneté"),
+        [
+            (200, TimelineKind.SUBMITTED, ItemState.SUBMITTED, received),
+            (
+                90,
+                TimelineKind.STATUS_CHANGED,
+                ItemState.IN_PROGRESS,
+                BilingualText(
+                    "Background checks are under way.",
+                    "Les vérifications des antécédents sont en cours.",
+                ),
+            ),
+        ],
+    )
+
+
+def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
+    """
+    Make the demo's people, their files, the consultant and the MP's office.
+
+    Args:
+        door: A front door over an empty database, with the provider ``dev``.
+        http: An HTTP client that trusts the development provider.
+        callback: The portal's login callback (the walk stops there).
+    """
+    by_name = {p.username: p for p in PEOPLE}
+    cookies: dict[str, str] = {}
+    accounts: dict[str, str] = {}
+    for person in PEOPLE:
+        if person.date_of_birth is not None:
+            cookies[person.username], accounts[person.username] = _sign_up(
+                door, http, by_name[person.username], callback
+            )
+
+    def actor(username: str, *, rep: bool = False) -> Actor:
+        return door.actor(door.identity.get_session(cookies[username]), as_representative=rep)
+
+    _applications(door, accounts["marie"], accounts["ahmed"])
+    consultant = door.onboarding.register_representative(
+        actor("jean"),
+        kind="consultant",
+        display_name="Jean Roy, RCIC",
+        licence=Licence(body="cicc", number="R529311", expires_on="2031-03-31"),
+    )
+    door.onboarding.onboard_organisation(
+        OFFICER,
+        Organisation(
+            organisation_id=OFFICE_ID,
+            kind="mp_office",
+            name=OFFICE_NAME,
+            created_at=dt.datetime.now(dt.UTC),
+        ),
+        administrator_account_id=accounts["olivia"],
+        administrator_name="Olivia Chen",
+    )
+    for username, group in (("sam", "riding-east"), ("pat", "riding-west")):
+        invitation = door.onboarding.invite(
+            actor("olivia", rep=True), OFFICE_ID, role="staff", access_groups=[group]
+        )
+        door.onboarding.join(
+            actor(username), invitation.code, display_name=by_name[username].given_name
+        )
+    # Marie authorizes the consultant for her whole file, and the office's
+    # east riding group for status enquiries (an office may hold no more).
+    door.grants.give(
+        actor("marie"),
+        grantee_id=consultant.representative_id,
+        scopes=["view_status", "act"],
+        coverage="account",
+    )
+    door.grants.give(
+        actor("marie"),
+        grantee_id=OFFICE_ID,
+        grantee_is_organisation=True,
+        access_group="riding-east",
+        scopes=["view_status", "enquire"],
+        coverage="account",
+    )
+    # Ahmed has two requests to answer: the consultant's, and the office's
+    # for its west riding group.
+    door.grants.request(
+        actor("jean", rep=True),
+        client_id=accounts["ahmed"],
+        scopes=["view_status", "act"],
+        coverage="account",
+    )
+    door.grants.request(
+        actor("olivia", rep=True),
+        client_id=accounts["ahmed"],
+        organisation_id=OFFICE_ID,
+        access_group="riding-west",
+        scopes=["view_status", "enquire"],
+        coverage="account",
+    )
+    representatives = {"jean": consultant.representative_id}
+    for username in ("olivia", "sam", "pat"):
+        rep = door.principal(door.identity.get_session(cookies[username])).representative
+        if rep is not None:
+            representatives[username] = rep.representative_id
+    names = {consultant.representative_id: consultant.display_name, OFFICE_ID: OFFICE_NAME}
+    for cookie in cookies.values():
+        door.identity.logout(cookie)
+    return Seeded(accounts=accounts, representatives=representatives, names=names)
