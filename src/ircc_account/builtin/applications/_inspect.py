@@ -23,6 +23,7 @@ from PIL import Image, ImageChops, UnidentifiedImageError
 from ircc_account.errors import (
     DocumentBomb,
     DocumentCorrupt,
+    DocumentRejected,
     DocumentTooLarge,
     DocumentTypeRefused,
     PhotoRejected,
@@ -178,6 +179,10 @@ def _open_image(data: bytes, content_type: str, limits: UploadLimits) -> Image.I
             if width * height > limits.max_pixels:
                 raise DocumentBomb(limit=limits.max_pixels)
             image.load()
+    except DocumentRejected:
+        # Ours, raised above; DocumentRejected is a ValueError, which the
+        # last clause would otherwise turn into "corrupt".
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DocumentBomb(limit=limits.max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
