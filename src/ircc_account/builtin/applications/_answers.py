@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 #: ISO 3166-1 alpha-2 codes, the values of a ``country`` answer.
+#:
+#: :meta hide-value:
 COUNTRIES = frozenset(
     """
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO

@@ -312,6 +312,8 @@ _CHECK = {
 }
 
 #: The digital photo's requirements (see ``PHOTOS`` for what to re-check).
+#:
+#: :meta hide-value:
 PHOTO = PhotoRequirements(
     formats=frozenset({"image/jpeg"}),
     min_width=420,
@@ -353,6 +355,8 @@ DOCUMENTS = (
 )
 
 #: The simplified renewal's conditions, each a blocking hint when not met.
+#:
+#: :meta hide-value:
 RULES = (
     Hint(
         id="issued_before_16",
@@ -433,6 +437,8 @@ RULES = (
 )
 
 #: The adult passport renewal application.
+#:
+#: :meta hide-value:
 FORM = Form(
     service_id="passport-renewal",
     version="2026.1",

@@ -52,6 +52,8 @@ def _options(*pairs: tuple[str, str, str]) -> tuple[Option, ...]:
 
 #: Citizenships that usually need an eTA, not a visa, to fly to Canada (a
 #: partial list: see ``_sources.ETA``). United States citizens need neither.
+#:
+#: :meta hide-value:
 VISA_EXEMPT = frozenset(
     [
         "AD",
@@ -972,6 +974,8 @@ FEES = (
 )
 
 #: The visitor visa application.
+#:
+#: :meta hide-value:
 FORM = Form(
     service_id="trv",
     version="2026.1",

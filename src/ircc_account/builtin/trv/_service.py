@@ -67,6 +67,8 @@ class BiometricsRule:
 
 
 #: The biometrics rule in force.
+#:
+#: :meta hide-value:
 BIOMETRICS = BiometricsRule()
 
 
