@@ -197,6 +197,17 @@ ACTIONS: dict[str, Phrase] = {
                         "withdraw the access given to {grantee}",
                         "retiré l'accès donné à {grantee}", "retirer l'accès donné à {grantee}",
                         changes=True),
+    # Applications (the built-in application engine).
+    "applications.sign": _p("signed an application made with {service}",
+                            "sign an application made with {service}",
+                            "signé une demande faite avec {service}",
+                            "signer une demande faite avec {service}", changes=True),
+    "applications.draft.expire": _p(
+        "deleted an unfinished draft from {service} at the end of its retention period",
+        "delete an unfinished draft from {service} at the end of its retention period",
+        "supprimé un brouillon inachevé de {service} à la fin de sa période de conservation",
+        "supprimer un brouillon inachevé de {service} à la fin de sa période de conservation",
+        changes=True, for_client=False),
     # Dependants (SEC-54): an officer records who a minor's guardian is.
     "dependant.record": _p("recorded who your parent or guardian is",
                            "record who your parent or guardian is",
