@@ -36,7 +36,8 @@ Actors
     ``office_staff_actor``: staff of an MP's office whose access group
     ``client_actor`` has authorized for ``view_status`` and ``enquire``.
     All three logged in just now at ``actor_assurance`` (``MODERATE``;
-    parametrize it to choose: ``@pytest.mark.parametrize("actor_assurance", ["low", "high"])``).
+    to choose, parametrize it and name it among the test's arguments:
+    ``@pytest.mark.parametrize("actor_assurance", [AssuranceLevel.LOW])``).
 
 Importing this module imports nothing beyond pytest and the standard
 library (pytest loads it in every session of an environment where
