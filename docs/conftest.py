@@ -72,7 +72,8 @@ def run_test_file(page: str, name: str, *, paths: Sequence[str] = ()) -> None:
             check=False,
         )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and " failed" not in result.stdout, result.stdout
+    assert " passed" in result.stdout, result.stdout
+    assert " failed" not in result.stdout, result.stdout
 
 
 def _setup(namespace: dict[str, Any]) -> None:

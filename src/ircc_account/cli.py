@@ -15,7 +15,7 @@ The ``ircc-account`` command line, for operators (``docs/operations.md``).
 ``ircc-account new-plugin NAME [--directory DIR]``
     Write a new service plugin package (manifest, hooks, entry point, tests
     on the kit's fixtures) that passes its own tests at once.
-``ircc-account review --config FILE [--examples N] [PATH ...]``
+``ircc-account review --config FILE [--examples N] [-k EXPRESSION] [PATH ...]``
     The security reviewer's run: the kit's checks (and your tests in PATH)
     against a deployment's configuration, summarised per requirement
     group (needs the ``testing`` extra).
@@ -162,8 +162,13 @@ def _parser() -> argparse.ArgumentParser:
         "--config", required=True, metavar="FILE", help="the review configuration (TOML)"
     )
     review.add_argument(
-        "--examples", type=_positive, default=25, metavar="N",
-        help="hypothesis examples per property and state machine (25)",
+        "--examples", type=_positive, default=None, metavar="N",
+        help="hypothesis examples per property and state machine "
+        "(the configuration's [review] examples, else 25)",
+    )  # fmt: skip
+    review.add_argument(
+        "-k", dest="keyword", metavar="EXPRESSION",
+        help="run only the checks whose names match (pytest's -k)",
     )  # fmt: skip
     review.add_argument(
         "paths", nargs="*", metavar="PATH", help="your own test files or folders to run too"
@@ -204,7 +209,10 @@ def _review(args: argparse.Namespace) -> int:
             "the review needs the testing extra: python3 -m pip install 'ircc-account[testing]'"
         ) from None
     return run_review(
-        pathlib.Path(args.config), examples=args.examples, extra_paths=tuple(args.paths)
+        pathlib.Path(args.config),
+        examples=args.examples,
+        extra_paths=tuple(args.paths),
+        pytest_args=("-k", args.keyword) if args.keyword else (),
     )
 
 

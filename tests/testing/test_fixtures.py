@@ -92,7 +92,10 @@ def test_a_low_assurance_client_is_asked_to_step_up(
 ) -> None:
     """Parametrizing actor_assurance chooses the login level; LOW is below the service's MODERATE."""
     assert client_actor.assurance is AssuranceLevel.LOW
-    assert front_door.dashboard(client_actor, client_actor.actor_id).tile("listing").status == "step_up"
+    assert (
+        front_door.dashboard(client_actor, client_actor.actor_id).tile("listing").status
+        == "step_up"
+    )
 
 
 def test_the_development_provider_logs_people_in(

@@ -19,7 +19,9 @@ from ircc_account.cli import main
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def test_new_plugin_writes_a_package(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_plugin_writes_a_package(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The command writes the manifest module, entry point, tests and README, and says what to run next."""
     folder = tmp_path / "trv-status"
     assert main(["new-plugin", "trv-status", "--directory", str(folder)]) == 0
@@ -32,11 +34,16 @@ def test_new_plugin_writes_a_package(tmp_path: pathlib.Path, capsys: pytest.Capt
         "tests/test_ircc_trv_status.py",
     ]
     pyproject = (folder / "pyproject.toml").read_text()
-    assert '[project.entry-points."ircc_account.services"]\ntrv-status = "ircc_trv_status"' in pyproject
+    assert (
+        '[project.entry-points."ircc_account.services"]\ntrv-status = "ircc_trv_status"'
+        in pyproject
+    )
     assert "pip install -e '.[test]'" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("name", ["Trv", "trv_status", "-trv", "trv-", "t", "trv--x", "trv\nx", "1trv"])
+@pytest.mark.parametrize(
+    "name", ["Trv", "trv_status", "-trv", "trv-", "t", "trv--x", "trv\nx", "1trv"]
+)
 def test_new_plugin_refuses_a_bad_service_id(
     name: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -202,9 +202,7 @@ class LocalProvider:
         query = urllib.parse.urlsplit(url).query
         return door.identity.complete_login(cookie, query, client_key=_CLIENT_KEY)
 
-    def sign_up(
-        self, door: FrontDoor, username: str, *, date_of_birth: str = "1988-02-11"
-    ) -> str:
+    def sign_up(self, door: FrontDoor, username: str, *, date_of_birth: str = "1988-02-11") -> str:
         """
         Log *username* in for the first time and open their account;
         returns their session cookie.

@@ -253,6 +253,7 @@ and the audit log are the library's own; nothing is mocked.
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Callable
 
 import pytest
 
@@ -321,7 +322,7 @@ def test_office_staff_may_look_but_not_act(
 def test_a_stranger_is_refused_and_the_client_sees_it(
     front_door: FrontDoor, people: People, client_actor: Actor
 ) -> None:
-    """A representative the client never authorized is refused, and the refusal is in the history."""
+    """A representative the client never authorized is refused, and it is in the history."""
     people.item(client_actor, service_id=SERVICE)
     with pytest.raises(AuthorizationError):
         front_door.dashboard(people.representative(), client_actor.actor_id)
@@ -339,7 +340,7 @@ def test_a_low_assurance_login_is_asked_to_step_up(
     assert tile.status == "step_up" and tile.items == ()
 
 
-def test_the_entry_point_loads_when_allowlisted(make_front_door) -> None:  # type: ignore[no-untyped-def]
+def test_the_entry_point_loads_when_allowlisted(make_front_door: Callable[..., FrontDoor]) -> None:
     """Installed, the package publishes its entry point; an allowlisted door loads it."""
     version = importlib.metadata.version("$distribution")
     door = make_front_door(allowed_plugins=[AllowedPlugin(SERVICE, "$distribution", version)])
