@@ -78,6 +78,7 @@ def run_test_file(page: str, name: str, *, paths: Sequence[str] = ()) -> None:
 
 def _setup(namespace: dict[str, Any]) -> None:
     namespace["run_test_file"] = run_test_file
+    namespace["test_file_source"] = test_file_source
 
 
 pytest_collect_file = Sybil(

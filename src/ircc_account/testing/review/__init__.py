@@ -54,10 +54,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
+from ircc_account._exports import present_as_public
+
 from ._config import ProviderSettings, ReviewConfig, ReviewConfigError, load_review_config
 from ._plugin import GROUPS, Group
 
 __all__ = [
+    "CHECKS",
     "GROUPS",
     "Group",
     "ProviderSettings",
@@ -67,6 +70,7 @@ __all__ = [
     "run_review",
 ]
 
+#: The folder of the kit's checks (``test_*.py``, one module per subject).
 CHECKS = pathlib.Path(__file__).resolve().parent / "checks"
 
 
@@ -124,3 +128,6 @@ def run_review(
         ]
         status = pytest.main(args)
     return {0: 0, 1: 1, 5: 0}.get(int(status), 2)
+
+
+present_as_public(globals(), __name__)
