@@ -36,7 +36,9 @@ __all__ = [
     "logout_token_claims",
     "logout_tokens",
     "names",
+    "service_ids",
     "service_items",
+    "service_manifests",
     "ucis",
 ]
 
@@ -407,3 +409,84 @@ def logout_tokens(
     return _tokens(
         claims, key=key, alg=alg, kid=kid, typ="logout+jwt", adversarial=adversarial, logout=True
     )
+
+
+# --- service manifests ----------------------------------------------------------------------------
+
+_SHARED_SCOPES = ("view_status", "view_decision_notes", "enquire", "submit_documents", "act")
+
+
+def service_ids() -> st.SearchStrategy[str]:
+    """
+    Service ids the registry accepts: a lowercase letter, then 1 to 62
+    lowercase letters, digits and hyphens.
+    """
+    return st.from_regex(r"\A[a-z][a-z0-9-]{1,62}\Z")
+
+
+def service_manifests(
+    *, service_id: str | None = None, rollout: bool = True
+) -> st.SearchStrategy[Any]:
+    """
+    Valid :class:`~ircc_account.services.ServiceManifest` values: both
+    languages (the French never a copy of the English), a random assurance
+    level, shared and service-own scopes, eligibility rules, a rollout and
+    an item limit.
+
+    Args:
+        service_id: The service id of every manifest; random by default.
+        rollout: ``False`` keeps the default rollout (every eligible client),
+            so a test client is always offered the service.
+    """
+    from ircc_account._model import AssuranceLevel
+    from ircc_account.services import (
+        EventAudience,
+        HasAttribute,
+        HasUci,
+        ResidesIn,
+        ResidesOutside,
+        Rollout,
+        ServiceManifest,
+    )
+
+    translated = bilingual_texts(max_size=60).filter(lambda t: t.en != t.fr)
+    countries = st.frozensets(st.from_regex(r"\A[A-Z]{2}\Z"), min_size=1, max_size=3)
+    rules = st.lists(
+        st.one_of(
+            st.just(HasUci()),
+            countries.map(ResidesIn),
+            countries.map(ResidesOutside),
+            st.from_regex(r"\A[a-z][a-z0-9_]{0,20}\Z").map(HasAttribute),
+        ),
+        max_size=2,
+    ).map(tuple)
+    rollouts = (
+        st.builds(
+            Rollout,
+            percentage=st.integers(0, 10_000).map(lambda n: n / 100),
+            salt=st.text("abcdef0123456789", max_size=8),
+        )
+        if rollout
+        else st.just(Rollout())
+    )
+
+    @st.composite
+    def build(draw: st.DrawFn) -> ServiceManifest:
+        sid = service_id or draw(service_ids())
+        own = draw(st.frozensets(st.from_regex(r"\A[a-z][a-z0-9_]{0,15}\Z"), max_size=2))
+        shared = draw(st.frozensets(st.sampled_from(_SHARED_SCOPES), min_size=1))
+        scopes: list[str] = [*shared, *(f"{sid}:{name}" for name in own)]
+        return ServiceManifest(
+            service_id=sid,
+            version=draw(st.from_regex(r"\A[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\Z")),
+            title=draw(translated),
+            description=draw(translated),
+            assurance=draw(st.sampled_from(AssuranceLevel)),
+            scopes=scopes,  # type: ignore[arg-type]  # attrs: converter=frozenset
+            eligibility=draw(rules),
+            rollout=draw(rollouts),
+            max_items=draw(st.integers(1, 1000)),
+            hears=draw(st.sampled_from(EventAudience)),
+        )
+
+    return build()
