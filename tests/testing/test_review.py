@@ -152,3 +152,62 @@ def test_the_demo_keeps_no_personal_data_in_clear(demo_folder: pathlib.Path) -> 
     """The review's personal-data check passes on the demo's store."""
     run = _review(demo_folder, DEMO_REVIEW, "-k", "personal_data")
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def _keyring_file(path: pathlib.Path) -> object:
+    """A keyring written as an ircc-keyring/1 file (mode 600), and the keyring."""
+    import base64
+    import json
+    import secrets
+
+    from ircc_account import KeyEncryptionKey, Keyring
+
+    def enc(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    secret, index = secrets.token_bytes(32), secrets.token_bytes(32)
+    path.write_text(
+        json.dumps(
+            {
+                "format": "ircc-keyring/1",
+                "primary": "kek-1",
+                "keks": {"kek-1": enc(secret)},
+                "index_key": enc(index),
+            }
+        ),
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return Keyring([KeyEncryptionKey("kek-1", secret)], primary="kek-1", index_key=index)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_store_checks_read_a_postgresql_deployment(
+    tmp_path: pathlib.Path, postgres_url: str
+) -> None:
+    """On a PostgreSQL store the audit log, data keys and personal-data checks run; the SQLite-only ones skip with a reason."""
+    from ircc_account import FrontDoor, FrontDoorConfig
+    from ircc_account.testing import LicencesInGoodStanding, People
+
+    keyring = _keyring_file(tmp_path / "keyring.json")
+    door = FrontDoor.open(
+        FrontDoorConfig(
+            database_url=postgres_url,
+            keyring=keyring,  # type: ignore[arg-type]
+            licence_verifier=LicencesInGoodStanding(),
+        )
+    )
+    try:
+        people = People(door)
+        client = people.client()
+        people.office_staff(for_client=client)
+    finally:
+        door.close()
+    config = f'[store]\ndatabase_url = "{postgres_url}"\nkeyring = "keyring.json"\n'
+    run = _review(tmp_path, config, "-k", "store and not personal_data")
+    out = run.stdout
+    assert run.returncode == 0, out[-4000:]
+    assert "SEC-64 pass test_the_audit_log_verifies" in out, out[-4000:]
+    assert "SEC-74 pass test_every_data_key_opens_with_the_keyring" in out, out[-4000:]
+    assert "skip test_a_backup_restores_whole: PostgreSQL" in out, out[-4000:]
