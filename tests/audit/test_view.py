@@ -61,7 +61,7 @@ class Directory:
                             to_organisation=False, given_on=dt.date(2026, 2, 1))  # fmt: skip
 
 
-def test_sec_66_delegate_and_plugin_accesses_read_as_sentences(history: SqlStore) -> None:
+def test_sec_66_delegate_and_plugin_reads_appear_in_the_clients_history(history: SqlStore) -> None:
     """A representative's view and a plugin's change, for the representative, read newest first in English."""
     records = who_touched_my_file(history, "c-1")
     assert [r.capacity for r in records] == [
