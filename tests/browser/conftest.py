@@ -75,6 +75,14 @@ def missing_browser() -> str | None:
     return None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test here ``browser`` (``-m "not browser"`` leaves them out)."""
+    here = pathlib.Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -277,6 +285,11 @@ class Person:
             },
         )
         where = urllib.parse.urlsplit(self.page.url)
+        if not self._audited:
+            engine = results.response.get("testEngine", {})
+            self._audited.append(
+                f"# axe-core {engine.get('version', '?')}, rules tagged {', '.join(AXE_TAGS)}"
+            )
         self._audited.append(
             f"{self.status} {self.lang} {where.netloc}{where.path} "
             f"{self.page.title()!r} violations={results.violations_count}"
