@@ -140,13 +140,15 @@ def demo() -> Iterator[DemoSite]:
     try:
         yield site
     finally:
-        server.stop()
-        # DemoSite.close stops the provider before it closes the door and
-        # the client that seeded the demo, whose idle keep-alive connections
-        # to the provider then hold the provider's shutdown for ten seconds:
-        # close those first (closing them again is harmless).
+        # The door's and the demo's HTTP clients keep idle keep-alive
+        # connections to the provider (sign-in) and to the portal (the
+        # provider's back-channel logout), and a server stopping waits for
+        # them, ten seconds each: DemoSite.close stops the provider first,
+        # so close the clients before either server (again is harmless).
         site.door.close()
         site._http.close()
+        site.provider.close()
+        server.stop()
         site.close()
 
 
