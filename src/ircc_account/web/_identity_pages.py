@@ -168,6 +168,7 @@ def add_identity_pages(web: _Site) -> None:
             provider,
             client_key=req.client_key,
             login_hint=req.form.get("login_hint") or None,
+            ui_locales=(f"{req.language}-CA", req.language),
         )
         return ProviderRedirect(redirect.url, redirect.issued, req.next_path(req.form.get("next")))
 
