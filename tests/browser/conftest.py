@@ -109,11 +109,15 @@ def artefacts(pytestconfig: pytest.Config) -> Iterator[pathlib.Path]:
 _AUDITED = pytest.StashKey[list[str]]()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     """
-    One headless Chromium for the whole session (Debian's package, through
-    Playwright), or a loud skip (a failure under ``CI``) without it.
+    One headless Chromium for all the browser tests (Debian's package,
+    through Playwright), or a loud skip (a failure under ``CI``) without it.
+
+    Package-scoped, not session-scoped: Playwright's synchronous API keeps
+    an asyncio loop running in the main thread while it is open, and the
+    tests after these (``tests/web``) run loops of their own there.
     """
     reason = missing_browser()
     if reason is not None:

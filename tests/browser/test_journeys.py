@@ -213,12 +213,16 @@ def test_the_language_toggle_and_the_remembered_preference(
     assert marie.page.get_attribute("#language-toggle", "lang") == "en"
     marie.shot("home-fr")
 
-    # The provider's own page, in both languages.
+    # The provider's own page speaks the portal's language (ui_locales), and
+    # has a toggle of its own.
     marie.click("#sign-in")
     assert marie.has("#devidp-form") and marie.page.url.startswith(demo.provider_url)
-    marie.click("#devidp-language")
     assert marie.lang == "fr" and marie.heading() == "Choisissez un utilisateur de test"
     marie.shot("provider-sign-in-fr")
+    marie.click("#devidp-language")
+    assert marie.lang == "en" and marie.heading() == "Choose a test user"
+    marie.click("#devidp-language")
+    assert marie.lang == "fr"
     marie.click("#user-marie")
     # At sign-in the account's own preference (English) wins.
     assert marie.path == "/account" and marie.lang == "en"
