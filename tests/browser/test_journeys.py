@@ -230,6 +230,16 @@ def test_the_language_toggle_and_the_remembered_preference(
     assert marie.path == "/account" and marie.lang == "fr"
     assert marie.text("#nav-representatives") == "Mes représentants"
     marie.shot("dashboard-fr")
+    # Every page of hers in French passes the same checks.
+    for link in (
+        "#nav-representatives",
+        "#nav-history",
+        "#nav-profile",
+        "#nav-dashboard",
+        "#item-link-app-1001",
+    ):
+        marie.click(link)
+        assert marie.lang == "fr", link
     marie.sign_out()
     assert marie.lang == "fr"
 

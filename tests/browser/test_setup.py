@@ -7,6 +7,7 @@ drive still checks certificates outside the demo's test contexts.
 from __future__ import annotations
 
 import os
+import pathlib
 import subprocess
 import sys
 from typing import Any
@@ -42,10 +43,12 @@ def test_without_chromium_the_browser_tests_fail_under_ci_and_skip_elsewhere(
 ) -> None:
     """Run with no Chromium, a browser test errors under ``CI`` (the run fails) and is skipped, with its reason shown, elsewhere."""
     env = {**os.environ, "CI": ci, "IRCC_CHROMIUM": str(tmp_path / "no-chromium")}
-    test = "tests/browser/test_pages.py::test_the_step_up_and_not_found_pages"
+    here = pathlib.Path(__file__).parent
+    test = f"{here / 'test_pages.py'}::test_the_step_up_and_not_found_pages"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
         env=env,
+        cwd=here.parent.parent,
         capture_output=True,
         text=True,
         timeout=120,
