@@ -16,7 +16,7 @@ import pytest
 
 from ircc_account.demo import DemoSite
 
-from .conftest import in_ci, missing_browser
+from .conftest import Person, in_ci, missing_browser
 
 
 def test_a_missing_chromium_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,5 +73,23 @@ def test_the_browser_checks_certificates_outside_the_demos_contexts(
         page = context.new_page()
         with pytest.raises(Error, match="ERR_CERT"):
             page.goto(demo.url)
+    finally:
+        context.close()
+
+
+def test_the_accessibility_check_finds_violations(
+    chromium: Any, demo: DemoSite, tmp_path: pathlib.Path
+) -> None:
+    """The axe-core check fails a page with an unlabelled field and an image with no text, naming the rules broken."""
+    context = chromium.new_context()
+    try:
+        person = Person("a broken page", demo, context, tmp_path, [])
+        person.page.set_content(
+            "<!DOCTYPE html><html lang='en'><head><title>Broken</title></head><body>"
+            "<main><h1>Broken</h1><img src='x.png'><input type='text'></main></body></html>"
+        )
+        with pytest.raises(AssertionError) as failed:
+            person.audit()
+        assert "image-alt" in str(failed.value) and "label" in str(failed.value)
     finally:
         context.close()
