@@ -538,10 +538,14 @@ def test_plugins_list_in_a_venv_with_the_example_plugins(plugin_venv: pathlib.Pa
     assert done.returncode == 0 and done.stderr == "", done
     rows = [line.split(None, 5) for line in done.stdout.splitlines()]
     assert rows[0] == ["NAME", "DISTRIBUTION", "VERSION", "ALLOWED", "STARTS", "REASON"]
-    assert sorted(rows[1:]) == [
+    examples = sorted(row for row in rows[1:] if row[1] != "ircc-account")
+    assert examples == [
         ["legacy-portal", "ircc-example-legacy", "0.1.0", "yes", "yes"],
         ["minimal-example", "ircc-example-minimal", "0.1.0", "yes", "yes"],
     ]
+    # The library's own built-in services are listed too, and stay off until allowed.
+    builtins = [row for row in rows[1:] if row[1] == "ircc-account"]
+    assert builtins and all(row[3:] == ["no", "no", "not allowlisted"] for row in builtins)
     done = cli("plugins", "list", "--allow", minimal, "--allow",
                "legacy-portal=ircc-example-legacy==0.2.0", python=python)  # fmt: skip
     assert done.returncode == 1, done
