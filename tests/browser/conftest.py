@@ -140,19 +140,13 @@ def chromium() -> Iterator[Any]:
 def demo() -> Iterator[DemoSite]:
     """The demo, started for this test: its provider and portal over HTTPS on loopback."""
     site = start_demo(DemoConfig(port=_free_port()))
-    server = site.serve()
+    site.serve()
     try:
         yield site
     finally:
-        # The door's and the demo's HTTP clients keep idle keep-alive
-        # connections to the provider (sign-in) and to the portal (the
-        # provider's back-channel logout), and a server stopping waits for
-        # them, ten seconds each: DemoSite.close stops the provider first,
-        # so close the clients before either server (again is harmless).
-        site.door.close()
-        site._http.close()
-        site.provider.close()
-        server.stop()
+        # DemoSite.close closes the HTTP clients, then stops the portal
+        # and the provider (idle keep-alive connections would otherwise
+        # hold each server's shutdown).
         site.close()
 
 

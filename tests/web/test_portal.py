@@ -163,6 +163,40 @@ def test_who_touched_my_file_lists_accesses_and_refusals(
     assert "Your representative Jean Roy, RCIC" in text(page)
 
 
+def test_the_history_page_filters_refusals_and_pages_older_lines(
+    site: Site, browser: Callable[..., Browser]
+) -> None:
+    """ "Only refused" shows Jean's refused attempt with its reason in words; a long history pages through "Older" with no line twice; a forged page token is a 400 page."""
+    jean = signed_in(site, browser, "jean")
+    jean.get("/account/clients")
+    jean.post("/account/clients/act", {"client_id": site.seeded.accounts["marie"]})
+    assert jean.get("/account/items/app-9999").status_code == 404
+    marie = signed_in(site, browser, "marie")
+    for _ in range(55):
+        marie.get("/account")
+    refused = marie.get("/account/history?refusals=1")
+    assert refused.status_code == 200
+    lines = re.findall(r'<tr class="decision-(\w+)">', refused.text)
+    assert lines and set(lines) == {"denied"}
+    assert "Jean Roy, RCIC" in text(refused) and 'class="reason"' in refused.text
+
+    seen: list[str] = []
+    page = marie.get("/account/history")
+    pages = 1
+    while True:
+        assert page.status_code == 200
+        seen += re.findall(r'<time datetime="([^"]+)">', page.text)
+        older = re.search(r'id="history-older" href="([^"]+)"', page.text)
+        if older is None:
+            break
+        page = marie.get(older.group(1).replace("&amp;", "&"))
+        pages += 1
+        assert 'id="history-newest"' in page.text
+    assert pages >= 2 and len(seen) > 55
+    assert seen == sorted(seen, reverse=True)
+    assert marie.get("/account/history?page=not-a-token").status_code == 400
+
+
 def test_a_consultant_acts_for_a_client_within_the_grant_and_is_refused_outside_it(
     site: Site, browser: Callable[..., Browser]
 ) -> None:

@@ -7,6 +7,7 @@ pool; the templates do the rest.
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -48,6 +49,8 @@ GIVE_ERRORS = {
     "rule": N_("This representative cannot be given that access."),
 }
 _MAX_ID = 100
+#: Lines on one page of "who touched my file".
+HISTORY_PAGE = 50
 
 
 @attrs.frozen
@@ -242,10 +245,32 @@ def add_portal_pages(
 
     @web.page("/account/history", name="history")
     def history(req: PageRequest) -> Page:
-        records = door.history(
-            req.actor(), req.client_id, language=req.language, correlation_id=req.correlation_id
+        # A malformed page token is the door's typed ValidationError (a 400
+        # page); the filter is a plain checkbox.
+        refusals_only = req.query.get("refusals") == "1"
+        page = door.history(
+            req.actor(),
+            req.client_id,
+            language=req.language,
+            refusals_only=refusals_only,
+            limit=HISTORY_PAGE,
+            page=req.query.get("page") or None,
+            correlation_id=req.correlation_id,
         )
-        return Page("demo/history.html", {"records": records[:200], "total": len(records)})
+        older = None
+        if page.next_page is not None:
+            older = urllib.parse.urlencode(
+                {"page": page.next_page, **({"refusals": "1"} if refusals_only else {})}
+            )
+        return Page(
+            "demo/history.html",
+            {
+                "records": page.records,
+                "older": older,
+                "refusals_only": refusals_only,
+                "first": req.query.get("page") is None,
+            },
+        )
 
     @web.page("/account/clients", name="clients")
     def clients(req: PageRequest) -> Page:

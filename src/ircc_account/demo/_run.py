@@ -170,6 +170,7 @@ class DemoSite:
         self._http = http
         self._temporary = temporary
         self._provider_server = provider_server
+        self._served: list[RunningServer] = []
 
     def __repr__(self) -> str:
         return f"DemoSite(url={self.url!r})"
@@ -179,17 +180,26 @@ class DemoSite:
         Serve the portal in a background thread (tests; :func:`run_demo`
         serves in the foreground).
         """
-        return RunningServer.start(self.web, self.socket, self.url, self.tls.server_context)
+        server = RunningServer.start(self.web, self.socket, self.url, self.tls.server_context)
+        self._served.append(server)
+        return server
 
     def close(self) -> None:
         """
-        Stop the provider, close the door, and remove a temporary folder.
+        Close the door, stop the portal (if :meth:`serve` started it) and
+        the provider, and remove a temporary folder.
+
+        The HTTP clients go first: their idle keep-alive connections (the
+        door's to the provider, the provider's back-channel client's to the
+        portal) would otherwise hold each server's shutdown for seconds.
         """
         try:
-            self._provider_server.stop()
-            self.provider.close()
-            self._http.close()
             self.door.close()
+            self._http.close()
+            self.provider.close()
+            for server in self._served:
+                server.stop()
+            self._provider_server.stop()
         finally:
             with contextlib.suppress(OSError):
                 self.socket.close()
