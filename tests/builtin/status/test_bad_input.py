@@ -62,7 +62,11 @@ CASES: list[tuple[str, type[IrccAccountError], Callable[[World, str, str], objec
             STAFF, i, Phase.BIOMETRICS, at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
         ),
     ),
-    ("answered twice", RequirementAnswered, lambda w, i, r: w.desk.review(STAFF, i, r, accepted=True)),
+    (
+        "answered twice",
+        RequirementAnswered,
+        lambda w, i, r: w.desk.review(STAFF, i, r, accepted=True),
+    ),
     ("responded twice", RequirementAnswered, lambda w, i, r: w.desk.respond(STAFF, i, r)),
     (
         "due in the past",
@@ -83,7 +87,10 @@ CASES: list[tuple[str, type[IrccAccountError], Callable[[World, str, str], objec
 
 @pytest.mark.parametrize(("case", "error", "call"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_a_typed_bilingual_error_and_writes_nothing(
-    world: World, case: str, error: type[IrccAccountError], call: Callable[[World, str, str], object]
+    world: World,
+    case: str,
+    error: type[IrccAccountError],
+    call: Callable[[World, str, str], object],
 ) -> None:
     """Each kind of bad input raises its own error, in English and French, and leaves everything as it was."""
     marie = world.client()

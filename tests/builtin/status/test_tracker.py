@@ -51,7 +51,9 @@ def test_a_client_follows_an_application_and_answers_what_is_asked(world: World)
         STAFF, item_id, Party.PANEL_PHYSICIAN,
         BilingualText("Your medical exam results", "Les résultats de votre examen médical"),
     )  # fmt: skip
-    world.desk.document_received(STAFF, item_id, BilingualText("Passport copy", "Copie du passeport"))
+    world.desk.document_received(
+        STAFF, item_id, BilingualText("Passport copy", "Copie du passeport")
+    )
     world.desk.release_comment(
         STAFF, item_id, BilingualText("Your file is complete.", "Votre dossier est complet.")
     )
@@ -60,7 +62,11 @@ def test_a_client_follows_an_application_and_answers_what_is_asked(world: World)
     assert page.current is not None and page.current.doing == Phase.ELIGIBILITY.doing
     assert page.page.item.state is ItemState.ACTION_REQUIRED
     (req,) = page.requirements
-    assert (req.requirement_id, req.state, len(req.details)) == (requirement_id, RequirementState.REQUESTED, 2)
+    assert (req.requirement_id, req.state, len(req.details)) == (
+        requirement_id,
+        RequirementState.REQUESTED,
+        2,
+    )
     assert [(w.wait_id, w.party) for w in page.waits] == [(wait_id, Party.PANEL_PHYSICIAN)]
     assert page.documents[0].name.fr == "Copie du passeport"
     assert {(t.office, t.role) for t in page.touches} == {("ndl", status.StaffRole.OFFICER)}

@@ -157,7 +157,12 @@ class DeskBase:
         )
 
     def _event(
-        self, work: _Work, kind: TimelineKind, summary: BilingualText, state: ItemState | None
+        self,
+        work: _Work,
+        kind: TimelineKind,
+        summary: BilingualText,
+        state: ItemState | None,
+        at: dt.datetime | None = None,
     ) -> None:
         """Add a timeline event (and the item's new state, if it changes)."""
         if state is not None and state is not work.item.state:
@@ -171,7 +176,7 @@ class DeskBase:
                 event_id=f"ev-{secrets.token_hex(12)}",
                 item_id=work.item.item_id,
                 kind=kind,
-                occurred_at=work.now,
+                occurred_at=at or work.now,
                 state=state if kind is TimelineKind.STATUS_CHANGED or state else None,
                 summary=summary,
             )
@@ -354,20 +359,24 @@ class StatusDesk(DeskBase):
             label = known.label if known is not None else Phase.RECEIVED.label
             summary = (doing or known.doing) if known is not None else (doing or _IN_PROGRESS)
             state = state_of(known, waiting_on_client=record.waiting_on_client())
-            self._event(work, TimelineKind.STATUS_CHANGED, summary, state)
+            self._event(work, TimelineKind.STATUS_CHANGED, summary, state, at or work.now)
             kind = EventKind.DECISION if known is Phase.DECISION else EventKind.STATUS_CHANGED
             self._tell(work, kind, _moved(label) if known is not None else _IN_PROGRESS)
         return work.item
 
-    def request(self, staff: Staff, item_id: str, requirement: Requirement) -> str:
+    def request(
+        self, staff: Staff, item_id: str, requirement: Requirement, *, at: dt.datetime | None = None
+    ) -> str:
         """
         Ask the client for something (a document, biometrics), due after today.
+        *at* (now by default) may not be before the item's latest event.
 
         Returns:
             The requirement's id (``req-1``), which the client responds to.
 
         Raises:
             DueDateInPast: the due date is today or earlier.
+            EventOutOfOrder: *at* is before the latest event, or in the future.
             DepartmentOnly: *staff* is not an officer (recorded).
             NotFound: no such tracked item.
         """
@@ -377,14 +386,20 @@ class StatusDesk(DeskBase):
             data, version = self._read(work)
             record = TrackerRecord.decode(data)
             requirement_id = record.next_id("req")
-            when = micros(work.now)
+            when = micros(at or work.now)
+            if when < (record.last_at or 0) or when > micros(work.now):
+                raise EventOutOfOrder()
             record.add_requirement(
                 requirement_id, requirement.title, requirement.details, requirement.due, when
             )
             record.touched(staff.office, staff.role, "requirement", when)
             self._write(work, record.encode(), version)
             self._event(
-                work, TimelineKind.DOCUMENT_REQUESTED, requirement.title, ItemState.ACTION_REQUIRED
+                work,
+                TimelineKind.DOCUMENT_REQUESTED,
+                requirement.title,
+                ItemState.ACTION_REQUIRED,
+                at or work.now,
             )
             self._tell(work, EventKind.DOCUMENT_REQUESTED, _ASKED)
         return requirement_id

@@ -97,6 +97,7 @@ class LegacyStatusFeed:
                     item_id,
                     Requirement(title=meaning.title, details=meaning.details,
                                 due=(at + meaning.due_in).date()),
+                    at=at,
                 )  # fmt: skip
             elif isinstance(meaning, Phase):
                 self._desk.change_phase(self._staff, item_id, meaning, at=at)
