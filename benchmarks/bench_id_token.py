@@ -12,8 +12,9 @@ signed ID token is validated three ways in the same run:
 - joserfc: ``jwt.decode`` plus a ``JWTClaimsRegistry`` validating iss, aud,
   nonce and the times (a peer, not in our validation path).
 
-The note gives ours/raw as a rate ratio (ours ops/s ÷ raw ops/s); the target
-is at least 0.5 on RS256.
+The note gives ours/raw as a rate ratio (ours ops/s ÷ raw ops/s) and by median
+latency (raw p50 ÷ ours p50, which stalls on a shared machine disturb less);
+the target is at least 0.5.
 """
 
 from __future__ import annotations
@@ -149,7 +150,10 @@ def run(report: Report) -> None:
         floor = _raw_verifier(alg, priv, signing_input, sig)
         raw = report.add(measure(f"{alg}: cryptography verify only (floor)", floor, n=n))
         m = report.add(measure(f"{alg}: validate_id_token (ours, full)", ours, n=n))
-        m.note = f"ours/raw = {_rate_ratio(m, raw):.2f} (rate)"
+        m.note = (
+            f"ours/raw = {_rate_ratio(m, raw):.2f} (rate), {raw.p50_us / m.p50_us:.2f} (median);"
+            " target ≥ 0.5"
+        )
         p = report.add(
             measure(f"{alg}: joserfc jwt.decode + claims registry", _joserfc(alg, jwk, token), n=n)
         )

@@ -47,6 +47,8 @@ PUBLIC_MODULES = [
     "ircc_account.services",
     "ircc_account.hookspecs",
     "ircc_account.testing.strategies",
+    "ircc_account.web",
+    "ircc_account.demo",
 ]
 
 

@@ -362,11 +362,28 @@ class UnitRolledBack(StorageError):
 
 
 class IdentityError(IrccAccountError):
-    """Login, token validation, sessions or logout failed."""
+    """
+    Login, token validation, sessions or logout failed.
+
+    The message stays generic for the person signing in; :attr:`reason` tells
+    the operator which check refused (see ``docs/identity.md``, "Diagnosis").
+    """
 
     code = "login.failed"
     message_en = "Sign-in could not be completed. Please start again."
     message_fr = "La connexion n'a pas pu être effectuée. Veuillez recommencer."
+
+    @property
+    def reason(self) -> str | None:
+        """
+        The stable, non-secret reason code of the check that refused
+        (``"signature"``, ``"iss.mismatch"``, ``"state.unknown"``), or ``None``.
+
+        Never shown in the message; logged once at WARNING on the
+        ``ircc_account.identity`` logger and kept in the audit entry.
+        """
+        reason = self.__dict__.get("_reason")
+        return reason if isinstance(reason, str) else None
 
 
 class InvalidCallback(IdentityError):

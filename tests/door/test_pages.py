@@ -21,6 +21,7 @@ from ircc_account.errors import (
     LicenceInvalid,
     NotAdministrator,
     OnboardingRefused,
+    UnknownValue,
 )
 from ircc_account.services import TileStatus
 
@@ -200,3 +201,30 @@ def test_history_and_export_are_the_clients_own(
     assert [g.grantee_id for g in door.grants.of(jean.actor(as_representative=True), marie_id)] == [
         rep.representative_id
     ]
+
+
+def test_a_client_reads_and_changes_their_own_language_and_grantees_have_names(
+    door: FrontDoor, browser: Callable[[str], Browser]
+) -> None:
+    """The preference is the client's own (a change is recorded); a representative cannot change it; grants name their grantees."""
+    marie, jean = browser("marie"), browser("jean")
+    marie_id = marie.sign_up()
+    jean.sign_up()
+    assert door.preferred_language(marie.actor()) is not None
+    door.set_preferred_language(marie.actor(), "fr")
+    assert door.preferred_language(marie.actor()).value == "fr"  # type: ignore[union-attr]
+    changes = [
+        r for r in door.history(marie.actor(), marie_id) if r.action == "door.profile.change"
+    ]
+    assert len(changes) == 1
+    rep = door.onboarding.register_representative(
+        jean.actor(), kind="family", display_name="Jean R."
+    )
+    grant = door.grants.give(
+        marie.actor(), grantee_id=rep.representative_id, scopes=["view_status"], coverage="account"
+    )
+    assert door.grants.names([grant]) == {rep.representative_id: "Jean R."}
+    with pytest.raises(AuthorizationError):
+        door.set_preferred_language(jean.actor(as_representative=True), "en")
+    with pytest.raises(UnknownValue):
+        door.set_preferred_language(marie.actor(), "de")

@@ -13,6 +13,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import warnings
 from typing import Any
 
 import trustme
@@ -20,6 +21,9 @@ import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -51,6 +55,9 @@ class Misbehave:
         self.userinfo: dict[str, Any] = {}
         self.id_token_signer: Signer | None = None
         self.token_status = 200
+        self.revoke_status = 200
+        self.dpop_require_nonce = False
+        self.dpop_nonce_always_stale = False
 
 
 class LoopbackOP:
@@ -58,6 +65,8 @@ class LoopbackOP:
 
     def __init__(self, client_key: ec.EllipticCurvePrivateKey) -> None:
         self.signer = Signer("ES256", kid="op-1")
+        self.first_signer = self.signer
+        self.retired: list[Signer] = []
         self.client_public = client_key.public_key()
         self.issuer = ""
         self.sub = "248289761001"
@@ -68,6 +77,10 @@ class LoopbackOP:
         self.refresh: dict[str, dict[str, Any]] = {}
         self.issued_tokens: list[str] = []
         self.assertions: list[dict[str, Any]] = []
+        self.auth_methods: list[str] = []
+        self.revoked: list[tuple[str, str]] = []
+        self.dpop = DpopVerifier(self)
+        self.client_secret = "loopback-" + secrets.token_urlsafe(32)
         self.requests: list[str] = []
         self.lock = threading.Lock()
         self.time = time.time
@@ -80,6 +93,7 @@ class LoopbackOP:
                 Route("/token", self.token, methods=["POST"]),
                 Route("/userinfo", self.userinfo_endpoint),
                 Route("/logout", self.end_session),
+                Route("/revoke", self.revoke, methods=["POST"]),
                 Route("/moved", self.moved),
             ]
         )
@@ -87,10 +101,14 @@ class LoopbackOP:
     def reset(self) -> None:
         """Forget the misbehaviour switches and the request log."""
         self.bad = Misbehave()
+        self.signer, self.retired = self.first_signer, []
         self.sub = "248289761001"
         self.acr = "substantial"
         self.requests.clear()
         self.assertions.clear()
+        self.auth_methods.clear()
+        self.revoked.clear()
+        self.dpop = DpopVerifier(self)
         self.time = time.time
 
     def count(self, path: str) -> int:
@@ -113,13 +131,20 @@ class LoopbackOP:
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": True,
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "revocation_endpoint": f"{i}/revoke",
+            "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "PS256"],
         }
         doc.update(self.bad.metadata)
         return JSONResponse({k: v for k, v in doc.items() if v is not None})
 
     async def jwks(self, request: Request) -> Response:
         self.requests.append("/jwks")
-        return Response(self.signer.jwks(), media_type="application/json")
+        return Response(self.signer.jwks(*self.retired), media_type="application/json")
+
+    def rotate(self) -> None:
+        """Sign with a new key from now on; the old one stays published (a rollover)."""
+        self.retired.insert(0, self.signer)
+        self.signer = Signer("ES256", kid=f"op-{len(self.retired) + 1}")
 
     def _approve(self, params: dict[str, str]) -> Response:
         assert params["response_type"] == "code"
@@ -144,7 +169,20 @@ class LoopbackOP:
             return self._approve(pushed)
         return self._approve(params)
 
-    def _check_client(self, form: dict[str, str]) -> None:
+    def _check_client(self, form: dict[str, str], headers: Any = None) -> None:
+        """Check the client authentication; record which method it used."""
+        basic = (headers or {}).get("authorization", "")
+        if basic.startswith("Basic "):
+            user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+            assert urllib.parse.unquote_plus(user) == CLIENT_ID
+            assert urllib.parse.unquote_plus(password) == self.client_secret
+            assert "client_secret" not in form and "client_assertion" not in form
+            self.auth_methods.append("client_secret_basic")
+            return
+        if "client_secret" in form:
+            assert form["client_id"] == CLIENT_ID and form["client_secret"] == self.client_secret
+            self.auth_methods.append("client_secret_post")
+            return
         assert form["client_assertion_type"] == ASSERTION_TYPE
         token = form["client_assertion"]
         h, p, s = token.split(".")
@@ -154,11 +192,12 @@ class LoopbackOP:
         der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
         self.client_public.verify(der, f"{h}.{p}".encode(), ec.ECDSA(hashes.SHA256()))
         self.assertions.append(claims)
+        self.auth_methods.append("private_key_jwt")
 
     async def par(self, request: Request) -> Response:
         self.requests.append("/par")
         form = dict(await request.form())
-        self._check_client(form)
+        self._check_client(form, request.headers)
         uri = "urn:ietf:params:oauth:request_uri:" + secrets.token_urlsafe(16)
         self.pushed[uri] = {k: v for k, v in form.items() if not k.startswith("client_assertion")}
         return JSONResponse({"request_uri": uri, "expires_in": 60}, status_code=201)
@@ -185,7 +224,15 @@ class LoopbackOP:
     async def token(self, request: Request) -> Response:
         self.requests.append("/token")
         form = dict(await request.form())
-        self._check_client(form)
+        self._check_client(form, request.headers)
+        proof = request.headers.get("dpop")
+        jkt = None
+        if proof is not None:
+            # RFC 9449 §5: checked before the grant, so a nonce challenge
+            # leaves the code unspent for the retry.
+            jkt, refusal = self.dpop.check(proof, "POST", f"{self.issuer}/token", resource=False)
+            if refusal is not None:
+                return refusal
         if form["grant_type"] == "authorization_code":
             record = self.codes.pop(form["code"], None)
             if record is None:
@@ -204,9 +251,11 @@ class LoopbackOP:
         self.refresh[refresh] = record
         id_token = self._id_token(record, access, extra)
         self.issued_tokens += [access, refresh, id_token]
+        if jkt is not None:
+            self.dpop.bound[access] = jkt
         body: dict[str, Any] = {
             "access_token": access,
-            "token_type": "Bearer",
+            "token_type": "DPoP" if jkt is not None else "Bearer",
             "expires_in": 300,
             "id_token": id_token,
             "refresh_token": refresh,
@@ -215,8 +264,33 @@ class LoopbackOP:
         body = {k: v for k, v in body.items() if v is not None}
         return JSONResponse(body, status_code=self.bad.token_status)
 
+    async def revoke(self, request: Request) -> Response:
+        """RFC 7009 §2.1: authenticate the client, forget the token, answer 200 either way."""
+        self.requests.append("/revoke")
+        form = dict(await request.form())
+        self._check_client(form, request.headers)
+        self.revoked.append((form["token"], form.get("token_type_hint", "")))
+        self.refresh.pop(form["token"], None)
+        return Response(status_code=self.bad.revoke_status)
+
     async def userinfo_endpoint(self, request: Request) -> Response:
         self.requests.append("/userinfo")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        bound = self.dpop.bound.get(token)
+        if scheme == "DPoP" or bound is not None:
+            # RFC 9449 §7.1: a bound token only with its scheme and a proof by its key.
+            proof = request.headers.get("dpop")
+            if scheme != "DPoP" or proof is None:
+                self.dpop.errors.append("bound token without DPoP")
+                return Response(status_code=401, headers={"WWW-Authenticate": "DPoP"})
+            jkt, refusal = self.dpop.check(
+                proof, "GET", f"{self.issuer}/userinfo", resource=True, access_token=token
+            )
+            if refusal is not None:
+                return refusal
+            if jkt != bound:
+                self.dpop.errors.append("proof key is not the token's")
+                return Response(status_code=401, headers={"WWW-Authenticate": "DPoP"})
         return JSONResponse({"sub": self.sub, "email": "a@example.com", **self.bad.userinfo})
 
     async def moved(self, request: Request) -> Response:
@@ -245,6 +319,95 @@ class LoopbackOP:
         claims.update(over)
         claims = {k: v for k, v in claims.items() if v is not None}
         return (signer or self.signer).sign(claims, typ="logout+jwt")
+
+
+_PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+_ASYMMETRIC = {"ES256", "ES384", "ES512", "EdDSA", "PS256", "RS256"}
+
+
+class DpopVerifier:
+    """
+    Checks every DPoP proof the way RFC 9449 §4.3 asks, with joserfc (not our
+    code): typ, an asymmetric alg, a public jwk, the signature by that jwk,
+    a jti never seen, exact htm and htu, a fresh iat, ath, and the nonce.
+    """
+
+    def __init__(self, op: LoopbackOP) -> None:
+        self.op = op
+        self.proofs: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self.errors: list[str] = []
+        self.jtis: set[str] = set()
+        self.bound: dict[str, str] = {}
+        # The token endpoint and the resource keep nonces of their own, so a
+        # client sending one server's nonce to the other is challenged (§9).
+        self.nonces_issued: list[str] = []
+        self.resource_nonces: list[str] = []
+
+    def _refuse(self, why: str, resource: bool) -> Response:
+        self.errors.append(why)
+        if resource:
+            return Response(
+                status_code=401, headers={"WWW-Authenticate": 'DPoP error="invalid_dpop_proof"'}
+            )
+        return JSONResponse({"error": "invalid_dpop_proof"}, status_code=400)
+
+    def _challenge(self, resource: bool) -> Response:
+        nonce = secrets.token_urlsafe(16)
+        (self.resource_nonces if resource else self.nonces_issued).append(nonce)
+        if resource:
+            return Response(
+                status_code=401,
+                headers={"WWW-Authenticate": 'DPoP error="use_dpop_nonce"', "DPoP-Nonce": nonce},
+            )
+        return JSONResponse(
+            {"error": "use_dpop_nonce"}, status_code=400, headers={"DPoP-Nonce": nonce}
+        )
+
+    def check(
+        self,
+        proof: str,
+        method: str,
+        url: str,
+        *,
+        resource: bool,
+        access_token: str | None = None,
+    ) -> tuple[str | None, Response | None]:
+        """The proof's key thumbprint, or the refusal to send."""
+        try:
+            header = json.loads(_unb64(proof.split(".")[0]))
+            jwk = header.get("jwk")
+            if header.get("typ") != "dpop+jwt" or header.get("alg") not in _ASYMMETRIC:
+                return None, self._refuse("typ or alg", resource)
+            if not isinstance(jwk, dict) or _PRIVATE_MEMBERS & set(jwk):
+                return None, self._refuse("jwk is not a public key", resource)
+            key = JWKRegistry.import_key(jwk)
+            with warnings.catch_warnings():
+                # joserfc 1.8 flags "EdDSA" as deprecated (RFC 9864) on every use.
+                warnings.simplefilter("ignore")
+                verified = jws.deserialize_compact(proof, key, algorithms=[header["alg"]])
+            claims = json.loads(verified.payload)
+        except (JoseError, ValueError, KeyError, IndexError):
+            return None, self._refuse("signature", resource)
+        self.proofs.append((header, claims))
+        now = self.op.time()
+        if claims.get("jti") in self.jtis or not isinstance(claims.get("jti"), str):
+            return None, self._refuse("jti replayed", resource)
+        self.jtis.add(claims["jti"])
+        if claims.get("htm") != method or claims.get("htu") != url:
+            return None, self._refuse("htm or htu", resource)
+        if not isinstance(claims.get("iat"), int) or abs(claims["iat"] - now) > 60:
+            return None, self._refuse("iat", resource)
+        if access_token is not None:
+            ath = b64(hashlib.sha256(access_token.encode()).digest())
+            if claims.get("ath") != ath:
+                return None, self._refuse("ath", resource)
+        if self.op.bad.dpop_require_nonce:
+            issued = self.resource_nonces if resource else self.nonces_issued
+            current = issued[-1] if issued else None
+            nonce = claims.get("nonce")
+            if self.op.bad.dpop_nonce_always_stale or nonce is None or nonce != current:
+                return None, self._challenge(resource)
+        return key.thumbprint(), None
 
 
 class TlsServer:

@@ -169,13 +169,16 @@ def clock() -> FrozenClock:
     return FrozenClock(dt.datetime.now(dt.UTC))
 
 
-def make_config(op: LoopbackOP, key: ec.EllipticCurvePrivateKey, **over: Any) -> ProviderConfig:
-    """A provider configuration for *op*."""
+def make_config(
+    op: LoopbackOP, key: ec.EllipticCurvePrivateKey | None, **over: Any
+) -> ProviderConfig:
+    """A provider configuration for *op* (*key* for private_key_jwt unless *over* sets client_auth)."""
     values: dict[str, Any] = {
         "name": "a",
         "issuer": op.issuer,
         "client_id": CLIENT_ID,
-        "client_auth": PrivateKeyJwt(key=key, key_id="rp-1", algorithm="ES256"),
+        "client_auth": over.get("client_auth")
+        or PrivateKeyJwt(key=key, key_id="rp-1", algorithm="ES256"),
         "redirect_uri": REDIRECT_URI,
         "post_logout_redirect_uri": POST_LOGOUT,
         "acr_map": ACR_MAP,

@@ -17,7 +17,7 @@ from ircc_account.identity import Identity, RateLimiter, RateLimits
 from ircc_account.identity._http import BackChannel, HttpLimits
 
 from ._op import LoopbackOP
-from .conftest import login
+from .conftest import RecordingAudit, login
 from .test_login import IP, _callback, _register
 
 FORM = "application/x-www-form-urlencoded"
@@ -67,10 +67,10 @@ def test_sec_83_backchannel_logout_burst_gets_429(identity: Identity) -> None:
     assert statuses == {400, 429}
 
 
-def test_sec_26_unknown_kids_refetch_jwks_at_most_once(
-    identity: Identity, browser: httpx.Client, op: LoopbackOP
+def test_sec_26_unknown_kids_refetch_jwks_at_most_the_budget(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, audit: RecordingAudit
 ) -> None:
-    """Ten logout tokens with random unknown kids cause at most one JWKS refetch."""
+    """Ten logout tokens with random unknown kids cause at most the budget (2 a minute) of JWKS refetches, and ten audited refusals."""
     from tests.hazmat._mint import Signer
 
     login(identity, browser)
@@ -79,7 +79,9 @@ def test_sec_26_unknown_kids_refetch_jwks_at_most_once(
         token = op.logout_token(signer=Signer("ES256", kid=f"rnd-{i}"))
         body = urllib.parse.urlencode({"logout_token": token}).encode()
         assert identity.handle_backchannel_logout(body, FORM)[0] == 400
-    assert op.count("/jwks") - before <= 1
+    assert op.count("/jwks") - before == 2
+    refused = [e for e in audit.entries if e.action == "logout.backchannel.refused"]
+    assert len(refused) == 10
 
 
 def test_sec_79_oversized_metadata_is_refused(op: LoopbackOP, tls: object) -> None:

@@ -4,6 +4,7 @@ RP-initiated and back-channel logout (SEC-43..48).
 
 from __future__ import annotations
 
+import logging
 import urllib.parse
 
 import httpx
@@ -17,7 +18,7 @@ from ircc_account.identity import Identity
 from tests.hazmat._mint import Signer, unsigned
 
 from ._op import CLIENT_ID, POST_LOGOUT, LoopbackOP
-from .conftest import login
+from .conftest import RecordingAudit, login
 from .test_login import _signed_in
 
 
@@ -178,3 +179,129 @@ def test_sec_48_endpoint_contract(
     """GET is 405; JSON, empty, duplicate, extra-field and oversized bodies are 400; always no-store."""
     got, headers = identity.handle_backchannel_logout(body, content_type, method=method)
     assert got == status and ("Cache-Control", "no-store") in headers
+
+
+# --- BCL §2.5: other form values are ignored ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "{token}&state=abc",
+        "iss=https%3A%2F%2Fop.example&{token}",
+        "x=1&x=2&{token}&y=",
+        "{token}&logout_token_hint=1&%E2%9C%93=%E2%9C%93",
+    ],
+)
+def test_bcl_2_5_extra_form_values_are_ignored(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, shape: str
+) -> None:
+    """A request with other form values besides logout_token (even repeated ones) ends the session: 200, no-store."""
+    cookie = _signed_in(identity, browser)
+    token = urllib.parse.urlencode({"logout_token": op.logout_token()})
+    body = shape.format(token=token).encode()
+    status, headers = identity.handle_backchannel_logout(body, FORM)
+    assert status == 200 and ("Cache-Control", "no-store") in headers
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+
+
+def test_bcl_2_5_body_may_be_text_and_content_type_may_carry_a_charset(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP
+) -> None:
+    """The body as str (as some frameworks hand it over) and a charset parameter are accepted."""
+    cookie = _signed_in(identity, browser)
+    body = urllib.parse.urlencode({"logout_token": op.logout_token(), "extra": "1"})
+    status, headers = identity.handle_backchannel_logout(
+        body, "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+    )
+    assert status == 200 and ("Cache-Control", "no-store") in headers
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "logout_token={t}&logout_token={t}",
+        "logout_token={t}&extra=1&logout_token={t}",
+        "extra=1",
+        "logout_token=",
+    ],
+)
+def test_bcl_2_8_duplicated_or_missing_logout_token_is_400(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, audit: RecordingAudit, body: str
+) -> None:
+    """logout_token twice (even the same value), missing or empty: 400 with no-store, one audit entry, and the session lives."""
+    cookie = _signed_in(identity, browser)
+    before = len(audit.entries)
+    token = urllib.parse.quote(op.logout_token())
+    status, headers = identity.handle_backchannel_logout(body.format(t=token).encode(), FORM)
+    assert status == 400 and ("Cache-Control", "no-store") in headers
+    assert [e.action for e in audit.entries[before:]] == ["logout.backchannel.refused"]
+    identity.get_session(cookie)
+
+
+# --- RFC 7009: refresh tokens revoked at the provider on logout ---------------------------
+
+
+def _refresh_token(identity: Identity, cookie: str, store: SqlStore) -> str:
+    from ircc_account.identity._secrets import id_hash
+
+    with store.unit_of_work(write=False) as uow:
+        row = identity._session_manager.live_row(uow, cookie)
+        assert row is not None and row["id_hash"] == id_hash(cookie)
+        tokens = identity._session_manager.tokens(uow, row)
+    assert tokens is not None and tokens.refresh_token is not None
+    return tokens.refresh_token
+
+
+def test_rfc7009_logout_revokes_the_refresh_token(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, store: SqlStore
+) -> None:
+    """RP-initiated logout revokes the session's refresh token at the revocation endpoint, with client authentication."""
+    cookie = _signed_in(identity, browser)
+    refresh = _refresh_token(identity, cookie, store)
+    op.auth_methods.clear()
+    out = identity.logout(cookie)
+    assert out.url is not None
+    assert op.revoked == [(refresh, "refresh_token")]
+    assert op.auth_methods == ["private_key_jwt"]
+
+
+def test_rfc7009_a_first_login_is_revoked_too(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP, store: SqlStore
+) -> None:
+    """Logging out of a session still awaiting registration revokes its refresh token."""
+    cookie = login(identity, browser).issued.cookie_value
+    refresh = _refresh_token(identity, cookie, store)
+    identity.logout(cookie)
+    assert op.revoked == [(refresh, "refresh_token")]
+
+
+def test_rfc7009_no_revocation_endpoint_means_no_call(
+    identity: Identity, browser: httpx.Client, op: LoopbackOP
+) -> None:
+    """A provider without a revocation_endpoint is not called; logout works as before."""
+    op.bad.metadata["revocation_endpoint"] = None
+    cookie = _signed_in(identity, browser)
+    assert identity.logout(cookie).url is not None
+    assert op.count("/revoke") == 0
+
+
+def test_rfc7009_a_failed_revocation_never_stops_logout(
+    identity: Identity,
+    browser: httpx.Client,
+    op: LoopbackOP,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A revocation endpoint answering 503 is logged once at WARNING; the session is gone and the redirect returned."""
+    op.bad.revoke_status = 503
+    cookie = _signed_in(identity, browser)
+    with caplog.at_level(logging.DEBUG):
+        out = identity.logout(cookie)
+    assert out.url is not None
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "revocation" in warnings[0].getMessage()

@@ -277,3 +277,43 @@ def test_tokens_are_encrypted_at_rest(
         blobs = c.execute(sa.select(identity_sessions.c.tokens_ct)).scalars().all()
     assert any(blobs)
     assert all(token.encode() not in (b or b"") for b in blobs)
+
+
+def test_sec_34_a_store_without_replace_still_retires_the_old_id(
+    store: SqlStore, providers: Providers, clock: FrozenClock, browser: httpx.Client
+) -> None:
+    """A session store that predates replace(): a login still takes the old session and issues a new id."""
+
+    class OldStore(SqlSessionStore):
+        replace = None  # type: ignore[assignment]
+
+    identity = Identity(store, providers, clock=clock, sessions=OldStore())
+    first = login(identity, browser)
+    _register_and_relogin = identity.register_account
+    from .test_login import _register
+
+    cookie = _register(identity, first.issued.cookie_value)
+    redirect = identity.start_login(cookie, "a", client_key=IP)
+    again = identity.complete_login(cookie, authorize(browser, redirect.url), client_key=IP)
+    assert again.issued.cookie_value != cookie
+    with pytest.raises(SessionExpired):
+        identity.get_session(cookie)
+    assert identity.get_session(again.issued.cookie_value).authenticated
+
+
+def test_sec_34_login_into_an_existing_session_rewrites_it_under_a_new_id(
+    identity: Identity, browser: httpx.Client, store: SqlStore
+) -> None:
+    """Signing in from a pre-login session leaves exactly one row: the old id is gone, nothing of it survives."""
+    cookie = _signed_in(identity, browser)
+    redirect = identity.start_login(cookie, "a", client_key=IP)
+    with store.engine.connect() as c:
+        before = c.execute(sa.select(sa.func.count()).select_from(identity_sessions)).scalar()
+    again = identity.complete_login(cookie, authorize(browser, redirect.url), client_key=IP)
+    with store.engine.connect() as c:
+        after = c.execute(sa.select(sa.func.count()).select_from(identity_sessions)).scalar()
+        ids = c.execute(sa.select(identity_sessions.c.id_hash)).scalars().all()
+    assert after == before
+    assert hashlib.sha256(cookie.encode()).digest() not in ids
+    assert hashlib.sha256(again.issued.cookie_value.encode()).digest() in ids
+    assert identity.get_session(again.issued.cookie_value).acting_for is None

@@ -18,6 +18,7 @@ from ircc_account.testing._tls import TestCA, make_test_ca
 
 WORKDIR = pathlib.Path(__file__).parent / "oidc-provider"
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+EXTRA_FIELDS = {"trace_id": "op-trace-1", "tenant": "ircc"}
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,14 @@ def oidc_provider(
         if os.environ.get("CI", "").strip().lower() not in _FALSE:
             pytest.fail("node and npm not found; CI must run the oidc-provider interop tests")
         pytest.skip("node and npm not found: install Node.js 20+ to run the interop tests")
-    provider = NodeOidcProvider(WORKDIR, interop_ca, backchannel_logout_uri=logout_receiver.url)
+    provider = NodeOidcProvider(
+        WORKDIR,
+        interop_ca,
+        backchannel_logout_uri=logout_receiver.url,
+        # BCL §2.5 allows other form values; this provider sends two.
+        backchannel_extra_fields=EXTRA_FIELDS,
+        # RFC 9449 §8: DPoP clients must first fetch a server nonce.
+        dpop_require_nonce=True,
+    )
     with provider:
         yield provider

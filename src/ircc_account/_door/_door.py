@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import Any, Literal, NoReturn
 
+import attrs
+
 from ircc_account._clock import Clock, Randomness
 from ircc_account._model import (
     Action,
@@ -25,6 +27,7 @@ from ircc_account._model import (
     AssuranceLevel,
     AuthorizationDecision,
     Capacity,
+    Language,
     Resource,
     ServiceItem,
 )
@@ -47,6 +50,7 @@ from ircc_account.errors import (
     PersonalDataErased,
     ServiceNotAllowed,
     SessionExpired,
+    UnknownValue,
 )
 from ircc_account.identity import (
     Identity,
@@ -334,7 +338,9 @@ class FrontDoor:
             acting_for=session.acting_for,
         )
 
-    def actor(self, session: Session, *, as_representative: bool = False) -> Actor:
+    def actor(
+        self, session: Session, *, as_representative: bool = False, own: bool = False
+    ) -> Actor:
         """
         The :class:`~ircc_account.Actor` a request from *session* acts as:
         the client on their own file; or, when the session acts for another
@@ -342,7 +348,8 @@ class FrontDoor:
         such as their list of clients), the representative their login is,
         keeping their own identity (never impersonation). An office's staff
         member is a representative too; the policy finds their office and
-        access groups on each request.
+        access groups on each request. With *own*, the person on their own
+        account whatever the session acts for (their own settings).
 
         Raises:
             SessionExpired: the session is not signed in.
@@ -352,7 +359,7 @@ class FrontDoor:
         """
         account_id = _signed_in(session)
         acting = session.acting_for is not None and session.acting_for != account_id
-        if not acting and not as_representative:
+        if own or (not acting and not as_representative):
             return Actor(
                 actor_id=account_id,
                 capacity=Capacity.CLIENT,
@@ -654,6 +661,48 @@ class FrontDoor:
         self.audit.checkpoint()
         return export_client(self.store, client_id, public_keys=self.audit.signer.public_keys())
 
+    def preferred_language(self, actor: Actor) -> Language | None:
+        """
+        The signed-in client's own preferred language (``None`` if their
+        account is gone or erased). Not recorded: a page reads it on every
+        request, and it is the client's own setting, not their file.
+        """
+        if actor.capacity is not Capacity.CLIENT or actor.account_id is None:
+            return None
+        try:
+            with self.store.unit_of_work(write=False) as uow:
+                return uow.accounts.get(actor.account_id).preferred_language
+        except (NotFound, PersonalDataErased):
+            return None
+
+    def set_preferred_language(
+        self, actor: Actor, language: Language | str, *, correlation_id: str | None = None
+    ) -> None:
+        """
+        The client changes their own preferred language (notifications and
+        pages use it). Recorded as a change to their profile.
+
+        Raises:
+            AuthorizationError: *actor* is not a client on their own account (recorded).
+            UnknownValue: not ``en`` or ``fr``.
+        """
+        language = Language(language) if language in ("en", "fr") else _unknown_language()
+        client_id = actor.account_id or actor.actor_id
+        resource = Resource(client_id=client_id, field="preferences")
+        with self.store.unit_of_work() as uow:
+            self.policy.require(
+                actor,
+                Action.CHANGE_PROFILE,
+                resource,
+                uow=uow,
+                correlation_id=correlation_id or self._correlation(),
+                record_as="door.profile.change",
+            )
+            account = uow.accounts.get(client_id)
+            if account.preferred_language is not language:
+                uow.accounts.update(attrs.evolve(account, preferred_language=language))
+            uow.commit()
+
     # --- a representative's pages ----------------------------------------------------------
 
     def clients(
@@ -847,6 +896,10 @@ class FrontDoor:
                 record_as=record_as,
             )
             uow.commit()
+
+
+def _unknown_language() -> Language:
+    raise UnknownValue(field="preferred_language")
 
 
 def _signed_in(session: Session) -> str:

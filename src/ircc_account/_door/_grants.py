@@ -81,6 +81,24 @@ class GrantDesk:
             uow.commit()
         return found
 
+    def names(self, grants: Iterable[ConsentGrant]) -> dict[str, str]:
+        """
+        The display names of the representatives and offices *grants* name,
+        by grantee id (a representative's own name, "Jean Roy, RCIC"; an
+        office's, "Office of the MP for Nepean"). These are professional
+        names the client chose to deal with, not anyone's file: not recorded.
+        """
+        names: dict[str, str] = {}
+        with self._store.unit_of_work(write=False) as uow:
+            for g in grants:
+                if g.grantee_id not in names:
+                    name = self._delegation.grantee_name(
+                        uow, g.grantee_id, organisation=g.grantee_is_organisation
+                    )
+                    if name is not None:
+                        names[g.grantee_id] = name
+        return names
+
     def give(
         self,
         actor: Actor,

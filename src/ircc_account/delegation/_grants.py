@@ -871,6 +871,18 @@ class Delegation:
         """
         return _repo.current_memberships(uow, representative.representative_id, when)
 
+    def grantee_name(self, uow: SqlUnit, grantee_id: str, *, organisation: bool) -> str | None:
+        """
+        The display name of a representative or (with *organisation*) an
+        office or firm, or ``None`` if there is none.
+        """
+        try:
+            if organisation:
+                return _repo.get_organisation(uow, grantee_id).name
+            return _repo.get_representative(uow, grantee_id)[0].display_name
+        except NotFound:
+            return None
+
     def grant_client(self, uow: SqlUnit, grant_id: str) -> str | None:
         """
         The client a grant belongs to, or ``None`` if there is no such grant.
@@ -892,7 +904,11 @@ class Delegation:
         if fresh:
             now = self._clock.now()
             if actor.auth_time is None or now - actor.auth_time > self._fresh_auth:
-                raise StepUpRequired()
+                # A fresh login at the level the client has now (SEC-40): the
+                # portal sends them to their session's provider.
+                raise StepUpRequired(
+                    level=int(actor.assurance), max_age=int(self._fresh_auth.total_seconds())
+                )
         return client_id
 
     def _own_grant(

@@ -102,8 +102,7 @@ def add_portal_pages(
     Args:
         web: The web front door.
         people: The demo people the home page offers to sign in as.
-        names: Display names of representatives and offices, by id, for
-            the representatives page (the door gives grants by id only).
+        names: Extra display names by id, for what the store cannot name.
         provider: The provider the sign-in buttons use.
     """
     door = web.door
@@ -161,7 +160,7 @@ def add_portal_pages(
         status: int = 200,
     ) -> Page:
         grants = door.grants.of(req.actor(), req.client_id, correlation_id=req.correlation_id)
-        context = _grant_rows(grants, directory)
+        context = _grant_rows(grants, {**directory, **door.grants.names(grants)})
         context.update(
             {
                 "notice": NOTICES.get(req.query.get("done", "")),

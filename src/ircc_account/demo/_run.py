@@ -387,6 +387,8 @@ def _open_door(
                     redirect_uri=f"{url}/login/callback",
                     post_logout_redirect_uri=f"{url}/logout/return",
                     acr_map=_ACR_MAP,
+                    # Sender-constrained tokens (RFC 9449), as FAPI 2.0 asks.
+                    dpop=True,
                 )
             ],
             provider_tls=tls.client_context,

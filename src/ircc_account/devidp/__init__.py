@@ -7,7 +7,8 @@ It signs in any configured test user who is picked on a page (or named in
 
 Built on authlib's authorization server: code flow with PKCE (S256 only),
 pushed authorization requests, ``iss`` in authorization responses,
-``private_key_jwt`` and client-secret authentication, refresh tokens,
+``private_key_jwt`` and client-secret authentication, refresh tokens, DPoP
+(RFC 9449) sender-constrained tokens, token revocation (RFC 7009),
 RP-initiated and back-channel logout.
 """
 

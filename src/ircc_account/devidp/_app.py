@@ -55,6 +55,10 @@ class Endpoints(Protocol):
         """The UserInfo endpoint."""
         ...
 
+    def revoke(self, request: Request) -> HttpResult:
+        """The revocation endpoint."""
+        ...
+
     def logout(self, request: Request) -> HttpResult:
         """The end-session endpoint."""
         ...
@@ -118,6 +122,7 @@ def build_app(provider: Endpoints) -> Starlette:
             Route("/par", _route(provider.pushed_authorization_request), methods=["POST"]),
             Route("/token", _route(provider.token), methods=["POST"]),
             Route("/userinfo", _route(provider.userinfo), methods=both),
+            Route("/revoke", _route(provider.revoke), methods=["POST"]),
             Route("/logout", _route(provider.logout), methods=both),
         ]
     )

@@ -37,8 +37,12 @@ class DevClient:
         token_endpoint_auth_method: How the client authenticates at the token
             and PAR endpoints.
         id_token_signed_response_alg: ``RS256`` or ``ES256``.
+        dpop_bound_access_tokens: Require DPoP proofs from this client
+            (RFC 9449 §5.2); a client may use DPoP either way.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+        *dpop_bound_access_tokens*.
     """
 
     client_id: str
@@ -50,6 +54,7 @@ class DevClient:
     # Ruff's S105 takes these names for passwords; they are a method and an algorithm.
     token_endpoint_auth_method: AuthMethod = "client_secret_basic"  # noqa: S105
     id_token_signed_response_alg: Literal["RS256", "ES256"] = "RS256"  # noqa: S105
+    dpop_bound_access_tokens: bool = False
 
     def __repr__(self) -> str:
         # The secret never appears in logs.
@@ -99,8 +104,11 @@ class DevProviderConfig:
         code_lifetime: How long an authorization code lives.
         par_lifetime: How long a pushed authorization request lives.
         logout_token_lifetime: How long a logout token lives.
+        dpop_nonce: Ask DPoP clients for server-provided nonces (RFC 9449 §8, §9).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+        *dpop_nonce*; DPoP and token revocation are always offered.
     """
 
     issuer: str | None = None
@@ -112,3 +120,4 @@ class DevProviderConfig:
     code_lifetime: dt.timedelta = dt.timedelta(minutes=1)
     par_lifetime: dt.timedelta = dt.timedelta(seconds=60)
     logout_token_lifetime: dt.timedelta = dt.timedelta(minutes=2)
+    dpop_nonce: bool = False

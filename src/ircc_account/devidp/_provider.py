@@ -7,9 +7,11 @@ an :class:`~._server.HttpResult`; :mod:`._app` turns them into Starlette.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import socket
 import ssl
+import urllib.parse
 from typing import Any
 
 import attrs
@@ -22,6 +24,7 @@ from joserfc.errors import JoseError
 from ircc_account._clock import Clock, SystemClock
 from ircc_account.devidp._app import build_app
 from ircc_account.devidp._config import DevClient, DevProviderConfig, DevUser
+from ircc_account.devidp._dpop import DPOP_ALGORITHMS, DpopError, DpopVerifier
 from ircc_account.devidp._keys import ALGORITHMS, SigningKeys
 from ircc_account.devidp._pages import error_page, login_page, signed_out_page
 from ircc_account.devidp._runner import RunningServer
@@ -104,6 +107,7 @@ class DevelopmentProvider:
         self._users = {u.username: u for u in config.users}
         self.keys = SigningKeys()
         self.store = ProviderStore(self._clock)
+        self.dpop = DpopVerifier(self._clock, require_nonce=config.dpop_nonce)
         self.server = DevAuthorizationServer(
             config, self.store, self.keys, self._clock, self.issuer
         )
@@ -186,6 +190,9 @@ class DevelopmentProvider:
             "userinfo_endpoint": f"{iss}/userinfo",
             "jwks_uri": f"{iss}/jwks",
             "end_session_endpoint": f"{iss}/logout",
+            "revocation_endpoint": f"{iss}/revoke",
+            "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
             "scopes_supported": list(SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
@@ -288,24 +295,70 @@ class DevelopmentProvider:
         """
         The token endpoint: authorization_code (with PKCE) and refresh_token grants.
 
+        With a ``DPoP`` proof (required of a client registered with
+        ``dpop_bound_access_tokens``), the proof is checked before the grant
+        and the access token is bound to its key: ``token_type`` ``DPoP``
+        (RFC 9449 §5).
+
         Args:
             request: The client's POST.
         """
+        proof = request.headers.get("dpop")
+        client = self._clients.get(self._client_id(request) or "")
+        if proof is not None or (client is not None and client.dpop_bound_access_tokens):
+            try:
+                request.dpop_jkt = self.dpop.check(
+                    proof, method="POST", url=f"{self.issuer()}/token"
+                )
+            except DpopError as error:
+                return _dpop_refusal(error, resource=False)
         result: HttpResult = self.server.create_token_response(request)
+        if request.dpop_jkt is not None and result.status == 200 and isinstance(result.body, dict):
+            # RFC 9449 §5: the bound token's type (S105 takes it for a password).
+            result.body["token_type"] = "DPoP"  # noqa: S105
+        return result
+
+    def revoke(self, request: Request) -> HttpResult:
+        """
+        The revocation endpoint (RFC 7009), for an authenticated client's own tokens.
+
+        Args:
+            request: The client's POST with ``token`` and ``token_type_hint``.
+        """
+        result: HttpResult = self.server.create_endpoint_response("revocation", request)
         return result
 
     def userinfo(self, request: Request) -> HttpResult:
         """
-        The UserInfo endpoint (OpenID Connect Core §5.3), for a bearer access token.
+        The UserInfo endpoint (OpenID Connect Core §5.3).
+
+        A Bearer token with ``Authorization: Bearer``; a DPoP-bound one only
+        with ``Authorization: DPoP`` and a proof by its key, with ``ath``
+        (RFC 9449 §7.1).
 
         Args:
-            request: The GET or POST with ``Authorization: Bearer``.
+            request: The GET or POST with ``Authorization``.
         """
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        token = self.store.find_access_token(value) if scheme.lower() == "bearer" else None
-        if token is None:
-            challenge = [("WWW-Authenticate", 'Bearer error="invalid_token"')]
+        scheme = scheme.lower()
+        token = self.store.find_access_token(value) if scheme in ("bearer", "dpop") else None
+        if token is None or (token.jkt is None) != (scheme == "bearer"):
+            name = "DPoP" if token is not None and token.jkt is not None else "Bearer"
+            challenge = [("WWW-Authenticate", f'{name} error="invalid_token"')]
             return HttpResult(401, {"error": "invalid_token"}, challenge)
+        if token.jkt is not None:
+            try:
+                jkt = self.dpop.check(
+                    request.headers.get("dpop"),
+                    method=request.method,
+                    url=f"{self.issuer()}/userinfo",
+                    access_token=value,
+                )
+            except DpopError as error:
+                return _dpop_refusal(error, resource=True)
+            if jkt != token.jkt:
+                challenge = [("WWW-Authenticate", 'DPoP error="invalid_token"')]
+                return HttpResult(401, {"error": "invalid_token"}, challenge)
         return HttpResult(200, user_claims(token.session.user, token.scope), [])
 
     def logout(self, request: Request) -> HttpResult:
@@ -431,6 +484,20 @@ class DevelopmentProvider:
 
     # --- helpers ---------------------------------------------------------------
 
+    @staticmethod
+    def _client_id(request: Request) -> str | None:
+        # The client named in the form (private_key_jwt, client_secret_post)
+        # or in Basic authentication; authlib authenticates it afterwards.
+        client_id = request.payload.data.get("client_id")
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if client_id is None and scheme.lower() == "basic":
+            try:
+                user = base64.b64decode(value).decode("utf-8").partition(":")[0]
+            except ValueError:
+                return None
+            client_id = urllib.parse.unquote_plus(user)
+        return client_id
+
     def _pick_acr(self, user: DevUser, chosen: str | None, requested: str | None) -> str:
         offered = self.config.acr_values
         if chosen and chosen in offered:
@@ -468,6 +535,18 @@ class DevelopmentProvider:
 
     def __repr__(self) -> str:
         return f"DevelopmentProvider(issuer={self._issuer!r})"
+
+
+def _dpop_refusal(error: DpopError, *, resource: bool) -> HttpResult:
+    # RFC 9449 §7.1 (resource: 401 with a DPoP challenge) and §5 (token
+    # endpoint: 400 with the error); a nonce demand carries the nonce (§8, §9).
+    headers = [("Cache-Control", "no-store")]
+    if error.nonce is not None:
+        headers.append(("DPoP-Nonce", error.nonce))
+    if resource:
+        headers.append(("WWW-Authenticate", f'DPoP error="{error.error}"'))
+        return HttpResult(401, {"error": error.error}, headers)
+    return HttpResult(400, {"error": error.error}, headers)
 
 
 def _check_config(config: DevProviderConfig) -> None:

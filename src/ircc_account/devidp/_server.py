@@ -20,6 +20,7 @@ from authlib.oauth2 import AuthorizationServer, OAuth2Request
 from authlib.oauth2.rfc6749 import ClientMixin, InvalidClientError, InvalidRequestError, grants
 from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
@@ -98,6 +99,8 @@ class Request(OAuth2Request):  # type: ignore[misc]
         self._form = dict(form)
         self.payload = _Payload([*query, *form])
         self.dev_session: ProviderSession | None = None
+        #: The thumbprint of the request's checked DPoP proof key, if it had one.
+        self.dpop_jkt: str | None = None
 
     @property
     def args(self) -> dict[str, str]:
@@ -325,6 +328,17 @@ class _PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         return self._server.store.use_jti(claims["sub"], jti, expires)
 
 
+class _Revocation(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = TOKEN_AUTH_METHODS
+    server: DevAuthorizationServer
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        return self.server.store.find_any_token(token_string, token_type_hint)
+
+    def revoke_token(self, token: Token, request: Request) -> None:
+        self.server.store.revoke(token)
+
+
 class _Issuer(IssuerParameter):  # type: ignore[misc]
     def __init__(self, issuer: Callable[[], str]) -> None:
         self._issuer = issuer
@@ -373,6 +387,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         self.register_grant(_CodeGrant, [_S256Only(required=True), _OpenIDCode(self)])
         self.register_grant(_RefreshGrant, [_OpenIDRefresh(self)])
         self.register_extension(_Issuer(issuer))
+        self.register_endpoint(_Revocation)
 
     def query_client(self, client_id: str) -> _Client | None:
         """The registered client with this id, or ``None``."""
@@ -389,6 +404,7 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 scope=token.get("scope", ""),
                 session=origin.session,
                 expires_at=self.clock.now() + self.config.token_lifetime,
+                jkt=request.dpop_jkt,
             )
         )
 

@@ -82,6 +82,8 @@ class Token:
     session: ProviderSession
     expires_at: dt.datetime
     revoked: bool = False
+    #: The RFC 7638 thumbprint of the DPoP key the access token is bound to.
+    jkt: str | None = None
 
     # The methods authlib's TokenMixin and the refresh grant ask for.
     def check_client(self, client: Any) -> bool:
@@ -194,6 +196,21 @@ class ProviderStore:
             if token is None or token.session.sid not in self._sessions:
                 return None
             return token
+
+    def revoke(self, token: Token) -> None:
+        """RFC 7009: revoke a token and the refresh token that came with it."""
+        with self._lock:
+            token.revoked = True
+            if token.refresh_token:
+                self._refresh.pop(token.refresh_token, None)
+
+    def find_any_token(self, value: str, hint: str | None) -> Token | None:
+        """The token whose access or refresh value is *value*, whatever the hint says."""
+        with self._lock:
+            access, refresh = self._access.get(value), self._refresh.get(value)
+        if hint == "refresh_token":
+            return refresh or access
+        return access or refresh
 
     def revoke_refresh_token(self, token: Token) -> None:
         """Rotate away a refresh token after use."""

@@ -9,6 +9,8 @@ The protocol logic is framework-free and synchronous. Tokens are validated by
 
 from __future__ import annotations
 
+import logging
+
 from ircc_account._exports import present_as_public
 from ircc_account._model import AccountStatus, ClientAccount, LinkedCredential, LinkedLegacyFile
 
@@ -82,3 +84,8 @@ __all__ = [
 ]
 
 present_as_public(globals(), __name__)
+
+# A library adds no handler but this one (Python's "Configuring Logging for a
+# Library"): without it, a WARNING in an application that configured no
+# logging would reach stderr through logging.lastResort.
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import urllib.parse
 
 from ircc_account._clock import Randomness
 from ircc_account.hazmat.jose import b64url_encode, sign_jws
 
-from ._config import ClientSecret, PrivateKeyJwt, ProviderConfig
+from ._config import PrivateKeyJwt, ProviderConfig
+from ._providers import ProviderMetadata
 
 __all__ = ["ASSERTION_TYPE", "client_assertion", "client_auth"]
 
@@ -31,6 +33,7 @@ def client_assertion(
     audience: str,
     now: dt.datetime,
     randomness: Randomness,
+    algorithm: str | None = None,
 ) -> str:
     """
     A signed ``private_key_jwt`` client assertion (RFC 7523 §3).
@@ -41,6 +44,7 @@ def client_assertion(
         audience: The provider's issuer identifier, sent as a string (FAPI 2.0).
         now: The current time.
         randomness: The source of the 256-bit ``jti``.
+        algorithm: The algorithm discovery chose; the credential's first by default.
     """
     iat = int(now.timestamp())
     claims = {
@@ -54,19 +58,32 @@ def client_assertion(
         "nbf": iat,
         "exp": iat + int(auth.lifetime.total_seconds()),
     }
-    return sign_jws(claims, auth.key, alg=auth.algorithm, kid=auth.key_id, typ="JWT")
+    alg = algorithm or auth.algorithms[0]
+    return sign_jws(claims, auth.signing_key, alg=alg, kid=auth.key_id, typ="JWT")
 
 
 def client_auth(
-    config: ProviderConfig, *, now: dt.datetime, randomness: Randomness
+    config: ProviderConfig,
+    metadata: ProviderMetadata,
+    *,
+    now: dt.datetime,
+    randomness: Randomness,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """
-    The headers and form fields that authenticate us at *config*'s provider.
+    The headers and form fields that authenticate us at *config*'s provider,
+    by the method discovery chose (``metadata.token_endpoint_auth_method``).
     """
-    auth = config.client_auth
-    if isinstance(auth, PrivateKeyJwt):
+    method = metadata.token_endpoint_auth_method
+    if method == "private_key_jwt":
+        auth = config.private_key
+        assert auth is not None
         assertion = client_assertion(
-            auth, client_id=config.client_id, audience=config.issuer, now=now, randomness=randomness
+            auth,
+            client_id=config.client_id,
+            audience=config.issuer,
+            now=now,
+            randomness=randomness,
+            algorithm=metadata.client_assertion_algorithm,
         )
         form = {
             "client_id": config.client_id,
@@ -74,13 +91,19 @@ def client_auth(
             "client_assertion": assertion,
         }
         return {}, form
-    assert isinstance(auth, ClientSecret)
-    if auth.method == "client_secret_post":
-        return {}, {"client_id": config.client_id, "client_secret": auth.secret}
+    secret = config.client_secret
+    assert secret is not None
+    if method == "client_secret_post":
+        return {}, {"client_id": config.client_id, "client_secret": secret.secret}
+    return {"Authorization": _basic(config.client_id, secret.secret)}, {}
+
+
+@functools.lru_cache(maxsize=64)
+def _basic(client_id: str, secret: str) -> str:
     # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding
-    # (RFC 7617 §2: standard base64, not base64url).
-    user = urllib.parse.quote_plus(config.client_id, safe="")
-    password = urllib.parse.quote_plus(auth.secret, safe="")
-    pair = f"{user}:{password}"
-    basic = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-    return {"Authorization": f"Basic {basic}"}, {}
+    # (RFC 7617 §2: standard base64, not base64url). The same for every
+    # request, so built once per credential.
+    user = urllib.parse.quote_plus(client_id, safe="")
+    password = urllib.parse.quote_plus(secret, safe="")
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {basic}"

@@ -10,7 +10,6 @@ metadata ever reach it (SEC-84).
 
 from __future__ import annotations
 
-import logging
 import ssl
 from collections.abc import Mapping
 from typing import Any
@@ -22,8 +21,6 @@ from ircc_account.errors import IdentityError, ProviderMetadataInvalid, Provider
 from ircc_account.hazmat.jose import fail, json_object
 
 __all__ = ["BackChannel", "HttpLimits", "Response"]
-
-_log = logging.getLogger("ircc_account.identity")
 
 
 @attrs.frozen(kw_only=True)
@@ -47,12 +44,22 @@ class HttpLimits:
 @attrs.frozen
 class Response:
     """
-    A capped response: status, media type (lower-case, no parameters) and body.
+    A capped response: status, media type (lower-case, no parameters), body,
+    and headers (the protocol reads ``DPoP-Nonce`` and ``WWW-Authenticate``).
     """
 
     status: int
     media_type: str
     body: bytes = attrs.field(repr=False)
+    headers: httpx.Headers = attrs.field(factory=httpx.Headers, repr=False)
+
+    def header(self, name: str) -> str | None:
+        """
+        The value of header *name* (case-insensitive) if it was sent exactly
+        once and is at most 1 KiB; a repeated one is never guessed between.
+        """
+        values = self.headers.get_list(name)
+        return values[0] if len(values) == 1 and len(values[0]) <= 1024 else None
 
     def json(self, cls: type[IdentityError], what: str) -> dict[str, Any]:
         """
@@ -127,20 +134,33 @@ class BackChannel:
             ) as r:
                 if 300 <= r.status_code < 400:
                     # SEC-79: never follow a redirect on a back channel.
-                    raise fail(ProviderUnavailable, "redirect", provider=provider)
+                    raise fail(ProviderUnavailable, "network.redirect", provider=provider)
                 declared = r.headers.get("content-length")
                 if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-                    raise fail(ProviderMetadataInvalid, "too_large", provider=provider)
+                    raise fail(ProviderMetadataInvalid, "response.too_large", provider=provider)
                 body = bytearray()
                 for chunk in r.iter_bytes():
                     body += chunk
                     if len(body) > max_bytes:
-                        raise fail(ProviderMetadataInvalid, "too_large", provider=provider)
+                        raise fail(ProviderMetadataInvalid, "response.too_large", provider=provider)
                 media = r.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-                return Response(r.status_code, media, bytes(body))
+                # The headers are read only when asked for (DPoP): no cost otherwise.
+                return Response(r.status_code, media, bytes(body), r.headers)
         except IdentityError:
             raise
-        except (httpx.HTTPError, ssl.SSLError, OSError, ValueError):
-            # The exception text can hold the URL and server data: log its type only.
-            _log.warning("request to provider %s failed", provider)
-            raise fail(ProviderUnavailable, "network", provider=provider) from None
+        except (httpx.HTTPError, ssl.SSLError, OSError, ValueError) as exc:
+            # The exception text can hold the URL and server data: only a
+            # fixed reason code goes on, for the one WARNING of the caller.
+            raise fail(ProviderUnavailable, _network_reason(exc), provider=provider) from None
+
+
+def _network_reason(exc: BaseException) -> str:
+    """A fixed reason code for a failed request: what kind of failure, never its text."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "network.timeout"
+    if isinstance(exc, ssl.SSLError) or isinstance(exc.__context__, ssl.SSLError):
+        return "network.tls"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        return "network.tls" if "certificate" in text or "ssl" in text else "network.connect"
+    return "network.error"

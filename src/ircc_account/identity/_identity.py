@@ -208,6 +208,7 @@ class Identity:
         force_login: bool = False,
         step_up: StepUpPlan | None = None,
         login_hint: str | None = None,
+        ui_locales: tuple[str, ...] = (),
     ) -> LoginRedirect:
         """
         Begin a login at *provider* (call only from a user action, SEC-20).
@@ -223,6 +224,9 @@ class Identity:
             step_up: A plan from :class:`StepUpRequired` (sets the three above).
             login_hint: A hint to the provider about who is logging in (OIDC Core
                 §3.1.2.1), such as an email address the person typed.
+            ui_locales: The languages the provider's pages should use, in
+                order of preference, as BCP 47 tags (``("fr-CA", "fr")``;
+                OIDC Core §3.1.2.1); a hint the provider may ignore.
 
         Raises:
             RateLimited: too many starts from *client_key*.
@@ -238,6 +242,7 @@ class Identity:
             force_login=force_login,
             step_up=step_up,
             login_hint=login_hint,
+            ui_locales=ui_locales,
         )
 
     def complete_login(
@@ -384,7 +389,7 @@ class Identity:
 
     def handle_backchannel_logout(
         self,
-        form_body: bytes,
+        form_body: bytes | str,
         content_type: str,
         *,
         method: str = "POST",
@@ -399,8 +404,11 @@ class Identity:
         POST, 429 when rate-limited, 503 if the store failed (the provider
         retries). Every answer carries ``Cache-Control: no-store``. No cookie is read.
 
+        BCL §2.5: only ``logout_token`` is read (it must appear exactly once);
+        any other form value is ignored.
+
         Args:
-            form_body: The raw request body.
+            form_body: The raw request body (bytes, or text as some frameworks give it).
             content_type: The request's ``Content-Type`` header.
             method: The request method.
             client_key: The sender's address, for rate limiting.
@@ -472,12 +480,38 @@ class Identity:
         """
         The session's current access token, for calls the server makes on the person's behalf.
 
-        Never send it to the browser (SEC-21).
+        Never send it to the browser (SEC-21). A DPoP-bound token (a provider
+        with ``dpop=True``) is useless alone: use :meth:`authorization_headers`.
+        A first login's session has its tokens too, before registration.
 
         Raises:
-            SessionExpired: no live signed-in session with tokens.
+            SessionExpired: no live session with tokens.
         """
         return self._session_manager.access_token(cookie)
+
+    def authorization_headers(
+        self, cookie: str | None, method: str, url: str, *, nonce: str | None = None
+    ) -> dict[str, str]:
+        """
+        The headers a server-side call to a resource on the person's behalf
+        sends: ``Authorization: Bearer <token>``, or for a DPoP-bound token
+        ``Authorization: DPoP <token>`` and a fresh ``DPoP`` proof for exactly
+        this *method* and *url* (RFC 9449 §7.1). Never send them to the browser.
+
+        Args:
+            cookie: The browser's session cookie value.
+            method: The request method (``"GET"``).
+            url: The request URL (the proof's ``htu`` drops its query and fragment).
+            nonce: The resource server's ``DPoP-Nonce``, when it answered 401
+                with ``error="use_dpop_nonce"`` (retry once with it).
+
+        Raises:
+            SessionExpired: no live session with tokens.
+            ConfigurationError: *method* or *url* is malformed.
+
+        .. versionadded:: 0.2
+        """
+        return self._session_manager.authorization_headers(cookie, method, url, nonce=nonce)
 
     def require_assurance(
         self, session: Session, level: AssuranceLevel, *, max_age: int | None = None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
+import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -19,12 +21,16 @@ from ircc_account.errors import (
     IdentityError,
     InvalidCallback,
     InvalidToken,
+    IrccAccountError,
     ProviderMetadataInvalid,
     ProviderUnavailable,
+    RateLimited,
     SessionExpired,
     StepUpRequired,
 )
 from ircc_account.hazmat.jose import (
+    HMAC_ALGORITHMS,
+    HmacKey,
     IdTokenClaims,
     fail,
     validate_id_token,
@@ -32,9 +38,11 @@ from ircc_account.hazmat.jose import (
 )
 
 from ._client_auth import client_auth
-from ._context import IdentityContext, log_failure
+from ._context import IdentityContext, for_account, log_failure
+from ._dpop import DpopKey, dpop_proof, nonce_challenge
+from ._http import Response
 from ._params import CallbackParams, parse_callback
-from ._providers import Provider
+from ._providers import Provider, ProviderMetadata
 from ._secrets import (
     code_challenge,
     equal,
@@ -42,12 +50,17 @@ from ._secrets import (
     new_code_verifier,
     new_token,
 )
-from ._session_store import SessionTokens, session_from_row
+from ._session_store import SessionTokens, session_from_row, tokens_provider
 from ._session_values import IssuedSession, Session, SessionState
 from ._sessions import SessionManager
 from ._transactions import Transactions
 
+# A BCP 47 tag as RFC 5646 §2.1 shapes it, loosely: letters, digits, hyphens.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,4}", re.ASCII)
+
 __all__ = ["Login", "LoginOutcome", "LoginRedirect", "LoginResult", "StepUpPlan", "add_query"]
+
+_log = logging.getLogger("ircc_account.identity")
 
 _TOKEN_ERRORS = frozenset(
     {
@@ -57,6 +70,9 @@ _TOKEN_ERRORS = frozenset(
         "unauthorized_client",
         "unsupported_grant_type",
         "invalid_scope",
+        # RFC 9449 §12.2
+        "invalid_dpop_proof",
+        "use_dpop_nonce",
     }
 )
 
@@ -212,16 +228,24 @@ class Login:
         force_login: bool = False,
         step_up: StepUpPlan | None = None,
         login_hint: str | None = None,
+        ui_locales: tuple[str, ...] = (),
     ) -> LoginRedirect:
         """
         See :meth:`Identity.start_login`.
         """
-        self._ctx.rate_limits.login_start.check(client_key)
         if step_up is not None:
             provider, acr, max_age = step_up.provider, step_up.level, step_up.max_age
             force_login = force_login or max_age is not None
-        p = self._ctx.providers.get(provider)
-        md = p.metadata()
+        try:
+            self._ctx.rate_limits.login_start.check(client_key)
+            p = self._ctx.providers.get(provider)
+            md = p.metadata()
+        except IdentityError as exc:
+            # Discovery refused or unreachable: the operator sees why, once.
+            log_failure(
+                "login start", exc, provider=provider if isinstance(provider, str) else None
+            )
+            raise
         cfg = p.config
         state, nonce = new_token(self._ctx.randomness), new_token(self._ctx.randomness)
         verifier = new_code_verifier(self._ctx.randomness)
@@ -248,6 +272,11 @@ class Login:
             if not 1 <= len(login_hint) <= 255 or not login_hint.isprintable():
                 raise ConfigurationError(reason="login_hint must be short printable text")
             params["login_hint"] = login_hint
+        if ui_locales:
+            # OIDC Core §3.1.2.1: space-separated BCP 47 language tags.
+            if len(ui_locales) > 8 or not all(_LANGUAGE_TAG.fullmatch(t) for t in ui_locales):
+                raise ConfigurationError(reason="ui_locales must be a few BCP 47 language tags")
+            params["ui_locales"] = " ".join(ui_locales)
         if md.par_endpoint is not None:
             url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
         else:
@@ -281,7 +310,7 @@ class Login:
         # RFC 9126 §2.1: push every parameter with client authentication; the
         # front channel then carries only client_id and request_uri (SEC-17).
         headers, form = client_auth(
-            p.config, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+            p.config, p.metadata(), now=self._ctx.clock.now(), randomness=self._ctx.randomness
         )
         r = self._ctx.providers.back_channel.request(
             "POST",
@@ -312,23 +341,33 @@ class Login:
     ) -> LoginResult:
         """
         See :meth:`Identity.complete_login`.
+
+        Every refusal is logged once at WARNING with its reason code and, but
+        for rate limiting, recorded once in the audit log; with a transaction,
+        that entry commits with the transaction's deletion (SEC-03).
         """
-        self._ctx.rate_limits.callback.check(client_key)
         try:
-            return self._complete(cookie, query)
+            self._ctx.rate_limits.callback.check(client_key)
+            cb = parse_callback(query)
+            state_hash = id_hash(cb.state)
+            tx = self._transactions.peek(cookie, state_hash, "login")
         except IdentityError as exc:
             log_failure("login", exc)
+            if not isinstance(exc, RateLimited):
+                self._record_refusal(self._ctx.refusal("login.refused", exc, provider=None))
             raise
-
-    def _complete(self, cookie: str | None, query: str | bytes) -> LoginResult:
-        cb = parse_callback(query)
-        state_hash = id_hash(cb.state)
-        tx = self._transactions.peek(cookie, state_hash, "login")
+        provider = tx["provider"]
         try:
             return self._complete_tx(cookie, cb, tx, state_hash)
+        except IdentityError as exc:
+            # SEC-03: whatever failed, this state is used up, and the refusal
+            # is recorded in that same commit. (On success the transaction
+            # was deleted in the same commit as the new session.)
+            entry = self._ctx.refusal("login.refused", exc, provider=provider)
+            self._transactions.drop(state_hash, entry)
+            log_failure("login", exc, provider=provider)
+            raise
         except BaseException:
-            # SEC-03: whatever failed, this state is used up. (On success the
-            # transaction was deleted in the same commit as the new session.)
             self._transactions.drop(state_hash)
             raise
 
@@ -349,21 +388,25 @@ class Login:
         if cb.error is not None:
             raise fail(InvalidCallback, "provider_error", error=cb.error)
         assert cb.code is not None
+        cfg = p.config
+        # RFC 9449: a fresh key for this session, used for every proof of its
+        # tokens' life; sealed with them, never logged, never in a cookie.
+        dpop = None if md.dpop_algorithm is None else DpopKey.generate(md.dpop_algorithm)
         tokens = self._token_request(
             p,
             {
                 "grant_type": "authorization_code",
                 "code": cb.code,
-                "redirect_uri": p.config.redirect_uri,
+                "redirect_uri": cfg.redirect_uri,
                 "code_verifier": tx["code_verifier"],
             },
+            dpop,
         )
         if tokens.id_token is None:
             # OIDC Core §3.1.3.3: the response MUST contain an ID token (SEC-14;
             # authlib silently skips validation when it is missing).
             raise fail(InvalidToken, "id_token.missing")
         level = None if tx["acr_level"] is None else AssuranceLevel(tx["acr_level"])
-        cfg = p.config
         claims = validate_id_token(
             tokens.id_token,
             keys=p.keys,
@@ -371,16 +414,17 @@ class Login:
             client_id=cfg.client_id,
             nonce=tx["nonce"],
             now=self._ctx.clock.now(),
-            algorithms=cfg.algorithms,
+            algorithms=_asymmetric(md.id_token_algorithms),
             leeway=cfg.leeway,
             max_age=tx["max_age"],
             acr_values=None if level is None else cfg.acr_values_for(level),
             access_token=tokens.access_token,
+            hmac_key=_hmac_key(p, md),
         )
         everything = dict(claims.claims)
         if cfg.fetch_userinfo and md.userinfo_endpoint is not None:
             everything.update(
-                self._userinfo(p, md.userinfo_endpoint, tokens.access_token, claims.sub)
+                self._userinfo(p, md.userinfo_endpoint, tokens.access_token, claims.sub, dpop)
             )
         assurance = cfg.assurance_of(claims.acr)
         if level is not None and assurance < level:
@@ -391,22 +435,51 @@ class Login:
             id_token=tokens.id_token,
             id_claims=dict(claims.claims),
             alg=claims.alg,
+            provider=cfg.name,
+            token_type="DPoP" if dpop is not None else "Bearer",
+            dpop_key=None if dpop is None else dpop.to_json(),
         )
         return self._establish(cookie, state_hash, p, claims, assurance, kept, everything)
 
-    def _token_request(self, p: Provider, grant: Mapping[str, str]) -> _TokenResponse:
+    def _post_token(
+        self, p: Provider, md: ProviderMetadata, grant: Mapping[str, str], dpop: DpopKey | None
+    ) -> Response:
+        channel = self._ctx.providers.back_channel
+        url = md.token_endpoint
+        # RFC 9449 §8: on a use_dpop_nonce error, retry once with the
+        # server's nonce (a fresh client assertion and proof: new jti).
+        for attempt in (1, 2):
+            now = self._ctx.clock.now()
+            headers, form = client_auth(p.config, md, now=now, randomness=self._ctx.randomness)
+            if dpop is not None:
+                headers["DPoP"] = dpop_proof(
+                    dpop,
+                    method="POST",
+                    url=url,
+                    now=now,
+                    randomness=self._ctx.randomness,
+                    nonce=p.dpop_nonces.get(url),
+                )
+            r = channel.request(
+                "POST",
+                url,
+                provider=p.config.name,
+                max_bytes=channel.limits.max_response_bytes,
+                data={**grant, **form},
+                headers=headers,
+            )
+            if dpop is None:
+                return r
+            p.dpop_nonces.remember(url, r)
+            if attempt == 2 or nonce_challenge(r) is None:
+                return r
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _token_request(
+        self, p: Provider, grant: Mapping[str, str], dpop: DpopKey | None = None
+    ) -> _TokenResponse:
         name = p.config.name
-        headers, form = client_auth(
-            p.config, now=self._ctx.clock.now(), randomness=self._ctx.randomness
-        )
-        r = self._ctx.providers.back_channel.request(
-            "POST",
-            p.metadata().token_endpoint,
-            provider=name,
-            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
-            data={**grant, **form},
-            headers=headers,
-        )
+        r = self._post_token(p, p.metadata(), grant, dpop)
         if r.status != 200:
             if r.status in (400, 401):
                 body = (
@@ -414,15 +487,19 @@ class Login:
                 )
                 error = body.get("error")
                 code = error if isinstance(error, str) and error in _TOKEN_ERRORS else "unknown"
-                raise fail(InvalidCallback, "token.error", error=code)
+                raise fail(InvalidCallback, f"token.error.{code}", error=code)
             raise fail(ProviderUnavailable, "token.status", provider=name)
         body = r.json(InvalidToken, "token_response")
         access, token_type = body.get("access_token"), body.get("token_type")
         id_token, refresh = body.get("id_token"), body.get("refresh_token")
-        # RFC 6749 §5.1: access_token and token_type are REQUIRED; we use Bearer only.
+        # RFC 6749 §5.1: access_token and token_type are REQUIRED. RFC 9449 §5:
+        # a DPoP-bound token is of type DPoP. We take exactly the type we asked
+        # for: DPoP only when DPoP is on (then never an unbound Bearer token),
+        # Bearer otherwise (a DPoP-bound token we hold no key for is useless).
+        expected = "bearer" if dpop is None else "dpop"
         if not isinstance(access, str) or not access or len(access) > 16 * 1024:
             raise fail(InvalidToken, "token_response.access_token")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        if not isinstance(token_type, str) or token_type.lower() != expected:
             raise fail(InvalidToken, "token_response.token_type")
         if id_token is not None and not isinstance(id_token, str):
             raise fail(InvalidToken, "token_response.id_token")
@@ -430,14 +507,40 @@ class Login:
             raise fail(InvalidToken, "token_response.refresh_token")
         return _TokenResponse(access, id_token, refresh)
 
-    def _userinfo(self, p: Provider, url: str, access_token: str, sub: str) -> dict[str, Any]:
-        r = self._ctx.providers.back_channel.request(
-            "GET",
-            url,
-            provider=p.config.name,
-            max_bytes=self._ctx.providers.back_channel.limits.max_response_bytes,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
+    def _userinfo(
+        self, p: Provider, url: str, access_token: str, sub: str, dpop: DpopKey | None = None
+    ) -> dict[str, Any]:
+        channel = self._ctx.providers.back_channel
+        # RFC 9449 §7.1: a DPoP-bound token goes with "Authorization: DPoP"
+        # and a proof carrying ath; §9: retry once on a nonce challenge.
+        for attempt in (1, 2):
+            if dpop is None:
+                headers = {"Authorization": f"Bearer {access_token}"}
+            else:
+                headers = {
+                    "Authorization": f"DPoP {access_token}",
+                    "DPoP": dpop_proof(
+                        dpop,
+                        method="GET",
+                        url=url,
+                        now=self._ctx.clock.now(),
+                        randomness=self._ctx.randomness,
+                        nonce=p.dpop_nonces.get(url),
+                        access_token=access_token,
+                    ),
+                }
+            r = channel.request(
+                "GET",
+                url,
+                provider=p.config.name,
+                max_bytes=channel.limits.max_response_bytes,
+                headers=headers,
+            )
+            if dpop is None:
+                break
+            p.dpop_nonces.remember(url, r)
+            if attempt == 2 or nonce_challenge(r) is None:
+                break
         if r.status != 200:
             raise fail(ProviderUnavailable, "userinfo.status", provider=p.config.name)
         info = r.json(InvalidToken, "userinfo")
@@ -474,15 +577,13 @@ class Login:
             # SEC-03: the transaction goes in this same commit; a concurrent
             # replay of the state that got here first leaves nothing to claim.
             self._transactions.claim(uow, state_hash)
-            # SEC-34: the pre-login id never becomes the signed-in id.
-            old = self._sessions.take_live_row(uow, cookie)
             # SEC-11: the account key is (issuer, subject), never an email. One
             # read finds the account and primes the key that seals the tokens.
             signed_in = uow.credentials.sign_in(cfg.issuer, claims.sub, at=now, assurance=assurance)
             if signed_in is not None:
                 account_id = signed_in.account_id
                 if not signed_in.active:
-                    raise fail(InvalidCallback, "account.disabled")
+                    raise for_account(fail(InvalidCallback, "account.disabled"), account_id)
                 values = self._sessions.new_row_values(
                     now,
                     state=SessionState.AUTHENTICATED.value,
@@ -490,10 +591,15 @@ class Login:
                     tokens=tokens,
                     **login,
                 )
-                issued = self._sessions.issue(uow, values)
-                self._ctx.record(uow, _login_entry(now, account_id, cfg.name, assurance))
+                # SEC-34: the pre-login id never becomes the signed-in id;
+                # the old session becomes the new one under a fresh id.
+                issued = self._sessions.reissue(uow, cookie, values)
+                if self._ctx.audit is not None:
+                    self._ctx.record(uow, _login_entry(now, account_id, cfg.name, assurance))
                 outcome = LoginOutcome.SIGNED_IN
             else:
+                # SEC-34: the pre-login id never becomes the signed-in id.
+                old = self._sessions.take_live_row(uow, cookie)
                 pending = {
                     "pending_provider": cfg.name,
                     "pending_issuer": cfg.issuer,
@@ -511,8 +617,11 @@ class Login:
                         keep["tokens"] = tokens_old
                     issued = self._sessions.issue(uow, keep)
                 else:
+                    # A first login keeps its tokens (sealed under the
+                    # session's own key until registration gives it an
+                    # account), so refresh and logout work at any age.
                     values = self._sessions.new_row_values(
-                        now, state=SessionState.PENDING.value, **pending
+                        now, state=SessionState.PENDING.value, tokens=tokens, **pending
                     )
                     issued = self._sessions.issue(uow, values)
                 outcome = LoginOutcome.NEW_CREDENTIAL
@@ -524,15 +633,53 @@ class Login:
     def refresh(self, cookie: str | None) -> Session:
         """
         See :meth:`Identity.refresh`.
+
+        A refusal by the provider or of its answer is logged once at WARNING
+        and recorded once in the audit log; the session keeps its tokens.
         """
         with self._ctx.store.unit_of_work(write=False) as uow:
             row = self._sessions.require_row(uow, cookie)
             tokens = self._sessions.tokens(uow, row)
         if tokens is None or tokens.refresh_token is None:
             raise SessionExpired()
-        p = self._ctx.providers.get(row["provider"])
+        name = tokens_provider(tokens, row)
+        try:
+            return self._refresh(cookie, row, tokens, name)
+        except SessionExpired:
+            raise
+        except IdentityError as exc:
+            log_failure("refresh", exc, provider=name)
+            entry = self._ctx.refusal(
+                "session.refresh.refused", exc, provider=name, account_id=row["account_id"]
+            )
+            self._record_refusal(entry)
+            raise
+
+    def _record_refusal(self, entry: AuditEntry) -> None:
+        # The refusal the caller is about to raise must not be replaced by a
+        # failure to record it: that is logged instead.
+        try:
+            self._ctx.record_now(entry)
+        except IrccAccountError:
+            _log.warning("a refused %s could not be recorded in the audit log", entry.action)
+
+    def _refresh(
+        self, cookie: str | None, row: Mapping[str, Any], tokens: SessionTokens, name: str
+    ) -> Session:
+        assert tokens.refresh_token is not None
+        p = self._ctx.providers.get(name)
+        md = p.metadata()
+        dpop = None
+        if md.dpop_algorithm is not None:
+            # The session's own key: the new access token is bound to it too.
+            # (A session from before DPoP was turned on gets one now.)
+            dpop = (
+                DpopKey.from_json(tokens.dpop_key)
+                if tokens.dpop_key is not None
+                else DpopKey.generate(md.dpop_algorithm)
+            )
         got = self._token_request(
-            p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+            p, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}, dpop
         )
         id_token, id_claims, alg = tokens.id_token, tokens.id_claims, tokens.alg
         if got.id_token is not None:
@@ -543,9 +690,10 @@ class Login:
                 issuer=p.config.issuer,
                 client_id=p.config.client_id,
                 now=self._ctx.clock.now(),
-                algorithms=p.config.algorithms,
+                algorithms=_asymmetric(md.id_token_algorithms),
                 leeway=p.config.leeway,
                 access_token=got.access_token,
+                hmac_key=_hmac_key(p, md),
             )
             id_token, alg = got.id_token, new.alg
         fresh = SessionTokens(
@@ -554,6 +702,9 @@ class Login:
             id_token=id_token,
             id_claims=id_claims,
             alg=alg,
+            provider=p.config.name,
+            token_type="DPoP" if dpop is not None else "Bearer",
+            dpop_key=None if dpop is None else dpop.to_json(),
         )
         with self._ctx.store.unit_of_work() as uow:
             current = self._sessions.require_row(uow, cookie)
@@ -562,6 +713,19 @@ class Login:
             self._sessions.replace_tokens(uow, current, fresh)
             uow.commit()
         return session_from_row(current)
+
+
+def _asymmetric(algorithms: frozenset[str]) -> frozenset[str]:
+    # The allowlist verify_jws takes is asymmetric only; HMAC goes through the
+    # HmacKey (empty is allowed only with one).
+    return algorithms - HMAC_ALGORITHMS
+
+
+def _hmac_key(p: Provider, md: ProviderMetadata) -> HmacKey | None:
+    # The HMAC opt-in applies only to the algorithms discovery left in.
+    algs = md.id_token_algorithms & HMAC_ALGORITHMS
+    secret = p.config.client_secret
+    return None if not algs or secret is None else HmacKey(secret.secret, algs)
 
 
 def _login_entry(

@@ -11,12 +11,15 @@ import logging
 import attrs
 import sqlalchemy as sa
 
+from ircc_account._model import Capacity
 from ircc_account._storage._schema_identity import identity_logout_jtis as t_jti
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import (
+    ConfigurationError,
     IdentityError,
     InvalidCallback,
     InvalidLogoutToken,
+    ProviderUnavailable,
     RateLimited,
     StorageError,
 )
@@ -28,10 +31,13 @@ from ircc_account.hazmat.jose import (
     validate_logout_token,
 )
 
+from ._client_auth import client_auth
 from ._context import IdentityContext, log_failure
 from ._login import add_query
 from ._params import parse_form
+from ._providers import Provider
 from ._secrets import id_hash, new_token
+from ._session_store import SessionTokens, tokens_provider
 from ._session_values import IssuedSession
 from ._sessions import SessionManager
 from ._transactions import Transactions
@@ -41,6 +47,7 @@ __all__ = ["Logout", "LogoutRedirect"]
 _log = logging.getLogger("ircc_account.identity")
 MAX_LOGOUT_BODY = 32 * 1024
 _NO_STORE = ("Cache-Control", "no-store")
+_LOGOUT_FIELDS = frozenset({"logout_token"})
 
 
 @attrs.frozen(kw_only=True)
@@ -57,6 +64,12 @@ class LogoutRedirect:
 
     url: str | None = attrs.field(repr=False)
     issued: IssuedSession
+
+
+def refused_provider(exc: BaseException) -> str | None:
+    """The provider a refused logout token named, once its issuer was known."""
+    name = exc.__dict__.get("_provider")
+    return name if isinstance(name, str) else None
 
 
 class _RecordingJtiStore:
@@ -96,20 +109,28 @@ class Logout:
             row = self._sessions.live_row(uow, cookie)
             id_token = None
             provider = None
+            tokens = None
             if row is not None:
-                provider = row["provider"]
+                provider = row["provider"] or row["pending_provider"]
                 try:
                     tokens = self._sessions.tokens(uow, row)
-                except IdentityError:
-                    tokens = None
+                    if tokens is not None:
+                        provider = tokens_provider(tokens, row)
                 except Exception:
+                    # Tokens that do not open (altered, or a retired KEK) must
+                    # never stop a logout: the session still goes.
                     tokens = None
                 id_token = None if tokens is None else tokens.id_token
                 # SEC-37: the session, and the tokens in it, are deleted first.
                 self._sessions.delete(uow, row)
             issued = self._sessions.issue(uow, self._sessions.new_row_values(now))
             url = None
-            p = None if provider is None else self._ctx.providers.get(provider)
+            p = None
+            if provider is not None:
+                try:
+                    p = self._ctx.providers.get(provider)
+                except ConfigurationError:
+                    p = None  # A provider since removed from the configuration.
             if p is not None and p.config.post_logout_redirect_uri is not None:
                 try:
                     end = p.metadata().end_session_endpoint
@@ -134,7 +155,44 @@ class Logout:
                         params["id_token_hint"] = id_token
                     url = add_query(end, params)
             uow.commit()
+        if p is not None and tokens is not None:
+            self._revoke(p, tokens)
         return LogoutRedirect(url=url, issued=issued)
+
+    def _revoke(self, p: Provider, tokens: SessionTokens) -> None:
+        # RFC 7009 §2.1, once the session is gone here: the refresh token
+        # (which per §2.1 "SHOULD also invalidate all access tokens based on
+        # the same authorization grant"), or the access token if there is
+        # none. A failure is logged, never raised: the person is logged out.
+        name = p.config.name
+        try:
+            md = p.metadata()
+            if md.revocation_endpoint is None:
+                return
+            token, hint = (
+                (tokens.refresh_token, "refresh_token")
+                if tokens.refresh_token is not None
+                else (tokens.access_token, "access_token")
+            )
+            headers, form = client_auth(
+                p.config, md, now=self._ctx.clock.now(), randomness=self._ctx.randomness
+            )
+            channel = self._ctx.providers.back_channel
+            r = channel.request(
+                "POST",
+                md.revocation_endpoint,
+                provider=name,
+                max_bytes=channel.limits.max_response_bytes,
+                data={"token": token, "token_type_hint": hint, **form},
+                headers=headers,
+            )
+            # §2.2: "The authorization server responds with HTTP status code
+            # 200 if the token has been revoked successfully or if the client
+            # submitted an invalid token."
+            if r.status != 200:
+                raise fail(ProviderUnavailable, "revocation.status", provider=name)
+        except IdentityError as exc:
+            log_failure("token revocation at logout", exc, provider=name)
 
     def complete_logout(self, cookie: str | None, query: str | bytes) -> None:
         """
@@ -156,7 +214,7 @@ class Logout:
 
     def handle_backchannel_logout(
         self,
-        form_body: bytes,
+        form_body: bytes | str,
         content_type: str,
         *,
         method: str = "POST",
@@ -168,15 +226,34 @@ class Logout:
         headers = [_NO_STORE]
         if method != "POST":
             return 405, [*headers, ("Allow", "POST")]
+        provider: str | None = None
         try:
             if client_key is not None:
                 self._ctx.rate_limits.backchannel_logout.check(client_key)
-            claims, provider_name = self._logout_claims(form_body, content_type)
-            self._end_provider_sessions(claims, provider_name)
-        except RateLimited:
-            return 429, headers
-        except IdentityError as exc:
+            claims, provider = self._logout_claims(form_body, content_type)
+            self._end_provider_sessions(claims, provider)
+        except RateLimited as exc:
             log_failure("back-channel logout", exc)
+            return 429, headers
+        except ProviderUnavailable as exc:
+            # The keys could not be fetched: the provider should retry later.
+            log_failure("back-channel logout", exc, provider=provider)
+            return 503, headers
+        except IdentityError as exc:
+            # BCL §2.8: "If the logout request was invalid or the logout
+            # failed, the RP MUST respond with HTTP 400 Bad Request."
+            log_failure("back-channel logout", exc, provider=provider or refused_provider(exc))
+            entry = self._ctx.refusal(
+                "logout.backchannel.refused",
+                exc,
+                provider=provider or refused_provider(exc),
+                capacity=Capacity.SYSTEM,
+            )
+            try:
+                self._ctx.record_now(entry)
+            except StorageError:
+                _log.warning("back-channel logout refusal could not be recorded")
+                return 503, headers
             return 400, headers
         except StorageError:
             _log.warning("back-channel logout could not reach the store")
@@ -184,18 +261,25 @@ class Logout:
         return 200, headers
 
     def _logout_claims(
-        self, body: bytes, content_type: str
+        self, body: bytes | str, content_type: str
     ) -> tuple[tuple[LogoutTokenClaims, _RecordingJtiStore], str]:
         media = (
             content_type.split(";", 1)[0].strip().lower() if isinstance(content_type, str) else ""
         )
-        if media != "application/x-www-form-urlencoded" or not isinstance(body, bytes):
+        if media != "application/x-www-form-urlencoded":
             raise fail(InvalidLogoutToken, "request.media_type")
-        fields = parse_form(body, InvalidLogoutToken, max_bytes=MAX_LOGOUT_BODY, max_fields=2)
+        if not isinstance(body, bytes | str):
+            raise fail(InvalidLogoutToken, "request.body")
+        # BCL §2.5: the body "must include a logout_token parameter [...] The
+        # POST body MAY contain other values in addition to logout_token.
+        # Values that are not understood by the implementation MUST be ignored."
+        # So only logout_token is read, and it must appear exactly once (SEC-78).
+        fields = parse_form(
+            body, InvalidLogoutToken, max_bytes=MAX_LOGOUT_BODY, only=_LOGOUT_FIELDS
+        )
         token = fields.get("logout_token")
-        # BCL §2.5: the OP POSTs a form "containing a logout_token"; we take nothing else.
-        if token is None or set(fields) != {"logout_token"}:
-            raise fail(InvalidLogoutToken, "request.fields")
+        if not token:
+            raise fail(InvalidLogoutToken, "request.logout_token")
         # Pick the provider by the (unverified) iss, compared exactly against the
         # configured issuers; the token is then verified against that one only.
         try:
@@ -207,18 +291,30 @@ class Logout:
             raise fail(InvalidLogoutToken, "iss.unknown")
         jtis = _RecordingJtiStore()
         cfg = p.config
-        claims = validate_logout_token(
+        try:
+            claims = self._validate(p, token, jtis)
+        except IdentityError as exc:
+            exc.__dict__["_provider"] = cfg.name
+            raise
+        return (claims, jtis), cfg.name
+
+    def _validate(self, p: Provider, token: str, jtis: _RecordingJtiStore) -> LogoutTokenClaims:
+        cfg = p.config
+        # Only the algorithms both the portal and the provider's discovery allow.
+        algorithms = p.metadata().logout_token_algorithms
+        if not algorithms:
+            raise fail(InvalidLogoutToken, "alg.not_allowed")
+        return validate_logout_token(
             token,
             keys=p.keys,
             issuer=cfg.issuer,
             client_id=cfg.client_id,
             now=self._ctx.clock.now(),
             jti_store=jtis,
-            algorithms=cfg.algorithms,
+            algorithms=algorithms,
             leeway=cfg.leeway,
             require_typ=cfg.logout_token_typ_required,
         )
-        return (claims, jtis), cfg.name
 
     def _end_provider_sessions(
         self, validated: tuple[LogoutTokenClaims, _RecordingJtiStore], provider: str

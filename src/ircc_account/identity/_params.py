@@ -55,10 +55,25 @@ KNOWN_ERRORS = frozenset(
 
 
 def parse_form(
-    data: str | bytes, cls: type[IdentityError], *, max_bytes: int, max_fields: int = MAX_FIELDS
+    data: str | bytes,
+    cls: type[IdentityError],
+    *,
+    max_bytes: int,
+    max_fields: int = MAX_FIELDS,
+    only: frozenset[str] | None = None,
 ) -> dict[str, str]:
     """
     Parse ``application/x-www-form-urlencoded`` *data*, each name exactly once.
+
+    Args:
+        data: The query string or body.
+        cls: The error to raise.
+        max_bytes: The largest input accepted.
+        max_fields: The most fields accepted.
+        only: Read just these names and ignore every other field, however it
+            is written (BCL §2.5: "Values that are not understood by the
+            implementation MUST be ignored"). The names read must still be
+            well-formed and appear once. ``None`` reads every field strictly.
 
     Raises:
         cls: oversized, malformed encoding, invalid UTF-8, empty names, or a repeated name.
@@ -75,15 +90,20 @@ def parse_form(
         raise fail(cls, "form.fields")
     out: dict[str, str] = {}
     try:
-        text = raw.decode("ascii")
-        for part in text.split("&"):
-            name_raw, sep, value_raw = part.partition("=")
-            if not sep or not name_raw or ("%" in name_raw and not _valid_pct(name_raw)):
+        for part in raw.split(b"&"):
+            name_raw, sep, value_raw = part.partition(b"=")
+            if only is not None:
+                # Compare the name leniently; only a field we read is checked.
+                name = urllib.parse.unquote_plus(name_raw.decode("ascii", "replace"))
+                if name not in only:
+                    continue
+            text_name, text_value = name_raw.decode("ascii"), value_raw.decode("ascii")
+            if not sep or not text_name or ("%" in text_name and not _valid_pct(text_name)):
                 raise ValueError("field")
-            if not _valid_pct(value_raw):
+            if not _valid_pct(text_value):
                 raise ValueError("percent")
-            name = urllib.parse.unquote_plus(name_raw, errors="strict")
-            value = urllib.parse.unquote_plus(value_raw, errors="strict")
+            name = urllib.parse.unquote_plus(text_name, errors="strict")
+            value = urllib.parse.unquote_plus(text_value, errors="strict")
             if name in out:
                 raise KeyError(name)
             out[name] = value

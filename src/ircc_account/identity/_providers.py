@@ -25,10 +25,11 @@ from ircc_account._clock import Clock, SystemClock
 from ircc_account.errors import ConfigurationError, ProviderMetadataInvalid, ProviderUnavailable
 from ircc_account.hazmat.jose import JwksCache, fail
 
-from ._config import ProviderConfig, _https_url
+from ._config import AUTH_METHODS, ProviderConfig, _https_url, credential_methods
+from ._dpop import DpopNonces
 from ._http import BackChannel, HttpLimits
 
-__all__ = ["Provider", "ProviderMetadata", "Providers"]
+__all__ = ["DPOP_ALGORITHMS", "Provider", "ProviderMetadata", "Providers"]
 
 _log = logging.getLogger("ircc_account.identity")
 
@@ -36,16 +37,31 @@ _log = logging.getLogger("ircc_account.identity")
 @attrs.frozen(kw_only=True)
 class ProviderMetadata:
     """
-    The parts of a provider's discovery document we use, validated.
+    The parts of a provider's discovery document we use, validated, and the
+    settings we derive from it for this portal's configuration.
 
     Attributes:
         issuer: Equal to the configured issuer.
         authorization_endpoint, token_endpoint, jwks_uri: Required HTTPS endpoints.
         userinfo_endpoint, end_session_endpoint: Optional HTTPS endpoints.
+        revocation_endpoint: RFC 7009 token revocation, if offered: refresh
+            tokens are revoked there at logout.
         par_endpoint: ``pushed_authorization_request_endpoint``, if offered.
         require_par: The provider accepts only pushed requests.
         iss_parameter_supported: ``authorization_response_iss_parameter_supported``
             (RFC 9207): a callback without ``iss`` is then refused.
+        token_endpoint_auth_method: How we authenticate at the token and PAR
+            endpoints: the portal's choice if it set one, else the first of
+            ``private_key_jwt``, ``client_secret_basic``, ``client_secret_post``
+            we hold a credential for and ``token_endpoint_auth_methods_supported`` lists.
+        client_assertion_algorithm: The algorithm our ``private_key_jwt``
+            assertions are signed with (``None`` for a client secret).
+        id_token_algorithms: The ID token algorithms accepted: the portal's
+            allowlist (and its HMAC opt-in) intersected with
+            ``id_token_signing_alg_values_supported``.
+        logout_token_algorithms: The logout token algorithms accepted: the
+            asymmetric part of the same intersection.
+        dpop_algorithm: The algorithm of our DPoP proofs, when DPoP is on.
     """
 
     issuer: str
@@ -54,9 +70,20 @@ class ProviderMetadata:
     jwks_uri: str
     userinfo_endpoint: str | None = None
     end_session_endpoint: str | None = None
+    revocation_endpoint: str | None = None
     par_endpoint: str | None = None
     require_par: bool = False
     iss_parameter_supported: bool = False
+    # Ruff's S105 takes the name for a password; it is a method name.
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105
+    client_assertion_algorithm: str | None = None
+    id_token_algorithms: frozenset[str] = frozenset()
+    logout_token_algorithms: frozenset[str] = frozenset()
+    dpop_algorithm: str | None = None
+
+
+#: Our preference for DPoP proof keys: fast to generate, then RSA (RFC 9449 §4.2).
+DPOP_ALGORITHMS = ("ES256", "EdDSA", "ES384", "PS256", "RS256")
 
 
 def _endpoint(doc: Mapping[str, Any], name: str, provider: str, *, required: bool) -> str | None:
@@ -116,6 +143,8 @@ def parse_metadata(doc: Mapping[str, Any], config: ProviderConfig) -> ProviderMe
     assert authz is not None
     assert token is not None
     assert jwks is not None
+    method = _auth_method(doc, config)
+    id_algs, logout_algs = _token_algorithms(doc, config)
     return ProviderMetadata(
         issuer=config.issuer,
         authorization_endpoint=authz,
@@ -123,10 +152,78 @@ def parse_metadata(doc: Mapping[str, Any], config: ProviderConfig) -> ProviderMe
         jwks_uri=jwks,
         userinfo_endpoint=_endpoint(doc, "userinfo_endpoint", name, required=False),
         end_session_endpoint=_endpoint(doc, "end_session_endpoint", name, required=False),
+        revocation_endpoint=_endpoint(doc, "revocation_endpoint", name, required=False),
         par_endpoint=None if config.use_par == "never" else par,
         require_par=require_par,
         iss_parameter_supported=_flag(doc, "authorization_response_iss_parameter_supported", name),
+        token_endpoint_auth_method=method,
+        client_assertion_algorithm=(
+            _assertion_algorithm(doc, config) if method == "private_key_jwt" else None
+        ),
+        id_token_algorithms=id_algs,
+        logout_token_algorithms=logout_algs,
+        dpop_algorithm=_dpop_algorithm(doc, config) if config.dpop else None,
     )
+
+
+def _auth_method(doc: Mapping[str, Any], config: ProviderConfig) -> str:
+    # OIDC Discovery §3: token_endpoint_auth_methods_supported; "If omitted,
+    # the default is client_secret_basic". We hold credentials for some
+    # methods; the first of ours (in AUTH_METHODS order) the provider lists
+    # wins, unless the portal forced one. A missing list means our preferred.
+    name = config.name
+    ours = [m for m in AUTH_METHODS if any(m in credential_methods(c) for c in config.credentials)]
+    forced = config.token_endpoint_auth_method
+    if forced is None:
+        secret = config.client_secret
+        if secret is not None and secret.method is not None and config.private_key is None:
+            forced = secret.method
+    if forced is not None:
+        return forced
+    advertised = _str_list(doc, "token_endpoint_auth_methods_supported", name)
+    for method in ours:
+        if advertised is None or method in advertised:
+            return method
+    raise fail(ProviderMetadataInvalid, "metadata.token_auth", provider=name)
+
+
+def _assertion_algorithm(doc: Mapping[str, Any], config: ProviderConfig) -> str:
+    key = config.private_key
+    assert key is not None
+    advertised = _str_list(doc, "token_endpoint_auth_signing_alg_values_supported", config.name)
+    if key.algorithm is not None or advertised is None:
+        return key.algorithms[0]
+    for alg in key.algorithms:
+        if alg in advertised:
+            return alg
+    raise fail(ProviderMetadataInvalid, "metadata.assertion_alg", provider=config.name)
+
+
+def _token_algorithms(
+    doc: Mapping[str, Any], config: ProviderConfig
+) -> tuple[frozenset[str], frozenset[str]]:
+    # SEC-09: the alg must be on the portal's pinned allowlist, never taken
+    # from metadata alone; what the provider says it signs with narrows it
+    # (id_token_signing_alg_values_supported is REQUIRED in Discovery §3).
+    advertised = _str_list(doc, "id_token_signing_alg_values_supported", config.name)
+    id_algs = config.algorithms | config.hmac_algorithms
+    logout_algs = config.algorithms
+    if advertised is not None:
+        id_algs = id_algs & frozenset(advertised)
+        logout_algs = logout_algs & frozenset(advertised)
+    if not id_algs:
+        raise fail(ProviderMetadataInvalid, "metadata.algorithms", provider=config.name)
+    return id_algs, logout_algs
+
+
+def _dpop_algorithm(doc: Mapping[str, Any], config: ProviderConfig) -> str:
+    # RFC 9449 §5.1: dpop_signing_alg_values_supported. A provider that does
+    # not list it does not do DPoP, and the portal asked for it.
+    advertised = _str_list(doc, "dpop_signing_alg_values_supported", config.name)
+    for alg in DPOP_ALGORITHMS:
+        if advertised is not None and alg in advertised:
+            return alg
+    raise fail(ProviderMetadataInvalid, "metadata.dpop", provider=config.name)
 
 
 def discovery_url(issuer: str) -> str:
@@ -146,7 +243,8 @@ class Provider:
         clock: The time source for cache lifetimes.
         metadata_max_age: How long a discovery document is used.
         jwks_max_age: How long a key set is used.
-        jwks_min_refetch_interval: The least time between refetches on unknown ``kid``.
+        jwks_refetch_budget: The most unknown-``kid`` refetches per window.
+        jwks_refetch_window: The window of that budget.
     """
 
     def __init__(
@@ -157,7 +255,8 @@ class Provider:
         clock: Clock,
         metadata_max_age: dt.timedelta,
         jwks_max_age: dt.timedelta,
-        jwks_min_refetch_interval: dt.timedelta,
+        jwks_refetch_budget: int,
+        jwks_refetch_window: dt.timedelta,
     ) -> None:
         self.config = config
         self._http = back_channel
@@ -167,11 +266,14 @@ class Provider:
         self._metadata: ProviderMetadata | None = None
         self._fetched_at: dt.datetime | None = None
         self.metadata_fetches = 0
+        #: The DPoP nonces this provider's servers gave (RFC 9449 §8, §9).
+        self.dpop_nonces = DpopNonces()
         self.keys = JwksCache(
             self._fetch_jwks,
             clock=clock,
             max_age=jwks_max_age,
-            min_refetch_interval=jwks_min_refetch_interval,
+            refetch_budget=jwks_refetch_budget,
+            refetch_window=jwks_refetch_window,
             provider=config.name,
             max_bytes=back_channel.limits.max_jwks_bytes,
         )
@@ -233,7 +335,10 @@ class Providers:
         clock: The time source for cache lifetimes.
         metadata_max_age: How long discovery documents are used (default 1 h).
         jwks_max_age: How long key sets are used (default 1 h).
-        jwks_min_refetch_interval: The least time between key refetches (default 60 s).
+        jwks_refetch_budget: The most key refetches for unknown ``kid`` values
+            per provider and window (default 2); the first fetch and the
+            hourly refresh do not count.
+        jwks_refetch_window: The window of that budget (default 60 s).
 
     Raises:
         ConfigurationError: no providers, or two with the same name or issuer.
@@ -249,7 +354,8 @@ class Providers:
         clock: Clock | None = None,
         metadata_max_age: dt.timedelta = dt.timedelta(hours=1),
         jwks_max_age: dt.timedelta = dt.timedelta(hours=1),
-        jwks_min_refetch_interval: dt.timedelta = dt.timedelta(seconds=60),
+        jwks_refetch_budget: int = 2,
+        jwks_refetch_window: dt.timedelta = dt.timedelta(seconds=60),
     ) -> None:
         configs = list(configs)
         if not configs:
@@ -269,7 +375,8 @@ class Providers:
                 clock=self.clock,
                 metadata_max_age=metadata_max_age,
                 jwks_max_age=jwks_max_age,
-                jwks_min_refetch_interval=jwks_min_refetch_interval,
+                jwks_refetch_budget=jwks_refetch_budget,
+                jwks_refetch_window=jwks_refetch_window,
             )
             for c in configs
         }

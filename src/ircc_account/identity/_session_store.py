@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import attrs
 import sqlalchemy as sa
 
-from ircc_account._crypto import FieldContext
+from ircc_account._crypto import FieldContext, Keyring, WrappedDataKey
 from ircc_account._model import AssuranceLevel
 from ircc_account._storage._schema_identity import identity_sessions as t_sessions
 from ircc_account._storage.ports import SqlUnit
@@ -25,13 +25,29 @@ from ircc_account.errors import ConfigurationError, DecryptionFailed
 from ._secrets import session_ref
 from ._session_values import PendingCredential, Session, SessionState
 
-__all__ = ["SessionStore", "SessionTokens", "SqlSessionStore", "session_from_row"]
+__all__ = [
+    "SessionStore",
+    "SessionTokens",
+    "SqlSessionStore",
+    "session_from_row",
+    "tokens_provider",
+]
 
 # Statements built once: building a WHERE clause per call costs more than running it.
 _INSERT = t_sessions.insert()
 _GET = sa.select(t_sessions).where(t_sessions.c.id_hash == sa.bindparam("b_id_hash"))
 _DELETE = t_sessions.delete().where(t_sessions.c.id_hash == sa.bindparam("b_id_hash"))
 _TAKE = _DELETE.returning(*t_sessions.c)
+# Every column but the key is set: nothing of the old session survives its id.
+_REPLACED = tuple(c.name for c in t_sessions.c if c.name != "id_hash")
+_REPLACE = (
+    t_sessions.update()
+    .where(t_sessions.c.id_hash == sa.bindparam("b_old"))
+    .values(
+        id_hash=sa.bindparam("b_new"),
+        **{name: sa.bindparam(f"v_{name}") for name in _REPLACED},
+    )
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -43,6 +59,11 @@ class SessionTokens:
         access_token, refresh_token, id_token: The tokens (none shown in ``repr``).
         id_claims: The original ID token's claims (for refresh checks, OIDC Core §12.2).
         alg: The original ID token's algorithm.
+        provider: The configured provider the tokens came from (``None`` in
+            rows sealed before it was recorded: the session's provider then).
+        token_type: ``"Bearer"``, or ``"DPoP"`` for sender-constrained tokens.
+        dpop_key: The session's DPoP private key as a JWK (JSON text), or
+            ``None``; sealed with the tokens, never logged, never in a cookie.
     """
 
     access_token: str = attrs.field(repr=False)
@@ -50,22 +71,48 @@ class SessionTokens:
     id_token: str = attrs.field(repr=False)
     id_claims: Mapping[str, Any] = attrs.field(repr=False)
     alg: str
+    provider: str | None = None
+    # Ruff's S105 takes the name for a password; it is a token type.
+    token_type: str = "Bearer"  # noqa: S105
+    dpop_key: str | None = attrs.field(default=None, repr=False)
 
-    def seal(self, uow: SqlUnit, account_id: str, record: bytes) -> bytes:
-        """
-        Encrypt for the session row *record* with the account's data key.
-        """
-        payload = json.dumps(
+    def _payload(self) -> bytes:
+        return json.dumps(
             {
                 "a": self.access_token,
                 "r": self.refresh_token,
                 "i": self.id_token,
                 "c": dict(self.id_claims),
                 "g": self.alg,
+                "p": self.provider,
+                "t": self.token_type,
+                "k": self.dpop_key,
             },
             separators=(",", ":"),
         ).encode()
-        return uow.data_key(account_id).encrypt(payload, _context(account_id, record))
+
+    @classmethod
+    def _from_payload(cls, plain: bytes) -> SessionTokens:
+        try:
+            d = json.loads(plain)
+            return cls(
+                access_token=d["a"],
+                refresh_token=d["r"],
+                id_token=d["i"],
+                id_claims=d["c"],
+                alg=d["g"],
+                provider=d.get("p"),
+                token_type=d.get("t") or "Bearer",
+                dpop_key=d.get("k"),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise DecryptionFailed() from None
+
+    def seal(self, uow: SqlUnit, account_id: str, record: bytes) -> bytes:
+        """
+        Encrypt for the session row *record* with the account's data key.
+        """
+        return uow.data_key(account_id).encrypt(self._payload(), _context(account_id, record))
 
     @classmethod
     def open(cls, uow: SqlUnit, account_id: str, record: bytes, blob: bytes) -> SessionTokens:
@@ -76,17 +123,78 @@ class SessionTokens:
             DecryptionFailed: altered, or moved from another row.
         """
         plain = uow.data_key(account_id).decrypt(blob, _context(account_id, record))
-        try:
-            d = json.loads(plain)
-            return cls(
-                access_token=d["a"],
-                refresh_token=d["r"],
-                id_token=d["i"],
-                id_claims=d["c"],
-                alg=d["g"],
+        return cls._from_payload(plain)
+
+    def seal_unowned(self, keyring: Keyring, record: bytes) -> bytes:
+        """
+        Encrypt for the session row *record*, which has no account yet (a
+        first login awaiting registration), under a data key of its own.
+
+        The key is wrapped by the keyring's primary KEK for the label
+        ``session:<row>``, and the tokens are bound to the row as associated
+        data, so the blob opens only in that row (SEC-73).
+        """
+        label = _unowned_label(record)
+        key, wrapped = keyring.new_data_key(label)
+        kek = wrapped.kek_id.encode("ascii")
+        inner = key.encrypt(self._payload(), _context(label, record))
+        return b"".join(
+            (
+                _UNOWNED,
+                len(kek).to_bytes(1, "big"),
+                kek,
+                len(wrapped.blob).to_bytes(2, "big"),
+                wrapped.blob,
+                inner,
             )
-        except (ValueError, KeyError, TypeError):
+        )
+
+    @classmethod
+    def open_unowned(cls, keyring: Keyring, record: bytes, blob: bytes) -> SessionTokens:
+        """
+        Decrypt tokens sealed by :meth:`seal_unowned`.
+
+        Raises:
+            DecryptionFailed: altered, moved from another row, or not in that format.
+            KeyNotFound: the KEK that wrapped its key has left the keyring.
+        """
+        try:
+            if not blob.startswith(_UNOWNED):
+                raise ValueError("format")
+            at = len(_UNOWNED)
+            n = blob[at]
+            kek_id = blob[at + 1 : at + 1 + n].decode("ascii")
+            at += 1 + n
+            m = int.from_bytes(blob[at : at + 2], "big")
+            wrapped = WrappedDataKey(kek_id=kek_id, blob=blob[at + 2 : at + 2 + m])
+            inner = blob[at + 2 + m :]
+            if len(wrapped.blob) != m or not inner:
+                raise ValueError("truncated")
+        except (ValueError, IndexError):
             raise DecryptionFailed() from None
+        label = _unowned_label(record)
+        plain = keyring.unwrap(wrapped, label).decrypt(inner, _context(label, record))
+        return cls._from_payload(plain)
+
+
+# Marks a blob sealed under a session's own key ("S", format 1); account
+# envelopes start with their own version byte, 0x01.
+_UNOWNED = b"S\x01"
+
+
+def tokens_provider(tokens: SessionTokens, row: Mapping[str, Any]) -> str:
+    """
+    The configured provider *tokens* came from: recorded with them, else the
+    session's login, else its pending credential's (older rows).
+    """
+    name = tokens.provider or row["provider"] or row["pending_provider"]
+    if not isinstance(name, str):
+        raise DecryptionFailed()
+    return name
+
+
+def _unowned_label(record: bytes) -> str:
+    return "session:" + record.hex()
 
 
 def _context(account_id: str, record: bytes) -> FieldContext:
@@ -129,6 +237,21 @@ class SessionStore(Protocol):
 
     def for_account(self, uow: SqlUnit, account_id: str) -> Sequence[Mapping[str, Any]]:
         """The account's session rows, newest first."""
+
+    def replace(
+        self, uow: SqlUnit, old_id_hash: bytes, new_id_hash: bytes, values: Mapping[str, Any]
+    ) -> bool:
+        """
+        Turn the session *old_id_hash* (live or not) into a new one: the id
+        *new_id_hash* and every column from *values*; whether there was one.
+
+        The old id stops existing in the same statement, as with :meth:`take`
+        (SEC-34); a login into a session the browser already had costs one
+        write instead of a delete and an insert. A store without this method
+        still works: identity then takes the old session and inserts the new.
+
+        .. versionadded:: 0.2
+        """
 
 
 class SqlSessionStore:
@@ -174,6 +297,17 @@ class SqlSessionStore:
         clauses = [t_sessions.c[name] == value for name, value in match.items()]
         result = uow.execute(t_sessions.delete().where(*clauses), "session")
         return int(result.rowcount)
+
+    def replace(
+        self, uow: SqlUnit, old_id_hash: bytes, new_id_hash: bytes, values: Mapping[str, Any]
+    ) -> bool:
+        """
+        Give the session *old_id_hash* the id *new_id_hash* and the columns
+        *values*, in one ``UPDATE``; whether it existed.
+        """
+        params = {f"v_{name}": values.get(name) for name in _REPLACED}
+        result = uow.execute(_REPLACE, "session", b_old=old_id_hash, b_new=new_id_hash, **params)
+        return bool(result.rowcount)
 
     def for_account(self, uow: SqlUnit, account_id: str) -> Sequence[Mapping[str, Any]]:
         """The account's session rows, newest first."""

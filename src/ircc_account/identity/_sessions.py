@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
 from ircc_account._model import AccountStatus, AssuranceLevel, AuditEntry, Capacity, Decision
 from ircc_account._storage.ports import SqlUnit
-from ircc_account.errors import SessionExpired, StepUpRequired
+from ircc_account.errors import ConfigurationError, SessionExpired, StepUpRequired
 
 from ._context import IdentityContext
+from ._dpop import DpopKey, dpop_proof
 from ._secrets import equal, id_hash, new_token, session_ref, well_formed
 from ._session_store import SessionTokens, session_from_row
 from ._session_values import IssuedSession, RotationReason, Session, SessionState
@@ -134,36 +136,69 @@ class SessionManager:
         """
         cookie = new_token(self._ctx.randomness)
         hashed = id_hash(cookie)
-        values = dict(values)
-        tokens = values.pop("tokens", None)
+        row = self._row(uow, hashed, values)
+        self._ctx.sessions.insert(uow, hashed, row)
+        return self._issued(cookie, hashed, row)
+
+    def _row(self, uow: SqlUnit, hashed: bytes, values: Mapping[str, Any]) -> dict[str, Any]:
+        # Every column, with the tokens (if any) sealed for this very row (SEC-21).
+        row = {"tokens_ct": None, **_NULLS, **values}
+        tokens = row.pop("tokens", None)
         if isinstance(tokens, SessionTokens):
-            values["tokens_ct"] = tokens.seal(uow, values["account_id"], hashed)
-        self._ctx.sessions.insert(uow, hashed, values)
-        row = {"id_hash": hashed, "tokens_ct": None, **_NULLS, **values}
+            row["tokens_ct"] = self._seal(uow, tokens, row.get("account_id"), hashed)
+        return row
+
+    def _issued(self, cookie: str, hashed: bytes, row: Mapping[str, Any]) -> IssuedSession:
         return IssuedSession(
             cookie_value=cookie,
-            session=session_from_row(row),
+            session=session_from_row({"id_hash": hashed, **row}),
             cookie_name=self._ctx.policy.cookie_name,
         )
+
+    def reissue(self, uow: SqlUnit, cookie: str | None, values: Mapping[str, Any]) -> IssuedSession:
+        """
+        Replace *cookie*'s session, whatever it held, with a new one of
+        *values* under a fresh id (SEC-34), in one write when the store can.
+        """
+        old = id_hash(cookie) if cookie is not None and well_formed(cookie) else None
+        replace = getattr(self._ctx.sessions, "replace", None)
+        if old is None or replace is None:
+            if old is not None:
+                self._ctx.sessions.take(uow, old)
+            return self.issue(uow, values)
+        new_cookie = new_token(self._ctx.randomness)
+        hashed = id_hash(new_cookie)
+        row = self._row(uow, hashed, values)
+        if not replace(uow, old, hashed, row):
+            self._ctx.sessions.insert(uow, hashed, row)
+        return self._issued(new_cookie, hashed, row)
 
     def carry(self, uow: SqlUnit, row: Mapping[str, Any], **changes: Any) -> IssuedSession:
         """
         Replace *row*'s session with a new id, keeping its contents (rotation, SEC-34).
 
-        Its tokens stay only while the account does.
+        Its tokens stay while the account does, and through registration: a
+        first login's tokens become the new account's (sealed under its key).
         """
         values = {k: v for k, v in row.items() if k not in ("id_hash", "tokens_ct")}
         tokens = self.tokens(uow, row)
         self._ctx.sessions.delete(uow, row["id_hash"])
         values.update(changes)
         values["last_seen_at"] = self._ctx.clock.now()
-        if (
-            "tokens" not in changes
-            and tokens is not None
-            and values.get("account_id") == row["account_id"]
-        ):
+        same_person = row["account_id"] is None or values.get("account_id") == row["account_id"]
+        if "tokens" not in changes and tokens is not None and same_person:
             values["tokens"] = tokens
         return self.issue(uow, values)
+
+    def _seal(
+        self, uow: SqlUnit, tokens: SessionTokens, account_id: str | None, record: bytes
+    ) -> bytes:
+        # A signed-in session's tokens are sealed with the account's data key
+        # (crypto-shredding the account destroys them); a first login's, before
+        # registration, under a key of the session's own (SEC-21).
+        if account_id is None:
+            return tokens.seal_unowned(self._ctx.store.keyring, record)
+        return tokens.seal(uow, account_id, record)
 
     def tokens(self, uow: SqlUnit, row: Mapping[str, Any]) -> SessionTokens | None:
         """
@@ -172,15 +207,19 @@ class SessionManager:
         Raises:
             DecryptionFailed: altered, or moved from another row.
         """
-        if row["tokens_ct"] is None or row["account_id"] is None:
+        if row["tokens_ct"] is None:
             return None
+        if row["account_id"] is None:
+            return SessionTokens.open_unowned(
+                self._ctx.store.keyring, row["id_hash"], row["tokens_ct"]
+            )
         return SessionTokens.open(uow, row["account_id"], row["id_hash"], row["tokens_ct"])
 
     def replace_tokens(self, uow: SqlUnit, row: Mapping[str, Any], tokens: SessionTokens) -> None:
         """
-        Seal *tokens* into the signed-in session *row*, replacing its tokens.
+        Seal *tokens* into the session *row*, replacing its tokens.
         """
-        sealed = tokens.seal(uow, row["account_id"], row["id_hash"])
+        sealed = self._seal(uow, tokens, row["account_id"], row["id_hash"])
         self._ctx.sessions.update(uow, row["id_hash"], {"tokens_ct": sealed})
 
     def delete(self, uow: SqlUnit, row: Mapping[str, Any]) -> None:
@@ -307,6 +346,38 @@ class SessionManager:
         if tokens is None:
             raise SessionExpired()
         return tokens.access_token
+
+    def authorization_headers(
+        self, cookie: str | None, method: str, url: str, *, nonce: str | None = None
+    ) -> dict[str, str]:
+        """
+        The headers that present the session's access token; see
+        :meth:`Identity.authorization_headers`.
+        """
+        if not isinstance(method, str) or not method.isascii() or not method.isalpha():
+            raise ConfigurationError(reason="method must be an HTTP method name")
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ConfigurationError(reason="url must be an absolute HTTP(S) URL")
+        with self._ctx.store.unit_of_work(write=False) as uow:
+            row = self.require_row(uow, cookie)
+            tokens = self.tokens(uow, row)
+        if tokens is None:
+            raise SessionExpired()
+        if tokens.dpop_key is None or tokens.token_type.lower() != "dpop":
+            return {"Authorization": f"Bearer {tokens.access_token}"}
+        # RFC 9449 §7.1: "Authorization: DPoP <token>" and a proof of
+        # possession of the session's key, with ath, for this very request.
+        proof = dpop_proof(
+            DpopKey.from_json(tokens.dpop_key),
+            method=method,
+            url=url,
+            now=self._ctx.clock.now(),
+            randomness=self._ctx.randomness,
+            nonce=nonce,
+            access_token=tokens.access_token,
+        )
+        return {"Authorization": f"DPoP {tokens.access_token}", "DPoP": proof}
 
     def require_assurance(
         self, session: Session, level: AssuranceLevel, *, max_age: int | None = None

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ircc_account._model import AuditEntry
 from ircc_account._storage._schema_identity import identity_transactions as t_tx
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import InvalidCallback
@@ -133,12 +134,15 @@ class Transactions:
         if uow.execute(_CLAIM, "login transaction", state_hash=state_hash).first() is None:
             raise fail(InvalidCallback, "state.unknown")
 
-    def drop(self, state_hash: bytes) -> None:
+    def drop(self, state_hash: bytes, entry: AuditEntry | None = None) -> None:
         """
-        Delete a transaction in a unit of its own, committed (the failure path, SEC-03).
+        Delete a transaction in a unit of its own, committed (the failure path,
+        SEC-03), with the refusal's audit *entry* in the same commit.
         """
         with self._ctx.store.unit_of_work() as uow:
             uow.execute(_DROP, "login transaction", state_hash=state_hash)
+            if entry is not None:
+                self._ctx.record(uow, entry, keep=True)
             uow.commit()
 
     @staticmethod

@@ -12,6 +12,7 @@ stops it. The helpers below (:func:`drive_login`, :func:`drive_logout`,
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.server
 import json
@@ -78,9 +79,11 @@ class NodeOidcProvider:
     """
     The npm ``oidc-provider`` running ``server.mjs`` in a child process, over HTTPS.
 
-    Two confidential clients are registered: ``client_id`` with
-    ``client_secret_basic`` and ``jwt_client_id`` with ``private_key_jwt``
-    (its private key is :attr:`jwt_client_key`).
+    Three confidential clients are registered: ``client_id`` with
+    ``client_secret_basic``, ``jwt_client_id`` with ``private_key_jwt`` (its
+    private key is :attr:`jwt_client_key`), and ``dpop_client_id`` with the
+    same key and ``dpop_bound_access_tokens`` (RFC 9449 §5.2). DPoP, PAR and
+    token revocation are on; :meth:`rotate_keys` rotates the signing keys.
 
     Args:
         workdir: The folder with ``package.json``, ``package-lock.json`` and
@@ -91,6 +94,9 @@ class NodeOidcProvider:
         post_logout_redirect_uri: The clients' post-logout redirect URI.
         backchannel_logout_uri: Where the clients receive logout tokens, or ``None``.
         users: The accounts.
+        backchannel_extra_fields: Form fields the provider posts beside
+            ``logout_token`` (BCL §2.5 allows them; the first goes before it).
+        dpop_require_nonce: Demand server-provided DPoP nonces (RFC 9449 §8).
     """
 
     def __init__(
@@ -102,6 +108,8 @@ class NodeOidcProvider:
         post_logout_redirect_uri: str = "https://rp.example.test/signed-out",
         backchannel_logout_uri: str | None = None,
         users: Sequence[OidcUser] = (OidcUser(),),
+        backchannel_extra_fields: Mapping[str, str] | None = None,
+        dpop_require_nonce: bool = False,
     ) -> None:
         self.workdir = pathlib.Path(workdir)
         self.ca = ca
@@ -115,6 +123,10 @@ class NodeOidcProvider:
         self.jwt_client_key = RSAKey.generate_key(
             2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True
         )
+        self.dpop_client_id = "ircc-portal-dpop"
+        self.backchannel_extra_fields = dict(backchannel_extra_fields or {})
+        self.dpop_require_nonce = dpop_require_nonce
+        self._test_token = secrets.token_urlsafe(32)
         self.issuer = ""
         self.startup_seconds = 0.0
         self._process: subprocess.Popen[str] | None = None
@@ -225,6 +237,12 @@ class NodeOidcProvider:
         if self.backchannel_logout_uri:
             common["backchannel_logout_uri"] = self.backchannel_logout_uri
             common["backchannel_logout_session_required"] = True
+        jwt_client = {
+            **common,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "RS256",
+            "jwks": {"keys": [self.jwt_client_key.as_dict(private=False)]},
+        }
         return {
             "host": "127.0.0.1",
             "port": 0,
@@ -234,6 +252,10 @@ class NodeOidcProvider:
             "cookieKeys": [secrets.token_urlsafe(32)],
             "acrValues": list(_ACR_VALUES),
             "accounts": [attrs.asdict(user) for user in self.users],
+            "testToken": self._test_token,
+            "dpopNonceSecret": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "dpopRequireNonce": self.dpop_require_nonce,
+            "backchannelExtraFields": self.backchannel_extra_fields or None,
             "clients": [
                 {
                     **common,
@@ -241,15 +263,25 @@ class NodeOidcProvider:
                     "client_secret": self.client_secret,
                     "token_endpoint_auth_method": "client_secret_basic",
                 },
-                {
-                    **common,
-                    "client_id": self.jwt_client_id,
-                    "token_endpoint_auth_method": "private_key_jwt",
-                    "token_endpoint_auth_signing_alg": "RS256",
-                    "jwks": {"keys": [self.jwt_client_key.as_dict(private=False)]},
-                },
+                {**jwt_client, "client_id": self.jwt_client_id},
+                {**jwt_client, "client_id": self.dpop_client_id, "dpop_bound_access_tokens": True},
             ],
         }
+
+    def rotate_keys(self) -> None:
+        """
+        Make the provider sign with new keys from now on (the old ones stay published).
+
+        Raises:
+            RuntimeError: the provider refused (it is not running).
+        """
+        with httpx.Client(verify=self.ca.client_context) as client:
+            response = client.post(
+                f"{self.issuer}/__test/rotate-keys",
+                headers={"Authorization": f"Bearer {self._test_token}"},
+            )
+        if response.status_code != 204:
+            raise RuntimeError(f"key rotation refused: {response.status_code}")
 
     @property
     def output(self) -> str:
@@ -427,9 +459,8 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
-        body = self.rfile.read(length).decode("utf-8")
-        form = dict(urllib.parse.parse_qsl(body))
-        self.server.tokens.put(form.get("logout_token", ""))
+        body = self.rfile.read(length)
+        self.server.requests.put((body, self.headers.get("Content-Type", "")))
         self.send_response(200)
         self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Length", "0")
@@ -440,7 +471,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 
 class _ReceiverServer(http.server.ThreadingHTTPServer):
-    tokens: queue.Queue[str]
+    requests: queue.Queue[tuple[bytes, str]]
 
 
 class LogoutReceiver:
@@ -454,7 +485,7 @@ class LogoutReceiver:
 
     def __init__(self, ca: TestCA | None = None, path: str = "/backchannel-logout") -> None:
         self._server = _ReceiverServer(("127.0.0.1", 0), _Receiver)
-        self._server.tokens = queue.Queue()
+        self._server.requests = queue.Queue()
         scheme = "http"
         if ca is not None:
             self._server.socket = ca.server_context.wrap_socket(
@@ -465,9 +496,10 @@ class LogoutReceiver:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def wait_for_token(self, timeout: float = 10.0) -> str:
+    def wait_for_request(self, timeout: float = 10.0) -> tuple[bytes, str]:
         """
-        The next logout token received.
+        The next back-channel logout request received, as sent: the raw body
+        and its ``Content-Type``.
 
         Args:
             timeout: Seconds to wait.
@@ -476,9 +508,34 @@ class LogoutReceiver:
             TimeoutError: None arrived in time.
         """
         try:
-            return self._server.tokens.get(timeout=timeout)
+            return self._server.requests.get(timeout=timeout)
         except queue.Empty:
-            raise TimeoutError("no logout token arrived") from None
+            raise TimeoutError("no logout request arrived") from None
+
+    def wait_for_token(self, timeout: float = 10.0) -> str:
+        """
+        The ``logout_token`` of the next request received.
+
+        Args:
+            timeout: Seconds to wait.
+
+        Raises:
+            TimeoutError: None arrived in time.
+        """
+        body, _ = self.wait_for_request(timeout)
+        return dict(urllib.parse.parse_qsl(body.decode("utf-8"))).get("logout_token", "")
+
+    def drain(self) -> int:
+        """
+        Forget every request received so far; how many there were.
+        """
+        n = 0
+        while True:
+            try:
+                self._server.requests.get_nowait()
+            except queue.Empty:
+                return n
+            n += 1
 
     def close(self) -> None:
         """Stop serving."""

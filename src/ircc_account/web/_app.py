@@ -591,9 +591,12 @@ class WebApp:
             plan = StepUpPlan.from_error(error)
             level, max_age = int(plan.level), plan.max_age
         else:
+            # A fresh login (SEC-40): the level and age the error names, at
+            # the session's own provider.
             session = request.session
-            level = int(session.assurance) if session is not None else 2
-            max_age = _FRESH_LOGIN
+            fallback = int(session.assurance) if session is not None else 2
+            level = int(error.params.get("level", fallback))
+            max_age = int(error.params.get("max_age", _FRESH_LOGIN))
         back = request.form.get("next") if request.method == "POST" else request.path
         return Page(
             "web/step_up.html",

@@ -10,7 +10,6 @@ import functools
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-import attrs
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,7 +18,6 @@ from ircc_account import ContactDetails, FrontDoor, Language, PersonalDetails
 from ircc_account.errors import (
     NotFound,
     OutOfRange,
-    PersonalDataErased,
     SessionExpired,
     UnknownValue,
     ValidationError,
@@ -88,27 +86,19 @@ class _Site(Protocol):
         ...
 
 
-def account_language(door: FrontDoor, account_id: str) -> Literal["en", "fr"] | None:
+def account_language(door: FrontDoor, session: Session) -> Literal["en", "fr"] | None:
     """
     The preferred language of the signed-in person's own account.
     """
-    try:
-        with door.store.unit_of_work(write=False) as uow:
-            value = uow.accounts.get(account_id).preferred_language.value
-    except (NotFound, PersonalDataErased):
-        return None
-    return parse_language(value)
+    value = door.preferred_language(door.actor(session, own=True))
+    return None if value is None else parse_language(value.value)
 
 
-def save_language(door: FrontDoor, account_id: str, language: Literal["en", "fr"]) -> None:
+def save_language(door: FrontDoor, session: Session, language: Literal["en", "fr"]) -> None:
     """
-    Remember *language* as the signed-in person's own preference.
+    Remember *language* as the signed-in person's own preference (recorded).
     """
-    with door.store.unit_of_work() as uow:
-        account = uow.accounts.get(account_id)
-        if account.preferred_language.value != language:
-            uow.accounts.update(attrs.evolve(account, preferred_language=Language(language)))
-        uow.commit()
+    door.set_preferred_language(door.actor(session, own=True), language)
 
 
 def _new_credential(session: Session | None) -> bool:
@@ -178,6 +168,7 @@ def add_identity_pages(web: _Site) -> None:
             provider,
             client_key=req.client_key,
             login_hint=req.form.get("login_hint") or None,
+            ui_locales=(f"{req.language}-CA", req.language),
         )
         return ProviderRedirect(redirect.url, redirect.issued, req.next_path(req.form.get("next")))
 
@@ -189,8 +180,8 @@ def add_identity_pages(web: _Site) -> None:
         if result.outcome is LoginOutcome.NEW_CREDENTIAL:
             target = "link" if issued.session.account_id is not None else "register"
             return Redirect(web.url_path(target), issued=issued)
-        account_id = issued.session.account_id
-        language = None if account_id is None else account_language(door, account_id)
+        signed_in = issued.session.authenticated
+        language = account_language(door, issued.session) if signed_in else None
         return Redirect(req.return_to or req.home, issued=issued, language=language)
 
     @web.page("/register", name="register", signed_in=False)
@@ -277,8 +268,8 @@ def add_identity_pages(web: _Site) -> None:
         chosen = parse_language(req.form.get("lang"))
         if chosen is None:
             raise UnknownValue(field="language")
-        if req.signed_in and req.session is not None and req.session.account_id is not None:
-            save_language(door, req.session.account_id, chosen)
+        if req.signed_in and req.session is not None and req.session.authenticated:
+            save_language(door, req.session, chosen)
         return Redirect(req.next_path(req.form.get("next")), language=chosen)
 
     async def backchannel_logout(request: Request) -> Response:

@@ -4,7 +4,10 @@
 //
 // The JSON file (written by ircc_account.testing._oidc_provider) holds:
 //   host, port (0 for any), cert, key (PEM file paths), jwks (the provider's
-//   private signing keys), cookieKeys, acrValues, accounts, clients.
+//   private signing keys), cookieKeys, acrValues, accounts, clients,
+//   testToken (guards POST /__test/rotate-keys), dpopNonceSecret and
+//   dpopRequireNonce (DPoP nonces, RFC 9449 section 8), and
+//   backchannelExtraFields (form fields sent beside logout_token).
 // The issuer is https://<host>:<bound port>: the server listens first and
 // builds the provider afterwards, so the issuer always matches the URL.
 // Prints "READY <port>" on stdout once it accepts connections.
@@ -13,8 +16,9 @@
 // named by login_hint and grants what was asked, so tests can drive the flow
 // with plain HTTP requests that follow redirects.
 
+import { generateKeyPairSync, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createServer, request as httpsRequest } from 'node:https';
 import process from 'node:process';
 
 import Provider from 'oidc-provider';
@@ -86,10 +90,66 @@ async function logoutSource(ctx, form) {
 <button type="submit" form="op.logoutForm">Sign out</button></body></html>`;
 }
 
-function makeProvider(issuer) {
-  return new Provider(issuer, {
+// Back-Channel Logout 1.0 section 2.5: "The POST body MAY contain other
+// values in addition to logout_token." oidc-provider sends none, so when the
+// configuration asks for extra fields, this replaces its sender with one
+// that signs the same logout token (the provider's own IdToken model, as
+// lib/models/client.js does) and posts it between extra fields.
+function postForm(url, body) {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': Buffer.byteLength(body),
+      },
+      timeout: 2500,
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+function sendExtraFields(provider) {
+  const { Client, IdToken } = provider;
+  Client.prototype.backchannelLogout = async function backchannelLogout(sub, sid) {
+    const logoutToken = new IdToken({ sub }, { client: this, ctx: undefined });
+    logoutToken.mask = { sub: null };
+    logoutToken.set('events', { 'http://schemas.openid.net/event/backchannel-logout': {} });
+    logoutToken.set('jti', randomUUID());
+    if (this.backchannelLogoutSessionRequired) logoutToken.set('sid', sid);
+    const [before, ...after] = Object.entries(config.backchannelExtraFields);
+    const form = new URLSearchParams([
+      ...(before ? [before] : []),
+      ['logout_token', await logoutToken.issue({ use: 'logout' })],
+      ...after,
+    ]);
+    const status = await postForm(this.backchannelLogoutUri, form.toString());
+    if (status !== 200 && status !== 204) throw new Error(`back-channel logout got ${status}`);
+  };
+}
+
+// A signing key rotation: new RS256 and ES256 keys sign from now on, the old
+// ones stay published (a rollover, OpenID Connect Core 10.1.1).
+function rotatedJwks(jwks) {
+  const fresh = [
+    ['rsa', { modulusLength: 2048 }, 'RS256'],
+    ['ec', { namedCurve: 'P-256' }, 'ES256'],
+  ].map(([type, options, alg]) => {
+    const { privateKey } = generateKeyPairSync(type, options);
+    return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg, use: 'sig' };
+  });
+  return { keys: [...fresh, ...jwks.keys] };
+}
+
+function makeProvider(issuer, jwks) {
+  const provider = new Provider(issuer, {
     clients: config.clients,
-    jwks: config.jwks,
+    jwks,
     cookies: { keys: config.cookieKeys },
     acrValues: config.acrValues,
     claims: {
@@ -111,6 +171,12 @@ function makeProvider(issuer) {
       pushedAuthorizationRequests: { enabled: true },
       claimsParameter: { enabled: true },
       userinfo: { enabled: true },
+      revocation: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: config.dpopNonceSecret ? Buffer.from(config.dpopNonceSecret, 'base64') : undefined,
+        requireNonce: () => Boolean(config.dpopRequireNonce),
+      },
     },
     // PKCE for every client, S256 only (RFC 9700 2.1.1).
     pkce: { methods: ['S256'], required: () => true },
@@ -129,16 +195,7 @@ function makeProvider(issuer) {
       ctx.body = out;
     },
   });
-}
-
-const server = createServer({
-  cert: readFileSync(config.cert),
-  key: readFileSync(config.key),
-});
-
-server.listen(config.port || 0, config.host || '127.0.0.1', () => {
-  const { port } = server.address();
-  const provider = makeProvider(`https://${config.host || '127.0.0.1'}:${port}`);
+  if (config.backchannelExtraFields) sendExtraFields(provider);
   provider.use(async (ctx, next) => {
     if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) {
       await interaction(ctx, provider);
@@ -148,7 +205,43 @@ server.listen(config.port || 0, config.host || '127.0.0.1', () => {
   });
   provider.on('server_error', (_ctx, err) => console.error('server_error', err));
   provider.on('backchannel.error', (_client, err) => console.error('backchannel.error', err.message));
-  server.on('request', provider.callback());
+  return provider;
+}
+
+function authorized(req) {
+  const given = Buffer.from(String(req.headers.authorization || ''));
+  const expected = Buffer.from(`Bearer ${config.testToken}`);
+  return Boolean(config.testToken) && given.length === expected.length
+    && timingSafeEqual(given, expected);
+}
+
+const server = createServer({
+  cert: readFileSync(config.cert),
+  key: readFileSync(config.key),
+});
+
+server.listen(config.port || 0, config.host || '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `https://${config.host || '127.0.0.1'}:${port}`;
+  let jwks = config.jwks;
+  let handler = makeProvider(issuer, jwks).callback();
+  // Test hook: POST /__test/rotate-keys (with the test token) swaps in a
+  // provider with rotated keys at the same issuer. Codes, sessions and
+  // grants live in oidc-provider's module-level memory adapter, so they
+  // carry over.
+  server.on('request', (req, res) => {
+    if (req.method === 'POST' && req.url === '/__test/rotate-keys') {
+      if (!authorized(req)) {
+        res.writeHead(403).end();
+        return;
+      }
+      jwks = rotatedJwks(jwks);
+      handler = makeProvider(issuer, jwks).callback();
+      res.writeHead(204).end();
+      return;
+    }
+    handler(req, res);
+  });
   process.stdout.write(`READY ${port}\n`);
 });
 

@@ -18,6 +18,8 @@ from ircc_account.errors import ConfigurationError, InvalidToken
 from ._codec import fail
 
 __all__ = [
+    "DEFAULT_LEEWAY",
+    "MAX_LEEWAY",
     "Times",
     "check_aud",
     "check_config",
@@ -31,7 +33,10 @@ __all__ = [
 
 # 9999-12-31T23:59:59Z: beyond this a timestamp cannot be a datetime.
 _MAX_TS = 253402300799
-MAX_LEEWAY = dt.timedelta(seconds=60)
+#: The default clock-skew tolerance for iat, nbf, exp and auth_time.
+DEFAULT_LEEWAY = dt.timedelta(seconds=60)
+#: The largest tolerance accepted.
+MAX_LEEWAY = dt.timedelta(seconds=300)
 _ZERO = dt.timedelta(0)
 
 
@@ -39,16 +44,19 @@ def check_config(now: dt.datetime, leeway: dt.timedelta) -> float:
     """
     Check the caller's time settings and return *now* as a POSIX timestamp.
 
-    The leeway is bounded (SEC-10): accepting 60 s or more of clock skew would
-    accept a token issued a minute in the future, so it must be below 60 s.
+    The leeway is bounded (SEC-10): 0 to 300 s. The default, 60 s, covers
+    the provider clocks seen in practice (30 s ahead is common), while the
+    nonce, the single-use state and the short transaction keep a token bound
+    to the one login it was issued for, so tolerating skew does not widen
+    replay. See ``docs/identity.md`` for the reasoning.
 
     Raises:
-        ConfigurationError: *now* is naive, or *leeway* is negative or ≥ 60 s.
+        ConfigurationError: *now* is naive, or *leeway* is negative or over 300 s.
     """
     if not isinstance(now, dt.datetime) or now.tzinfo is None:
         raise ConfigurationError(reason="now must be a timezone-aware datetime")
-    if not _ZERO <= leeway < MAX_LEEWAY:
-        raise ConfigurationError(reason="leeway must be at least 0 s and below 60 s")
+    if not _ZERO <= leeway <= MAX_LEEWAY:
+        raise ConfigurationError(reason="leeway must be between 0 and 300 seconds")
     return now.timestamp()
 
 

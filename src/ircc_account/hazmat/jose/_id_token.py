@@ -19,6 +19,7 @@ from ircc_account.errors import ConfigurationError, InvalidToken
 
 from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS
 from ._claims import (
+    DEFAULT_LEEWAY,
     check_aud,
     check_config,
     check_iss,
@@ -29,7 +30,8 @@ from ._claims import (
     num,
 )
 from ._codec import b64url_encode, fail, frozen, json_object
-from ._jws import DEFAULT_MAX_TOKEN_BYTES, KeySource, verify_jws
+from ._hmac import HMAC_ALGORITHMS, HmacKey, at_hash_function
+from ._jws import DEFAULT_MAX_TOKEN_BYTES, KeySource, verified
 
 __all__ = ["IdTokenClaims", "validate_id_token", "validate_refreshed_id_token"]
 
@@ -82,7 +84,8 @@ def _at_hash(access_token: str, alg: str) -> str:
     # access_token with the hash algorithm specified in JWA for the alg Header
     # Parameter of the ID Token's JOSE Header. [...] Take the left-most half of the
     # hash and base64url encode it."
-    full: bytes = ALGORITHMS[alg].at_hash(access_token.encode("ascii")).digest()
+    digest = at_hash_function(alg) if alg in HMAC_ALGORITHMS else ALGORITHMS[alg].at_hash
+    full: bytes = digest(access_token.encode("ascii")).digest()
     return b64url_encode(full[: len(full) // 2])
 
 
@@ -91,19 +94,23 @@ def _parse(
     keys: KeySource,
     algorithms: frozenset[str],
     max_token_bytes: int,
+    hmac_key: HmacKey | None = None,
 ) -> tuple[Mapping[str, Any], dict[str, Any], str]:
     # Steps 6–8: "The Client MUST validate the signature of all other ID Tokens
     # [...] The Client MUST use the keys provided by the Issuer." We never take
     # the TLS "MAY" shortcut, and the alg must be on the caller's pinned list
-    # (step 7); MAC algorithms (step 8) are not in our table at all.
-    jws = verify_jws(token, keys, algorithms=algorithms, max_bytes=max_token_bytes)
+    # (step 7). Step 8, "If the JWT alg Header Parameter uses a MAC based
+    # algorithm such as HS256, HS384, or HS512, the octets of the UTF-8
+    # representation of the client_secret [...] are used as the key": only
+    # with an explicit HmacKey (the opt-in), never a key from the set.
+    header, payload, _, _, alg, _ = verified(token, keys, algorithms, max_token_bytes, hmac_key)
     # SEC-28: an ID token is typ JWT or untyped; a logout token (logout+jwt, or
     # with an events claim) is never an ID token.
-    check_typ(jws.header, _ID_TOKEN_TYPES, InvalidToken, required=False)
-    claims = json_object(jws.payload, InvalidToken, "claims")
+    check_typ(header, _ID_TOKEN_TYPES, InvalidToken, required=False)
+    claims = json_object(payload, InvalidToken, "claims")
     if "events" in claims:
         raise fail(InvalidToken, "events_in_id_token")
-    return jws.header, claims, jws.alg
+    return header, claims, alg
 
 
 def _check_acr(acr: str | None, acr_values: Sequence[str] | None) -> None:
@@ -138,9 +145,9 @@ def _check_auth_time(
 
 
 def _build(
+    # Positional: it runs once per token, and keyword binding costs.
     claims: dict[str, Any],
     alg: str,
-    *,
     issuer: str,
     client_id: str,
     extra_trusted_audiences: Iterable[str],
@@ -178,8 +185,9 @@ def _build(
     # issued too far away from the current time [...]" (window: max_iat_age).
     times = check_times(claims, now, leeway, max_iat_age, cls)
     auth_time = num(claims, "auth_time", cls)
-    amr = claims.get("amr", [])
-    if not isinstance(amr, list) or not all(isinstance(m, str) for m in amr):
+    amr = claims.get("amr", ())
+    # A list of strings when present; the set of types is one C-speed pass.
+    if amr != () and (type(amr) is not list or not {type(m) for m in amr} <= {str}):
         raise fail(cls, "amr.type")
     assert sub is not None  # required=True above
     return IdTokenClaims(
@@ -214,8 +222,11 @@ def _check_at_hash(result: IdTokenClaims, access_token: str | None) -> None:
         raise fail(InvalidToken, "at_hash")
 
 
+_ZERO = dt.timedelta(0)
+
+
 def _max_iat_age_s(max_iat_age: dt.timedelta) -> float:
-    if max_iat_age <= dt.timedelta(0):
+    if max_iat_age <= _ZERO:
         raise ConfigurationError(reason="max_iat_age must be positive")
     return max_iat_age.total_seconds()
 
@@ -229,7 +240,7 @@ def validate_id_token(
     nonce: str,
     now: dt.datetime,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
-    leeway: dt.timedelta = dt.timedelta(seconds=10),
+    leeway: dt.timedelta = DEFAULT_LEEWAY,
     max_age: int | None = None,
     auth_time_required: bool = False,
     acr_values: Sequence[str] | None = None,
@@ -237,6 +248,7 @@ def validate_id_token(
     max_iat_age: dt.timedelta = dt.timedelta(minutes=10),
     extra_trusted_audiences: Iterable[str] = (),
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    hmac_key: HmacKey | None = None,
 ) -> IdTokenClaims:
     """
     Validate an ID token from the token endpoint (OIDC Core §3.1.3.7).
@@ -249,7 +261,7 @@ def validate_id_token(
         nonce: The nonce sent in this transaction's authentication request.
         now: The current time (aware).
         algorithms: The pinned alg allowlist (asymmetric only).
-        leeway: Clock skew tolerance; 0 ≤ leeway < 60 s.
+        leeway: Clock skew tolerance; 0–300 s, 60 s by default.
         max_age: The ``max_age`` sent, in seconds, if any.
         auth_time_required: Whether ``auth_time`` was requested as a claim.
         acr_values: Acceptable ``acr`` values, if an assurance level was requested.
@@ -257,10 +269,12 @@ def validate_id_token(
         max_iat_age: How old ``iat`` may be.
         extra_trusted_audiences: Audiences besides ``client_id`` we trust (none by default).
         max_token_bytes: The largest token accepted.
+        hmac_key: Accept HMAC-signed tokens keyed with this client secret
+            (opt-in, OIDC Core §10.1); refused without it.
 
     Raises:
         InvalidToken: Any check failed.
-        ConfigurationError: Unsafe settings (naive *now*, leeway ≥ 60 s, bad allowlist).
+        ConfigurationError: Unsafe settings (naive *now*, leeway over 300 s, bad allowlist).
     """
     now_ts = check_config(now, leeway)
     if acr_values is not None and (isinstance(acr_values, str) or not acr_values):
@@ -268,16 +282,16 @@ def validate_id_token(
     if not isinstance(nonce, str) or not nonce:
         raise ConfigurationError(reason="nonce must be a non-empty string")
     lw = leeway.total_seconds()
-    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes)
+    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes, hmac_key)
     result = _build(
         claims,
         alg,
-        issuer=issuer,
-        client_id=client_id,
-        extra_trusted_audiences=extra_trusted_audiences,
-        now=now_ts,
-        leeway=lw,
-        max_iat_age=_max_iat_age_s(max_iat_age),
+        issuer,
+        client_id,
+        extra_trusted_audiences,
+        now_ts,
+        lw,
+        _max_iat_age_s(max_iat_age),
     )
     # Step 11: "If a nonce value was sent in the Authentication Request, a nonce
     # Claim MUST be present and its value checked to verify that it is the same
@@ -287,7 +301,8 @@ def validate_id_token(
     ):
         raise fail(InvalidToken, "nonce")
     _check_acr(result.acr, acr_values)
-    auth_ts = None if result.auth_time is None else result.auth_time.timestamp()
+    # The number _build checked, rather than a round trip through datetime.
+    auth_ts = None if result.auth_time is None else float(claims["auth_time"])
     _check_auth_time(auth_ts, now_ts, lw, max_age, auth_time_required)
     _check_at_hash(result, access_token)
     return result
@@ -302,11 +317,12 @@ def validate_refreshed_id_token(
     client_id: str,
     now: dt.datetime,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
-    leeway: dt.timedelta = dt.timedelta(seconds=10),
+    leeway: dt.timedelta = DEFAULT_LEEWAY,
     access_token: str | None = None,
     max_iat_age: dt.timedelta = dt.timedelta(minutes=10),
     extra_trusted_audiences: Iterable[str] = (),
     max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    hmac_key: HmacKey | None = None,
 ) -> IdTokenClaims:
     """
     Validate an ID token from a refresh against the original one (OIDC Core §12.2).
@@ -322,16 +338,16 @@ def validate_refreshed_id_token(
     """
     now_ts = check_config(now, leeway)
     lw = leeway.total_seconds()
-    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes)
+    _, claims, alg = _parse(token, keys, algorithms, max_token_bytes, hmac_key)
     result = _build(
         claims,
         alg,
-        issuer=issuer,
-        client_id=client_id,
-        extra_trusted_audiences=extra_trusted_audiences,
-        now=now_ts,
-        leeway=lw,
-        max_iat_age=_max_iat_age_s(max_iat_age),
+        issuer,
+        client_id,
+        extra_trusted_audiences,
+        now_ts,
+        lw,
+        _max_iat_age_s(max_iat_age),
     )
     # §12.2: "its iss Claim Value MUST be the same as in the ID Token issued when
     # the original authentication occurred, its sub Claim Value MUST be the same

@@ -7,8 +7,13 @@ full-length coordinates and a point on the curve; OKP Ed25519 only. ``use`` is
 absent or ``sig``; ``key_ops``, if present, contains ``verify``; ``alg``, if
 present, is the one algorithm the key may be used with.
 
-A key that fails the policy is *ignored*, with a log line that names the
-``kid`` and the rule, never key material. Two things refuse the whole set
+A member that fails the policy, has a ``kty`` we do not know, or does not
+parse at all (not even a JSON object) is *ignored*, as RFC 7517 §5 asks
+("Implementations SHOULD ignore JWKs within a JWK Set that use "kty" (key
+type) values that are not understood by them, that are missing required
+members, or for which values are out of the supported ranges"), with a log
+line that names the ``kid`` and the rule, never key material. Two things
+refuse the whole set
 (:class:`~ircc_account.errors.ProviderMetadataInvalid`) instead: a symmetric
 (``oct``) key, and any private-key member (``d``, ``p``, ``q``, ``dp``,
 ``dq``, ``qi``, ``oth``, ``k``). Either means the provider published a secret,
@@ -270,16 +275,22 @@ class KeySet:
             raise fail(err, "jwks.keys", provider=provider)
         usable: list[Jwk] = []
         for index, jwk in enumerate(keys):
-            if not isinstance(jwk, Mapping):
-                raise fail(err, "jwks.entry", provider=provider)
-            if jwk.get("kty") == "oct" or _PRIVATE_MEMBERS.intersection(jwk):
+            if isinstance(jwk, Mapping) and (
+                jwk.get("kty") == "oct" or _PRIVATE_MEMBERS.intersection(jwk)
+            ):
                 raise fail(err, "jwks.secret_published", provider=provider)
             try:
+                if not isinstance(jwk, Mapping):
+                    raise _Ignored("not_an_object")
                 usable.append(_parse_key(jwk))
             except _Ignored as why:
-                kid = jwk.get("kid")
+                kid = jwk.get("kid") if isinstance(jwk, Mapping) else None
                 label = kid[:64] if isinstance(kid, str) else f"#{index}"
                 _log.warning("ignoring JWK %r from %s: %s", label, provider, why)
+            except (ValueError, TypeError, ArithmeticError):
+                # RFC 7517 §5: a member that does not parse is ignored, like
+                # one of an unknown kty; never the whole set.
+                _log.warning("ignoring JWK #%d from %s: unparseable", index, provider)
         if not usable:
             raise fail(err, "jwks.no_usable_key", provider=provider)
         return cls(usable)

@@ -24,7 +24,8 @@ import attrs
 from ircc_account.errors import InvalidToken
 
 from ._algs import ALGORITHMS, DEFAULT_ALGORITHMS, check_algorithms
-from ._codec import COMPACT_JWS, b64url_decode, fail, frozen, json_object
+from ._codec import b64url_decode_checked, fail, frozen, is_compact_jws, json_object
+from ._hmac import HMAC_ALGORITHMS, HmacKey
 from ._jwk import MAX_KID_LENGTH, Jwk
 
 __all__ = ["DEFAULT_MAX_TOKEN_BYTES", "KeySource", "ParsedJws", "parse_compact_jws", "verify_jws"]
@@ -71,13 +72,11 @@ class ParsedJws:
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_header(h64: str) -> tuple[Mapping[str, Any], str, str | None]:
+def _parse_header(h64: bytes) -> tuple[Mapping[str, Any], str, str | None]:
     # A pure function of the header text, memoized: a provider sends the same
     # few headers over and over. Failures raise and are never cached, and the
     # cache is bounded, so random headers only evict.
-    header = json_object(
-        b64url_decode(h64, InvalidToken, "header", alphabet_checked=True), InvalidToken, "header"
-    )
+    header = json_object(b64url_decode_checked(h64, InvalidToken, "header"), InvalidToken, "header")
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise fail(InvalidToken, "header.alg")
@@ -100,29 +99,48 @@ def parse_compact_jws(token: str | bytes, *, max_bytes: int = DEFAULT_MAX_TOKEN_
     Raises:
         InvalidToken: Any deviation from the strict form; the message never says which.
     """
-    if isinstance(token, bytes):
+    header, payload, signing_input, signature, alg, kid = _split(token, max_bytes)
+    return ParsedJws(
+        header=header,
+        payload=payload,
+        signing_input=signing_input,
+        signature=signature,
+        alg=alg,
+        kid=kid,
+    )
+
+
+def _split(
+    token: str | bytes, max_bytes: int
+) -> tuple[Mapping[str, Any], bytes, bytes, bytes, str, str | None]:
+    # parse_compact_jws without building its value: the verification path's own.
+    if isinstance(token, str):
+        if len(token) > max_bytes:
+            raise fail(InvalidToken, "token.size")
         try:
-            token = token.decode("ascii")
-        except UnicodeDecodeError:
+            raw = token.encode("ascii")
+        except UnicodeEncodeError:
             raise fail(InvalidToken, "token.not_ascii") from None
-    if not isinstance(token, str):
+    elif isinstance(token, bytes):
+        if len(token) > max_bytes:
+            raise fail(InvalidToken, "token.size")
+        raw = token
+    else:
         raise fail(InvalidToken, "token.type")
-    if len(token) > max_bytes:
-        raise fail(InvalidToken, "token.size")
-    if COMPACT_JWS.fullmatch(token) is None:
+    if not is_compact_jws(raw):
         # Not three base64url parts: JSON serialization, JWE, stray characters.
         raise fail(InvalidToken, "token.form")
-    h64, p64, s64 = token.split(".")
+    h64, p64, s64 = raw.split(b".")
     header, alg, kid = _parse_header(h64)
     if not s64:
         raise fail(InvalidToken, "signature.missing")
-    return ParsedJws(
-        header=header,
-        payload=b64url_decode(p64, InvalidToken, "payload", alphabet_checked=True),
-        signing_input=token[: len(h64) + len(p64) + 1].encode("ascii"),
-        signature=b64url_decode(s64, InvalidToken, "signature", alphabet_checked=True),
-        alg=alg,
-        kid=kid,
+    return (
+        header,
+        b64url_decode_checked(p64, InvalidToken, "payload"),
+        raw[: len(h64) + len(p64) + 1],
+        b64url_decode_checked(s64, InvalidToken, "signature"),
+        alg,
+        kid,
     )
 
 
@@ -132,6 +150,7 @@ def verify_jws(
     *,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
     max_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
+    hmac_key: HmacKey | None = None,
 ) -> ParsedJws:
     """
     Parse *token* strictly and verify its signature with a key from *keys*.
@@ -145,19 +164,55 @@ def verify_jws(
         keys: A :class:`KeySet` or :class:`JwksCache`.
         algorithms: The pinned allowlist; only asymmetric algorithms are accepted.
         max_bytes: The largest token accepted.
+        hmac_key: The opt-in for HMAC: an ``HS*`` token is verified with this
+            shared secret, and only if its ``alg`` is one the key allows; never
+            with anything from *keys*. Without it, HMAC is refused.
 
     Raises:
         InvalidToken: Malformed, disallowed alg, no or ambiguous key, bad signature.
         ConfigurationError: *algorithms* names ``none``, an HMAC or an unknown algorithm.
     """
-    allowed = check_algorithms(algorithms)
-    parsed = parse_compact_jws(token, max_bytes=max_bytes)
-    if parsed.alg not in allowed:
+    header, payload, signing_input, signature, alg, kid = verified(
+        token, keys, algorithms, max_bytes, hmac_key
+    )
+    return ParsedJws(
+        header=header,
+        payload=payload,
+        signing_input=signing_input,
+        signature=signature,
+        alg=alg,
+        kid=kid,
+    )
+
+
+def verified(
+    token: str | bytes,
+    keys: KeySource,
+    algorithms: frozenset[str],
+    max_bytes: int,
+    hmac_key: HmacKey | None,
+) -> tuple[Mapping[str, Any], bytes, bytes, bytes, str, str | None]:
+    """
+    :func:`verify_jws`, returning the parts as a tuple (the validators' hot path).
+    """
+    # With an HMAC opt-in, the asymmetric allowlist may be empty (a provider
+    # that signs only with the client secret).
+    allowed = (
+        frozenset() if hmac_key is not None and not algorithms else check_algorithms(algorithms)
+    )
+    parts = _split(token, max_bytes)
+    name, kid = parts[4], parts[5]
+    if name in HMAC_ALGORITHMS and hmac_key is not None:
+        if name not in hmac_key.algorithms:
+            raise fail(InvalidToken, "alg.not_allowed")
+        if not hmac_key.verify(name, parts[2], parts[3]):
+            raise fail(InvalidToken, "signature")
+        return parts
+    if name not in allowed:
         raise fail(InvalidToken, "alg.not_allowed")
-    alg = ALGORITHMS[parsed.alg]
-    key = keys.select(parsed.kid, parsed.alg)
+    key = keys.select(kid, name)
     if key is None:
         raise fail(InvalidToken, "key.unknown")
-    if not alg.verify(key.kty, key.key, parsed.signature, parsed.signing_input):
+    if not ALGORITHMS[name].verify(key.kty, key.key, parts[3], parts[2]):
         raise fail(InvalidToken, "signature")
-    return parsed
+    return parts

@@ -22,6 +22,7 @@ from ircc_account.errors import ConfigurationError, InvalidLogoutToken, InvalidT
 
 from ._algs import DEFAULT_ALGORITHMS
 from ._claims import (
+    DEFAULT_LEEWAY,
     check_aud,
     check_config,
     check_iss,
@@ -210,7 +211,7 @@ def validate_logout_token(
     now: dt.datetime,
     jti_store: JtiStore,
     algorithms: frozenset[str] = DEFAULT_ALGORITHMS,
-    leeway: dt.timedelta = dt.timedelta(seconds=10),
+    leeway: dt.timedelta = DEFAULT_LEEWAY,
     require_typ: bool = True,
     max_lifetime: dt.timedelta = dt.timedelta(seconds=300),
     extra_trusted_audiences: Iterable[str] = (),
@@ -227,7 +228,7 @@ def validate_logout_token(
         now: The current time (aware).
         jti_store: Where seen ``jti`` values are kept (step 8, SEC-46).
         algorithms: The pinned allowlist, as for ID tokens.
-        leeway: Clock skew tolerance; 0 ≤ leeway < 60 s.
+        leeway: Clock skew tolerance; 0–300 s, 60 s by default.
         require_typ: Refuse a token without ``typ: logout+jwt`` (default). When
             False an absent ``typ`` is accepted; any other ``typ`` never is.
         max_lifetime: The longest ``exp - iat`` (and ``iat`` age) accepted.

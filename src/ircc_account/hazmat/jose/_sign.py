@@ -7,7 +7,8 @@ algorithms are those the verifier accepts, so ``none`` and HMAC do not exist
 must pass before we verify with it (SEC-27): RSA of 2048–8192 bits with a
 sound exponent and no ROCA modulus, EC on the curve the algorithm names
 (RFC 7518 §3.4), Ed25519 for EdDSA (RFC 8037 §3.1). The header holds ``alg``
-and, if given, ``kid`` and ``typ``: nothing that carries or points to a key.
+and, if given, ``kid`` and ``typ``; nothing that points to a key, and a key
+itself only as a DPoP proof's public ``jwk`` (RFC 9449 §4.2).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ircc_account.errors import ConfigurationError
 from ._algs import ALGORITHMS, Alg, PrivateKey
 from ._codec import b64url_encode
 from ._jwk import is_curve, rsa_key_problem
+from ._keys import public_jwk
 
 __all__ = ["check_signing_key", "sign_jws"]
 
@@ -74,20 +76,24 @@ def sign_jws(
     alg: str,
     kid: str | None = None,
     typ: str | None = None,
+    jwk: bool = False,
 ) -> str:
     """
     Sign *claims* as a JWS in compact serialization (RFC 7515 §7.1).
 
     The protected header is ``alg``, then ``kid`` and ``typ`` when given
-    (RFC 8725 §3.11: type what you sign). Header and claims are compact JSON
-    with sorted members, in unpadded base64url.
+    (RFC 8725 §3.11: type what you sign), and with *jwk* the public half of
+    *key*. Header and claims are compact JSON with sorted members, in
+    unpadded base64url.
 
     Args:
         claims: The payload: a JSON object (no NaN or infinity).
         key: Our private key; it must fit *alg* (see :func:`check_signing_key`).
         alg: The algorithm, one of :data:`SUPPORTED_ALGORITHMS`.
         kid: The key id the verifier selects the key by.
-        typ: The explicit type, such as ``"JWT"``.
+        typ: The explicit type, such as ``"JWT"`` or ``"dpop+jwt"``.
+        jwk: Put *key*'s public JWK in the header, as a DPoP proof must
+            (RFC 9449 §4.2). Derived from the key, so it can hold no private member.
 
     Raises:
         ConfigurationError: *alg* is not a supported asymmetric algorithm, or
@@ -95,10 +101,12 @@ def sign_jws(
         TypeError, ValueError: *claims* cannot be written as JSON.
     """
     a = _fitting_alg(key, alg)
-    header = {"alg": alg}
+    header: dict[str, Any] = {"alg": alg}
     if kid is not None:
         header["kid"] = kid
     if typ is not None:
         header["typ"] = typ
+    if jwk:
+        header["jwk"] = public_jwk(key)
     signing_input = f"{_part(header)}.{_part(claims)}"
     return f"{signing_input}.{b64url_encode(a.sign(key, signing_input.encode('ascii')))}"
