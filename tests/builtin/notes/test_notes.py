@@ -12,7 +12,7 @@ import pytest
 
 from ircc_account.audit import Decision, who_touched_my_file
 from ircc_account.builtin import notes, status
-from ircc_account.builtin.notes import Criterion, LegalBasis, NoteReason, Outcome, Withheld
+from ircc_account.builtin.notes import Criterion, Exemption, NoteReason, Outcome, Withheld
 from ircc_account.errors import AuthorizationError, RequiredField, UnknownRequirement
 from ircc_account.services import BilingualText, EventKind, ItemState
 
@@ -134,7 +134,7 @@ def test_approval_with_conditions_lists_them(world: World) -> None:
     decision = world.notes_desk.record_decision(
         STAFF, item_id, Outcome.APPROVED_WITH_CONDITIONS,
         [NoteReason(criterion=Criterion.ADMISSIBILITY, parts=[
-            FUNDS, Withheld(basis=LegalBasis.LAW_ENFORCEMENT)])],
+            FUNDS, Withheld(basis=Exemption.LAW_ENFORCEMENT)])],
         conditions=[BilingualText("Report to an officer on arrival.",
                                   "Présentez-vous à un agent à l'arrivée.")],
     )  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from ircc_account.builtin import notes
-from ircc_account.builtin.notes import Criterion, LegalBasis, NoteReason, Outcome, Withheld
+from ircc_account.builtin.notes import Criterion, Exemption, NoteReason, Outcome, Withheld
 from ircc_account.services import BilingualText
 
 from ..status.helpers import STAFF, World, wait_for
@@ -32,7 +32,7 @@ def test_a_withheld_passage_appears_nowhere(
     caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
     marie = world.client()
     item_id = world.application(marie)
-    withheld = Withheld(basis=LegalBasis.THIRD_PARTY, text=SECRET)
+    withheld = Withheld(basis=Exemption.THIRD_PARTY, text=SECRET)
     assert SECRET not in repr(withheld)
     decision = world.notes_desk.record_decision(
         STAFF,
@@ -52,7 +52,7 @@ def test_a_withheld_passage_appears_nowhere(
     page = notes.notes_page(world.door, marie, marie.actor_id, decision.item_id)
     (reason,) = page.reasons
     marker = reason.parts[1]
-    assert isinstance(marker, notes.WithheldMarker) and marker.basis is LegalBasis.THIRD_PARTY
+    assert isinstance(marker, notes.WithheldMarker) and marker.basis is Exemption.THIRD_PARTY
     assert "Withheld" in marker.label.en and "retenu" in marker.label.fr
     item_page = world.door.item(marie, marie.actor_id, decision.item_id)
     export = world.door.export(marie, marie.actor_id)

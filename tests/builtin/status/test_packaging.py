@@ -2,7 +2,7 @@
 Both built-in services install through their entry points: the package,
 pip-installed into a fresh virtual environment, publishes them under
 ``ircc_account.services``, and the registry discovers and starts them
-from the allowlist alone.
+from the allowlist alone; the demo portal allowlists both.
 """
 
 from __future__ import annotations
@@ -43,13 +43,15 @@ CHECK = textwrap.dedent(
     print(registry.manifest("status-tracker").title.fr, "|", registry.manifest("decision-notes").title.fr)
     registry.close()
     store.close()
+    from ircc_account.demo import builtin_services
+    print(sorted((a.name, a.distribution, a.version == version) for a in builtin_services()))
     """
 )
 
 
 @pytest.mark.slow
 def test_both_services_install_through_their_entry_points(tmp_path: pathlib.Path) -> None:
-    """pip install of the package in a fresh venv; its entry points name both services and the registry discovers them."""
+    """pip install of the package in a fresh venv; its entry points name both services, the registry discovers them, and the demo allowlists both."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     env = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", env], check=True)
@@ -80,4 +82,5 @@ def test_both_services_install_through_their_entry_points(tmp_path: pathlib.Path
         "['decision-notes', 'status-tracker']",
         "['decision-notes', 'status-tracker']",
         "État des demandes | Notes de décision",
+        "[('decision-notes', 'ircc-account', True), ('status-tracker', 'ircc-account', True)]",
     ]

@@ -21,7 +21,7 @@ from ._plugin import DecisionNotes, plugin, read_notes
 from ._values import (
     SERVICE_ID,
     Criterion,
-    LegalBasis,
+    Exemption,
     NoteReason,
     Outcome,
     ReasonView,
@@ -33,7 +33,7 @@ __all__ = [
     "SERVICE_ID",
     "Criterion",
     "DecisionNotes",
-    "LegalBasis",
+    "Exemption",
     "NoteReason",
     "NotesDesk",
     "NotesPage",

@@ -18,7 +18,7 @@ from ircc_account.services import BilingualText
 from ..status._page import service_context
 from ..status._record import from_micros
 from ._plugin import read_notes
-from ._values import SERVICE_ID, Criterion, LegalBasis, Outcome, ReasonView, marker
+from ._values import SERVICE_ID, Criterion, Exemption, Outcome, ReasonView, marker
 
 if TYPE_CHECKING:
     from ircc_account import FrontDoor
@@ -116,7 +116,7 @@ def _view(reason: dict[str, Any]) -> ReasonView:
         criterion=criterion,
         requirement=reason["requirement"],
         parts=tuple(
-            marker(LegalBasis(p["withheld"]))
+            marker(Exemption(p["withheld"]))
             if "withheld" in p
             else BilingualText(p["text"]["en"], p["text"]["fr"])
             for p in reason["parts"]

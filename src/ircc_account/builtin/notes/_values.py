@@ -20,7 +20,7 @@ from ircc_account.services import BilingualText
 __all__ = [
     "SERVICE_ID",
     "Criterion",
-    "LegalBasis",
+    "Exemption",
     "NoteReason",
     "Outcome",
     "ReasonView",
@@ -82,10 +82,10 @@ _CRITERIA = {
 }
 
 
-class LegalBasis(enum.StrEnum):
+class Exemption(enum.StrEnum):
     """
-    Why a passage may not be released (the exemptions of the Privacy Act a
-    client's own file is released under).
+    The legal basis for withholding a passage: the exemptions of the
+    Privacy Act a client's own file is released under.
     """
 
     OTHER_GOVERNMENT = "privacy_act_19"
@@ -100,22 +100,22 @@ class LegalBasis(enum.StrEnum):
 
 
 _BASES = {
-    LegalBasis.OTHER_GOVERNMENT: BilingualText(
+    Exemption.OTHER_GOVERNMENT: BilingualText(
         "Privacy Act, section 19: information obtained in confidence from another government",
         "Loi sur la protection des renseignements personnels, article 19 : renseignements "
         "obtenus à titre confidentiel d'un autre gouvernement",
     ),
-    LegalBasis.LAW_ENFORCEMENT: BilingualText(
+    Exemption.LAW_ENFORCEMENT: BilingualText(
         "Privacy Act, section 22: law enforcement and investigations",
         "Loi sur la protection des renseignements personnels, article 22 : enquêtes et "
         "application de la loi",
     ),
-    LegalBasis.THIRD_PARTY: BilingualText(
+    Exemption.THIRD_PARTY: BilingualText(
         "Privacy Act, section 26: information about another person",
         "Loi sur la protection des renseignements personnels, article 26 : renseignements "
         "concernant une autre personne",
     ),
-    LegalBasis.SOLICITOR_CLIENT: BilingualText(
+    Exemption.SOLICITOR_CLIENT: BilingualText(
         "Privacy Act, section 27: solicitor-client privilege",
         "Loi sur la protection des renseignements personnels, article 27 : secret "
         "professionnel de l'avocat",
@@ -135,7 +135,7 @@ class Withheld:
             at once, never in ``repr``).
     """
 
-    basis: LegalBasis = attrs.field(converter=v.converter(v.choice, "basis", LegalBasis))
+    basis: Exemption = attrs.field(converter=v.converter(v.choice, "basis", Exemption))
     text: str = attrs.field(default="", repr=False, eq=False)
 
 
@@ -185,7 +185,7 @@ class WithheldMarker:
         label: "Withheld" with the basis, in English and French.
     """
 
-    basis: LegalBasis
+    basis: Exemption
     label: BilingualText
 
 
@@ -207,7 +207,7 @@ class ReasonView:
     parts: tuple[BilingualText | WithheldMarker, ...]
 
 
-def marker(basis: LegalBasis) -> WithheldMarker:
+def marker(basis: Exemption) -> WithheldMarker:
     """The marker shown where a passage was withheld."""
     return WithheldMarker(
         basis=basis,
