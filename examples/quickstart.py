@@ -3,8 +3,10 @@ Quickstart: one client account on embedded SQLite.
 
 Creates an account, links a credential from a sign-in partner, stores a
 visitor-visa application with its timeline, and reads everything back, with
-personal data encrypted at rest. Run it with ``python3 -m tox -e demo`` or
-``python examples/quickstart.py [DATABASE_FILE]``.
+personal data encrypted at rest: the storage layer alone, beneath the front
+door (``docs/tutorial-portal.md`` builds a portal on the door). Run it with
+``python examples/quickstart.py [DATABASE_FILE]``; ``tests/test_examples.py``
+runs it.
 """
 
 from __future__ import annotations

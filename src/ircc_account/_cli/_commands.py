@@ -99,11 +99,15 @@ def db_upgrade(args: argparse.Namespace) -> int:
     def report(revision: str, n: int, total: int) -> None:
         print(f"applied {escape(revision)} ({n} of {total})", file=sys.stderr, flush=True)
 
+    import sqlalchemy as sa
+
     from ircc_account.storage import PostgresStore, SqliteStore, SqlStore
 
     keyring = None if args.keyring is None else load_keyring(args.keyring)
     engine = open_engine(args.database, create=args.create)
     try:
+        # A database with no tables has no rows from older releases to seal.
+        fresh = not sa.inspect(engine).get_table_names()
         applied = upgrade_schema(engine, progress=None if args.quiet else report)
         sealed = None
         if keyring is not None:
@@ -117,7 +121,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
         print("db upgrade: already up to date")
     if sealed is not None:
         print(f"db upgrade: sealed or re-indexed {sealed:,} rows")
-    elif applied:
+    elif applied and not fresh:
         print(
             "db upgrade: rows written by older releases are sealed when the library next "
             "opens the store, or now with --keyring"

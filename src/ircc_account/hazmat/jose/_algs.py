@@ -145,7 +145,10 @@ ALGORITHMS: dict[str, Alg] = {
     )
 }
 
+#: Every asymmetric signature algorithm this package verifies (never ``none``,
+#: never HMAC: those are :data:`HMAC_ALGORITHMS`, for keys the caller holds).
 SUPPORTED_ALGORITHMS: frozenset[str] = frozenset(ALGORITHMS)
+#: The algorithms accepted when a caller names none: RS256, PS256, ES256, EdDSA.
 DEFAULT_ALGORITHMS: frozenset[str] = frozenset({"RS256", "PS256", "ES256", "EdDSA"})
 
 

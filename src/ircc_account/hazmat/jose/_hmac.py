@@ -30,6 +30,8 @@ _HASHES: dict[str, Callable[..., Any]] = {
     "HS384": hashlib.sha384,
     "HS512": hashlib.sha512,
 }
+#: The HMAC algorithms (HS256, HS384, HS512), accepted only where the caller
+#: holds the shared secret and asks for them by name.
 HMAC_ALGORITHMS: frozenset[str] = frozenset(_HASHES)
 #: The least estimated entropy of a secret used as an HMAC key.
 MIN_SECRET_ENTROPY_BITS = 128
