@@ -14,6 +14,9 @@ import pathlib
 import pytest
 
 from tests.test_public_api import PUBLIC_MODULES
+from tests.test_public_api import (
+    test_every_exported_constant_has_a_doc_comment as check_constants,
+)
 
 DOCS = pathlib.Path(__file__).resolve().parents[3] / "docs" / "services"
 BUILTIN = {"ircc_account.builtin.status": "status.md", "ircc_account.builtin.notes": "notes.md"}
@@ -47,3 +50,9 @@ def test_each_package_is_in_its_services_page(module_name: str) -> None:
     """The service's page documents the package with automodule, which follows its __all__."""
     page = (DOCS / BUILTIN[module_name]).read_text()
     assert f".. automodule:: {module_name}\n   :members:" in page
+
+
+@pytest.mark.parametrize("module_name", sorted(BUILTIN))
+def test_every_exported_constant_has_a_doc_comment(module_name: str) -> None:
+    """Each exported constant (the service id, the plugin object, the bins' edges) has a #: comment the page shows."""
+    check_constants(module_name)
