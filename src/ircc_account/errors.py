@@ -37,9 +37,16 @@ The tree is shallow::
     ├── AuditError             (the tamper-evident log)
     │   ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
     │   │   AuditAppenderClosed
-    └── (built-in services: bad input from the department's side, all
-        ValidationError, so also ValueError) UnknownPhase, EventOutOfOrder,
-        RequirementAnswered, DueDateInPast, UnknownRequirement
+    ├── (built-in services: bad input from the department's side, all
+    │   ValidationError, so also ValueError) UnknownPhase, EventOutOfOrder,
+    │   RequirementAnswered, DueDateInPast, UnknownRequirement
+    └── ApplicationError       (the built-in application services)
+        ├── AnswersInvalid, UnknownQuestion, DocumentRejected (DocumentTooLarge,
+        │   DocumentTypeRefused, DocumentCorrupt, DocumentBomb, PhotoRejected,
+        │   DocumentNotExpected, TooManyDocuments) (all also ValueError),
+        │   DraftExpired, ApplicationLocked, ApplicationIncomplete,
+        │   ApplicationIneligible, SignatureRequired, ReviewOutdated,
+        │   PaymentMismatch, DocumentStoreUnavailable
 
 Verification failures say *that* something failed, never *which* check, so an
 attacker learns nothing from the message (see
@@ -48,10 +55,15 @@ attacker learns nothing from the message (see
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 __all__ = [
+    "AnswersInvalid",
+    "ApplicationError",
+    "ApplicationIncomplete",
+    "ApplicationIneligible",
+    "ApplicationLocked",
     "AuditAppenderClosed",
     "AuditClockSkew",
     "AuditError",
@@ -67,6 +79,14 @@ __all__ = [
     "DelegationError",
     "DepartmentOnly",
     "DependantOfAge",
+    "DocumentBomb",
+    "DocumentCorrupt",
+    "DocumentNotExpected",
+    "DocumentRejected",
+    "DocumentStoreUnavailable",
+    "DocumentTooLarge",
+    "DocumentTypeRefused",
+    "DraftExpired",
     "DueDateInPast",
     "EventOutOfOrder",
     "FieldTooLong",
@@ -91,13 +111,16 @@ __all__ = [
     "OrganisationCycle",
     "OutOfRange",
     "PaidRepresentativeExists",
+    "PaymentMismatch",
     "PersonalDataErased",
+    "PhotoRejected",
     "ProviderMetadataInvalid",
     "ProviderUnavailable",
     "RateLimited",
     "RequestLapsed",
     "RequiredField",
     "RequirementAnswered",
+    "ReviewOutdated",
     "SchemaOutOfDate",
     "SchemaTooNew",
     "ScopeNotAllowed",
@@ -110,11 +133,14 @@ __all__ = [
     "ServiceTimeout",
     "ServiceUnavailable",
     "SessionExpired",
+    "SignatureRequired",
     "StepUpRequired",
     "StorageError",
     "StorageUnavailable",
+    "TooManyDocuments",
     "UnitRolledBack",
     "UnknownPhase",
+    "UnknownQuestion",
     "UnknownRequirement",
     "UnknownValue",
     "UnsafeStorageSettings",
@@ -804,3 +830,200 @@ class UnknownRequirement(ValidationError):
     code = "notes.unknown_requirement"
     message_en = "The note refers to a requirement this application does not have."
     message_fr = "La note renvoie à une exigence que cette demande ne comporte pas."
+
+
+# --- applications (the built-in TRV and passport renewal services) ------------
+
+
+class ApplicationError(IrccAccountError):
+    """An application service refused an operation on a draft or an application."""
+
+    code = "applications.error"
+    message_en = "The application could not be updated."
+    message_fr = "La demande n'a pas pu être mise à jour."
+
+
+class AnswersInvalid(ApplicationError, ValueError):
+    """
+    One or more answers failed their rules; nothing was saved. ``problems``
+    lists each one (question, rule code, and the rule's own bilingual
+    message, which is the model's data and never echoes the answer).
+    """
+
+    code = "applications.answers_invalid"
+    message_en = "{count} answer(s) need correcting, starting with {field}. Nothing was saved."
+    message_fr = "{count} réponse(s) à corriger, à commencer par {field}. Rien n'a été enregistré."
+
+    def __init__(self, *, problems: Sequence[Any] = (), **params: SafeParam) -> None:
+        self.problems: tuple[Any, ...] = tuple(problems)
+        super().__init__(**params)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), dict(self.params)))
+
+
+class UnknownQuestion(ApplicationError, ValueError):
+    """An answer names a question the form does not have; nothing was saved."""
+
+    code = "applications.unknown_question"
+    message_en = "The form has no question {field}. Nothing was saved."
+    message_fr = "Le formulaire n'a pas de question {field}. Rien n'a été enregistré."
+
+
+class DraftExpired(ApplicationError):
+    """The draft was not changed for longer than the retention period and is erased."""
+
+    code = "applications.draft_expired"
+    message_en = (
+        "This draft was not saved for more than {days} days and has been deleted. "
+        "Start a new application."
+    )
+    message_fr = (
+        "Cette ébauche n'a pas été enregistrée depuis plus de {days} jours et a été supprimée. "
+        "Commencez une nouvelle demande."
+    )
+
+
+class ApplicationLocked(ApplicationError):
+    """The application was submitted (or signed and awaiting submission) and cannot change."""
+
+    code = "applications.locked"
+    message_en = "This application was submitted and can no longer be changed."
+    message_fr = "Cette demande a été soumise et ne peut plus être modifiée."
+
+
+class ApplicationIncomplete(ApplicationError):
+    """Required answers or documents are missing; ``params["missing"]`` says how many."""
+
+    code = "applications.incomplete"
+    message_en = "The application is not complete: {missing} answer(s) or document(s) are missing."
+    message_fr = "La demande n'est pas complète : {missing} réponse(s) ou document(s) manquent."
+
+
+class ApplicationIneligible(ApplicationError):
+    """
+    An answer makes the applicant ineligible for this service;
+    ``params["reason"]`` names the rule.
+    """
+
+    code = "applications.ineligible"
+    message_en = "You cannot use this service ({reason}). The page says what to do instead."
+    message_fr = (
+        "Vous ne pouvez pas utiliser ce service ({reason}). La page indique quoi faire à la place."
+    )
+
+
+class SignatureRequired(ApplicationError, PermissionError):
+    """
+    Only the client signs their application, in their own account; and an
+    application is submitted only with the client's valid signature over
+    exactly what is submitted.
+    """
+
+    code = "applications.signature_required"
+    message_en = "The client must review and sign this application in their own account first."
+    message_fr = "Le client doit d'abord examiner et signer cette demande dans son propre compte."
+
+
+class ReviewOutdated(ApplicationError):
+    """The application changed after the client reviewed it; review it again before signing."""
+
+    code = "applications.review_outdated"
+    message_en = "The application changed since you reviewed it. Review it again, then sign."
+    message_fr = "La demande a changé depuis votre examen. Examinez-la de nouveau, puis signez-la."
+
+
+class PaymentMismatch(ApplicationError, ValueError):
+    """The payment confirmed is not the amount of the fees shown."""
+
+    code = "applications.payment_mismatch"
+    message_en = "The payment does not match the fees of {total} cents. Nothing was submitted."
+    message_fr = "Le paiement ne correspond pas aux frais de {total} cents. Rien n'a été soumis."
+
+
+class DocumentStoreUnavailable(ApplicationError):
+    """The document store (a folder or object storage) could not be reached; nothing was changed."""
+
+    code = "applications.store_unavailable"
+    message_en = "Documents cannot be stored or read right now. Try again later."
+    message_fr = (
+        "Les documents ne peuvent pas être enregistrés ni lus pour le moment. Réessayez plus tard."
+    )
+
+
+class DocumentRejected(ApplicationError, ValueError):
+    """An uploaded file was refused before anything was stored."""
+
+    code = "applications.document_rejected"
+    message_en = "This file cannot be accepted. Nothing was stored."
+    message_fr = "Ce fichier ne peut pas être accepté. Rien n'a été enregistré."
+
+
+class DocumentTooLarge(DocumentRejected):
+    """An uploaded file is over the size limit (or empty)."""
+
+    code = "applications.document_too_large"
+    message_en = "The file must be between 1 byte and {limit} bytes. Nothing was stored."
+    message_fr = "Le fichier doit faire entre 1 octet et {limit} octets. Rien n'a été enregistré."
+
+
+class DocumentTypeRefused(DocumentRejected):
+    """The file's content (sniffed, not its name) is not an accepted type."""
+
+    code = "applications.document_type"
+    message_en = "This kind of file is not accepted here; send {accepted}. Nothing was stored."
+    message_fr = (
+        "Ce type de fichier n'est pas accepté ici; envoyez {accepted}. Rien n'a été enregistré."
+    )
+
+
+class DocumentCorrupt(DocumentRejected):
+    """The file is damaged or truncated: it does not decode as what it claims to be."""
+
+    code = "applications.document_corrupt"
+    message_en = (
+        "The file is damaged or incomplete. Save it again and upload it. Nothing was stored."
+    )
+    message_fr = (
+        "Le fichier est endommagé ou incomplet. Enregistrez-le de nouveau et téléversez-le. "
+        "Rien n'a été enregistré."
+    )
+
+
+class DocumentBomb(DocumentRejected):
+    """An image declares more pixels than allowed (a decompression bomb); it was never decoded."""
+
+    code = "applications.document_bomb"
+    message_en = "The image is too large (more than {limit} pixels). Nothing was stored."
+    message_fr = "L'image est trop grande (plus de {limit} pixels). Rien n'a été enregistré."
+
+
+class PhotoRejected(DocumentRejected):
+    """
+    A photo failed one of the published photo requirements: ``params["check"]``
+    names it, ``requirement_en`` and ``requirement_fr`` say what is required
+    (the requirement's own text, from the service's data).
+    """
+
+    code = "applications.photo_rejected"
+    message_en = "The photo cannot be used: {requirement_en} Nothing was stored."
+    message_fr = "La photo ne peut pas être utilisée : {requirement_fr} Rien n'a été enregistré."
+
+
+class DocumentNotExpected(DocumentRejected):
+    """The document is not on this application's checklist for its current answers."""
+
+    code = "applications.document_not_expected"
+    message_en = "This application does not ask for the document {field}. Nothing was stored."
+    message_fr = "Cette demande ne requiert pas le document {field}. Rien n'a été enregistré."
+
+
+class TooManyDocuments(DocumentRejected):
+    """The checklist entry already holds as many files as it may."""
+
+    code = "applications.too_many_documents"
+    message_en = "At most {limit} files can be added here. Remove one first. Nothing was stored."
+    message_fr = (
+        "Au plus {limit} fichiers peuvent être ajoutés ici. Retirez-en un d'abord. "
+        "Rien n'a été enregistré."
+    )

@@ -33,12 +33,18 @@ from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation import _repo
 from ircc_account.errors import ConsentStale, DelegationError, NotFound
 
-__all__ = ["ConsentSigner", "WrittenConsent", "consent_statement"]
+__all__ = ["ConsentSigner", "WrittenConsent", "consent_statement", "statement_message"]
 
 #: Written consent forms older than this are stale (SEC-55, IMM 5476 guidance).
 WRITTEN_CONSENT_MAX_AGE_DAYS = 90
 
 _STATEMENT_VERSION = 1
+
+#: What every signed statement other than a consent grant starts with. Consent
+#: statements are bare JSON objects (they start with ``{``), so a signature
+#: over anything else a client signs in their account (an application they
+#: reviewed) can never pass as their consent to a grant, and the reverse.
+_STATEMENT_DOMAIN = b"ircc-account/signed-statement/v1\n"
 
 
 @attrs.frozen(kw_only=True)
@@ -99,6 +105,16 @@ def consent_statement(grant: ConsentGrant, appointed_by: str | None = None) -> b
         # keeps its exact bytes.
         body["appointed_by"] = appointed_by
     return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def statement_message(purpose: str, statement: bytes) -> bytes:
+    """
+    The bytes a client's in-account signature over *statement* covers: a
+    domain prefix, the *purpose* (``application``), and the statement.
+    """
+    if not purpose.isascii() or not purpose.isidentifier():
+        raise DelegationError()
+    return _STATEMENT_DOMAIN + purpose.encode("ascii") + b"\n" + statement
 
 
 class ConsentSigner:
@@ -164,6 +180,53 @@ class ConsentSigner:
             raise DelegationError()
         try:
             Ed25519PublicKey.from_public_bytes(bytes(row.public_key)).verify(e.signature, statement)
+        except InvalidSignature:
+            raise DelegationError() from None
+
+    def sign_statement(
+        self, uow: SqlUnit, account_id: str, purpose: str, statement: bytes, now: dt.datetime
+    ) -> ConsentEvidence:
+        """
+        Sign *statement* for *purpose* with *account_id*'s key (created on
+        first use), domain-separated from consent (:func:`statement_message`).
+        """
+        message = statement_message(purpose, statement)
+        key_id, private = self._key(uow, account_id, now)
+        return ConsentEvidence(
+            basis=LegalBasis.IN_ACCOUNT,
+            digest=hashlib.sha256(message).digest(),
+            signature=private.sign(message),
+            key_id=key_id,
+        )
+
+    def verify_statement(
+        self,
+        uow: SqlUnit,
+        account_id: str,
+        purpose: str,
+        statement: bytes,
+        evidence: ConsentEvidence,
+    ) -> None:
+        """
+        Check that *evidence* is *account_id*'s signature over *statement* for *purpose*.
+
+        Raises:
+            DelegationError: it is not (which check failed is not said).
+        """
+        message = statement_message(purpose, statement)
+        row = _repo.get_signing_key_by_id(uow, evidence.key_id or "")
+        if (
+            evidence.basis is not LegalBasis.IN_ACCOUNT
+            or row is None
+            or row.account_id != account_id
+            or evidence.signature is None
+            or hashlib.sha256(message).digest() != evidence.digest
+        ):
+            raise DelegationError()
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes(row.public_key)).verify(
+                evidence.signature, message
+            )
         except InvalidSignature:
             raise DelegationError() from None
 

@@ -36,6 +36,7 @@ from ircc_account._clock import Clock, Randomness, SystemRandomness
 from ircc_account._model._audit import AuditEntry, Capacity, Decision
 from ircc_account._model._authz import Actor
 from ircc_account._model._delegation import (
+    ConsentEvidence,
     ConsentGrant,
     GrantCoverage,
     GrantStatus,
@@ -712,6 +713,52 @@ class Delegation:
             DelegationError: the evidence does not match.
         """
         self._signer.verify(uow, grant)
+
+    def sign_statement(
+        self, uow: SqlUnit, actor: Actor, *, purpose: str, statement: bytes
+    ) -> ConsentEvidence:
+        """
+        The client, in their own session with a fresh login (SEC-40), signs
+        *statement* (a document they reviewed, such as an application) with
+        their account's key: the same in-account signing as consent, under a
+        domain of its own, so the signature can never pass as consent to a
+        grant. Nothing is recorded here: record the act in the same unit.
+
+        Args:
+            uow: The unit of work (the key is created in it on first use).
+            actor: The client.
+            purpose: What is signed, an identifier (``application``).
+            statement: The exact bytes reviewed.
+
+        Raises:
+            NotPrincipal: *actor* is not a client in their own session.
+            StepUpRequired: the client's login is not fresh.
+            DelegationError: *purpose* is not an identifier.
+
+        .. versionadded:: 0.1
+        """
+        client_id = self._require_principal(actor, actor.account_id, fresh=True)
+        return self._signer.sign_statement(uow, client_id, purpose, statement, self._clock.now())
+
+    def verify_statement(
+        self,
+        uow: SqlUnit,
+        client_id: str,
+        *,
+        purpose: str,
+        statement: bytes,
+        evidence: ConsentEvidence,
+    ) -> None:
+        """
+        Check that *evidence* is *client_id*'s in-account signature over
+        *statement* for *purpose* (from :meth:`sign_statement`).
+
+        Raises:
+            DelegationError: it is not (which check failed is not said).
+
+        .. versionadded:: 0.1
+        """
+        self._signer.verify_statement(uow, client_id, purpose, statement, evidence)
 
     # --- dependants (SEC-54) ----------------------------------------------------------------
 

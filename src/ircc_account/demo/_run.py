@@ -52,6 +52,7 @@ from ircc_account.errors import ConfigurationError
 from ircc_account.hazmat.jose import b64url_encode
 from ircc_account.identity import ClientSecret, ProviderConfig
 from ircc_account.services import ENTRY_POINT_GROUP, AllowedPlugin
+from ircc_account.services._allowlist import pin_refusal
 from ircc_account.web import N_, Catalogue, WebApp, WebConfig
 
 from ._pages import DemoPerson, add_portal_pages
@@ -360,6 +361,29 @@ def start_demo(config: DemoConfig) -> DemoSite:
     )
 
 
+#: The built-in application services, which keep uploaded documents in a folder.
+_APPLICATION_SERVICES = ("trv", "passport-renewal")
+
+
+def _application_settings(
+    allowed: list[AllowedPlugin], folder: pathlib.Path
+) -> dict[str, dict[str, Any]]:
+    """
+    Settings for the built-in application services that will load (installed
+    and allowlisted): their sealed documents in the data folder. Only those:
+    settings for a service that is not registered are refused.
+    """
+    pins = {a.name: a for a in allowed if a.name in _APPLICATION_SERVICES}
+    settings: dict[str, dict[str, Any]] = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        pin, dist = pins.get(ep.name), ep.dist
+        if pin is None or dist is None or ep.name in settings:
+            continue
+        if pin_refusal(pin, dist.name, dist.version, blocked=False) is None:
+            settings[ep.name] = {"documents_folder": str(folder / "documents")}
+    return settings
+
+
 def _open_door(
     config: DemoConfig,
     folder: pathlib.Path,
@@ -393,6 +417,7 @@ def _open_door(
             ],
             provider_tls=tls.client_context,
             allowed_plugins=allowed,
+            plugin_settings=_application_settings(allowed, folder),
         ),
         plugins=plugins,
     )

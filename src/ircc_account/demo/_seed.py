@@ -4,7 +4,9 @@ each person signs in at the development provider (as a browser would, with
 ``login_hint``) and opens an account; the consultant registers with their
 licence; the department registers an MP's office whose administrator
 invites two staff in different access groups; clients authorize some of
-them and have requests from others waiting.
+them and have requests from others waiting; and, when the built-in
+application services are installed, a visitor visa the consultant prepared
+for Marie and a passport renewal Ahmed started.
 """
 
 from __future__ import annotations
@@ -368,6 +370,68 @@ def _tracked(door: FrontDoor, marie: str) -> None:
     )
 
 
+def _application_drafts(
+    door: FrontDoor, accounts: Mapping[str, str], jean: Actor, ahmed: Actor
+) -> None:
+    """
+    Drafts in the built-in application services, when they are installed
+    and allowlisted: the consultant has prepared Marie's visitor visa (her
+    documents and her signature to come); Ahmed has started renewing his
+    passport. Through the services' desks, as a portal would.
+    """
+    today = dt.datetime.now(dt.UTC).date()
+
+    def day(days: int) -> str:
+        return (today + dt.timedelta(days=days)).isoformat()
+
+    if "trv" in door.services.service_ids:
+        from ircc_account.builtin.applications import ApplicationDesk
+        from ircc_account.builtin.trv import plugin as trv
+
+        desk = ApplicationDesk(door, trv)
+        view = desk.start(jean, accounts["marie"])
+        desk.save(
+            jean,
+            accounts["marie"],
+            view.draft.draft_id,
+            {
+                "family_name": "Tremblay",
+                "given_names": "Marie",
+                "sex": "female",
+                "date_of_birth": "1988-02-11",
+                "birth_city": "Dakar",
+                "birth_country": "SN",
+                "citizenship": "SN",
+                "residence_country": "SN",
+                "purpose": "family_visit",
+                "arrival_date": day(60),
+                "departure_date": day(80),
+                "funds": "4500",
+            },
+            version=view.draft.version,
+        )
+    if "passport-renewal" in door.services.service_ids:
+        from ircc_account.builtin.applications import ApplicationDesk
+        from ircc_account.builtin.passport import plugin as passport
+
+        desk = ApplicationDesk(door, passport)
+        view = desk.start(ahmed, accounts["ahmed"])
+        desk.save(
+            ahmed,
+            accounts["ahmed"],
+            view.draft.draft_id,
+            {
+                "date_of_birth": "1979-06-03",
+                "previous_issued": day(-9 * 365),
+                "previous_validity": "ten_years",
+                "lost_stolen_damaged": "no",
+                "in_possession": "yes",
+                "name_changed": "no",
+            },
+            version=view.draft.version,
+        )
+
+
 def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
     """
     Make the demo's people, their files, the consultant and the MP's office.
@@ -453,6 +517,7 @@ def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
         if rep is not None:
             representatives[username] = rep.representative_id
     names = {consultant.representative_id: consultant.display_name, OFFICE_ID: OFFICE_NAME}
+    _application_drafts(door, accounts, actor("jean", rep=True), actor("ahmed"))
     for cookie in cookies.values():
         door.identity.logout(cookie)
     return Seeded(accounts=accounts, representatives=representatives, names=names)
