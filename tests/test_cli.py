@@ -372,6 +372,38 @@ def test_audit_verify_fails_an_export_no_checkpoint_covers(
     assert "  c-1 seq 1: not_checkpointed" in capsys.readouterr().out
 
 
+def test_audit_verify_fails_a_chain_forged_for_a_new_client(
+    database_url: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A correctly hashed entry for a partition with no head row: exit 1, head_mismatch at seq 1."""
+    from ircc_account.audit import AuditLog
+    from ircc_account.audit._codec import GENESIS, encode, entry_hash
+
+    from .audit.conftest import make_entry
+
+    signer = CheckpointSigner.generate("cli-forged")
+    store = open_store(database_url, keyring=keyring(OLD))
+    try:
+        log = AuditLog(store, signer=signer)
+        log.append_now(make_entry(occurred_at=dt.datetime.now(dt.UTC)))
+        log.checkpoint()
+        forged = log.prepare(make_entry(client_id="c-forged", occurred_at=dt.datetime.now(dt.UTC)))
+        digest = entry_hash(GENESIS, encode(forged.hashed_values(1)))
+        with store.engine.begin() as c:
+            c.execute(ta.audit_entries.insert(), [
+                {**forged.row(), "seq": 1, "prev_hash": GENESIS, "entry_hash": digest}
+            ])  # fmt: skip
+    finally:
+        store.close()
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({k: v.hex() for k, v in signer.public_keys().items()}))
+    assert main(["audit", "verify", "--database", database_url, "--keys", str(keys),
+                 "--quiet"]) == 1  # fmt: skip
+    out = capsys.readouterr().out
+    assert out.startswith("audit verify: FAILED: 2 entries in 2 partitions")
+    assert "  c-forged seq 1: head_mismatch" in out.splitlines()
+
+
 def test_audit_verify_refuses_a_missing_or_unmigrated_database(
     database_url: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -538,10 +570,14 @@ def test_plugins_list_in_a_venv_with_the_example_plugins(plugin_venv: pathlib.Pa
     assert done.returncode == 0 and done.stderr == "", done
     rows = [line.split(None, 5) for line in done.stdout.splitlines()]
     assert rows[0] == ["NAME", "DISTRIBUTION", "VERSION", "ALLOWED", "STARTS", "REASON"]
-    assert sorted(rows[1:]) == [
+    examples = sorted(row for row in rows[1:] if row[1] != "ircc-account")
+    assert examples == [
         ["legacy-portal", "ircc-example-legacy", "0.1.0", "yes", "yes"],
         ["minimal-example", "ircc-example-minimal", "0.1.0", "yes", "yes"],
     ]
+    # The library's own built-in services are listed too, and stay off until allowed.
+    builtins = [row for row in rows[1:] if row[1] == "ircc-account"]
+    assert builtins and all(row[3:] == ["no", "no", "not allowlisted"] for row in builtins)
     done = cli("plugins", "list", "--allow", minimal, "--allow",
                "legacy-portal=ircc-example-legacy==0.2.0", python=python)  # fmt: skip
     assert done.returncode == 1, done

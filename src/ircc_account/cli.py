@@ -12,6 +12,13 @@ The ``ircc-account`` command line, for operators (``docs/operations.md``).
 ``ircc-account demo [--data DIR] [--host HOST] [--port PORT] [--allow NAME=DIST==VERSION ...]``
     The demo portal with the development provider and made-up people, on
     loopback, until Ctrl-C (needs the ``web`` extra).
+``ircc-account new-plugin NAME [--directory DIR]``
+    Write a new service plugin package (manifest, hooks, entry point, tests
+    on the kit's fixtures) that passes its own tests at once.
+``ircc-account review --config FILE [--examples N] [-k EXPRESSION] [PATH ...]``
+    The security reviewer's run: the kit's checks (and your tests in PATH)
+    against a deployment's configuration, summarised per requirement
+    group (needs the ``testing`` extra).
 
 Exit status: 0 success, 1 the command found a failure (a log that does not
 verify, a plugin that does not start, data keys left), 2 a usage,
@@ -136,7 +143,77 @@ def _parser() -> argparse.ArgumentParser:
         help="also allow this service plugin's entry point (repeatable)",
     )  # fmt: skip
     demo.set_defaults(run=_demo, subcommand=None)
+
+    new_plugin = commands.add_parser(
+        "new-plugin", help="write a new service plugin package that passes its own tests"
+    )
+    new_plugin.add_argument(
+        "name", metavar="NAME", help="the service id (lowercase letters, digits, hyphens)"
+    )
+    new_plugin.add_argument(
+        "--directory", metavar="DIR", help="where to write it (./NAME by default; must be empty)"
+    )
+    new_plugin.set_defaults(run=_new_plugin, subcommand=None)
+
+    review = commands.add_parser(
+        "review", help="run the security reviewer's checks against a configuration"
+    )
+    review.add_argument(
+        "--config", required=True, metavar="FILE", help="the review configuration (TOML)"
+    )
+    review.add_argument(
+        "--examples", type=_positive, default=None, metavar="N",
+        help="hypothesis examples per property and state machine "
+        "(the configuration's [review] examples, else 25)",
+    )  # fmt: skip
+    review.add_argument(
+        "-k", dest="keyword", metavar="EXPRESSION",
+        help="run only the checks whose names match (pytest's -k)",
+    )  # fmt: skip
+    review.add_argument(
+        "paths", nargs="*", metavar="PATH", help="your own test files or folders to run too"
+    )
+    review.set_defaults(run=_review, subcommand=None)
     return parser
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from ircc_account._cli._output import CliError, escape
+    from ircc_account.testing._template import PluginNames, write_plugin
+
+    try:
+        names = PluginNames(args.name)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    folder = pathlib.Path(args.directory or args.name)
+    try:
+        written = write_plugin(args.name, folder)
+    except (FileExistsError, OSError) as e:
+        raise CliError(escape(e)) from None
+    for path in written:
+        print(escape(folder / path))
+    print(
+        f"\nNext: cd {escape(folder)} && python3 -m pip install -e '.[test]' && python3 -m pytest\n"
+        f"Allowlist it as AllowedPlugin({names.service_id!r}, {names.distribution!r}, '0.1.0')."
+    )
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from ircc_account._cli._output import CliError
+
+    try:
+        from ircc_account.testing.review import run_review
+    except ImportError:
+        raise CliError(
+            "the review needs the testing extra: python3 -m pip install 'ircc-account[testing]'"
+        ) from None
+    return run_review(
+        pathlib.Path(args.config),
+        examples=args.examples,
+        extra_paths=tuple(args.paths),
+        pytest_args=("-k", args.keyword) if args.keyword else (),
+    )
 
 
 def _demo(args: argparse.Namespace) -> int:

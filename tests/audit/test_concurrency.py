@@ -167,3 +167,37 @@ def test_sec_90_kill_9_never_loses_an_acknowledged_entry_postgres(
         _assert_linear(store, len(present), SIGNER)
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_sec_89_several_postgresql_writers_share_the_head_cache_safely(
+    postgres_url: str, signer: CheckpointSigner
+) -> None:
+    """Three writer threads (batches in flight at once) and append_now on four shared chains: linear, verified."""
+    store = open_store(postgres_url, keyring=Keyring.generate())
+    log = AuditLog(store, signer=signer, checkpoint_every=10**9)
+    errors: list[BaseException] = []
+    try:
+        with GroupCommitAppender(log, writers=3) as appender:
+
+            def work(t: int) -> None:
+                try:
+                    for i in range(50):
+                        e = make_entry(occurred_at=log.clock.now(), client_id=f"c-{(t + i) % 4}")
+                        if t % 3 == 0 and i % 5 == 0:
+                            log.append_now(e)
+                        else:
+                            appender.submit(e)
+                except BaseException as exc:  # pragma: no cover - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=work, args=(t,)) for t in range(12)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        assert errors == []
+        log.checkpoint()
+        _assert_linear(store, 12 * 50, signer)
+    finally:
+        store.close()

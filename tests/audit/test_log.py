@@ -5,6 +5,7 @@ Appending: in the caller's transaction, fail-closed, append-only, validated, che
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -296,3 +297,49 @@ def test_heads_moved_behind_the_logs_back_are_caught_and_rewritten(
     assert other.append_now(make_entry()).seq == 6
     assert log.append_now(make_entry()).seq == 7
     verify(any_store, public_keys=signer).raise_for_failure()
+
+
+def _round_trips(trace: str) -> int:
+    """Turns of a libpq protocol trace: each burst of client messages answered by the server."""
+    directions = [line.split("\t", 1)[0] for line in trace.splitlines() if line]
+    return sum(1 for a, b in itertools.pairwise(directions) if (a, b) == ("F", "B"))
+
+
+@pytest.mark.postgres
+def test_a_postgresql_batch_is_one_round_trip(
+    postgres_url: str, signer: CheckpointSigner, clock: FrozenClock, tmp_path: Any
+) -> None:
+    """On PostgreSQL, each durable batch is one call and one network round trip (its own transaction)."""
+    from psycopg import pq
+
+    from ircc_account._crypto import Keyring
+    from ircc_account._storage import open_store
+    from ircc_account.audit._log import _Held
+
+    store = open_store(postgres_url, keyring=Keyring.generate())
+    log = new_log(store, signer, clock)
+    try:
+        with _Held(store.engine) as held:
+            for _ in range(8):  # the partitions' heads cached, the call prepared by the server
+                log._write_batch([log.prepare(make_entry(client_id=f"c-{p}")) for p in range(5)],
+                                 held)  # fmt: skip
+            connection = held.connection()
+            path = tmp_path / "trace"
+            with path.open("w") as out:
+                connection.pgconn.trace(out.fileno())
+                connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+                for _ in range(10):
+                    batch = [log.prepare(make_entry(client_id=f"c-{p}")) for p in range(5)]
+                    assert all(r.seq > 0 for r in log._write_batch(batch, held))  # type: ignore[union-attr]
+                connection.pgconn.untrace()
+        assert _round_trips(path.read_text()) == 10
+        # Back in the pool, the connection is transactional again: a rolled-back unit leaves nothing.
+        assert connection.autocommit is False
+        with store.unit_of_work() as uow:
+            uow.connection.execute(sa.text("CREATE TABLE scratch (x int)"))
+            uow.rollback()
+        with store.engine.connect() as c:
+            assert c.execute(sa.text("SELECT to_regclass('scratch')")).scalar() is None
+        verify(store, public_keys=signer).raise_for_failure()
+    finally:
+        store.close()

@@ -300,3 +300,83 @@ def test_parallel_verification_finds_what_one_process_finds(
         ("c-4", 2, "hash_mismatch"),
     ]
     store.close()
+
+
+def _forge_first_entry(store: Any, client_id: str) -> None:
+    """Insert one correctly hashed first entry for a new partition, with no head row."""
+    from ircc_account._storage import _schema_audit as t
+    from ircc_account.audit._codec import GENESIS
+
+    log = new_log(store, SIGNER, FrozenClock(NOW))
+    pending = log.prepare(make_entry(client_id=client_id))
+    values = pending.hashed_values(1)
+    row = {**pending.row(), "seq": 1, "prev_hash": GENESIS,
+           "entry_hash": entry_hash(GENESIS, encode(values))}  # fmt: skip
+    with store.engine.begin() as c:
+        c.execute(t.audit_entries.insert(), [row])
+
+
+def test_a_chain_forged_for_a_new_client_fails_verification(any_store: Any) -> None:
+    """A correctly hashed entry for a partition with no head row is a head_mismatch, not a pass."""
+    log = new_log(any_store, SIGNER, FrozenClock(NOW))
+    log.append_now(make_entry(client_id="c-real"))
+    log.checkpoint()
+    assert verify(any_store, public_keys=SIGNER).ok
+    _forge_first_entry(any_store, "c-forged")
+    report = verify(any_store, public_keys=SIGNER)
+    assert [(f.partition, f.seq, f.problem) for f in report.failures] == [
+        ("c-forged", 1, "head_mismatch")
+    ]
+    assert report.entries == 2
+
+
+def test_a_forged_chain_is_found_by_parallel_verification_too(
+    template: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """The forked workers check each range's head rows against its entries both ways."""
+    from ircc_account.audit import _verify
+
+    store, _ = _build(template, tmp_path, [3, 2, 4])
+    _forge_first_entry(store, "c-1a")
+    keys = SIGNER.public_keys()
+    parallel = _verify.verify_engine(store.engine, keys, parallel_min=1)
+    serial = _verify.verify_engine(store.engine, keys, parallel_min=10**9)
+    store.close()
+    assert parallel == serial
+    assert [(f.partition, f.seq, f.problem) for f in serial.failures] == [
+        ("c-1a", 1, "head_mismatch")
+    ]
+
+
+def test_verifying_a_live_log_raises_no_false_alarm(any_store: Any) -> None:
+    """Verification while writers commit reads one snapshot: heads and entries always agree."""
+    import threading
+
+    log = new_log(any_store, SIGNER, FrozenClock(NOW))
+    for p in range(4):
+        log.append_now(make_entry(client_id=f"c-{p}"))
+    log.checkpoint()
+    stop = threading.Event()
+    written = [0]
+
+    def write(p: int) -> None:
+        while not stop.is_set():
+            log.append_now(make_entry(client_id=f"c-{p}"))
+            written[0] += 1
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        reports = []
+        for _ in range(12):
+            reports.append(verify(any_store, public_keys=SIGNER))
+            if written[0] > 400:
+                break
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert written[0] > 0
+    assert [r.failures for r in reports if not r.ok] == []
+    assert verify(any_store, public_keys=SIGNER).ok

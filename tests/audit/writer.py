@@ -6,8 +6,10 @@ across a few clients, printing each entry id on stdout only after its commit ret
 
 ``python writer.py crash URL KILLS SEED``: import once, then KILLS times fork
 two writer children (each with three threads, group commit and append_now),
-SIGKILL both at a random moment 5-60 ms later, and collect the ids they
-acknowledged (written to a pipe only after commit). Prints one JSON line.
+SIGKILL both at a random moment 5-60 ms after both acknowledged their first
+entry (every other round: their eleventh, so each has a checkpoint due or
+under way when it dies), and collect the ids they acknowledged (written to a
+pipe only after commit). Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import datetime as dt
 import json
 import os
 import random
+import select
 import signal
 import sys
 import threading
@@ -28,6 +31,8 @@ from ircc_account._model import AuditEntry, Capacity, Decision
 from ircc_account._storage import SqliteStore, create_engine, open_store
 from ircc_account.audit import AuditLog, CheckpointSigner, GroupCommitAppender
 
+#: A child makes a checkpoint after this many entries (see ``crash``).
+CHECKPOINT_EVERY = 10
 SIGNER = CheckpointSigner(
     {"crash": Ed25519PrivateKey.from_private_bytes(b"\x05" * 32)}, current="crash"
 )
@@ -44,7 +49,7 @@ def _entry(client: str, n: int) -> AuditEntry:
 def _open(url: str) -> AuditLog:
     store = SqliteStore(create_engine(url), Keyring.generate()) if url.startswith("sqlite") else \
         open_store(url, keyring=Keyring.generate(), migrate=False)  # fmt: skip
-    return AuditLog(store, signer=SIGNER, checkpoint_every=10)
+    return AuditLog(store, signer=SIGNER, checkpoint_every=CHECKPOINT_EVERY)
 
 
 def append(url: str, n: int, prefix: str) -> None:
@@ -94,12 +99,27 @@ def crash(url: str, kills: int, seed: int) -> None:
                     os._exit(0)
             os.close(w)
             children.append((pid, r))
+        # The kill lands 5-60 ms after both children acknowledged their first
+        # entry (on a loaded machine, starting up can take longer than that),
+        # or, every other round, their checkpoint's worth and one more: a
+        # checkpoint is then due or being written in each, so kills land on
+        # checkpoints too, and some are written however slow the machine is.
+        need = 1 if k % 2 == 0 else CHECKPOINT_EVERY + 1
+        early = {r: b"" for _, r in children}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            waiting = [r for r, data in early.items() if data.count(b"\n") < need]
+            if not waiting:
+                break
+            ready, _, _ = select.select(waiting, [], [], 1)
+            for r in ready:
+                early[r] += os.read(r, 65536)
         time.sleep(rng.uniform(0.005, 0.060))
         for pid, _ in children:
             os.kill(pid, signal.SIGKILL)
         for pid, r in children:
             os.waitpid(pid, 0)
-            data = b""
+            data = early[r]
             while chunk := os.read(r, 65536):
                 data += chunk
             os.close(r)

@@ -34,11 +34,11 @@ from ircc_account._model import (
 from ircc_account._storage import open_store
 from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.audit import (
-    AccessRecord,
     ActorDirectory,
     AuditEntry,
     AuditLog,
     GroupCommitAppender,
+    HistoryPage,
     export_client,
     who_touched_my_file,
 )
@@ -614,30 +614,45 @@ class FrontDoor:
         *,
         language: Literal["en", "fr"] = "en",
         item_id: str | None = None,
+        person: str | None = None,
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
+        refusals_only: bool = False,
+        limit: int = 50,
+        page: str | None = None,
         correlation_id: str | None = None,
-    ) -> list[AccessRecord]:
+    ) -> HistoryPage:
         """
         "Who touched my file": every recorded access to the client's file,
-        newest first, named for the client. Only the client reads it (it
-        names their representatives, a field no delegate sees, SEC-51).
+        newest first, one line per access, as plain sentences naming people,
+        offices, services, items and grants (see
+        :func:`~ircc_account.audit.who_touched_my_file` for the filters and
+        paging). Only the client reads it (it names their representatives, a
+        field no delegate sees, SEC-51).
 
         Raises:
             AuthorizationError: *actor* is not the client (recorded).
+            ValidationError: a malformed filter or page token.
         """
-        self._require_own(actor, client_id, correlation_id, "door.history.view")
         return who_touched_my_file(
             self.store,
             client_id,
             item_id=item_id,
+            person=person,
             since=since,
             until=until,
+            refusals_only=refusals_only,
+            limit=limit,
+            page=page,
             language=language,
             directory=(
                 self._directory.fresh()
                 if isinstance(self._directory, StoreDirectory)
                 else self._directory
+            ),
+            # Recorded once the filters are known good, before anything is read.
+            before_reading=lambda: self._require_own(
+                actor, client_id, correlation_id, "door.history.view"
             ),
         )
 

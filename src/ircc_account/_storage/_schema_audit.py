@@ -3,7 +3,9 @@ Tables of the audit subsystem, on the shared :data:`~ircc_account._storage._sche
 
 * ``audit_entries``: the append-only log, one hash chain per partition (a
   client's id, or ``~system`` for entries about no client), keyed by
-  (partition, seq). Update and delete are refused by triggers (SEC-63).
+  (partition, seq), which is also how a client's entries are read (no
+  other index but the entry id's). Update and delete are refused by
+  triggers (SEC-63).
 * ``audit_heads``: each partition's current head, updated in the same
   transaction as the entries; its row lock serializes appends to one chain
   (SEC-89). A cache: verification never trusts it.
@@ -12,7 +14,9 @@ Tables of the audit subsystem, on the shared :data:`~ircc_account._storage._sche
 * ``audit_checkpointed``: the heads the latest checkpoint covered, so the next
   one writes only what changed. A cache as well.
 
-Its Alembic migrations form the ``audit`` branch off ``0001_foundation``.
+Its Alembic migrations form the ``audit`` branch off ``0001_foundation``;
+``0011a_audit_append`` adds the PostgreSQL function ``ircc_audit_append``,
+which appends a batch in one call (one round trip).
 """
 
 from __future__ import annotations
@@ -59,7 +63,6 @@ audit_entries = sa.Table(
     sa.Column("prev_hash", HASH, nullable=False),
     sa.Column("entry_hash", HASH, nullable=False),
     sa.CheckConstraint("seq >= 1", name="seq_positive"),
-    sa.Index("ix_audit_entries_client_time", "client_id", "occurred_at"),
     sqlite_with_rowid=False,
 )
 

@@ -10,6 +10,13 @@ from ircc_account._exports import present_as_public
 from ircc_account._model import AuditEntry, Decision
 from ircc_account._storage.ports import AuditSink
 from ircc_account.audit._api import verify
+from ircc_account.audit._directory import (
+    ActorDirectory,
+    DefaultActorDirectory,
+    GrantSummary,
+    ServiceTitles,
+    StoreDirectory,
+)
 from ircc_account.audit._export import export_client, verify_export
 from ircc_account.audit._group import GroupCommitAppender
 from ircc_account.audit._log import AuditAlerts, AuditLog, Checkpoint
@@ -17,12 +24,7 @@ from ircc_account.audit._logging import JsonLogFormatter
 from ircc_account.audit._records import AppendReceipt
 from ircc_account.audit._signer import CheckpointSigner
 from ircc_account.audit._verify import VerificationFailure, VerificationReport
-from ircc_account.audit._view import (
-    AccessRecord,
-    ActorDirectory,
-    DefaultActorDirectory,
-    who_touched_my_file,
-)
+from ircc_account.audit._view import AccessRecord, HistoryPage, who_touched_my_file
 
 __all__ = [
     "AccessRecord",
@@ -36,8 +38,12 @@ __all__ = [
     "CheckpointSigner",
     "Decision",
     "DefaultActorDirectory",
+    "GrantSummary",
     "GroupCommitAppender",
+    "HistoryPage",
     "JsonLogFormatter",
+    "ServiceTitles",
+    "StoreDirectory",
     "VerificationFailure",
     "VerificationReport",
     "export_client",

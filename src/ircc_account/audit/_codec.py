@@ -70,12 +70,14 @@ def encode(values: Sequence[str | int | None]) -> bytes:
     The format-1 encoding of an entry's field values, in :data:`FIELDS` order.
     """
     parts = ["a1"]
+    append = parts.append
     for value in values:
         if value is None:
-            parts.append("~")
+            append("~")
         else:
             text = str(value)
-            parts.append(f"{len(text.encode())}:{text}")
+            # The length is in UTF-8 bytes; for ASCII text that is its length.
+            append(f"{len(text) if text.isascii() else len(text.encode())}:{text}")
     return "".join(parts).encode()
 
 

@@ -20,7 +20,40 @@ from ircc_account.errors import AuditAppenderClosed
 __all__ = ["GroupCommitAppender"]
 
 _log = logging.getLogger("ircc_account.audit")
-_Job = tuple[Pending, "Future[AppendReceipt]"]
+
+
+class _Slot:
+    """
+    Where one :meth:`GroupCommitAppender.submit` waits for its receipt: a
+    lock held until the writer sets the outcome (lighter than a ``Future``,
+    whose condition variable costs more on the hot path).
+    """
+
+    __slots__ = ("_done", "_error", "_result")
+
+    def __init__(self) -> None:
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._result: AppendReceipt | None = None
+        self._error: BaseException | None = None
+
+    def set_result(self, result: AppendReceipt) -> None:
+        self._result = result
+        self._done.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._done.release()
+
+    def wait(self) -> AppendReceipt:
+        self._done.acquire()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+_Job = tuple[Pending, "Future[AppendReceipt] | _Slot"]
 
 
 class GroupCommitAppender:
@@ -42,10 +75,10 @@ class GroupCommitAppender:
         max_batch: The most entries per transaction.
         max_queue: The most entries waiting.
         max_linger: The longest the writer waits (seconds) to fill a batch as
-            large as the previous one; a lone writer never waits.
+            large as the previous one (right after a commit, for the
+            submitters it woke); a lone writer never waits.
         writers: Writer threads (transactions in flight), PostgreSQL only:
-            SQLite takes one writer at a time anyway. One by default; a second
-            showed no gain on the benchmark's server (``docs/audit.md``).
+            SQLite takes one writer at a time anyway. One by default.
     """
 
     def __init__(
@@ -97,18 +130,20 @@ class GroupCommitAppender:
             ValidationError: the entry is malformed (nothing was queued).
             AuditAppenderClosed: the appender is closed.
         """
-        pending = self.log.prepare(entry, on_behalf_of=on_behalf_of)
         future: Future[AppendReceipt] = Future()
+        self._queue(self.log.prepare(entry, on_behalf_of=on_behalf_of), future)
+        return future
+
+    def _queue(self, pending: Pending, waiter: Future[AppendReceipt] | _Slot) -> None:
         with self._mutex:
             while not self._closed and len(self._jobs) >= self.max_queue:
                 self._room.wait()
             if self._closed:
                 raise AuditAppenderClosed()
             jobs = self._jobs
-            jobs.append((pending, future))
+            jobs.append((pending, waiter))
             if len(jobs) == self._wake_at:
                 self._work.notify()
-        return future
 
     def submit(
         self, entry: AuditEntry | Mapping[str, Any], *, on_behalf_of: str | None = None
@@ -119,7 +154,9 @@ class GroupCommitAppender:
         Raises:
             ValidationError, AuditClockSkew, StorageError: as :meth:`AuditLog.append_now`.
         """
-        return self.submit_async(entry, on_behalf_of=on_behalf_of).result()
+        slot = _Slot()
+        self._queue(self.log.prepare(entry, on_behalf_of=on_behalf_of), slot)
+        return slot.wait()
 
     def close(self) -> None:
         """
@@ -139,13 +176,22 @@ class GroupCommitAppender:
         with _Held(self.log.store.engine) as held:
             self._loop(held)
 
-    def _next_batch(self, last_size: int, held: _Held) -> list[_Job] | None:
+    def _next_batch(self, expected: int, held: _Held) -> list[_Job] | None:
         """
-        Wait for work; ``None`` once closed and drained.
+        Wait for work, lingering for up to *expected* entries; ``None`` once
+        closed and drained.
         """
         interval = self.log.checkpoint_interval.total_seconds()
         jobs = self._jobs
+        want = min(expected, self.max_batch)
         with self._mutex:
+            lingered = False
+            if not jobs and want > 1 and not self._closed:
+                # Hot: the last batch's submitters, woken by its commit, are
+                # coming back. Sleep until all of them are here (one wake-up,
+                # from the last), at most max_linger.
+                self._linger(want)
+                lingered = bool(jobs)
             while not jobs:
                 if self._closed:
                     return None
@@ -158,35 +204,49 @@ class GroupCommitAppender:
                         self._checkpoint_if_due()
                     finally:
                         self._mutex.acquire()
-            # Linger (at most max_linger) until as many entries as last time
-            # have arrived: closed-loop submitters woken by the previous commit
-            # are still re-submitting, and one flush for all of them is the point.
-            want = min(last_size, self.max_batch)
-            if len(jobs) < want and not self._closed:
-                deadline = time.monotonic() + self.max_linger
-                self._wake_at = want
-                while len(jobs) < want and not self._closed:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or not self._work.wait(timeout=left):
-                        break
+            if not lingered:
+                # Linger (at most max_linger) until as many entries as last time
+                # have arrived: closed-loop submitters woken by the previous
+                # commit are still re-submitting, and one flush for all of them
+                # is the point.
+                self._linger(want)
             self._wake_at = 0
             n = min(len(jobs), self.max_batch)
             batch = [jobs.popleft() for _ in range(n)]
             self._room.notify_all()
             return batch
 
+    def _linger(self, want: int) -> None:
+        """
+        With the mutex held: wait until *want* jobs are queued, at most max_linger.
+        """
+        jobs = self._jobs
+        if len(jobs) >= want or self._closed:
+            return
+        deadline = time.monotonic() + self.max_linger
+        self._wake_at = want
+        while len(jobs) < want and not self._closed:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._work.wait(timeout=left):
+                break
+
     def _loop(self, held: _Held) -> None:
-        last_size = 1
+        expected = 1
         while True:
             with self._collect:
-                batch = self._next_batch(last_size, held)
+                batch = self._next_batch(expected, held)
             if batch is None:
                 return
-            self._commit(batch, held)
-            last_size = len(batch)
+            expected = self._commit(batch, held)
             self._checkpoint_if_due()
 
-    def _commit(self, batch: list[_Job], held: _Held) -> None:
+    def _commit(self, batch: list[_Job], held: _Held) -> int:
+        """
+        Write *batch* and wake its submitters; returns how many entries to
+        expect next: those already queued, and the batch's submitters, who
+        will be back (so a closed loop is never split into smaller batches
+        that each pay for a commit).
+        """
         try:
             results = self.log._write_batch([p for p, _ in batch], held)
         except BaseException as exc:
@@ -194,12 +254,15 @@ class GroupCommitAppender:
                 future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
-            return
+            return 1
+        # Before any submitter is woken: those queued now waited for this commit.
+        expected = len(self._jobs) + len(batch)
         for (_, future), result in zip(batch, results, strict=True):
             if isinstance(result, AppendReceipt):
                 future.set_result(result)
             else:
                 future.set_exception(result)
+        return expected
 
     def _checkpoint_if_due(self) -> None:
         if self.log.signer is not None and self.log.checkpoint_due():

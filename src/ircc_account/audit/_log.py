@@ -35,7 +35,7 @@ from ircc_account.audit._codec import (
     head_leaf,
     merkle_root,
 )
-from ircc_account.audit._records import AppendReceipt, Pending, prepare, to_micros
+from ircc_account.audit._records import AppendReceipt, EntryIds, Pending, prepare, to_micros
 from ircc_account.audit._signer import CheckpointSigner
 from ircc_account.errors import AuditClockSkew, Conflict, StorageUnavailable
 
@@ -113,44 +113,39 @@ class _Sql:
     The own-transaction write path's statements, prebuilt for one dialect.
 
     Every statement is built from constants (table and column names, the
-    DBAPI placeholder), never from input. On PostgreSQL the batch travels as
-    one array per column (``unnest``), so each statement has one fixed text
-    (prepared once by the server) whatever the batch size.
+    DBAPI placeholder), never from input. On PostgreSQL a batch is one call
+    of ``ircc_audit_append`` (migration ``0011a_audit_append``) with one
+    array per column, so its text is fixed (prepared once by the server)
+    whatever the batch size, in a transaction of its own: one network round
+    trip per batch.
     """
 
-    def __init__(self, *, mark: str, lock_on_read: bool, arrays: bool, begin: str) -> None:
+    def __init__(self, *, mark: str, postgres: bool, begin: str) -> None:
         m = mark
         #: SQLite takes the write lock up front (SEC-87); psycopg begins implicitly.
         self.begin = begin
         self.mark = m
-        self.lock_on_read = lock_on_read
-        self.arrays = arrays
+        self.postgres = postgres
         self.insert_head = (
             'INSERT INTO audit_heads ("partition", seq, head_hash, head_time) '  # noqa: S608
             f'VALUES ({m}, 0, {m}, 0) ON CONFLICT ("partition") DO NOTHING'
         )
         self.select_heads = (
-            'SELECT "partition", seq, head_hash, head_time FROM audit_heads '  # noqa: S608
+            'SELECT "partition", seq, head_hash, head_time FROM audit_heads '
             'WHERE "partition" IN ({marks}) ORDER BY "partition"'
-            + (" FOR UPDATE" if lock_on_read else "")
         )
         cols = ", ".join(f'"{c}"' for c in _ENTRY_COLUMNS)
-        if arrays:
-            types = ", ".join(f"{m}::{_PG_ARRAY_TYPES.get(c, 'text')}[]" for c in _ENTRY_COLUMNS)
-            self.insert_entry = f"INSERT INTO audit_entries ({cols}) SELECT * FROM unnest({types})"  # noqa: S608
-            self.update_head = (
-                "UPDATE audit_heads AS h SET seq = v.seq, head_hash = v.hash, head_time = v.time "  # noqa: S608
-                f"FROM unnest({m}::bigint[], {m}::bytea[], {m}::bigint[], {m}::text[], "
-                f"{m}::bigint[], {m}::bytea[]) AS v(seq, hash, time, part, old_seq, old_hash) "
-                'WHERE h."partition" = v.part AND h.seq = v.old_seq AND h.head_hash = v.old_hash'
-            )
-        else:
-            marks = ", ".join([m] * len(_ENTRY_COLUMNS))
-            self.insert_entry = f"INSERT INTO audit_entries ({cols}) VALUES ({marks})"  # noqa: S608
-            self.update_head = (
-                f"UPDATE audit_heads SET seq = {m}, head_hash = {m}, head_time = {m} "  # noqa: S608
-                f'WHERE "partition" = {m} AND seq = {m} AND head_hash = {m}'
-            )
+        marks = ", ".join([m] * len(_ENTRY_COLUMNS))
+        self.insert_entry = f"INSERT INTO audit_entries ({cols}) VALUES ({marks})"  # noqa: S608
+        self.update_head = (
+            f"UPDATE audit_heads SET seq = {m}, head_hash = {m}, head_time = {m} "  # noqa: S608
+            f'WHERE "partition" = {m} AND seq = {m} AND head_hash = {m}'
+        )
+        # (partition, old seq, old hash, new seq, new hash, new time) of each moved head.
+        head_types = ("text", "bigint", "bytea", "bigint", "bytea", "bigint")
+        heads = ", ".join(f"{m}::{kind}[]" for kind in head_types)
+        types = ", ".join(f"{m}::{_PG_ARRAY_TYPES.get(c, 'text')}[]" for c in _ENTRY_COLUMNS)
+        self.append_call = f"SELECT ircc_audit_append({heads}, {types})"
 
     @staticmethod
     def of(dialect: str) -> _Sql:
@@ -163,25 +158,40 @@ class _Sql:
 
     def update_heads(self, cursor: Any, updates: Sequence[tuple[Any, ...]]) -> int:
         """
-        Move each head where it still holds (old seq, old hash); returns how many moved.
+        SQLite: move each head where it still holds (old seq, old hash); returns how many moved.
         """
-        if self.arrays:
-            cursor.execute(self.update_head, [list(c) for c in zip(*updates, strict=True)])
-        else:
-            cursor.executemany(self.update_head, updates)
+        cursor.executemany(self.update_head, updates)
         return int(cursor.rowcount)
 
     def insert_entries(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
-        if self.arrays:
-            cursor.execute(self.insert_entry, [list(c) for c in zip(*rows, strict=True)])
-        else:
-            cursor.executemany(self.insert_entry, rows)
+        """
+        SQLite: one prepared INSERT, run for every row in C.
+        """
+        cursor.executemany(self.insert_entry, rows)
+
+    def append(self, cursor: Any, heads: Sequence[tuple[Any, ...]], rows: Sequence[Any]) -> None:
+        """
+        PostgreSQL: one ``ircc_audit_append`` call, its own transaction (the
+        held connection is in autocommit mode): one round trip, durable when
+        it returns. *heads* are (partition, old seq, old hash, new seq, new
+        hash, new time); a head that moved meanwhile aborts it (``IA001``).
+        """
+        columns = [list(c) for c in zip(*heads, strict=True)]
+        columns += [list(c) for c in zip(*rows, strict=True)]
+        try:
+            cursor.execute(self.append_call, columns)
+        except Exception as e:
+            if getattr(e, "sqlstate", None) == _HEADS_MOVED:
+                raise _StaleHeads() from None
+            raise
 
 
+#: The SQLSTATE ``ircc_audit_append`` raises when a head moved under the batch.
+_HEADS_MOVED = "IA001"
 # SQLite: BEGIN IMMEDIATE already serializes writers, and executemany reuses one
-# prepared statement in C. PostgreSQL: heads read FOR UPDATE, one multi-row INSERT.
-_SQLITE = _Sql(mark="?", lock_on_read=False, arrays=False, begin="BEGIN IMMEDIATE")
-_POSTGRES = _Sql(mark="%s", lock_on_read=True, arrays=True, begin="")
+# prepared statement in C. PostgreSQL: one server-side call per batch.
+_SQLITE = _Sql(mark="?", postgres=False, begin="BEGIN IMMEDIATE")
+_POSTGRES = _Sql(mark="%s", postgres=True, begin="")
 
 
 def retrying(fn: Callable[[], T], *, attempts: int = 8) -> T:
@@ -233,6 +243,7 @@ class AuditLog:
         self.signer = signer
         self.clock = clock or SystemClock()
         self.randomness = randomness or SystemRandomness()
+        self._entry_ids = EntryIds(self.randomness)
         self.alerts = alerts
         self.checkpoint_every = checkpoint_every
         self.checkpoint_interval = checkpoint_interval
@@ -256,7 +267,7 @@ class AuditLog:
         """
         Validate *entry* (see :meth:`append`) without writing it.
         """
-        return prepare(entry, on_behalf_of=on_behalf_of, randomness=self.randomness)
+        return prepare(entry, on_behalf_of=on_behalf_of, entry_ids=self._entry_ids)
 
     def append(
         self,
@@ -349,17 +360,23 @@ class AuditLog:
         """
         :meth:`write_batch` on *held*'s connection, retried (SEC-89).
 
-        The heads this log committed last are cached (SQLite): a head row is
-        updated only where it still holds the cached (seq, hash), so a head
-        moved by anyone else is caught in the same transaction, which is then
-        rolled back and run again from the head rows.
+        The heads this log committed last are cached: a head row is updated
+        only where it still holds the cached (seq, hash) (on PostgreSQL, by
+        ``ircc_audit_append``), so a head moved by anyone else is caught in
+        the same transaction, which is then rolled back and run again from
+        the head rows.
         """
 
         def once() -> list[AppendReceipt | AuditClockSkew]:
             try:
                 return self._write_own(batch, held, use_cache=True)
             except _StaleHeads:
+                pass
+            try:
                 return self._write_own(batch, held, use_cache=False)
+            except _StaleHeads:
+                # A partition created by another writer since it was read: again.
+                raise Conflict(kind="audit head") from None
 
         return retrying(once)
 
@@ -375,16 +392,21 @@ class AuditLog:
                 try:
                     if sql.begin:
                         cursor.execute(sql.begin)
-                    results, heads = self._write_fast(cursor, sql, batch, use_cache=use_cache)
+                    results, heads, rows = self._write_fast(cursor, sql, batch, use_cache=use_cache)
+                    written = [
+                        (p, r)
+                        for p, r in zip(batch, results, strict=True)
+                        if isinstance(r, AppendReceipt)
+                    ]
+                    self._after_write(callbacks.append, written)
+                    if sql.postgres:
+                        if rows:
+                            moved = [(k, *old, *heads[k]) for k, old in sorted(rows[1].items())]
+                            sql.append(cursor, moved, rows[0])
+                    else:
+                        dbapi.commit()
                 finally:
                     cursor.close()
-                written = [
-                    (p, r)
-                    for p, r in zip(batch, results, strict=True)
-                    if isinstance(r, AppendReceipt)
-                ]
-                self._after_write(callbacks.append, written)
-                dbapi.commit()
         except BaseException:
             self._forget(batch)
             held.rollback()
@@ -486,21 +508,36 @@ class AuditLog:
 
     def _write_fast(
         self, cursor: Any, sql: _Sql, batch: Sequence[Pending], *, use_cache: bool
-    ) -> tuple[list[AppendReceipt | AuditClockSkew], dict[str, list[Any]]]:
+    ) -> tuple[
+        list[AppendReceipt | AuditClockSkew],
+        dict[str, list[Any]],
+        tuple[list[tuple[Any, ...]], dict[str, Any]] | None,
+    ]:
         """
         The own-transaction write on a DBAPI cursor, with prebuilt SQL.
 
-        Per batch: the uncached heads read (``FOR UPDATE`` on PostgreSQL, in
-        partition order), one conditional UPDATE per moved head, one INSERT
-        for all entries. Returns the results and the moved heads.
+        The heads come from the cache of heads this log committed; the
+        uncached ones are read (with *use_cache* false, all of them, locked
+        on PostgreSQL). SQLite: one conditional UPDATE per moved head and one
+        INSERT for all entries, here. PostgreSQL: nothing but that read is
+        sent here; the caller makes the ``ircc_audit_append`` call. Returns the
+        results, the moved heads, and (PostgreSQL) the rows and the heads
+        before the batch.
         """
         partitions = sorted({p.partition for p in batch})
-        # PostgreSQL reads every head FOR UPDATE: that locks them in partition
-        # order (no deadlock between batches) and returns them fresh.
-        if use_cache and not sql.lock_on_read:
+        if use_cache:
             heads, missing = self._cached(partitions)
         else:
             heads, missing = {}, partitions
+        if sql.postgres:
+            if missing:
+                # Read without a lock (autocommit): the call checks and locks them.
+                heads.update(sql.read_heads(cursor, missing))
+                for p in missing:
+                    # No row yet: a new partition (the call creates its head).
+                    heads.setdefault(p, [0, GENESIS, 0])
+            results, rows, before = self._place(batch, heads)
+            return results, {k: heads[k] for k in before}, (rows, before) if rows else None
         if missing:
             heads.update(sql.read_heads(cursor, missing))
             absent = [p for p in missing if p not in heads]
@@ -518,7 +555,7 @@ class AuditLog:
                 # unit): nothing of this batch may commit.
                 raise _StaleHeads() if use_cache else Conflict(kind="audit head")
             sql.insert_entries(cursor, rows)
-        return results, {k: heads[k] for k in before}
+        return results, {k: heads[k] for k in before}, None
 
     def _lock_heads(self, conn: sa.Connection, partitions: list[str]) -> dict[str, list[Any]]:
         """
@@ -687,8 +724,12 @@ class _Held:
     and kept until :meth:`close` (the group appender keeps it between batches).
 
     The pool's connect hook configured it (SQLite: WAL, ``synchronous=FULL``,
-    busy timeout, no implicit transactions), so a commit here is as durable
-    as a unit of work's.
+    busy timeout, no implicit transactions; PostgreSQL:
+    ``synchronous_commit=on``), so a commit here is as durable as a unit of
+    work's. On PostgreSQL it is in autocommit mode while held: a batch is one
+    statement (``ircc_audit_append``), its own transaction, committed before
+    the server answers, so one round trip; it is put back as it was before it
+    returns to the pool.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -706,9 +747,16 @@ class _Held:
     def connection(self) -> Any:
         if self._raw is None:
             try:
-                self._raw = self.engine.raw_connection()
+                raw: Any = self.engine.raw_connection()
             except sa_exc.DBAPIError as e:
                 raise StorageUnavailable() from e
+            if self.sql.postgres:
+                try:
+                    raw.driver_connection.autocommit = True
+                except Exception:
+                    raw.invalidate()
+                    raise StorageUnavailable() from None
+            self._raw = raw
         return self._raw.driver_connection
 
     @contextlib.contextmanager
@@ -738,8 +786,15 @@ class _Held:
 
     def close(self) -> None:
         raw, self._raw = self._raw, None
-        if raw is not None:
-            raw.close()
+        if raw is None:
+            return
+        if self.sql.postgres:
+            try:
+                raw.driver_connection.autocommit = False
+            except Exception:
+                # Not idle (a broken connection): never hand it to another user.
+                raw.invalidate()
+        raw.close()
 
 
 def _alert(alerts: AuditAlerts, client_id: str, entry: AuditEntry) -> Callable[[], None]:

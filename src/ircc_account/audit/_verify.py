@@ -54,7 +54,8 @@ class VerificationFailure:
             gap: deleted), ``out_of_order``, ``truncated`` (entries a
             checkpoint covers are gone), ``checkpoint_mismatch`` (the chain was
             rewritten under a checkpoint), ``head_mismatch`` (the head table
-            disagrees), ``bad_signature``, ``unknown_key``, ``bad_root``,
+            disagrees with the entries: a head row without its entries, or
+            entries without their head row), ``bad_signature``, ``unknown_key``, ``bad_root``,
             ``not_checkpointed`` (an export's entries past any signed checkpoint).
     """
 
@@ -401,6 +402,11 @@ def verify_engine(
     thread, since the workers are forked; otherwise in this process.
     """
     with engine.connect().execution_options(ircc_write=False) as conn:
+        if conn.dialect.name == "postgresql":
+            # One snapshot for everything below (heads, checkpoints, entries):
+            # under READ COMMITTED each statement sees a later state, so a
+            # live log's heads would disagree with its entries (a false alarm).
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cps = [
             dict(r._mapping)
             for r in conn.execute(
@@ -438,12 +444,7 @@ def verify_engine(
             checker.run(_stream(conn, chunk, total, progress))
         conn.rollback()
     checker.check_covered(state)
-    for partition, (seq, digest) in sorted(heads.items()):
-        if partition not in checker.bad and checker.heads.get(partition) != (seq, digest):
-            have = checker.heads.get(partition, (0, GENESIS))[0]
-            checker.failures.append(
-                VerificationFailure(partition, min(have, seq) + 1, "head_mismatch")
-            )
+    _check_heads(checker, heads)
     return VerificationReport(
         entries=checker.count,
         partitions=len(checker.heads) + len(checker.bad - checker.heads.keys()),
@@ -452,6 +453,23 @@ def verify_engine(
         failures=tuple(cp_failures)
         + tuple(sorted(checker.failures, key=lambda f: (f.partition, f.seq))),
     )
+
+
+def _check_heads(checker: ChainChecker, heads: Mapping[str, tuple[int, bytes]]) -> None:
+    """
+    The head table against the entries, both ways: every head row must match
+    its partition's last entry, and every partition with entries must have a
+    head row. (A chain forged for a new partition, hashed correctly but with
+    no head, would otherwise verify, and block that client's next append.)
+    """
+    for partition in sorted(heads.keys() | checker.heads.keys()):
+        if partition in checker.bad:
+            continue
+        head, have = heads.get(partition, (0, GENESIS)), checker.heads.get(partition, (0, GENESIS))
+        if head != have:
+            checker.failures.append(
+                VerificationFailure(partition, min(have[0], head[0]) + 1, "head_mismatch")
+            )
 
 
 def _stream(

@@ -4,7 +4,7 @@ sessions, registration and credential linking, legacy-file claims, and logout.
 
 The protocol logic is framework-free and synchronous. Tokens are validated by
 :mod:`ircc_account.hazmat.jose`; see ``docs/identity.md`` for the recipes and
-``docs/security-checklist.md`` for SEC-01..48 and their tests.
+``docs/security.md`` for SEC-01..97 and their tests.
 """
 
 from __future__ import annotations

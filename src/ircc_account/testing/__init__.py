@@ -1,3 +1,71 @@
 """
-Test helpers for portal developers, plugin authors and security reviewers.
+The security reviewer's and plugin author's kit (the ``testing`` extra).
+
+* :mod:`ircc_account.testing.strategies`: hypothesis strategies for
+  accounts, credentials, representatives, organisations, grants, service
+  manifests, ID tokens and logout tokens, valid and adversarial.
+* :mod:`ircc_account.testing.state_machines`: rule-based state machines for
+  delegation, sessions and the audit log, pointed at your own door (store,
+  policy, plugins).
+* :mod:`ircc_account.testing.pytest_plugin`: pytest fixtures (installed as
+  the ``ircc_account`` ``pytest11`` plugin): databases, the development
+  provider, a front door with chosen plugins, and actors.
+* :mod:`ircc_account.testing.review`: the reviewer's run
+  (``ircc-account review --config FILE``).
+* The helpers below, which the fixtures are built from.
+
+Importing this package starts nothing and needs only the base install; each
+name is imported when first used (the development provider needs the
+``web`` extra, :class:`PostgresServer` the PostgreSQL server binaries).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ircc_account.testing._people import LicencesInGoodStanding, People
+    from ircc_account.testing._postgres import PostgresServer, PostgresServerError
+    from ircc_account.testing._provider import ACR_MAP, TEST_USERS, LocalProvider
+
+__all__ = [
+    "ACR_MAP",
+    "TEST_USERS",
+    "LicencesInGoodStanding",
+    "LocalProvider",
+    "People",
+    "PostgresServer",
+    "PostgresServerError",
+]
+
+_HOMES = {
+    "ACR_MAP": "_provider",
+    "TEST_USERS": "_provider",
+    "LicencesInGoodStanding": "_people",
+    "LocalProvider": "_provider",
+    "People": "_people",
+    "PostgresServer": "_postgres",
+    "PostgresServerError": "_postgres",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """
+    Import a public name on first use (so the pytest plugin, which pytest
+    loads in every session, never needs the optional extras).
+    """
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    if isinstance(getattr(value, "__module__", None), str) and value.__module__.startswith(
+        f"{__name__}._"
+    ):
+        value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ircc_account import AssuranceLevel
 from ircc_account.hookspecs import hookimpl
 from ircc_account.services import (
     BilingualText,
@@ -26,7 +27,11 @@ def ircc_service_manifest() -> ServiceManifest:
             en="Shows your items in this service.",
             fr="Affiche vos éléments dans ce service.",
         ),
-        rollout=Rollout(percentage=10),
+        # The login assurance a client needs to see it (MODERATE is the
+        # default; a LOW login is asked to step up).
+        assurance=AssuranceLevel.MODERATE,
+        # Offered to every eligible client; lower it to roll out gradually.
+        rollout=Rollout(percentage=100),
     )
 
 
