@@ -37,6 +37,9 @@ The tree is shallow::
     ├── AuditError             (the tamper-evident log)
     │   ├── AuditVerificationFailed, AuditClockSkew (also ValueError),
     │   │   AuditAppenderClosed
+    ├── (built-in services: bad input from the department's side, all
+    │   ValidationError, so also ValueError) UnknownPhase, EventOutOfOrder,
+    │   RequirementAnswered, DueDateInPast, UnknownRequirement
     └── ApplicationError       (the built-in application services)
         ├── AnswersInvalid, UnknownQuestion, DocumentRejected (DocumentTooLarge,
         │   DocumentTypeRefused, DocumentCorrupt, DocumentBomb, PhotoRejected,
@@ -84,6 +87,8 @@ __all__ = [
     "DocumentTooLarge",
     "DocumentTypeRefused",
     "DraftExpired",
+    "DueDateInPast",
+    "EventOutOfOrder",
     "FieldTooLong",
     "GrantNotChangeable",
     "GrantTargetUnknown",
@@ -114,6 +119,7 @@ __all__ = [
     "RateLimited",
     "RequestLapsed",
     "RequiredField",
+    "RequirementAnswered",
     "ReviewOutdated",
     "SchemaOutOfDate",
     "SchemaTooNew",
@@ -133,7 +139,9 @@ __all__ = [
     "StorageUnavailable",
     "TooManyDocuments",
     "UnitRolledBack",
+    "UnknownPhase",
     "UnknownQuestion",
+    "UnknownRequirement",
     "UnknownValue",
     "UnsafeStorageSettings",
     "ValidationError",
@@ -777,6 +785,51 @@ class AuditAppenderClosed(AuditError):
     code = "audit.appender_closed"
     message_en = "The audit writer is not accepting entries."
     message_fr = "Le rédacteur du journal d'audit n'accepte pas d'entrées."
+
+
+# --- built-in services -----------------------------------------------------
+# Bad input from the department's side of the status tracker and decision
+# notes (an officer's desk, a legacy feed): nothing is written when one is raised.
+
+
+class UnknownPhase(ValidationError):
+    """A phase that is not one of the status tracker's (``params["field"]`` names the field)."""
+
+    code = "status.unknown_phase"
+    message_en = "{field} is not a known processing phase."
+    message_fr = "Le champ {field} n'est pas une étape de traitement connue."
+
+
+class EventOutOfOrder(ValidationError):
+    """An event dated before the last event already recorded for the item."""
+
+    code = "status.out_of_order"
+    message_en = "This event is dated before the last event already recorded for the application."
+    message_fr = "Cet événement est daté d'avant le dernier événement déjà inscrit pour la demande."
+
+
+class RequirementAnswered(ValidationError):
+    """A requirement already answered (received, accepted or rejected) is answered again."""
+
+    code = "status.already_answered"
+    message_en = "This request was already answered."
+    message_fr = "Cette demande a déjà reçu une réponse."
+
+
+class DueDateInPast(ValidationError):
+    """A requirement whose due date is not after today."""
+
+    code = "status.due_in_past"
+    message_en = "The due date must be after today."
+    message_fr = "La date d'échéance doit être postérieure à aujourd'hui."
+
+
+class UnknownRequirement(ValidationError):
+    """A decision note or response names a requirement the application does not have."""
+
+    code = "notes.unknown_requirement"
+    message_en = "The note refers to a requirement this application does not have."
+    message_fr = "La note renvoie à une exigence que cette demande ne comporte pas."
 
 
 # --- applications (the built-in TRV and passport renewal services) ------------

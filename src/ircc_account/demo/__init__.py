@@ -6,9 +6,11 @@ made-up clients, a licensed consultant and an MP's office, on one machine.
 :mod:`ircc_account.web` alone, with its own templates and French
 catalogue shipped as package data. Service plugins published under the
 ``ircc_account.services`` entry points by this distribution are allowed
-and appear without changes here; until the built-in services land, the
-demo registers a status service of its own (:class:`DemoStatus`) and one
-whose back end is down (:class:`DemoMessages`). Never for real accounts.
+and appear without changes here (the status tracker and decision notes,
+which the seeding fills with two of Marie's applications through their
+desks); the demo also registers a status service of its own
+(:class:`DemoStatus`) and one whose back end is down
+(:class:`DemoMessages`). Never for real accounts.
 """
 
 from __future__ import annotations

@@ -258,6 +258,118 @@ def _applications(door: FrontDoor, marie: str, ahmed: str) -> None:
     )
 
 
+def _tracked(door: FrontDoor, marie: str) -> None:
+    """
+    Marie's files in the built-in status tracker and decision notes, as the
+    department's systems put them there (through the services' desks), when
+    those services are installed and allowlisted: a visitor visa in
+    processing with a request to answer and a wait on a panel physician,
+    and a refused study permit with the officer's reasons, one passage withheld.
+    """
+    from ircc_account.builtin import notes, status
+
+    if status.SERVICE_ID not in door.services.service_ids:
+        return
+    staff = status.Staff(actor=OFFICER, office="ndl", role=status.StaffRole.OFFICER)
+    desk = status.StatusDesk(door)
+    today = dt.datetime.now(dt.UTC)
+    visa = desk.open(
+        staff,
+        marie,
+        program="visitor-visa",
+        reference="V300765432",
+        title=BilingualText("Visitor visa (tracked)", "Visa de visiteur (suivi)"),
+        received_at=today - dt.timedelta(days=40),
+    ).item_id
+    desk.change_phase(staff, visa, status.Phase.ELIGIBILITY, at=today - dt.timedelta(days=30))
+    desk.change_phase(staff, visa, status.Phase.BIOMETRICS, at=today - dt.timedelta(days=20))
+    desk.request(
+        staff,
+        visa,
+        status.Requirement(
+            title=BilingualText("Police certificate", "Certificat de police"),
+            details=(
+                BilingualText(
+                    "From each country you lived in for 6 months or more since age 18",
+                    "De chaque pays où vous avez vécu 6 mois ou plus depuis l'âge de 18 ans",
+                ),
+                BilingualText(
+                    "Translated into English or French by a certified translator",
+                    "Traduit en anglais ou en français par un traducteur agréé",
+                ),
+            ),
+            due=(today + dt.timedelta(days=30)).date(),
+        ),
+        at=today - dt.timedelta(days=5),
+    )
+    desk.document_received(
+        staff, visa, BilingualText("Passport copy", "Copie du passeport"),
+        at=today - dt.timedelta(days=40),
+    )  # fmt: skip
+    desk.wait_on(
+        staff,
+        visa,
+        status.Party.PANEL_PHYSICIAN,
+        BilingualText("Your medical exam results", "Les résultats de votre examen médical"),
+    )
+    desk.release_comment(
+        staff,
+        visa,
+        BilingualText(
+            "Your biometrics were received; thank you.",
+            "Vos données biométriques ont été reçues; merci.",
+        ),
+    )
+    if notes.SERVICE_ID not in door.services.service_ids:
+        return
+    study = desk.open(
+        staff,
+        marie,
+        program="study-permit",
+        reference="S200765432",
+        title=BilingualText("Study permit (tracked)", "Permis d'études (suivi)"),
+        received_at=today - dt.timedelta(days=90),
+    ).item_id
+    funds = desk.request(
+        staff,
+        study,
+        status.Requirement(
+            title=BilingualText("Proof of funds", "Preuve de fonds"),
+            due=(today + dt.timedelta(days=10)).date(),
+        ),
+        at=today - dt.timedelta(days=60),
+    )
+    desk.respond(staff, study, funds)
+    notes.NotesDesk(door).record_decision(
+        staff,
+        study,
+        notes.Outcome.REFUSED,
+        [
+            notes.NoteReason(
+                criterion=notes.Criterion.PURPOSE_OF_VISIT,
+                parts=[
+                    BilingualText(
+                        "The study plan does not explain why this program suits your goals.",
+                        "Le plan d'études n'explique pas pourquoi ce programme convient à vos "
+                        "objectifs.",
+                    ),
+                    notes.Withheld(basis=notes.Exemption.THIRD_PARTY),
+                ],
+            ),
+            notes.NoteReason(
+                requirement=funds,
+                parts=[
+                    BilingualText(
+                        "The proof of funds does not cover the first year's tuition.",
+                        "La preuve de fonds ne couvre pas les droits de scolarité de la "
+                        "première année.",
+                    )
+                ],
+            ),
+        ],
+    )
+
+
 def _application_drafts(
     door: FrontDoor, accounts: Mapping[str, str], jean: Actor, ahmed: Actor
 ) -> None:
@@ -342,6 +454,7 @@ def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
         return door.actor(door.identity.get_session(cookies[username]), as_representative=rep)
 
     _applications(door, accounts["marie"], accounts["ahmed"])
+    _tracked(door, accounts["marie"])
     consultant = door.onboarding.register_representative(
         actor("jean"),
         kind="consultant",

@@ -1,0 +1,5 @@
+"""Fixtures for the status tracker's tests (shared with decision notes')."""
+
+from .helpers import world
+
+__all__ = ["world"]
