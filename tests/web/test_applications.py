@@ -19,7 +19,17 @@ from ircc_account.builtin.passport import plugin as passport
 from ircc_account.builtin.trv import plugin as trv
 from ircc_account.demo._seed import seed
 
-from .conftest import CALLBACK, Browser, Idp, Site, demo_plugins, door_config, portal, signed_in, text
+from .conftest import (
+    CALLBACK,
+    Browser,
+    Idp,
+    Site,
+    demo_plugins,
+    door_config,
+    portal,
+    signed_in,
+    text,
+)
 
 
 def _day(days: int) -> str:
@@ -140,7 +150,11 @@ def _attach_all(b: Browser, path: str) -> None:
     """Attach a sample file to every document the checklist still needs."""
     while True:
         page = b.get(path)
-        needed = re.findall(r'<td>Needed</td>\s*<td>\s*<form[^>]*>.*?name="requirement" value="([^"]+)"', page.text, re.S)
+        needed = re.findall(
+            r'<td>Needed</td>\s*<td>\s*<form[^>]*>.*?name="requirement" value="([^"]+)"',
+            page.text,
+            re.S,
+        )
         if not needed:
             return
         done = b.post(f"{path}/sample", {"requirement": needed[0], "version": _version(b)})
@@ -196,9 +210,7 @@ def test_bad_answers_are_shown_beside_their_fields_and_nothing_is_saved(
     assert b.get("/account/applications/nothing").status_code == 404
 
 
-def test_an_adult_renews_a_passport_end_to_end(
-    site: Site, browser: Callable[..., Browser]
-) -> None:
+def test_an_adult_renews_a_passport_end_to_end(site: Site, browser: Callable[..., Browser]) -> None:
     """Ahmed answers each step, attaches a sample photo, reviews, signs, pays the fees shown and gets a receipt with a P number; the draft then shows the receipt."""
     b = signed_in(site, browser, "ahmed")
     path = _draft_path(b, "passport-renewal")

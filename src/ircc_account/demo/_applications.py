@@ -65,7 +65,7 @@ def field_id(question: str, entry: int | None = None, field: str | None = None) 
 
 
 def _read_answers(form: Mapping[str, str], questions: tuple[Question, ...]) -> dict[str, object]:
-    """The step's answers as the desk takes them: strings, entries for a group; empty ones left out."""
+    """A step's answers as the desk takes them (strings; entries for a group), empties left out."""
     answers: dict[str, object] = {}
     for q in questions:
         if q.type is AnswerType.GROUP:
@@ -232,16 +232,17 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         try:
             view = desk.save(actor, req.client_id, draft_id, answers, version=_version(req))
         except AnswersInvalid as refused:
-            errors = {
-                field_id(p.question, p.entry, p.field): p.message for p in refused.problems
-            }
+            errors = {field_id(p.question, p.entry, p.field): p.message for p in refused.problems}
             values = {k: v for k, v in req.form.items() if k not in ("csrf_token", "version")}
             return draft_page(
                 req, service_id, view, step_id, errors=errors, values=values, status=400
             )
         steps = desk.service.form.steps
         index = steps.index(step)
-        if req.form.get("then") == "next" and index + 1 < len(steps):
+        # A question the answers just brought up is asked on this step first.
+        asked = {q.id for q in step.questions}
+        unanswered = any(p.question in asked for p in view.evaluation.missing)
+        if req.form.get("then") == "next" and index + 1 < len(steps) and not unanswered:
             return Redirect(draft_url(service_id, draft_id, step=steps[index + 1].id, done="saved"))
         return Redirect(draft_url(service_id, draft_id, step=step_id, done="saved"))
 
@@ -261,7 +262,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         )
         step = req.form.get("step", "")
         query = {"step": step} if step and step.isidentifier() else {}
-        return Redirect(draft_url(service_id, draft_id, **query, done="attached") + "#checklist")
+        return Redirect(draft_url(service_id, draft_id, **query, done="attached"))
 
     @web.page("/account/applications/{service_id}/{draft_id}/review", name="application_review")
     def review(req: PageRequest, service_id: str, draft_id: str) -> Page:
