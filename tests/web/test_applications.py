@@ -258,6 +258,10 @@ def test_an_adult_renews_a_passport_end_to_end(site: Site, browser: Callable[...
     assert done.status_code == 303
     receipt = b.follow(done)
     assert re.search(r"Your application number is P\d+", text(receipt)), text(receipt)[:600]
+    again = b.post(f"{path}/submit", {"amount": "16000"})
+    assert again.status_code == 409 and "can no longer be changed" in text(again)
+    locked = b.post(f"{path}/save", {"step": "applicant", "version": "9", "phone": "1"})
+    assert locked.status_code == 409
 
 
 def test_the_consultant_prepares_a_visitor_visa_and_the_client_signs_and_submits(
@@ -273,8 +277,11 @@ def test_the_consultant_prepares_a_visitor_visa_and_the_client_signs_and_submits
     review = jean.get(f"{path}/review")
     assert 'id="client-must-sign"' in review.text, text(review)[:1200]
     assert 'id="sign"' not in review.text
-    digest = re.search(r'name="digest"', review.text)
-    assert digest is None
+    assert re.search(r'name="digest"', review.text) is None
+    forged = jean.post(f"{path}/sign", {"digest": "0" * 64})
+    assert forged.status_code == 403 and 'id="refused-message"' in forged.text
+    unsigned = jean.post(f"{path}/submit", {"amount": "18500"})
+    assert unsigned.status_code == 403
     marie = signed_in(site, browser, "marie")
     review = marie.get(f"{path}/review")
     assert "Jean Roy, RCIC" in text(review) and 'id="sign"' in review.text
@@ -288,3 +295,22 @@ def test_the_consultant_prepares_a_visitor_visa_and_the_client_signs_and_submits
     receipt = marie.follow(marie.post(f"{path}/submit", {"amount": total.group(1)}))
     words = text(receipt)
     assert re.search(r"Your application number is V\d{9}", words) and "Jean Roy, RCIC" in words
+
+
+def test_a_question_an_answer_brings_up_is_asked_on_the_same_step_in_french(
+    site: Site, browser: Callable[..., Browser]
+) -> None:
+    """Answering "yes" to other names used and choosing "Save and continue" stays on the step, which now asks for the other names; the page is in French for a French speaker, labels and buttons included."""
+    b = signed_in(site, browser, "marie")
+    path = _draft_path(b, "trv")
+    b.get(path)
+    saved = b.post(
+        f"{path}/save",
+        {"step": "personal", "version": _version(b), "other_names_used": "yes", "then": "next"},
+    )
+    assert saved.status_code == 303 and "step=personal" in saved.headers["location"]
+    page = b.follow(saved)
+    assert 'id="other_names"' in page.text
+    assert b.post("/language", {"lang": "fr", "next": path}).status_code == 303
+    french = text(b.get(f"{path}?step=personal"))
+    assert "Enregistrer et continuer" in french and "Nom de famille" in french, french[:400]

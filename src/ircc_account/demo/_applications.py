@@ -14,9 +14,10 @@ through the desk's upload like any file.
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ircc_account.builtin.applications import (
@@ -27,7 +28,18 @@ from ircc_account.builtin.applications import (
     Payment,
     Question,
 )
-from ircc_account.errors import AnswersInvalid, NotFound, OutOfRange, RequiredField
+from ircc_account.errors import (
+    AnswersInvalid,
+    ApplicationError,
+    ApplicationLocked,
+    DocumentStoreUnavailable,
+    DraftExpired,
+    NotFound,
+    OutOfRange,
+    RequiredField,
+    ReviewOutdated,
+    SignatureRequired,
+)
 from ircc_account.web import N_, Page, PageRequest, Redirect, WebApp
 
 __all__ = ["add_application_pages", "builtin_applications"]
@@ -41,6 +53,14 @@ NOTICES = {
     "signed": N_("You signed the application. It can now be paid for and submitted."),
 }
 _MAX_ANSWER = 4000
+#: The status of a refusal page, by the desk's error (most specific first; else 400).
+_REFUSAL_STATUS: tuple[tuple[type[ApplicationError], int], ...] = (
+    (SignatureRequired, 403),
+    (ApplicationLocked, 409),
+    (ReviewOutdated, 409),
+    (DraftExpired, 410),
+    (DocumentStoreUnavailable, 503),
+)
 
 
 def builtin_applications(service_ids: tuple[str, ...]) -> dict[str, ApplicationService]:
@@ -120,6 +140,16 @@ def _version(req: PageRequest) -> int:
     return int(raw)
 
 
+def refusal(req: PageRequest, error: ApplicationError, back: str) -> Page:
+    """The page for a desk's refusal: its own message in the person's language, and the way back."""
+    status = next((code for kind, code in _REFUSAL_STATUS if isinstance(error, kind)), 400)
+    return Page(
+        "demo/application_refused.html",
+        {"message": error.message(req.language), "back": back},
+        status=status,
+    )
+
+
 def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService]) -> None:
     """
     Add the application pages for *services* (each registered on the door
@@ -144,7 +174,26 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
             url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
         return url
 
+    def guarded(handler: Callable[..., Page | Redirect]) -> Callable[..., Page | Redirect]:
+        """A desk's refusal (locked, not signed, outdated...) as a page with its own message."""
+
+        @functools.wraps(handler)
+        def run(req: PageRequest, **params: str) -> Page | Redirect:
+            try:
+                return handler(req, **params)
+            except ApplicationError as error:
+                sid = params["service_id"]
+                back = (
+                    draft_url(sid, params["draft_id"])
+                    if "draft_id" in params and not isinstance(error, DraftExpired)
+                    else web.url_path("applications", service_id=sid)
+                )
+                return refusal(req, error, back)
+
+        return run
+
     @web.page("/account/applications/{service_id}", name="applications")
+    @guarded
     def applications(req: PageRequest, service_id: str) -> Page:
         desk = desk_for(service_id)
         views = desk.drafts(req.actor(), req.client_id)
@@ -159,6 +208,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         )
 
     @web.form("/account/applications/{service_id}/start", name="application_start")
+    @guarded
     def start(req: PageRequest, service_id: str) -> Redirect:
         view = desk_for(service_id).start(req.actor(), req.client_id)
         return Redirect(draft_url(service_id, view.draft.draft_id))
@@ -210,6 +260,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         )
 
     @web.page("/account/applications/{service_id}/{draft_id}", name="application_draft")
+    @guarded
     def draft(req: PageRequest, service_id: str, draft_id: str) -> Page:
         view = desk_for(service_id).open(req.actor(), req.client_id, draft_id)
         if view.draft.receipt is not None:
@@ -220,6 +271,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         return draft_page(req, service_id, view, req.query.get("step", ""))
 
     @web.form("/account/applications/{service_id}/{draft_id}/save", name="application_save")
+    @guarded
     def save(req: PageRequest, service_id: str, draft_id: str) -> Page | Redirect:
         desk = desk_for(service_id)
         actor = req.actor()
@@ -247,6 +299,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         return Redirect(draft_url(service_id, draft_id, step=step_id, done="saved"))
 
     @web.form("/account/applications/{service_id}/{draft_id}/sample", name="application_sample")
+    @guarded
     def sample(req: PageRequest, service_id: str, draft_id: str) -> Redirect:
         desk = desk_for(service_id)
         requirement = _clean(req.form.get("requirement"), "requirement")
@@ -265,6 +318,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         return Redirect(draft_url(service_id, draft_id, **query, done="attached"))
 
     @web.page("/account/applications/{service_id}/{draft_id}/review", name="application_review")
+    @guarded
     def review(req: PageRequest, service_id: str, draft_id: str) -> Page:
         desk = desk_for(service_id)
         actor = req.actor()
@@ -296,6 +350,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         )
 
     @web.form("/account/applications/{service_id}/{draft_id}/sign", name="application_sign")
+    @guarded
     def sign(req: PageRequest, service_id: str, draft_id: str) -> Redirect:
         digest = _clean(req.form.get("digest"), "digest")
         desk_for(service_id).sign(req.actor(), req.client_id, draft_id, digest=digest)
@@ -305,6 +360,7 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         )
 
     @web.form("/account/applications/{service_id}/{draft_id}/submit", name="application_submit")
+    @guarded
     def submit(req: PageRequest, service_id: str, draft_id: str) -> Redirect:
         desk = desk_for(service_id)
         actor = req.actor()
