@@ -314,3 +314,65 @@ def test_a_question_an_answer_brings_up_is_asked_on_the_same_step_in_french(
     assert b.post("/language", {"lang": "fr", "next": path}).status_code == 303
     french = text(b.get(f"{path}?step=personal"))
     assert "Enregistrer et continuer" in french and "Nom de famille" in french, french[:400]
+
+
+def _photo(width: int = 420, height: int = 540) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (190, 160, 140)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def test_a_file_is_uploaded_for_a_checklist_entry_and_bad_ones_are_refused(
+    site: Site, browser: Callable[..., Browser]
+) -> None:
+    """A photo sent as multipart/form-data is received on the checklist; a file that is no image is refused with its own message and nothing kept; two files are a 400, a body over the upload limit a 413, and a form not made for uploads answers multipart with 415."""
+    b = signed_in(site, browser, "ahmed")
+    path = _draft_path(b, "passport-renewal")
+    b.get(path)
+    assert 'id="file-photo"' in b.last.text and 'enctype="multipart/form-data"' in b.last.text
+    fields = {"requirement": "photo", "version": _version(b), "step": "eligibility"}
+    refused = b.post(
+        f"{path}/upload", fields, files={"file": ("me.jpg", b"not an image", "image/jpeg")}
+    )
+    assert refused.status_code == 400 and 'id="refused-message"' in refused.text
+    page = b.get(path)
+    assert 'id="upload-photo"' in page.text  # still missing
+    token, version = b.token(), _version(b)
+    two = b.post(
+        f"{path}/upload",
+        {**fields, "version": version},
+        token=token,
+        files=[
+            ("file", ("a.jpg", _photo(), "image/jpeg")),
+            ("other", ("b.jpg", b"x", "image/jpeg")),
+        ],
+    )
+    assert two.status_code == 400
+    huge = b.post(
+        f"{path}/upload",
+        {**fields, "version": version},
+        token=token,
+        files={"file": ("big.jpg", b"\0" * (10 * 1024 * 1024 + 70 * 1024), "image/jpeg")},
+    )
+    assert huge.status_code == 413
+    elsewhere = b.post(
+        f"{path}/sample",
+        {**fields, "version": version},
+        token=token,
+        files={"file": ("me.jpg", _photo(), "image/jpeg")},
+    )
+    assert elsewhere.status_code == 415
+    done = b.post(
+        f"{path}/upload",
+        {**fields, "version": version},
+        token=token,
+        files={"file": ("me.jpg", _photo(), "image/jpeg")},
+    )
+    assert done.status_code == 303, text(done)[:600]
+    page = b.follow(done)
+    assert "Your file is uploaded." in text(page)
+    assert re.search(r'id="document-photo">\s*<td[^>]*>[^<]*</td>\s*<td>Received</td>', page.text)

@@ -6,10 +6,10 @@ answers saved per step, the checklist, fees and eligibility hints, the
 review, the client's signature, the demo's payment and submission, and the
 receipt.
 
-The web front door takes only ``application/x-www-form-urlencoded`` forms,
-so files are not uploaded here: a checklist entry offers a made-up sample
-file (a PDF, or a photo that meets the entry's requirements), which goes
-through the desk's upload like any file.
+Each checklist entry takes a file (an upload form, ``multipart/form-data``,
+bounded by ``WebConfig.max_upload``) or, for trying the demo without one,
+a made-up sample file (a PDF, or a photo that meets the entry's
+requirements); both go through the desk's upload, judged and sealed.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ GROUP_ENTRIES = 1
 NOTICES = {
     "saved": N_("Your answers are saved."),
     "attached": N_("The sample file is attached."),
+    "uploaded": N_("Your file is uploaded."),
     "signed": N_("You signed the application. It can now be paid for and submitted."),
 }
 _MAX_ANSWER = 4000
@@ -316,6 +317,31 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         step = req.form.get("step", "")
         query = {"step": step} if step and step.isidentifier() else {}
         return Redirect(draft_url(service_id, draft_id, **query, done="attached"))
+
+    @web.form(
+        "/account/applications/{service_id}/{draft_id}/upload",
+        name="application_upload",
+        uploads=True,
+    )
+    @guarded
+    def upload(req: PageRequest, service_id: str, draft_id: str) -> Redirect:
+        desk = desk_for(service_id)
+        requirement = _clean(req.form.get("requirement"), "requirement")
+        sent = req.files.get("file")
+        if sent is None or not sent.data:
+            raise RequiredField(field="file")
+        desk.upload(
+            req.actor(),
+            req.client_id,
+            draft_id,
+            requirement,
+            sent.data,
+            filename=sent.filename or "document",
+            version=_version(req),
+        )
+        step = req.form.get("step", "")
+        query = {"step": step} if step and step.isidentifier() else {}
+        return Redirect(draft_url(service_id, draft_id, **query, done="uploaded"))
 
     @web.page("/account/applications/{service_id}/{draft_id}/review", name="application_review")
     @guarded
