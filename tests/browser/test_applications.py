@@ -1,6 +1,6 @@
 """
 A client completes a visitor visa application in a real browser: starts it
-from her dashboard, answers each step of the form, attaches the documents,
+from her dashboard, answers each step of the form, uploads her photo, attaches the other documents,
 reviews, signs in her account, pays through the demo's payment step and
 reads the receipt. Every page opened is checked by axe-core, an error page
 included (``conftest.py``).
@@ -76,6 +76,16 @@ ANSWERS = {
 }
 
 
+def _photo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (420, 540), (190, 160, 140)).save(out, format="JPEG")
+    return out.getvalue()
+
+
 def _answer(person: Person, answers: dict[str, str]) -> None:
     """Tick the radio button for a choice, or type into the field."""
     for question, value in answers.items():
@@ -87,7 +97,7 @@ def _answer(person: Person, answers: dict[str, str]) -> None:
 
 
 def test_a_client_completes_a_visitor_visa(demo: DemoSite, people: Callable[..., Person]) -> None:
-    """Marie starts a visitor visa from her dashboard, is shown an error beside a bad country, answers every step, attaches the documents, signs, pays the fees shown and gets a V number she can follow on her dashboard."""
+    """Marie starts a visitor visa from her dashboard, is shown an error beside a bad country, answers every step, uploads her photo and attaches the other documents, signs, pays the fees shown and gets a V number she can follow on her dashboard."""
     marie = people("marie")
     marie.sign_in("marie")
     marie.click("#applications-trv")
@@ -109,6 +119,13 @@ def test_a_client_completes_a_visitor_visa(demo: DemoSite, people: Callable[...,
         assert not marie.has("#error-summary"), marie.text("#error-summary")
     marie.shot("application-form")
 
+    # Her photo, chosen as a file; the rest are the demo's sample files.
+    marie.page.set_input_files(
+        "#file-photo", files=[{"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    marie.click("#upload-photo")
+    assert "Your file is uploaded." in marie.text("#notice")
+    assert not marie.has("#upload-photo")
     while marie.has("#checklist-table [id^=attach-]"):
         button = marie.page.locator("#checklist-table [id^=attach-]").first
         name = str(button.get_attribute("id"))
