@@ -376,3 +376,31 @@ def test_a_file_is_uploaded_for_a_checklist_entry_and_bad_ones_are_refused(
     page = b.follow(done)
     assert "Your file is uploaded." in text(page)
     assert re.search(r'id="document-photo">\s*<td[^>]*>[^<]*</td>\s*<td>Received</td>', page.text)
+
+
+def test_a_repeating_group_entry_is_saved_and_counted_in_the_fees(
+    site: Site, browser: Callable[..., Browser]
+) -> None:
+    """A family member entered in the family step's group is saved as an entry (shown again on the page) and the visitor visa's fees count two people."""
+    b = signed_in(site, browser, "marie")
+    path = _draft_path(b, "trv")
+    b.get(f"{path}?step=family")
+    assert 'id="family_applying__0__family_name"' in b.last.text
+    saved = b.post(
+        f"{path}/save",
+        {
+            "step": "family",
+            "version": _version(b),
+            "family_applying__0__family_name": "Tremblay",
+            "family_applying__0__given_names": "Luc",
+            "family_applying__0__relationship": "spouse",
+            "family_applying__0__date_of_birth": "1986-05-01",
+            "family_applying__0__biometrics_given": "yes",
+        },
+    )
+    assert saved.status_code == 303, text(saved)[:600]
+    page = b.follow(saved)
+    assert (
+        'value="Luc"' in page.text and 'id="family_applying__0__relationship-spouse"' in page.text
+    )
+    assert "CAD 200.00" in text(page), text(page)

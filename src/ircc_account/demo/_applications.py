@@ -282,6 +282,13 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
             raise NotFound()
         view = desk.open(actor, req.client_id, draft_id)
         answers = _read_answers(req.form, step.questions)
+        for q in step.questions:
+            # Entries past those the page shows are kept as they were.
+            kept = view.raw(q.id, desk.service) if q.type is AnswerType.GROUP else None
+            if isinstance(kept, list) and len(kept) > GROUP_ENTRIES:
+                shown_entries = answers.get(q.id, [])
+                assert isinstance(shown_entries, list)
+                answers[q.id] = [*(shown_entries or kept)[:GROUP_ENTRIES], *kept[GROUP_ENTRIES:]]
         try:
             view = desk.save(actor, req.client_id, draft_id, answers, version=_version(req))
         except AnswersInvalid as refused:
