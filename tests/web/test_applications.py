@@ -329,7 +329,7 @@ def _photo(width: int = 420, height: int = 540) -> bytes:
 def test_a_file_is_uploaded_for_a_checklist_entry_and_bad_ones_are_refused(
     site: Site, browser: Callable[..., Browser]
 ) -> None:
-    """A photo sent as multipart/form-data is received on the checklist; a file that is no image is refused with its own message and nothing kept; two files are a 400, a body over the upload limit a 413, and a form not made for uploads answers multipart with 415."""
+    """A photo sent as multipart/form-data is received on the checklist; a file that is no image is refused with its own message beside the file field (error summary, aria-invalid) and nothing kept; two files are a 400, a body over the upload limit a 413, and a form not made for uploads answers multipart with 415."""
     b = signed_in(site, browser, "ahmed")
     path = _draft_path(b, "passport-renewal")
     b.get(path)
@@ -338,7 +338,9 @@ def test_a_file_is_uploaded_for_a_checklist_entry_and_bad_ones_are_refused(
     refused = b.post(
         f"{path}/upload", fields, files={"file": ("me.jpg", b"not an image", "image/jpeg")}
     )
-    assert refused.status_code == 400 and 'id="refused-message"' in refused.text
+    assert refused.status_code == 400 and 'id="error-summary"' in refused.text
+    assert 'href="#file-photo"' in refused.text and 'id="file-photo-error"' in refused.text
+    assert re.search(r'id="file-photo" name="file"[^>]*aria-invalid="true"', refused.text)
     page = b.get(path)
     assert 'id="upload-photo"' in page.text  # still missing
     token, version = b.token(), _version(b)

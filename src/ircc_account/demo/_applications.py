@@ -32,6 +32,7 @@ from ircc_account.errors import (
     AnswersInvalid,
     ApplicationError,
     ApplicationLocked,
+    DocumentRejected,
     DocumentStoreUnavailable,
     DraftExpired,
     NotFound,
@@ -331,22 +332,28 @@ def add_application_pages(web: WebApp, services: Mapping[str, ApplicationService
         uploads=True,
     )
     @guarded
-    def upload(req: PageRequest, service_id: str, draft_id: str) -> Redirect:
+    def upload(req: PageRequest, service_id: str, draft_id: str) -> Page | Redirect:
         desk = desk_for(service_id)
         requirement = _clean(req.form.get("requirement"), "requirement")
         sent = req.files.get("file")
         if sent is None or not sent.data:
             raise RequiredField(field="file")
-        desk.upload(
-            req.actor(),
-            req.client_id,
-            draft_id,
-            requirement,
-            sent.data,
-            filename=sent.filename or "document",
-            version=_version(req),
-        )
         step = req.form.get("step", "")
+        try:
+            desk.upload(
+                req.actor(),
+                req.client_id,
+                draft_id,
+                requirement,
+                sent.data,
+                filename=sent.filename or "document",
+                version=_version(req),
+            )
+        except DocumentRejected as refused:
+            # Beside the file field, with the error summary; nothing was kept.
+            view = desk.open(req.actor(), req.client_id, draft_id)
+            errors = {f"file-{requirement}": refused.message(req.language)}
+            return draft_page(req, service_id, view, step, errors=errors, status=400)
         query = {"step": step} if step and step.isidentifier() else {}
         return Redirect(draft_url(service_id, draft_id, **query, done="uploaded"))
 
