@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,6 +22,9 @@ from ircc_account.errors import (
     ValidationError,
 )
 from ircc_account.web import N_, Page, PageRequest, Redirect, WebApp
+
+if TYPE_CHECKING:
+    from ircc_account.builtin.applications import ApplicationService
 
 __all__ = ["DemoPerson", "add_portal_pages"]
 
@@ -95,21 +98,35 @@ def add_portal_pages(
     people: Sequence[DemoPerson] = (),
     names: Mapping[str, str] | None = None,
     provider: str = "dev",
+    applications: Mapping[str, ApplicationService] | None = None,
 ) -> None:
     """
     Add the demo portal's pages to *web*: home, the dashboard, an item and
     its actions, representatives (give, accept, refuse, revoke), "who
-    touched my file", a representative's clients (act for one, stop), and
-    the profile.
+    touched my file", a representative's clients (act for one, stop), the
+    profile, and the application services' forms (a draft's steps, the
+    review, the client's signature, payment, submission and the receipt).
 
     Args:
         web: The web front door.
         people: The demo people the home page offers to sign in as.
         names: Extra display names by id, for what the store cannot name.
         provider: The provider the sign-in buttons use.
+        applications: The application services registered on the door, by
+            id; by default the built-in ones it registered (the visitor
+            visa, passport renewal).
     """
     door = web.door
     directory = dict(names or {})
+    if applications is None:
+        from ._applications import builtin_applications
+
+        applications = builtin_applications(door.services.service_ids)
+    if applications:
+        from ._applications import add_application_pages
+
+        add_application_pages(web, applications)
+    forms = frozenset(applications)
 
     def services() -> list[tuple[str, Any]]:
         return [(sid, door.services.manifest(sid).title) for sid in door.services.service_ids]
@@ -129,7 +146,9 @@ def add_portal_pages(
         levels = {
             sid: int(door.services.manifest(sid).assurance) for sid in door.services.service_ids
         }
-        return Page("demo/dashboard.html", {"board": board, "levels": levels})
+        return Page(
+            "demo/dashboard.html", {"board": board, "levels": levels, "applications": forms}
+        )
 
     @web.page("/account/items/{item_id}", name="item")
     def item(req: PageRequest, item_id: str) -> Page:

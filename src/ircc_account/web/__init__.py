@@ -18,7 +18,13 @@ from ircc_account._exports import present_as_public
 from ircc_account.web._app import WebApp
 from ircc_account.web._config import Catalogue, WebConfig
 from ircc_account.web._i18n import N_
-from ircc_account.web._values import Page, PageRequest, ProviderRedirect, Redirect
+from ircc_account.web._values import (
+    Page,
+    PageRequest,
+    ProviderRedirect,
+    Redirect,
+    UploadedFile,
+)
 
 __all__ = [
     "N_",
@@ -27,6 +33,7 @@ __all__ = [
     "PageRequest",
     "ProviderRedirect",
     "Redirect",
+    "UploadedFile",
     "WebApp",
     "WebConfig",
 ]

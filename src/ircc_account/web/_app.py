@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
@@ -59,7 +59,14 @@ from ._errors import status_for
 from ._i18n import N_, Languages, negotiate
 from ._identity_pages import add_identity_pages
 from ._render import Renderer
-from ._values import Page, PageRequest, ProviderRedirect, Redirect, RequestTooLarge
+from ._values import (
+    Page,
+    PageRequest,
+    ProviderRedirect,
+    Redirect,
+    RequestTooLarge,
+    UploadedFile,
+)
 
 __all__ = ["Handler", "WebApp"]
 
@@ -123,6 +130,7 @@ class _Spec:
     form: bool
     signed_in: bool
     allow_expired: bool = False
+    uploads: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -134,6 +142,7 @@ class _Incoming:
     params: Mapping[str, str]
     query: Mapping[str, str]
     form: Mapping[str, str] = attrs.field(repr=False)
+    files: Mapping[str, UploadedFile] = attrs.field(factory=dict, repr=False)
     session_cookie: str | None = attrs.field(repr=False)
     anon_cookie: str | None = attrs.field(repr=False)
     language_cookie: str | None
@@ -212,6 +221,7 @@ class WebApp:
             for t in templates
         ]
         loaders.append(jinja2.PackageLoader("ircc_account.web", "templates"))
+        self._upload_routes: list[Route] = []
         self._limiter = anyio.CapacityLimiter(config.threads)
         self._backchannel_limiter = anyio.CapacityLimiter(config.backchannel_threads)
         self.headers = SecurityHeaders(config, (p.issuer for p in self._providers.values()))
@@ -278,6 +288,7 @@ class WebApp:
         name: str | None = None,
         signed_in: bool = True,
         allow_expired: bool = False,
+        uploads: bool = False,
     ) -> Callable[[Handler], Handler]:
         """
         Register a ``POST`` form target; its handler runs only once the
@@ -291,10 +302,13 @@ class WebApp:
             allow_expired: Run even when the session just ended (logout), with
                 no CSRF check since the session is gone; the handler sees no
                 session and must change nothing on the server.
+            uploads: Take ``multipart/form-data`` too, with at most one file
+                of at most ``config.max_upload`` bytes (``request.files``);
+                its body may be up to ``max_body + max_upload`` bytes.
         """
 
         def register(handler: Handler) -> Handler:
-            spec = _Spec(handler, True, signed_in, allow_expired)
+            spec = _Spec(handler, True, signed_in, allow_expired, uploads)
             self._add(path, name or handler.__name__, spec, ["POST"])
             return handler
 
@@ -333,15 +347,26 @@ class WebApp:
         """
         return await anyio.to_thread.run_sync(fn, *args, limiter=self._backchannel_limiter)
 
+    def body_limit(self, scope: Scope) -> int:
+        """
+        The largest body the request in *scope* may send: ``max_body``, or
+        ``max_body + max_upload`` for a form registered with ``uploads=True``.
+        """
+        for route in self._upload_routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return self.config.max_body + self.config.max_upload
+        return self.config.max_body
+
     def _add(self, path: str, name: str, spec: _Spec, methods: list[str]) -> None:
-        self._app.router.routes.append(
-            Route(path, self._endpoint(spec), methods=methods, name=name)
-        )
+        route = Route(path, self._endpoint(spec), methods=methods, name=name)
+        if spec.uploads:
+            self._upload_routes.append(route)
+        self._app.router.routes.append(route)
 
     def _endpoint(self, spec: _Spec) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             try:
-                incoming = await self.read(request, form=spec.form)
+                incoming = await self.read(request, form=spec.form, uploads=spec.uploads)
             except RequestTooLarge:
                 return await self.error_response(request, 413)
             except HTTPException as e:
@@ -353,7 +378,7 @@ class WebApp:
 
     # --- reading the request (on the loop) ------------------------------------------
 
-    async def read(self, request: Request, *, form: bool) -> _Incoming:
+    async def read(self, request: Request, *, form: bool, uploads: bool = False) -> _Incoming:
         """
         The request's cookies, query and (bounded) form, read on the event loop.
 
@@ -365,10 +390,14 @@ class WebApp:
         cookies = request.cookies
         query = _single(request.query_params.multi_items())
         fields: Mapping[str, str] = {}
+        files: Mapping[str, UploadedFile] = {}
         if form:
             media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            body = await self.read_body(request)
-            if media != "application/x-www-form-urlencoded":
+            if uploads and media == "multipart/form-data":
+                fields, files = await self._read_multipart(request)
+                media = ""
+            body = b"" if media == "" else await self.read_body(request)
+            if media not in ("", "application/x-www-form-urlencoded"):
                 raise HTTPException(415)
             try:
                 text = body.decode("utf-8")
@@ -380,7 +409,8 @@ class WebApp:
                 )
             except (UnicodeDecodeError, ValueError):
                 raise HTTPException(400) from None
-            fields = _single(pairs)
+            if media:
+                fields = _single(pairs)
         headers = {
             k: request.headers[k]
             for k in ("origin", "sec-fetch-site", "accept-language")
@@ -392,6 +422,7 @@ class WebApp:
             params={k: str(v) for k, v in request.path_params.items()},
             query=query,
             form=fields,
+            files=files,
             session_cookie=cookies.get(self.door.identity.policy.cookie_name),
             anon_cookie=cookies.get(ANON_COOKIE),
             language_cookie=cookies.get(LANGUAGE_COOKIE),
@@ -400,18 +431,61 @@ class WebApp:
             client_key=request.client.host if request.client else "unknown",
         )
 
-    async def read_body(self, request: Request) -> bytes:
+    async def _read_multipart(
+        self, request: Request
+    ) -> tuple[Mapping[str, str], Mapping[str, UploadedFile]]:
         """
-        The request body, refused beyond ``config.max_body`` bytes.
+        An upload form's fields and its one file, the body bounded first
+        (``max_body + max_upload``), then parsed from memory.
+
+        Raises:
+            HTTPException: malformed, more than one file, too many fields (400).
+            RequestTooLarge: the body or the file is over its limit.
+        """
+        body = await self.read_body(request, limit=self.config.max_body + self.config.max_upload)
+
+        async def replay() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        try:
+            parsed = await Request(request.scope, replay).form(
+                max_files=1,
+                max_fields=self.config.max_fields,
+                max_part_size=self.config.max_body,
+            )
+        except Exception:  # Starlette's 400, or python-multipart's own parse errors
+            raise HTTPException(400) from None
+        try:
+            fields: dict[str, str] = {}
+            files: dict[str, UploadedFile] = {}
+            for key, value in parsed.multi_items():
+                if key in fields or key in files:
+                    raise HTTPException(400)
+                if isinstance(value, str):
+                    fields[key] = value
+                    continue
+                data = await value.read()
+                if len(data) > self.config.max_upload:
+                    raise RequestTooLarge()
+                if data or value.filename:
+                    files[key] = UploadedFile(filename=value.filename or "", data=data)
+            return fields, files
+        finally:
+            await parsed.close()
+
+    async def read_body(self, request: Request, *, limit: int | None = None) -> bytes:
+        """
+        The request body, refused beyond *limit* (``config.max_body``) bytes.
 
         Raises:
             RequestTooLarge: it is larger.
         """
+        limit = self.config.max_body if limit is None else limit
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > self.config.max_body:
+            if size > limit:
                 raise RequestTooLarge()
             chunks.append(chunk)
         return b"".join(chunks)
@@ -436,6 +510,7 @@ class WebApp:
             params=incoming.params,
             query=incoming.query,
             form=incoming.form,
+            files=incoming.files,
             language=language,
             session=session,
             cookie=None if expired else incoming.session_cookie,

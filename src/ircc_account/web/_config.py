@@ -101,6 +101,9 @@ class WebConfig:
             another host); they go into the CSP's ``form-action``.
         max_body: The largest request body accepted, in bytes (413 beyond).
         max_fields: The most fields a form may have (400 beyond).
+        max_upload: The largest file a form registered with ``uploads=True``
+            takes, in bytes (413 beyond); such a form's whole body may be
+            up to ``max_body + max_upload``, every other one ``max_body``.
         threads: How many blocking library calls may run at once (the
             bounded thread pool every page uses).
         backchannel_threads: A separate bound for back-channel logout, so a
@@ -120,6 +123,7 @@ class WebConfig:
     form_action_origins: tuple[str, ...] = attrs.field(default=(), converter=_origins)
     max_body: int = attrs.field(default=64 * 1024, validator=_positive)
     max_fields: int = attrs.field(default=40, validator=_positive)
+    max_upload: int = attrs.field(default=10 * 1024 * 1024, validator=_positive)
     threads: int = attrs.field(default=16, validator=_positive)
     backchannel_threads: int = attrs.field(default=4, validator=_positive)
     default_language: Literal["en", "fr"] = attrs.field(default="en", validator=_language)

@@ -28,6 +28,10 @@ class _ErrorPages(Protocol):
     config: WebConfig
     headers: SecurityHeaders
 
+    def body_limit(self, scope: Scope) -> int:
+        """The largest body the request in *scope* may send."""
+        ...
+
     async def error_response(
         self, request: Request, status: int, headers: Mapping[str, str] | None = None
     ) -> Response:
@@ -81,7 +85,8 @@ class SecurityHeaders:
 
 class Edge:
     """
-    ASGI middleware: refuses bodies over the limit by their
+    ASGI middleware: refuses bodies over the limit (``max_body``, or
+    ``max_body + max_upload`` for an upload form) by their
     ``Content-Length`` (413, before anyone reads them) and puts the
     security headers on every response, error pages and static files
     included, replacing any a route set.
@@ -111,7 +116,7 @@ class Edge:
             await send(message)
 
         length = _content_length(scope)
-        if length is not None and length > self.web.config.max_body:
+        if length is not None and length > self.web.body_limit(scope):
             response = await self.web.error_response(Request(scope), 413)
             await response(scope, receive, secured)
             return

@@ -17,7 +17,14 @@ from ircc_account import Actor, FrontDoor, Principal
 from ircc_account.errors import SessionExpired
 from ircc_account.identity import IssuedSession, Session, safe_return_path
 
-__all__ = ["Page", "PageRequest", "ProviderRedirect", "Redirect", "RequestTooLarge"]
+__all__ = [
+    "Page",
+    "PageRequest",
+    "ProviderRedirect",
+    "Redirect",
+    "RequestTooLarge",
+    "UploadedFile",
+]
 
 
 @attrs.frozen
@@ -54,6 +61,20 @@ class Redirect:
 
 
 @attrs.frozen(kw_only=True)
+class UploadedFile:
+    """
+    A file sent with a form registered with ``uploads=True``.
+
+    Attributes:
+        filename: The name the browser gave it: shown, never trusted.
+        data: Its bytes (at most ``WebConfig.max_upload``).
+    """
+
+    filename: str
+    data: bytes = attrs.field(repr=False)
+
+
+@attrs.frozen(kw_only=True)
 class PageRequest:
     """
     One request, as a page handler sees it, in a worker thread.
@@ -65,6 +86,7 @@ class PageRequest:
         params: The path parameters.
         query: The query parameters (each at most once).
         form: The form fields of a ``POST`` (each at most once; CSRF checked).
+        files: The file sent with an upload form, by field name (at most one).
         language: ``en`` or ``fr``.
         session: The live session, or ``None`` (no cookie, or it ended).
         cookie: The session cookie's value: only for the door's calls that
@@ -93,6 +115,7 @@ class PageRequest:
     home: str
     return_prefixes: tuple[str, ...] = attrs.field(repr=False)
     return_to: str | None = None
+    files: Mapping[str, UploadedFile] = attrs.field(factory=dict, repr=False)
 
     @property
     def signed_in(self) -> bool:
