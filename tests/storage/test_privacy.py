@@ -216,3 +216,64 @@ def test_item_reads_build_what_the_constructors_build(client: SqlStore) -> None:
     assert item == make_item(1, "acc-1", item_id="item-1", reference=REFERENCE, title=TITLE)
     assert event.kind is TimelineKind.NOTE and event.occurred_at == NOW
     assert isinstance(event.occurred_at, dt.datetime) and event.occurred_at.tzinfo is dt.UTC
+
+
+REP_NAME = "Jean Roy-Castonguay, RCIC"
+
+
+def _add_representative(store: SqlStore) -> None:
+    from ircc_account._model import Representative, RepresentativeKind
+    from ircc_account.delegation import _repo
+
+    add_account(store, make_account(7))
+    with store.unit_of_work() as uow:
+        _repo.add_representative(
+            uow,
+            Representative(
+                representative_id="rep-7",
+                kind=RepresentativeKind.FAMILY,
+                display_name=REP_NAME,
+                account_id="acc-7",
+                created_at=NOW,
+            ),
+            False,
+        )
+        uow.commit()
+
+
+def _representative_name(store: SqlStore) -> str:
+    from ircc_account.delegation import _repo
+
+    with store.unit_of_work(write=False) as uow:
+        return _repo.get_representative(uow, "rep-7")[0].display_name
+
+
+def test_a_representatives_name_is_sealed_with_their_own_accounts_key(store: SqlStore) -> None:
+    """A representative's name is stored only sealed, reads back, and is gone once their own account is erased."""
+    _add_representative(store)
+    assert REP_NAME not in _clear_text(store)
+    assert _representative_name(store) == REP_NAME
+    with store.unit_of_work() as uow:
+        uow.accounts.erase_personal_data("acc-7")
+        uow.commit()
+    assert _representative_name(store) == "rep-7"
+
+
+def test_a_representatives_name_from_before_sealing_is_sealed_by_the_upgrade_job(
+    store: SqlStore,
+) -> None:
+    """A name written in clear by an older release reads back, and seal_plaintext_rows seals it."""
+    _add_representative(store)
+    with store.engine.begin() as c:
+        # What the code before 0019_rep_names wrote.
+        c.execute(
+            t.metadata.tables["representatives"]
+            .update()
+            .values(display_name=REP_NAME, display_name_ct=None)
+        )
+    assert _representative_name(store) == REP_NAME
+    assert store.plaintext_rows_left() == 1
+    assert store.seal_plaintext_rows() == 1
+    assert store.plaintext_rows_left() == 0
+    assert REP_NAME not in _clear_text(store)
+    assert _representative_name(store) == REP_NAME

@@ -143,11 +143,6 @@ def test_a_bad_configuration_exits_2(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="representatives.display_name holds a representative's name in clear "
-    "(a finding of this check, reported; not sealed by the delegation tables yet)",
-)
 def test_the_demo_keeps_no_personal_data_in_clear(demo_folder: pathlib.Path) -> None:
     """The review's personal-data check passes on the demo's store."""
     run = _review(demo_folder, DEMO_REVIEW, "-k", "personal_data")

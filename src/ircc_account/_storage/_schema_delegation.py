@@ -36,7 +36,12 @@ representatives = sa.Table(
     metadata,
     sa.Column("representative_id", ID, primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("display_name", sa.String(150), nullable=False),
+    # Rows written before 0019_rep_names only: the name in clear until
+    # SqlStore.seal_plaintext_rows moves it into display_name_ct.
+    sa.Column("display_name", sa.String(150), nullable=True),
+    # The name, sealed with the data key of the representative's own account
+    # (empty once that account's personal data is erased).
+    sa.Column("display_name_ct", sa.LargeBinary(), nullable=True),
     sa.Column("account_id", ID, sa.ForeignKey("accounts.account_id"), nullable=False),
     sa.Column("licence_body", sa.String(32), nullable=True),
     sa.Column("licence_number", ID, nullable=True),
@@ -49,6 +54,14 @@ representatives = sa.Table(
     # One login account is one representative: the front door turns a
     # session into that representative's actor.
     sa.Index("ix_representatives_account_id", "account_id", unique=True),
+)
+
+# The rows SqlStore.seal_plaintext_rows has left (see _schema._unsealed).
+sa.Index(
+    "ix_representatives_unsealed",
+    representatives.c.representative_id,
+    sqlite_where=representatives.c.display_name_ct.is_(None),
+    postgresql_where=representatives.c.display_name_ct.is_(None),
 )
 
 organisations = sa.Table(

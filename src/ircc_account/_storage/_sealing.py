@@ -14,9 +14,17 @@ from sqlalchemy.engine import Dialect
 
 from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._storage import _schema as t
-from ircc_account.errors import DecryptionFailed
+from ircc_account.errors import DecryptionFailed, PersonalDataErased
 
-__all__ = ["INSTANT", "FetchingUnit", "Prebuilt", "open_sealed", "seal"]
+__all__ = [
+    "INSTANT",
+    "FetchingUnit",
+    "Prebuilt",
+    "open_sealed",
+    "representative_name",
+    "seal",
+    "seal_representative_name",
+]
 
 
 class FetchingUnit(Protocol):
@@ -94,3 +102,50 @@ def open_sealed(
         return json.loads(plain.decode("utf-8"))
     except ValueError:  # UnicodeDecodeError included
         raise DecryptionFailed() from None
+
+
+class _KeyedUnit(Protocol):
+    def data_key(self, account_id: str, wrapped: WrappedDataKey | None = None) -> DataKey:
+        """The account's unwrapped data key."""
+        ...
+
+
+def seal_representative_name(
+    uow: _KeyedUnit, representative_id: str, account_id: str, name: str
+) -> bytes:
+    """
+    A representative's name sealed with the data key of their own login
+    account (``representatives.display_name_ct``): erasing that account's
+    personal data makes the name unreadable with the rest of it.
+    """
+    key = uow.data_key(account_id)
+    return seal(key, "representatives", "display_name", representative_id, account_id, name)
+
+
+def representative_name(
+    uow: _KeyedUnit,
+    representative_id: str,
+    account_id: str,
+    clear: str | None,
+    sealed: bytes | None,
+) -> str:
+    """
+    A representative's name from its row: the sealed name opened; a row
+    from before ``0019_rep_names`` not sealed yet gives its clear name; once
+    the login account's personal data is erased, the representative's
+    identifier stands in for the name.
+    """
+    if sealed is None:
+        return clear if clear is not None else representative_id
+    if not sealed:
+        return representative_id
+    try:
+        key = uow.data_key(account_id)
+    except PersonalDataErased:
+        return representative_id
+    name = open_sealed(
+        key, "representatives", "display_name", representative_id, account_id, bytes(sealed)
+    )
+    if not isinstance(name, str):
+        raise DecryptionFailed()
+    return name

@@ -22,8 +22,9 @@ from sqlalchemy.engine import URL, make_url
 
 from ircc_account._crypto import DataKey, Keyring, WrappedDataKey
 from ircc_account._storage import _schema as t
+from ircc_account._storage import _schema_delegation as td
 from ircc_account._storage._engine import create_engine, dialect_of
-from ircc_account._storage._sealing import seal
+from ircc_account._storage._sealing import seal, seal_representative_name
 from ircc_account._storage._sql import SqlUnitOfWork, translate_errors
 from ircc_account._storage._sql_items import reference_index
 from ircc_account.errors import (
@@ -238,15 +239,18 @@ class SqlStore:
 
     def seal_plaintext_rows(self, *, batch_size: int = 200) -> int:
         """
-        Seal what rows written before ``0012_privacy`` keep in clear, and
+        Seal what rows written before ``0012_privacy`` (and, for
+        representatives' names, ``0019_rep_names``) keep in clear, and
         re-index their emails; :meth:`migrate` runs it.
 
         Items' references and titles move into ``details_ct`` (with the
         reference's blind index), timeline summaries into ``summary_ct``, and
         accounts get their blind indexes recomputed with the current email
-        normalization (an erased account's are cleared). Each row is changed
-        only if it still needs it, in transactions of *batch_size* rows, so an
-        interrupted run loses nothing and the next goes on with what is left.
+        normalization (an erased account's are cleared); representatives'
+        names move into ``display_name_ct``, sealed with the data key of their
+        own login account. Each row is changed only if it still needs it, in
+        transactions of *batch_size* rows, so an interrupted run loses nothing
+        and the next goes on with what is left.
 
         Returns:
             How many rows this call sealed or re-indexed.
@@ -257,7 +261,7 @@ class SqlStore:
         if batch_size < 1:
             raise ConfigurationError(reason="the batch size must be at least 1")
         done = 0
-        for step in (_seal_items, _seal_events, _reindex_accounts):
+        for step in (_seal_items, _seal_events, _reindex_accounts, _seal_representative_names):
             while True:
                 with self.unit_of_work() as uow:
                     changed = step(uow, batch_size)
@@ -454,6 +458,7 @@ _UNSEALED = (
     t.items.c.details_ct.is_(None),
     t.timeline_events.c.summary_ct.is_(None),
     t.accounts.c.index_version.is_(None),
+    td.representatives.c.display_name_ct.is_(None),
 )
 
 
@@ -520,6 +525,30 @@ def _seal_events(uow: SqlUnitOfWork, limit: int) -> int:
             .where(e.event_id == row.event_id, e.summary_ct.is_(None))
             .values(summary_ct=sealed, summary_en=None, summary_fr=None, actor_label=None),
             "timeline event",
+        )
+    return len(rows)
+
+
+def _seal_representative_names(uow: SqlUnitOfWork, limit: int) -> int:
+    r = td.representatives.c
+    rows = uow.execute(
+        sa.select(r.representative_id, r.account_id, r.display_name)
+        .where(r.display_name_ct.is_(None))
+        .order_by(r.representative_id)
+        .limit(limit),
+        "representative",
+    ).all()
+    for row in rows:
+        sealed = b""
+        if row.display_name is not None and _key_or_none(uow, row.account_id) is not None:
+            sealed = seal_representative_name(
+                uow, row.representative_id, row.account_id, row.display_name
+            )
+        uow.execute(
+            td.representatives.update()
+            .where(r.representative_id == row.representative_id, r.display_name_ct.is_(None))
+            .values(display_name_ct=sealed, display_name=None),
+            "representative",
         )
     return len(rows)
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from ircc_account._model import BilingualText, Capacity
 from ircc_account._storage import _schema_delegation as td
+from ircc_account._storage._sealing import representative_name
 from ircc_account._storage.ports import SqlStorage
 from ircc_account.errors import NotFound, PersonalDataErased
 
@@ -256,18 +257,26 @@ class StoreDirectory(DefaultActorDirectory):
 
     def _name(self, kind: str, key: str) -> str | None:
         if kind == "r":
-            query = sa.select(td.representatives.c.display_name).where(
-                td.representatives.c.representative_id == key
+            r = td.representatives.c
+            query = sa.select(r.account_id, r.display_name, r.display_name_ct).where(
+                r.representative_id == key
             )
         else:
             query = sa.select(td.organisations.c.name).where(
                 td.organisations.c.organisation_id == key
             )
-        row = self._one((kind, "", key), query)
+        row = self._one((kind, "", key), query, sealed=kind == "r")
         return None if row is None else str(row[0])
 
-    def _one(self, key: tuple[str, str, str], query: sa.Select[Any]) -> Any:
+    def _one(
+        self, key: tuple[str, str, str], query: sa.Select[Any], *, sealed: bool = False
+    ) -> Any:
         if key not in self._found:
             with self._store.unit_of_work(write=False) as uow:
-                self._found[key] = uow.execute(query, "directory").first()
+                row: Any = uow.execute(query, "directory").first()
+                if row is not None and sealed:
+                    # A representative's name, sealed with their own account's key.
+                    account_id, clear, blob = row
+                    row = (representative_name(uow, key[2], account_id, clear, blob),)
+                self._found[key] = row
         return self._found[key]

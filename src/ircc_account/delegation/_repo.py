@@ -35,6 +35,7 @@ from ircc_account._model._delegation import (
 )
 from ircc_account._storage import _schema, translate_errors
 from ircc_account._storage import _schema_delegation as t
+from ircc_account._storage._sealing import representative_name, seal_representative_name
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import Conflict, NotFound
 
@@ -229,7 +230,9 @@ def add_representative(uow: SqlUnit, rep: Representative, licence_valid: bool) -
         t.representatives.insert().values(
             representative_id=rep.representative_id,
             kind=rep.kind.value,
-            display_name=rep.display_name,
+            display_name_ct=seal_representative_name(
+                uow, rep.representative_id, rep.account_id, rep.display_name
+            ),
             account_id=rep.account_id,
             licence_body=None if lic is None else lic.body.value,
             licence_number=None if lic is None else lic.number,
@@ -242,7 +245,7 @@ def add_representative(uow: SqlUnit, rep: Representative, licence_valid: bool) -
     )
 
 
-def _rep_from_row(row: Any) -> Representative:
+def _rep_from_row(uow: SqlUnit, row: Any) -> Representative:
     licence = None
     if row.licence_body is not None:
         licence = Licence(
@@ -254,7 +257,9 @@ def _rep_from_row(row: Any) -> Representative:
     return Representative(
         representative_id=row.representative_id,
         kind=RepresentativeKind(row.kind),
-        display_name=row.display_name,
+        display_name=representative_name(
+            uow, row.representative_id, row.account_id, row.display_name, row.display_name_ct
+        ),
         account_id=row.account_id,
         licence=licence,
         created_at=row.created_at,
@@ -276,7 +281,7 @@ def get_representative(uow: SqlUnit, representative_id: str) -> tuple[Representa
     ).first()
     if row is None:
         raise NotFound(kind="representative")
-    return _rep_from_row(row), bool(row.licence_valid)
+    return _rep_from_row(uow, row), bool(row.licence_valid)
 
 
 def set_licence(uow: SqlUnit, representative_id: str, licence: Licence, valid: bool) -> None:
@@ -302,7 +307,7 @@ def representative_for_account(uow: SqlUnit, account_id: str) -> tuple[Represent
         sa.select(t.representatives).where(t.representatives.c.account_id == account_id),
         "representative",
     ).first()
-    return None if row is None else (_rep_from_row(row), bool(row.licence_valid))
+    return None if row is None else (_rep_from_row(uow, row), bool(row.licence_valid))
 
 
 # --- organisations --------------------------------------------------------------
