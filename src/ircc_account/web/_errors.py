@@ -8,12 +8,19 @@ error class has one in English and French, and it never carries a secret).
 from __future__ import annotations
 
 from ircc_account.errors import (
+    ApplicationError,
+    ApplicationLocked,
     AuditError,
     AuthorizationError,
     Conflict,
     CsrfRejected,
     DelegationError,
     DepartmentOnly,
+    DocumentRejected,
+    DocumentStoreUnavailable,
+    DocumentTooLarge,
+    DocumentTypeRefused,
+    DraftExpired,
     GrantNotChangeable,
     IdentityError,
     IrccAccountError,
@@ -26,11 +33,14 @@ from ircc_account.errors import (
     ProviderUnavailable,
     RateLimited,
     RequestLapsed,
+    ReviewOutdated,
     ServiceError,
     ServiceNotAllowed,
     ServiceUnavailable,
     SessionExpired,
+    SignatureRequired,
     StepUpRequired,
+    StorageError,
     StorageUnavailable,
     ValidationError,
 )
@@ -63,6 +73,18 @@ _STATUS: tuple[tuple[type[IrccAccountError], int], ...] = (
     (DelegationError, 400),
     (ValidationError, 400),
     (AuditError, 503),
+    # The application engine's (built-in application services).
+    (DocumentTooLarge, 413),
+    (DocumentTypeRefused, 415),
+    (DocumentRejected, 422),
+    (DocumentStoreUnavailable, 503),
+    (DraftExpired, 410),
+    (ApplicationLocked, 409),
+    (ReviewOutdated, 409),
+    (SignatureRequired, 403),
+    (ApplicationError, 400),
+    # A schema to upgrade or unsafe settings: the database is not usable yet.
+    (StorageError, 503),
 )
 
 
