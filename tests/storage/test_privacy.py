@@ -20,6 +20,7 @@ from ircc_account._model import (
 )
 from ircc_account._storage import SqlStore
 from ircc_account._storage import _schema as t
+from ircc_account._storage import _schema_identity as ti
 from ircc_account._storage._schema_all import metadata
 
 from .test_contract import NOW, add_account, keyring, make_account, make_item, store
@@ -75,6 +76,21 @@ def _add_client(store: SqlStore, n: int = 1, *, item_id: str = "item-1") -> None
         uow.plugin_records.put(
             f"acc-{n}", "trv", "draft", b'{"given":"Marie"}', version=None, now=NOW
         )
+        # A signed-in session: it names the credential's issuer and subject.
+        uow.execute(
+            ti.identity_sessions.insert().values(
+                id_hash=bytes([n]) * 32,
+                state="authenticated",
+                account_id=f"acc-{n}",
+                issuer="https://idp.example",
+                subject=SUBJECT,
+                assurance=2,
+                created_at=NOW,
+                last_seen_at=NOW,
+                expires_at=NOW + dt.timedelta(hours=1),
+            ),
+            "session",
+        )
         uow.commit()
 
 
@@ -115,7 +131,7 @@ def test_a_sealed_item_title_moved_to_another_item_does_not_decrypt(client: SqlS
 
 
 def test_erasure_leaves_no_index_link_or_clear_text(client: SqlStore) -> None:
-    """After erasure no blind index, credential, legacy file or plugin record of the person remains."""
+    """After erasure no blind index, credential, session, legacy file or plugin record of the person remains."""
     with client.unit_of_work() as uow:
         uow.accounts.erase_personal_data("acc-1")
         uow.commit()
@@ -123,7 +139,13 @@ def test_erasure_leaves_no_index_link_or_clear_text(client: SqlStore) -> None:
         account = c.execute(sa.select(t.accounts)).one()
         assert (account.uci_index, account.email_index) == (None, None)
         assert c.execute(sa.select(t.items.c.reference_index)).scalar_one() is None
-        for table in (t.credentials, t.legacy_files, t.plugin_records, t.account_keys):
+        for table in (
+            t.credentials,
+            t.legacy_files,
+            t.plugin_records,
+            t.account_keys,
+            ti.identity_sessions,
+        ):
             assert c.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
     stored = _clear_text(client)
     for secret in (REFERENCE, NAME, FILE_NUMBER, SUBJECT, "Visitor visa"):

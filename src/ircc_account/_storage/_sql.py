@@ -32,6 +32,7 @@ from ircc_account._model import (
 )
 from ircc_account._model import _validate as v
 from ircc_account._storage import _schema as t
+from ircc_account._storage import _schema_identity as ti
 from ircc_account._storage._sealing import INSTANT, Prebuilt, open_sealed, seal
 from ircc_account._storage._sql_items import _Items, _PluginRecords, _Timeline
 from ircc_account._storage.ports import SignIn
@@ -496,7 +497,9 @@ class _Accounts:
             ),
             "account",
         )
-        for table in (t.credentials, t.legacy_files, t.plugin_records):
+        # Sessions too: a session row keeps the credential's issuer and
+        # subject, which would link the erased account to the person's login.
+        for table in (t.credentials, t.legacy_files, t.plugin_records, ti.identity_sessions):
             uow.execute(table.delete().where(table.c.account_id == account_id), "account")
         uow.items.erase(account_id)
         uow._data_keys.pop(account_id, None)
