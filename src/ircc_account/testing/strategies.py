@@ -519,7 +519,7 @@ def credentials(
     assurance: Any = None,
 ) -> st.SearchStrategy[Any]:
     """
-    Linked credentials (:class:`~ircc_account.storage.LinkedCredential`) of
+    Linked credentials (:class:`~ircc_account.identity.LinkedCredential`) of
     *account_id*: a login at *issuer* (by default one of three provider
     URLs) under a random subject (1 to 255 printable ASCII characters), at
     a random assurance level, linked between 2000 and 2100, and perhaps

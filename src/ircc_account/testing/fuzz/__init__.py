@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``.json`` file whose compact JWS strings become raw tokens. New inputs
     atheris finds go to ``--work`` (``fuzz-corpus/TARGET``); an input that
     breaks the contract goes to ``--crashes`` (``fuzz-crashes``) as
-    ``crash-TARGET-SHA1``; replay it with ``--replay FILE``. Without
+    ``TARGET-crash-SHA1``; replay it with ``--replay FILE``. Without
     ``--runs`` or ``--seconds`` it runs until stopped. Returns 0 when
     nothing broke the contract, 1 when an input did (the atheris engine
     exits the process with libFuzzer's status instead of returning).

@@ -63,7 +63,7 @@ def _compact_strings(value: object) -> Iterable[str]:
 def save_crash(crashes: pathlib.Path, target: FuzzTarget, data: bytes) -> pathlib.Path:
     """Write *data* to *crashes* under the name atheris would give it."""
     crashes.mkdir(parents=True, exist_ok=True)
-    path = crashes / f"crash-{target.name}-{hashlib.sha1(data).hexdigest()}"  # noqa: S324 (a name)
+    path = crashes / f"{target.name}-crash-{hashlib.sha1(data).hexdigest()}"  # noqa: S324 (a name)
     path.write_bytes(data)
     return path
 
@@ -200,7 +200,8 @@ def run_atheris(
     for seed in seeds:
         name = hashlib.sha1(seed).hexdigest()  # noqa: S324 (a file name)
         (work / name).write_bytes(seed)
-    args = [sys.argv[0], f"-artifact_prefix={crashes}/crash-{target.name}-"]
+    # libFuzzer appends "crash-SHA1" (or "timeout-", "oom-") to the prefix.
+    args = [sys.argv[0], f"-artifact_prefix={crashes}/{target.name}-"]
     if runs is not None:
         args.append(f"-runs={runs}")
     if seconds is not None:

@@ -385,4 +385,8 @@ def _catalogue() -> dict[str, FuzzTarget]:
     }
 
 
+#: The harnesses by name: ``callback``, ``id-token``, ``logout-token``,
+#: ``delegation-token`` and ``answers``.
+#:
+#: :meta hide-value:
 TARGETS = _catalogue()
