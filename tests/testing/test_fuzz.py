@@ -20,6 +20,7 @@ from ircc_account.delegation import DelegationTokenVerifier
 from ircc_account.delegation._tokens import public_jwk, sign_compact
 from ircc_account.errors import InvalidCallback, InvalidToken
 from ircc_account.testing.fuzz import TARGETS, ContractBroken, FuzzTarget, main, smoke
+from ircc_account.testing.fuzz._engine import run_hypothesis
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WYCHEPROOF_JWS = ROOT / "tests" / "vectors" / "wycheproof" / "json_web_signature_test.json"
@@ -74,10 +75,23 @@ def test_an_error_repeating_a_secret_breaks_the_contract() -> None:
     _target(quiet).check(b"state-0123456789")
 
 
-def test_a_crash_is_saved_and_replays(
+def test_an_input_that_breaks_the_contract_is_saved_under_crashes(tmp_path: pathlib.Path) -> None:
+    """The hypothesis engine writes the breaking input to the crashes folder as TARGET-crash-SHA1 and stops."""
+
+    def body(data: bytes, secrets: list[str]) -> None:
+        if data == b"boom":
+            raise OverflowError
+
+    with pytest.raises(ContractBroken):
+        run_hypothesis(_target(body), [b"ok", b"boom"], runs=5, seconds=None, crashes=tmp_path)
+    (saved,) = tmp_path.iterdir()
+    assert saved.name.startswith("t-crash-") and saved.read_bytes() == b"boom"
+
+
+def test_the_command_lists_replays_and_runs(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The command lists targets, replays a saved input, and reports a good one as holding."""
+    """The command lists targets, replays a saved input, and reports a bounded run on which the contract held."""
     assert main(["list"]) == 0
     assert "delegation-token" in capsys.readouterr().out
     seed = tmp_path / "seed"

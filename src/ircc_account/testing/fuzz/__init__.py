@@ -105,8 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target.check(args.replay.read_bytes())
         print(f"{args.replay}: the contract holds")
         return 0
-    seeds = [*target.seeds(), *corpus_seeds(p for p in args.corpus if not p.is_dir())]
-    seeds += corpus_seeds(p for p in args.corpus if p.is_dir())
+    seeds = [*target.seeds(), *corpus_seeds(args.corpus)]
     if _engine(args.engine) == "atheris":
         work = args.work or pathlib.Path("fuzz-corpus") / target.name
         dirs = [p for p in args.corpus if p.is_dir()]

@@ -2,8 +2,9 @@
 The harness contract: what every fuzz target checks for each input.
 
 A target's body takes the fuzzer's bytes, feeds them to one of the
-library's parsers, and returns the strings of that input that must never
-appear in an error (codes, states, token segments, claim values, answers).
+library's parsers, and, as it reads the input, adds to a list the strings
+that must never appear in an error (codes, states, token segments, claim
+values, answers).
 :meth:`FuzzTarget.check` runs the body and enforces the contract: success,
 or an :class:`~ircc_account.errors.IrccAccountError` whose messages (both
 languages), ``str`` and ``repr`` carry none of those strings. Anything else
@@ -53,8 +54,9 @@ class FuzzTarget:
     Attributes:
         name: The name the runner knows it by (``callback``, ``id-token``, ...).
         summary: What it feeds to which parser, in one line.
-        body: Feeds one input to the parser; returns the input's secret strings.
-            It raises the parser's error unchanged.
+        body: Feeds one input to the parser, first adding the input's
+            secret strings to the list it is given; it lets the parser's
+            error through unchanged.
         seeds: The built-in seed corpus (valid and adversarial inputs).
     """
 

@@ -304,7 +304,7 @@ def _answers_input(data: bytes, form: Any) -> dict[str, Any]:
 
 
 def _answers_body(data: bytes, secrets: list[str]) -> None:
-    from ircc_account.builtin.applications import AnswerFacts, Draft
+    from ircc_account.builtin.applications import Draft
     from ircc_account.builtin.applications._answers import (
         apply_answers,
         decode_answers,
@@ -328,7 +328,6 @@ def _answers_body(data: bytes, secrets: list[str]) -> None:
         updated_at=NOW,
     )
     statement(service.form, draft, service.evaluate(draft, TODAY))
-    AnswerFacts(answers=answers, today=TODAY)
 
 
 def _answers_seeds() -> list[bytes]:
