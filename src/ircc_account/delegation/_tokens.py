@@ -421,7 +421,9 @@ class _Checker:
         ints = ("iat", "exp", "nbf")
         if not all(type(c.get(k)) is int for k in ints):
             raise InvalidToken()
-        if c["exp"] <= now - self._leeway or c["nbf"] > now + self._leeway:
+        # A time before 1970 is no time we mint (and past what a datetime can
+        # hold, it would be another error than ours).
+        if c["exp"] <= now - self._leeway or not 0 <= c["nbf"] <= now + self._leeway:
             raise InvalidToken()
         lifetime = int(TOKEN_MAX_LIFETIME.total_seconds())
         if c["iat"] > now + self._leeway or not 0 < c["exp"] - c["iat"] <= lifetime:

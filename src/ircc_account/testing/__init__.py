@@ -12,6 +12,9 @@ The security reviewer's and plugin author's kit (the ``testing`` extra).
   provider, a front door with chosen plugins, and actors.
 * :mod:`ircc_account.testing.review`: the reviewer's run
   (``ircc-account review --config FILE``).
+* :mod:`ircc_account.testing.fuzz`: fuzzing harnesses for the callback,
+  token and application-answer parsers
+  (``python -m ircc_account.testing.fuzz TARGET``).
 * The helpers below, which the fixtures are built from.
 
 Importing this package starts nothing and needs only the base install; each

@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from ircc_account._model import (
@@ -27,15 +29,22 @@ from ircc_account._model import (
 )
 
 __all__ = [
+    "GRANT_WINDOWS",
     "accounts",
     "bilingual_texts",
+    "consent_grants",
+    "credentials",
     "id_token_claims",
     "id_tokens",
     "identifiers",
     "instants",
     "logout_token_claims",
     "logout_tokens",
+    "memberships",
     "names",
+    "organisations",
+    "overlapping_grants",
+    "representatives",
     "service_ids",
     "service_items",
     "service_manifests",
@@ -132,7 +141,8 @@ def accounts(
     )
     return st.builds(
         ClientAccount,
-        account_id=account_id or identifiers(prefix="acc-"),
+        # Not ``or``: a strategy's truth value is a HypothesisWarning (an error under pytest).
+        account_id=identifiers(prefix="acc-") if account_id is None else account_id,
         personal=personal,
         contact=contact,
         preferred_language=st.sampled_from(Language),
@@ -151,7 +161,9 @@ def service_items(
         ServiceItem,
         item_id=identifiers(prefix="item-"),
         account_id=st.just(account_id),
-        service_id=service_id or st.sampled_from(["trv", "passport", "status"]),
+        service_id=st.sampled_from(["trv", "passport", "status"])
+        if service_id is None
+        else service_id,
         kind=st.sampled_from(ItemKind),
         reference=identifiers(prefix="R"),
         state=st.sampled_from(ItemState),
@@ -243,6 +255,11 @@ def logout_token_claims(
 
 def _claim_attacks(claims: dict[str, Any], *, logout: bool) -> st.SearchStrategy[dict[str, Any]]:
     """*claims* with one thing wrong that a relying party must refuse."""
+    return st.sampled_from(_claim_changes(claims, logout=logout))
+
+
+def _claim_changes(claims: dict[str, Any], *, logout: bool) -> list[dict[str, Any]]:
+    """Each way of getting *claims* wrong: one claim changed or removed."""
     iss, aud = claims["iss"], claims["aud"]
     required = ["iss", "aud", "iat", "exp"] + (["events", "jti"] if logout else ["sub", "nonce"])
     changes: list[dict[str, Any]] = [
@@ -279,7 +296,7 @@ def _claim_attacks(claims: dict[str, Any], *, logout: bool) -> st.SearchStrategy
         out = {**claims, **change}
         return {k: v for k, v in out.items() if v is not None}
 
-    return st.sampled_from(changes + removals).map(apply)
+    return [apply(change) for change in changes + removals]
 
 
 def _compact(header: dict[str, Any], payload: bytes, signature: bytes) -> str:
@@ -487,6 +504,364 @@ def service_manifests(
             rollout=draw(rollouts),
             max_items=draw(st.integers(1, 1000)),
             hears=draw(st.sampled_from(EventAudience)),
+        )
+
+    return build()
+
+
+# --- credentials ----------------------------------------------------------------------------------
+
+
+def credentials(
+    *,
+    account_id: str,
+    issuer: str | st.SearchStrategy[str] | None = None,
+    assurance: Any = None,
+) -> st.SearchStrategy[Any]:
+    """
+    Linked credentials (:class:`~ircc_account.identity.LinkedCredential`) of
+    *account_id*: a login at *issuer* (by default one of three provider
+    URLs) under a random subject (1 to 255 printable ASCII characters), at
+    a random assurance level, linked between 2000 and 2100, and perhaps
+    last used since.
+
+    Args:
+        account_id: The account every credential is linked to.
+        issuer: The issuer (a value or a strategy); random by default.
+        assurance: An :class:`~ircc_account.AssuranceLevel` for every
+            credential; random by default.
+    """
+    from ircc_account._model import AssuranceLevel, LinkedCredential
+
+    issuers = (
+        st.sampled_from(("https://gckey.example", "https://bank.example", "https://id.example/"))
+        if issuer is None
+        else issuer
+        if isinstance(issuer, st.SearchStrategy)
+        else st.just(issuer)
+    )
+    levels = st.sampled_from(AssuranceLevel) if assurance is None else st.just(assurance)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> LinkedCredential:
+        linked = draw(instants())
+        return LinkedCredential(
+            account_id=account_id,
+            issuer=draw(issuers),
+            subject=draw(_subjects()),
+            assurance=draw(levels),
+            linked_at=linked,
+            last_login_at=draw(st.none() | instants(min_value=linked)),
+        )
+
+    return build()
+
+
+# --- representatives, organisations and memberships ----------------------------------------------
+
+_LICENCE_BODIES = {"consultant": "cicc", "lawyer": "law_society", "notary": "chambre_des_notaires"}
+
+
+def _kinds(enum: Any, kind: Any) -> st.SearchStrategy[Any]:
+    if kind is None:
+        return st.sampled_from(enum)
+    if isinstance(kind, st.SearchStrategy):
+        return kind
+    return st.just(enum(kind))
+
+
+def representatives(
+    *,
+    account_id: str,
+    representative_id: str | None = None,
+    kind: Any = None,
+    licensed_on: dt.date | None = None,
+) -> st.SearchStrategy[Any]:
+    """
+    Representatives (:class:`~ircc_account.delegation.Representative`) of
+    every kind, whose login is *account_id*; paid kinds (consultant, lawyer,
+    notary) carry a licence from their own body (the College, a law
+    society, the Chambre des notaires), unpaid kinds none.
+
+    Args:
+        account_id: The representative's own login account.
+        representative_id: Their id; random (``rep-...``) by default.
+        kind: A :class:`~ircc_account.delegation.RepresentativeKind` (or its
+            value, or a strategy of them); any kind by default.
+        licensed_on: A day on which every licence is still valid (each
+            expires on it or up to ten years after); by default licences
+            expire between 2000 and 2100, so some have expired.
+    """
+    from ircc_account._model import Licence, Representative, RepresentativeKind
+
+    kinds = _kinds(RepresentativeKind, kind)
+    first = licensed_on or dt.date(2000, 1, 1)
+    last = dt.date(2100, 1, 1) if licensed_on is None else licensed_on + dt.timedelta(days=3652)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Representative:
+        chosen = draw(kinds)
+        licence = None
+        if chosen.is_paid:
+            licence = Licence(
+                body=_LICENCE_BODIES[chosen.value],
+                number=draw(st.from_regex(r"\AR[0-9]{6}\Z")),
+                expires_on=draw(st.dates(min_value=first, max_value=last)),
+            )
+        return Representative(
+            representative_id=representative_id or draw(identifiers(prefix="rep-")),
+            kind=chosen,
+            display_name=draw(names(max_size=150)),
+            account_id=account_id,
+            licence=licence,
+            created_at=draw(instants()),
+        )
+
+    return build()
+
+
+def organisations(
+    *,
+    organisation_id: str | None = None,
+    kind: Any = None,
+    parent_id: str | None = None,
+) -> st.SearchStrategy[Any]:
+    """
+    Organisations (:class:`~ircc_account.delegation.Organisation`): MP and
+    Senator offices, law firms and consultancies, with names in either
+    language.
+
+    Args:
+        organisation_id: Their id; random (``org-...``) by default.
+        kind: An :class:`~ircc_account.delegation.OrganisationKind` (or its
+            value, or a strategy of them); any kind by default.
+        parent_id: The organisation every one belongs to (a branch of it);
+            none by default.
+    """
+    from ircc_account._model import Organisation, OrganisationKind
+
+    return st.builds(
+        Organisation,
+        organisation_id=st.just(organisation_id) if organisation_id else identifiers(prefix="org-"),
+        kind=_kinds(OrganisationKind, kind),
+        name=names(max_size=150),
+        parent_id=st.just(parent_id),
+        created_at=instants(),
+    ).filter(lambda o: o.parent_id != o.organisation_id)
+
+
+def memberships(
+    *,
+    organisation_id: str,
+    representative_id: str,
+    now: dt.datetime,
+    role: Any = None,
+    access_groups: Sequence[str] | None = None,
+    ended: bool | None = None,
+) -> st.SearchStrategy[Any]:
+    """
+    Memberships (:class:`~ircc_account.delegation.Membership`) of
+    *representative_id* in *organisation_id* that began by *now*, as an
+    administrator or staff, in some access groups.
+
+    Args:
+        organisation_id: The organisation.
+        representative_id: The member.
+        now: Every membership began at or before it (up to ten years before).
+        role: A :class:`~ircc_account.delegation.MembershipRole` (or its
+            value); either by default.
+        access_groups: The groups a membership's groups are drawn from
+            (any subset, empty included); random identifiers by default.
+        ended: ``True`` for memberships that ended at or before *now*
+            (access stops at that instant), ``False`` for current ones (no
+            end), ``None`` for both.
+    """
+    from ircc_account._model import Membership, MembershipRole
+
+    roles = st.sampled_from(MembershipRole) if role is None else st.just(MembershipRole(role))
+    groups = (
+        st.frozensets(identifiers(prefix="grp-"), max_size=3)
+        if access_groups is None
+        else st.frozensets(st.sampled_from(list(access_groups)), max_size=len(access_groups))
+        if access_groups
+        else st.just(frozenset[str]())
+    )
+    ends = st.booleans() if ended is None else st.just(ended)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Membership:
+        started = draw(instants(min_value=now - dt.timedelta(days=3652), max_value=now))
+        end = draw(instants(min_value=started, max_value=now)) if draw(ends) else None
+        return Membership(
+            organisation_id=organisation_id,
+            representative_id=representative_id,
+            role=draw(roles),
+            access_groups=draw(groups),
+            started_at=started,
+            ended_at=end,
+        )
+
+    return build()
+
+
+# --- consent grants -------------------------------------------------------------------------------
+
+#: The windows :func:`consent_grants` draws: in force at *now*, ended by
+#: it, or starting after it.
+GRANT_WINDOWS = ("current", "expired", "not_yet_valid")
+
+
+def _window(draw: st.DrawFn, kind: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
+    """A validity window of *kind* around *now*, to the second."""
+    now = now.replace(microsecond=0)
+    days = st.integers(1, 730).map(lambda d: dt.timedelta(days=d))
+    seconds = st.integers(1, 86_400).map(lambda s: dt.timedelta(seconds=s))
+    span = days | seconds
+    if kind == "expired":
+        until = now - draw(st.just(dt.timedelta(0)) | span)
+        return until - draw(span), until
+    if kind == "not_yet_valid":
+        start = now + draw(span)
+        return start, None if draw(st.booleans()) else start + draw(span)
+    start = now - draw(st.just(dt.timedelta(0)) | span)
+    return start, None if draw(st.booleans()) else now + draw(span)
+
+
+def consent_grants(
+    *,
+    client_account_id: str,
+    grantee_id: str,
+    now: dt.datetime,
+    grant_id: str | None = None,
+    grantee_is_organisation: bool = False,
+    access_group: str | None = None,
+    scopes: Sequence[str] | None = None,
+    services: Sequence[str] = (),
+    items: Sequence[str] = (),
+    window: str | None = "current",
+    status: Any = "active",
+) -> st.SearchStrategy[Any]:
+    """
+    Consent grants (:class:`~ircc_account.delegation.ConsentGrant`) from
+    *client_account_id* to *grantee_id*, with a written consent's evidence
+    (any grant past pending has some).
+
+    The scopes are a non-empty subset of *scopes* (by default the shared
+    :class:`~ircc_account.delegation.Scope` values); the coverage is the
+    whole account, or one of *services* or *items* when given. Windows are
+    whole seconds.
+
+    With the defaults every grant is in force at *now*
+    (:meth:`~ircc_account.delegation.ConsentGrant.is_active_at` is true).
+    The adversarial ones a policy must refuse at *now*: *window*
+    ``"expired"`` (its end at or before *now*, the end being exclusive) or
+    ``"not_yet_valid"`` (it starts after *now*), and any *status* but
+    active. For two paid grants that overlap, see :func:`overlapping_grants`.
+
+    Args:
+        client_account_id: The client who grants.
+        grantee_id: The representative (or, with *grantee_is_organisation*,
+            the organisation) who receives it.
+        now: The instant windows are drawn around.
+        grant_id: The id of every grant; random (``grt-...``) by default.
+        grantee_is_organisation: Whether *grantee_id* is an organisation.
+        access_group: For an organisation's grant, the access group of
+            staff it reaches; ``None`` reaches its administrators only.
+        scopes: The scopes to draw from.
+        services: Service ids a service-wide grant may cover.
+        items: Item ids an item grant may cover.
+        window: One of :data:`GRANT_WINDOWS`, or ``None`` for any of them.
+        status: A :class:`~ircc_account.delegation.GrantStatus` (or its
+            value), or ``None`` for any status.
+    """
+    from ircc_account._model import (
+        ConsentEvidence,
+        ConsentGrant,
+        GrantCoverage,
+        GrantStatus,
+        LegalBasis,
+        Scope,
+    )
+
+    pool = list(scopes) if scopes is not None else [s.value for s in Scope]
+    targets: list[tuple[GrantCoverage, str | None]] = [(GrantCoverage.ACCOUNT, None)]
+    targets += [(GrantCoverage.SERVICE, s) for s in services]
+    targets += [(GrantCoverage.ITEM, i) for i in items]
+    statuses = st.sampled_from(GrantStatus) if status is None else st.just(GrantStatus(status))
+    windows = st.sampled_from(GRANT_WINDOWS) if window is None else st.sampled_from([window])
+
+    @st.composite
+    def build(draw: st.DrawFn) -> ConsentGrant:
+        start, until = _window(draw, draw(windows), now)
+        chosen = draw(statuses)
+        coverage, target = draw(st.sampled_from(targets))
+        evidence = None
+        if chosen is not GrantStatus.PENDING:
+            evidence = ConsentEvidence(
+                basis=LegalBasis.WRITTEN,
+                digest=draw(st.binary(min_size=32, max_size=32)),
+                signed_on=min(start, now).date(),
+            )
+        created = min(start, now)
+        return ConsentGrant(
+            grant_id=grant_id or draw(identifiers(prefix="grt-")),
+            client_account_id=client_account_id,
+            grantee_id=grantee_id,
+            grantee_is_organisation=grantee_is_organisation,
+            access_group=access_group,
+            scopes=draw(st.frozensets(st.sampled_from(pool), min_size=1)),
+            coverage=coverage,
+            target=target,
+            valid_from=start,
+            valid_until=until,
+            status=chosen,
+            evidence=evidence,
+            created_at=created,
+            revoked_at=now if chosen is GrantStatus.REVOKED else None,
+        )
+
+    return build()
+
+
+def overlapping_grants(
+    *, grant: Any, grantee_id: str, grant_id: str | None = None
+) -> st.SearchStrategy[Any]:
+    """
+    Grants to another grantee, *grantee_id*, that overlap *grant* in both
+    coverage and validity window: what one-paid-representative-per-
+    application (SEC-54) refuses when both grantees are paid. Each covers
+    the same target or the whole account, and its window shares at least
+    one second with *grant*'s.
+
+    Args:
+        grant: The grant already held (a
+            :class:`~ircc_account.delegation.ConsentGrant`).
+        grantee_id: The second grantee.
+        grant_id: The id of every grant; random (``grt-...``) by default.
+    """
+    from ircc_account._model import GrantCoverage
+
+    start, until = grant.valid_from, grant.valid_until
+    shift = st.integers(0, 86_400 * 30).map(lambda s: dt.timedelta(seconds=s))
+    last = until - dt.timedelta(seconds=1) if until is not None else None
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Any:
+        # A second inside the first window that the second one covers too.
+        inside = start + draw(shift)
+        if last is not None:
+            inside = min(inside, last)
+        other_start = inside - draw(shift)
+        other_until = draw(st.none() | shift.map(lambda d: inside + dt.timedelta(seconds=1) + d))
+        whole = draw(st.booleans()) or grant.coverage is GrantCoverage.ACCOUNT
+        return attrs.evolve(
+            grant,
+            grant_id=grant_id or draw(identifiers(prefix="grt-")),
+            grantee_id=grantee_id,
+            coverage=GrantCoverage.ACCOUNT if whole else grant.coverage,
+            target=None if whole else grant.target,
+            valid_from=other_start,
+            valid_until=other_until,
         )
 
     return build()

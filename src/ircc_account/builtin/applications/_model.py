@@ -339,6 +339,9 @@ class SpanOver:
             return None
         month = a.month - 1 + self.months
         year, month = a.year + month // 12, month % 12 + 1
+        if year > dt.MAXYEAR:
+            # The limit falls past the last day a date can hold: no end is later.
+            return False
         try:
             limit = a.replace(year=year, month=month)
         except ValueError:
