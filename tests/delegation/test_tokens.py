@@ -384,3 +384,20 @@ def test_introspection_does_not_use_up_the_token(
     assert introspect(seeded, issuer, token)["active"]
     assert introspect(seeded, issuer, token)["active"]
     verifier(issuer, clock).verify(token)
+
+
+@pytest.mark.parametrize("jwks", [[], "keys", {"keys": 5}, {"keys": {"x": 1}}, {}])
+def test_a_verifier_refuses_what_is_not_a_key_set(clock: Any, jwks: Any) -> None:
+    """A verifier given something that is not a JWKS (fetched from elsewhere) says so with a typed error."""
+    with pytest.raises(ConfigurationError):
+        DelegationTokenVerifier(jwks=jwks, issuer=ISS, audience=AUD, clock=clock)
+
+
+def test_members_that_are_not_keys_are_ignored(
+    issuer: DelegationTokenIssuer, token: str, clock: Any
+) -> None:
+    """Members that are not objects, not Ed25519 keys, or whose "x" is not text are skipped; the good key still verifies."""
+    junk: list[Any] = [5, "k", None, {"kty": "OKP", "crv": "Ed25519", "x": 5}, {"kty": "RSA"}]
+    jwks = {"keys": [*junk, *issuer.jwks()["keys"]]}
+    legacy = DelegationTokenVerifier(jwks=jwks, issuer=ISS, audience=AUD, clock=clock)
+    assert legacy.verify(token).issuer == ISS

@@ -325,7 +325,8 @@ class DelegationTokenVerifier:
     published JWKS, and accepts each token once.
 
     Args:
-        jwks: The issuer's published key set (``{"keys": [...]}``).
+        jwks: The issuer's published key set (``{"keys": [...]}``). Members
+            that are not Ed25519 public keys, or do not parse, are ignored.
         issuer: The expected ``iss``.
         audience: This system's own audience value.
         clock: The time source.
@@ -335,6 +336,10 @@ class DelegationTokenVerifier:
             a :class:`SqlReplayStore` when several processes verify; by
             default a :class:`MemoryReplayStore` of this verifier's own (so
             keep one verifier for the process, not one per request).
+
+    Raises:
+        ConfigurationError: *jwks* is not a key set (an object with a
+            ``keys`` list), or *leeway* is out of range.
     """
 
     def __init__(
@@ -384,12 +389,25 @@ class _Checker:
         self, jwks: Mapping[str, Any], issuer: str, clock: Clock, leeway: dt.timedelta
     ) -> None:
         self._keys: dict[str, Ed25519PublicKey] = {}
-        for jwk in jwks.get("keys", []):
+        members = jwks.get("keys") if isinstance(jwks, Mapping) else None
+        if not isinstance(members, list):
+            # A key set fetched from elsewhere may be anything: say so plainly.
+            raise ConfigurationError(
+                reason='the delegation key set is not a JWKS ({"keys": [...]})'
+            )
+        for jwk in members:
+            # Members that are not keys, of another type, or that do not
+            # parse are ignored, as RFC 7517 §5 asks.
+            if not isinstance(jwk, Mapping):
+                continue
             if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
                 continue
+            x = jwk.get("x")
+            if not isinstance(x, str):
+                continue
             try:
-                key = Ed25519PublicKey.from_public_bytes(_b64d(jwk["x"]))
-            except (InvalidToken, KeyError, ValueError):
+                key = Ed25519PublicKey.from_public_bytes(_b64d(x))
+            except (InvalidToken, ValueError):
                 continue
             self._keys[thumbprint(key)] = key
         self._issuer = issuer

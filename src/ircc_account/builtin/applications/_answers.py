@@ -206,9 +206,11 @@ def _parse(question: Question, raw: object) -> Any:
             raise _bad(kind)
         return int(re.sub(r"[ ,]", "", text))
     if kind is AnswerType.COUNTRY:
-        if text.upper() not in COUNTRIES:
+        # ASCII letters only: str.upper() maps "ß" to "SS" (South Sudan).
+        code = text.upper() if text.isascii() else ""
+        if code not in COUNTRIES:
             raise _bad(kind)
-        return text.upper()
+        return code
     if kind is AnswerType.EMAIL:
         if not _EMAIL.fullmatch(text):
             raise _bad(kind)
