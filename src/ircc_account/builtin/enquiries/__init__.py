@@ -26,7 +26,6 @@ from ._values import (
     Answer,
     Category,
     Criteria,
-    Criterion,
     Enquiry,
     EnquiryKind,
     EnquiryRequest,
@@ -34,8 +33,9 @@ from ._values import (
     Evidence,
     Filed,
     Need,
-    Outcome,
+    PublishedCriterion,
     Upload,
+    UrgentDecision,
 )
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "Answer",
     "Category",
     "Criteria",
-    "Criterion",
     "Enquiries",
     "EnquiriesService",
     "Enquiry",
@@ -56,8 +55,9 @@ __all__ = [
     "Evidence",
     "Filed",
     "Need",
-    "Outcome",
+    "PublishedCriterion",
     "Upload",
+    "UrgentDecision",
     "plugin",
 ]
 

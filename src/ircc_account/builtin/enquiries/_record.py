@@ -20,7 +20,7 @@ from ._values import (
     EnquiryKind,
     EnquiryState,
     Evidence,
-    Outcome,
+    UrgentDecision,
 )
 
 __all__ = ["FORMAT", "KEY_PREFIX", "decode", "encode", "key_of", "text", "view"]
@@ -91,7 +91,7 @@ def view(client_id: str, data: dict[str, Any], today: dt.date) -> Enquiry:
         ),
         outcome=None
         if outcome is None
-        else Outcome(
+        else UrgentDecision(
             granted=bool(outcome["granted"]),
             reason=_bilingual(outcome["reason"]),
             office=outcome["office"],

@@ -257,16 +257,21 @@ class Enquiries:
                 *actor* may enquire about.
         """
         today = self._clock.now().date()
-        what = "enquiry.file" if request.category is None else "enquiry.urgent"
+        plain = request.category is None
         try:
             checked: _Checked | IrccAccountError = check_request(request, today, self.limits)
         except (ValidationError, DocumentRejected) as error:
             checked = error
-        item, decision, entries = self._decide(actor, client_id, item_id, what, correlation_id)
+        item, decision, entries = self._decide(
+            actor, client_id, item_id, "enquiry.file" if plain else "enquiry.urgent", correlation_id
+        )
         with self._door.store.unit_of_work() as uow:
             self._log(uow, entries, decision)
             if isinstance(checked, IrccAccountError):
-                self._refuse(uow, actor, item, what, checked, correlation_id)
+                self._refuse(
+                    uow, actor, item, "enquiry.file" if plain else "enquiry.urgent", checked,
+                    correlation_id,
+                )  # fmt: skip
                 raise checked
             enquiry_id = "enq-" + self._randomness.token_bytes(12).hex()
             now = self._clock.now()

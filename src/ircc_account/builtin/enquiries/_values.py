@@ -22,7 +22,6 @@ __all__ = [
     "Answer",
     "Category",
     "Criteria",
-    "Criterion",
     "Enquiry",
     "EnquiryKind",
     "EnquiryRequest",
@@ -30,8 +29,9 @@ __all__ = [
     "Evidence",
     "Filed",
     "Need",
-    "Outcome",
+    "PublishedCriterion",
     "Upload",
+    "UrgentDecision",
 ]
 
 #: The enquiries service's id (its entry-point name).
@@ -78,7 +78,7 @@ class Need(enum.StrEnum):
 
 
 @attrs.frozen(kw_only=True)
-class Criterion:
+class PublishedCriterion:
     """
     One published criterion of a category.
 
@@ -111,11 +111,11 @@ class Criteria:
 
     category: Category
     label: BilingualText = attrs.field(validator=_bilingual)
-    criteria: tuple[Criterion, ...]
+    criteria: tuple[PublishedCriterion, ...]
     answer_days: int
     source: Source
 
-    def criterion(self, criterion_id: str) -> Criterion | None:
+    def criterion(self, criterion_id: str) -> PublishedCriterion | None:
         """The criterion *criterion_id*, if the category has it."""
         return next((c for c in self.criteria if c.criterion_id == criterion_id), None)
 
@@ -130,8 +130,8 @@ _SOURCE = Source(
 )
 
 
-def _c(cid: str, en: str, fr: str, need: Need, days: int | None = None) -> Criterion:
-    return Criterion(criterion_id=cid, text=BilingualText(en, fr), need=need, days=days)
+def _c(cid: str, en: str, fr: str, need: Need, days: int | None = None) -> PublishedCriterion:
+    return PublishedCriterion(criterion_id=cid, text=BilingualText(en, fr), need=need, days=days)
 
 
 #: Each category's published criteria and service standard (data, not code).
@@ -315,7 +315,7 @@ class Answer:
 
 
 @attrs.frozen(kw_only=True)
-class Outcome:
+class UrgentDecision:
     """
     The department's decision on an urgent request, with its reason.
 
@@ -377,7 +377,7 @@ class Enquiry:
     travel_date: dt.date | None
     evidence: tuple[Evidence, ...]
     answer: Answer | None
-    outcome: Outcome | None
+    outcome: UrgentDecision | None
     more_info: BilingualText | None
     response: str | None = attrs.field(repr=False)
     late: bool
@@ -387,7 +387,7 @@ class Enquiry:
         """An urgent request's published criteria."""
         return None if self.category is None else CRITERIA[self.category]
 
-    def assessment(self) -> tuple[tuple[Criterion, bool], ...]:
+    def assessment(self) -> tuple[tuple[PublishedCriterion, bool], ...]:
         """Each of the category's criteria and whether the request meets it."""
         if self.category is None:
             return ()
