@@ -38,6 +38,7 @@ from ircc_account.builtin.applications import (
 )
 from ircc_account.errors import (
     AuthorizationError,
+    ConfigurationError,
     DocumentRejected,
     EnquiryClosed,
     EnquiryRefused,
@@ -190,7 +191,8 @@ class Enquiries:
     Args:
         door: The front door (its store, policy, audit log and clock).
         documents: Where evidence documents are kept, sealed with a key of
-            the client's (erased with their data key).
+            the client's (erased with their data key); without one, a
+            request with evidence is refused (``ConfigurationError``).
         limits: The size and pixel limits on evidence (10 MiB by default).
         max_targets: The most items one filing for several clients may name.
         randomness: Where ids come from.
@@ -200,20 +202,26 @@ class Enquiries:
         self,
         door: FrontDoor,
         *,
-        documents: DocumentStore,
+        documents: DocumentStore | None = None,
         limits: UploadLimits | None = None,
         max_targets: int = 50,
         randomness: Randomness | None = None,
     ) -> None:
         self._door = door
         self._clock = door.policy.clock
-        self._documents = SealedDocuments(documents)
+        self._store = None if documents is None else SealedDocuments(documents)
         self.limits = limits or UploadLimits()
         self.max_targets = max_targets
         self._randomness = randomness or SystemRandomness()
 
     def __repr__(self) -> str:
         return "Enquiries()"
+
+    @property
+    def _documents(self) -> SealedDocuments:
+        if self._store is None:
+            raise ConfigurationError(reason="evidence needs a document store")
+        return self._store
 
     # --- what is published ------------------------------------------------------------------
 
