@@ -157,3 +157,27 @@ def test_a_representative_sees_only_the_enquiries_they_filed(world: World) -> No
     assert len(world.filing.for_client(marie, marie.actor_id)) == 2
     assert [e.question for e in world.filing.for_client(office, marie.actor_id)] == ["Office?"]
     assert world.filing.for_client(family, marie.actor_id) == ()
+
+
+def test_only_the_filer_or_the_client_sends_more_information(world: World) -> None:
+    """Another office the client authorized cannot answer the first office's request for more; the refusal is recorded, nothing changes."""
+    marie = world.people.client()
+    item_id = world.application(marie)
+    office = world.people.office_staff(for_client=marie)
+    other = world.people.office_staff(for_client=marie)
+    filed = world.filing.file(office, marie.actor_id, item_id, EnquiryRequest(question="When?"))
+    what = BilingualText(
+        "Tell us the date of the wedding you mentioned.",
+        "Indiquez-nous la date du mariage dont vous avez parlé.",
+    )
+    world.desk.request_more(STAFF, marie.actor_id, filed.enquiry_id, what)
+    with pytest.raises(EnquiryRefused):
+        world.filing.respond(other, marie.actor_id, filed.enquiry_id, "14 June")
+    respond = [h for h in world.history(marie.actor_id) if h["action"] == "enquiry.respond"]
+    assert [(h["decision"], h["reason"], h["actor_id"]) for h in respond] == [
+        ("denied", "not_found", other.actor_id)
+    ]
+    (seen,) = world.filing.for_client(marie, marie.actor_id)
+    assert seen.state is EnquiryState.MORE_INFO and seen.response is None
+    answered = world.filing.respond(office, marie.actor_id, filed.enquiry_id, "14 June")
+    assert answered.state is EnquiryState.OPEN and answered.response == "14 June"

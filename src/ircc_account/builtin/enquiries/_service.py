@@ -391,8 +391,15 @@ class Enquiries:
             actor, client_id, item_id, "enquiry.respond", correlation_id
         )
         if data is None or not self._filer_of(actor, data, decision):
+            # Not an enquiry this actor filed: refused like an unknown one.
+            refused = _refused("not_found")
+            denied = [
+                (attrs.evolve(e, decision=Decision.DENIED, reason="not_found", grant_id=None,
+                              organisation_id=None), who)
+                for e, who in entries
+            ]  # fmt: skip
             with self._door.store.unit_of_work() as uow:
-                self._log(uow, entries, _refused("not_found"))
+                self._log(uow, denied, refused)
             raise EnquiryRefused()
         with self._door.store.unit_of_work() as uow:
             self._log(uow, entries, decision)
