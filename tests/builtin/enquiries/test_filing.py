@@ -181,3 +181,25 @@ def test_only_the_filer_or_the_client_sends_more_information(world: World) -> No
     assert seen.state is EnquiryState.MORE_INFO and seen.response is None
     answered = world.filing.respond(office, marie.actor_id, filed.enquiry_id, "14 June")
     assert answered.state is EnquiryState.OPEN and answered.response == "14 June"
+
+
+def test_who_touched_my_file_reads_the_enquiry_steps_in_both_languages(world: World) -> None:
+    """The office's urgent request and the department's decision read as sentences, in English and French."""
+    from ircc_account.audit import who_touched_my_file
+
+    marie = world.people.client()
+    item_id = world.application(marie)
+    office = world.people.office_staff(for_client=marie)
+    filed = world.filing.file(
+        office, marie.actor_id, item_id,
+        EnquiryRequest(question="Urgent, please.", category="life_or_death", attested={"risk"}),
+    )  # fmt: skip
+    world.desk.decide(STAFF, marie.actor_id, filed.enquiry_id, granted=False, reason=REASON)
+    english = " ".join(r.text for r in who_touched_my_file(world.door.store, marie.actor_id))
+    french = " ".join(
+        r.text for r in who_touched_my_file(world.door.store, marie.actor_id, language="fr")
+    )
+    assert "asked for urgent processing of" in english
+    assert "decided a request for urgent processing of" in english
+    assert "demandé le traitement urgent d" in french
+    assert "rendu une décision sur la demande de traitement urgent d" in french
