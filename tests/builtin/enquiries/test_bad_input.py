@@ -216,3 +216,26 @@ def test_a_request_for_several_clients_that_is_bad_files_nothing(world: World) -
     assert world.records(marie.actor_id) == world.records(bob.actor_id) == 0
     assert _denied(world, marie.actor_id, "enquiry.urgent") == ["enquiries.unknown_category"]
     assert _denied(world, bob.actor_id, "enquiry.urgent") == ["no_grant"]
+
+
+def test_an_answer_about_an_untracked_item_needs_its_phase(world: World) -> None:
+    """Where the status tracker does not follow the item, the officer states the phase; without it, RequiredField and nothing is answered."""
+    from ircc_account.errors import RequiredField
+
+    marie = world.people.client()
+    item = world.people.item(marie, service_id="legacy-visas")
+    filed = world.filing.file(marie, marie.actor_id, item.item_id, EnquiryRequest(question="?!"))
+    doing = BilingualText(
+        "Your paper file is being scanned at the Sydney office.",
+        "Votre dossier papier est numérisé au bureau de Sydney.",
+    )
+    must = BilingualText(
+        "Nothing is needed from you now.", "Rien n'est requis de vous pour l'instant."
+    )
+    with pytest.raises(RequiredField):
+        world.desk.answer(STAFF, marie.actor_id, filed.enquiry_id, doing=doing, client_must=must)
+    phase = BilingualText("Received, on paper", "Reçue, sur papier")
+    answered = world.desk.answer(
+        STAFF, marie.actor_id, filed.enquiry_id, doing=doing, client_must=must, phase=phase
+    )
+    assert answered.answer is not None and answered.answer.phase == phase

@@ -141,3 +141,22 @@ def test_an_office_list_of_evidence_is_opened_only_for_the_filer(world: World) -
         pass
     else:  # pragma: no cover
         raise AssertionError("another office opened the evidence")
+
+
+def test_an_erased_clients_enquiries_leave_every_list(world: World) -> None:
+    """After a client's personal data is erased, their enquiries are gone from the office's and the department's lists; the others stay."""
+    marie, bob = world.people.client(), world.people.client()
+    office = world.people.office_staff(for_client=marie, organisation_id="office-a")
+    world.door.grants.give(
+        world.people._fresh(bob), grantee_id="office-a", grantee_is_organisation=True,
+        access_group="east", scopes=["view_status", "enquire"], coverage="account",
+    )  # fmt: skip
+    for client in (marie, bob):
+        world.filing.file(
+            office, client.actor_id, world.application(client), EnquiryRequest(question="News?")
+        )
+    with world.door.store.unit_of_work() as uow:
+        uow.accounts.erase_personal_data(marie.actor_id)
+        uow.commit()
+    assert [e.client_id for e in world.filing.office_list(office)] == [bob.actor_id]
+    assert [e.client_id for e in world.desk.open_enquiries(STAFF)] == [bob.actor_id]
