@@ -43,7 +43,7 @@ from ircc_account.errors import (
 from ircc_account.services import BilingualText
 
 from ._record import decode, encode, key_of, stamp, text, view
-from ._service import open_evidence, refusal_reason
+from ._service import open_evidence, record_durably, refusal_reason
 from ._values import SERVICE_ID, Enquiry, EnquiryKind, EnquiryState, Evidence
 
 if TYPE_CHECKING:
@@ -233,8 +233,9 @@ class EnquiryDesk:
     def open_enquiries(self, staff: Staff, *, late_only: bool = False) -> tuple[Enquiry, ...]:
         """
         Every open enquiry and urgent request (late ones flagged, the most
-        overdue first); only late ones with *late_only*. Each client shown
-        has one ``enquiry.staff_read`` entry in their history.
+        overdue first); only late ones with *late_only*. Each item shown
+        has one ``enquiry.staff_read`` entry in its client's history, all
+        written in one transaction, durable before the list is returned.
 
         Raises:
             DepartmentOnly: *staff* is not an officer (no client's data was touched).
@@ -244,7 +245,8 @@ class EnquiryDesk:
         now = self._clock.now()
         today = now.date()
         shown: list[Enquiry] = []
-        with self._door.store.unit_of_work() as uow:
+        entries: list[AuditEntry] = []
+        with self._door.store.unit_of_work(write=False) as uow:
             records = _plugin_records()
             clients = uow.execute(
                 sa.select(records.c.account_id)
@@ -265,11 +267,10 @@ class EnquiryDesk:
                     enquiry = view(client_id, decode(value), today)
                     if enquiry.state.is_open and (enquiry.late or not late_only):
                         mine.append(enquiry)
-                if mine:
-                    for item_id in sorted({e.item_id for e in mine}):
-                        self._audit(uow, staff, client_id, item_id, "enquiry.staff_read")
-                    shown.extend(mine)
-            uow.commit()
+                for item_id in sorted({e.item_id for e in mine}):
+                    entries.append(self._entry(staff, client_id, item_id, "enquiry.staff_read"))
+                shown.extend(mine)
+        record_durably(self._door, entries)
         return tuple(sorted(shown, key=lambda e: (not e.late, e.due, e.filed_at)))
 
     def evidence(
@@ -335,18 +336,30 @@ class EnquiryDesk:
     ) -> None:
         self._door.audit.append(
             uow,
-            AuditEntry(
-                occurred_at=self._clock.now(),
-                actor_id=staff.actor.actor_id,
-                client_id=client_id,
-                capacity=staff.actor.capacity,
-                action=what,
-                item_id=item_id,
-                service_id=SERVICE_ID,
-                decision=Decision.ALLOWED if refused is None else Decision.DENIED,
-                reason=reason if refused is None else refused,
-            ),
+            self._entry(staff, client_id, item_id, what, reason=reason, refused=refused),
             keep=refused is not None,
+        )
+
+    def _entry(
+        self,
+        staff: Staff,
+        client_id: str,
+        item_id: str,
+        action: str,
+        *,
+        reason: str = "department",
+        refused: str | None = None,
+    ) -> AuditEntry:
+        return AuditEntry(
+            occurred_at=self._clock.now(),
+            actor_id=staff.actor.actor_id,
+            client_id=client_id,
+            capacity=staff.actor.capacity,
+            action=action,
+            item_id=item_id,
+            service_id=SERVICE_ID,
+            decision=Decision.ALLOWED if refused is None else Decision.DENIED,
+            reason=reason if refused is None else refused,
         )
 
     def _write(self, work: _Work) -> None:

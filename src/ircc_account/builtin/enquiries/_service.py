@@ -504,12 +504,14 @@ class Enquiries:
         still enquire about now (a client outside their grants or access
         group is never shown), open ones only unless *open_only* is false;
         late ones flagged (:attr:`Enquiry.late`), the most overdue first.
-        Each client shown has one ``enquiry.list`` entry in their history.
+        Each client shown has one ``enquiry.list`` entry in their history,
+        all written in one transaction, durable before the list is returned.
         """
         today = self._clock.now().date()
         policy = self._door.policy
         shown: list[Enquiry] = []
-        with self._door.store.unit_of_work() as uow:
+        entries: list[AuditEntry] = []
+        with self._door.store.unit_of_work(write=False) as uow:
             for client_id in policy.clients_reached(actor, uow=uow):
                 rows = self._rows(uow, client_id)
                 mine = []
@@ -524,8 +526,7 @@ class Enquiries:
                         mine.append(view(client_id, data, today))
                         grant = decision
                 if mine and grant is not None:
-                    self._door.audit.append(
-                        uow,
+                    entries.append(
                         AuditEntry(
                             occurred_at=self._clock.now(),
                             actor_id=actor.actor_id,
@@ -538,10 +539,10 @@ class Enquiries:
                             grant_id=grant.grant_id,
                             organisation_id=grant.organisation_id,
                             correlation_id=correlation_id,
-                        ),
+                        )
                     )
                     shown.extend(mine)
-            uow.commit()
+        record_durably(self._door, entries)
         return tuple(sorted(shown, key=lambda e: (not e.late, e.due, e.filed_at)))
 
     def evidence(
@@ -735,6 +736,25 @@ def _item(client_id: str, data: dict[str, Any]) -> Resource:
 
 def _refused(reason: str) -> AuthorizationDecision:
     return AuthorizationDecision(allowed=False, reason=reason)
+
+
+def record_durably(door: FrontDoor, entries: Sequence[AuditEntry]) -> None:
+    """
+    Record a list's reads, one entry per client shown, in one transaction,
+    durable before the list is handed out (a read changes nothing, so the
+    entries need no unit of their own; SEC-66).
+
+    Raises:
+        AuditClockSkew: an entry could not be placed in its partition (the
+            list is not handed out).
+    """
+    if not entries:
+        return
+    audit = door.audit
+    results = audit.write_batch([audit.prepare(e) for e in entries])
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def document_name(client_id: str, enquiry_id: str, document_id: str) -> str:
