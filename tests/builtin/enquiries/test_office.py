@@ -160,3 +160,22 @@ def test_an_erased_clients_enquiries_leave_every_list(world: World) -> None:
         uow.commit()
     assert [e.client_id for e in world.filing.office_list(office)] == [bob.actor_id]
     assert [e.client_id for e in world.desk.open_enquiries(STAFF)] == [bob.actor_id]
+
+
+def test_malformed_ids_in_a_list_are_refused_per_item(world: World) -> None:
+    """A malformed client number or item id is refused like any other item; the rest is filed."""
+    marie = world.people.client()
+    office = world.people.office_staff(for_client=marie)
+    m = world.application(marie)
+    results = world.filing.file_many(
+        office,
+        [("not a client!", m), (marie.actor_id, "../etc/passwd"), (marie.actor_id, m)],
+        EnquiryRequest(question="News?"),
+    )
+    assert [(r.ok, r.error) for r in results] == [
+        (False, "enquiries.refused"), (False, "enquiries.refused"), (True, None),
+    ]  # fmt: skip
+    refused = [h for h in world.history(marie.actor_id) if h["decision"] == "denied"]
+    assert [(h["action"], h["reason"], h["item_id"]) for h in refused] == [
+        ("enquiry.file", "not_found", None)
+    ]

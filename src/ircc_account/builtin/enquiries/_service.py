@@ -356,9 +356,9 @@ class Enquiries:
                 enquiry = self.file(
                     actor, client_id, item_id, request, correlation_id=correlation_id
                 )
-            except EnquiryRefused as refused:
+            except EnquiryRefused:
                 results.append(Filed(client_id=client_id, item_id=item_id, enquiry=None,
-                                     error=refused.code))  # fmt: skip
+                                     error=EnquiryRefused.code))  # fmt: skip
             else:
                 results.append(Filed(client_id=client_id, item_id=item_id, enquiry=enquiry))
         return tuple(results)
@@ -622,12 +622,19 @@ class Enquiries:
         def collect(entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:
             entries.append((attrs.evolve(entry, service_id=SERVICE_ID), on_behalf_of))
 
+        try:
+            client_id = v.identifier("client_id", client_id)
+        except ValidationError:
+            raise EnquiryRefused() from None  # no such client: no history to record it in
+        tried: str | None = item_id
         with self._door.store.unit_of_work(write=False) as uow:
             item: ServiceItem | None
             try:
                 item = uow.items.get(v.identifier("item_id", item_id))
-            except (NotFound, PersonalDataErased, ValidationError):
+            except (NotFound, PersonalDataErased):
                 item = None
+            except ValidationError:
+                item, tried = None, None
             known = uow.accounts.status(client_id) is not None
             if item is None or item.account_id != client_id or item.service_id == SERVICE_ID:
                 decision = _refused("not_found")
@@ -648,7 +655,7 @@ class Enquiries:
                     if not entries:
                         self._door.policy.record(
                             actor, Action.ENQUIRE,
-                            Resource(client_id=client_id, service_id=SERVICE_ID, item_id=item_id),
+                            Resource(client_id=client_id, service_id=SERVICE_ID, item_id=tried),
                             decision, uow=uow, correlation_id=correlation_id, record_as=what,
                         )  # fmt: skip
                     self._log(uow, entries, decision)
