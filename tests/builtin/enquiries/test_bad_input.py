@@ -239,3 +239,35 @@ def test_an_answer_about_an_untracked_item_needs_its_phase(world: World) -> None
         STAFF, marie.actor_id, filed.enquiry_id, doing=doing, client_must=must, phase=phase
     )
     assert answered.answer is not None and answered.answer.phase == phase
+
+
+class _FailingStore(FolderDocumentStore):
+    """A document store whose second write fails (an object store going down mid-request)."""
+
+    def __init__(self, root: object) -> None:
+        super().__init__(root)  # type: ignore[arg-type]
+        self.writes = 0
+
+    def put(self, name: str, data: bytes) -> None:
+        self.writes += 1
+        if self.writes == 2:
+            raise OSError("the store went away")
+        super().put(name, data)
+
+
+def test_a_store_failing_midway_leaves_no_document_and_no_record(world: World) -> None:
+    """The first evidence document, already stored, is deleted again; no enquiry is kept."""
+    store = _FailingStore(world.documents)
+    filing = Enquiries(world.door, documents=store)
+    marie = world.people.client()
+    item_id = world.application(marie)
+    request = EnquiryRequest(
+        question="Two letters attached.",
+        category="medical_emergency",
+        attested={"proof"},
+        evidence=(Upload(filename="a.pdf", data=PDF), Upload(filename="b.pdf", data=PDF)),
+    )
+    with pytest.raises(OSError, match="went away"):
+        filing.file(marie, marie.actor_id, item_id, request)
+    assert store.writes == 2 and not list(world.documents.rglob("f-*"))
+    assert world.records(marie.actor_id) == 0
