@@ -59,6 +59,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 __all__ = [
+    "AnswerTooVague",
     "AnswersInvalid",
     "ApplicationError",
     "ApplicationIncomplete",
@@ -88,6 +89,8 @@ __all__ = [
     "DocumentTypeRefused",
     "DraftExpired",
     "DueDateInPast",
+    "EnquiryClosed",
+    "EnquiryRefused",
     "EventOutOfOrder",
     "FieldTooLong",
     "GrantNotChangeable",
@@ -117,6 +120,7 @@ __all__ = [
     "ProviderMetadataInvalid",
     "ProviderUnavailable",
     "RateLimited",
+    "ReasonRequired",
     "RequestLapsed",
     "RequiredField",
     "RequirementAnswered",
@@ -139,6 +143,7 @@ __all__ = [
     "StorageUnavailable",
     "TooManyDocuments",
     "UnitRolledBack",
+    "UnknownCategory",
     "UnknownPhase",
     "UnknownQuestion",
     "UnknownRequirement",
@@ -1027,3 +1032,73 @@ class TooManyDocuments(DocumentRejected):
         "Au plus {limit} fichiers peuvent être ajoutés ici. Retirez-en un d'abord. "
         "Rien n'a été enregistré."
     )
+
+
+# --- enquiries ---------------------------------------------------------------
+# The built-in enquiries and urgent escalation service.
+
+
+class EnquiryRefused(AuthorizationError):
+    """
+    An enquiry on an item the filer may not enquire about: another client's
+    item, an item that does not exist, or one outside the filer's grant all
+    answer alike, so the answer tells nothing about other clients' files.
+    """
+
+    code = "enquiries.refused"
+    message_en = (
+        "You cannot file an enquiry about this application: it is not one you may ask "
+        "about. Nothing was filed."
+    )
+    message_fr = (
+        "Vous ne pouvez pas présenter de demande de renseignements sur cette demande : "
+        "elle ne fait pas partie de celles sur lesquelles vous pouvez vous renseigner. "
+        "Rien n'a été présenté."
+    )
+
+
+class UnknownCategory(ValidationError):
+    """An urgent request names a category that does not exist."""
+
+    code = "enquiries.unknown_category"
+    message_en = "This is not a category of urgent processing. Nothing was filed."
+    message_fr = "Ce n'est pas une catégorie de traitement urgent. Rien n'a été présenté."
+
+
+class ReasonRequired(ValidationError):
+    """A decision on an urgent request needs its reason, in English and French."""
+
+    code = "enquiries.reason_required"
+    message_en = "A decision needs its reason, in English and in French. Nothing was recorded."
+    message_fr = (
+        "Une décision doit être motivée, en anglais et en français. Rien n'a été enregistré."
+    )
+
+
+class AnswerTooVague(ValidationError):
+    """
+    An answer must say where the application stands, what is being done
+    and what the client must do: "in process" alone is refused.
+    """
+
+    code = "enquiries.answer_too_vague"
+    message_en = (
+        "An answer must say what is being done and what the client must do, not only that "
+        "the application is in process ({field}). Nothing was recorded."
+    )
+    message_fr = (
+        "Une réponse doit dire ce qui est fait et ce que le client doit faire, pas seulement "
+        "que la demande est en traitement ({field}). Rien n'a été enregistré."
+    )
+
+
+class EnquiryClosed(ValidationError):
+    """
+    The enquiry is not waiting for this: it was already answered or decided,
+    an answer was given to an urgent request (it is decided instead), or no
+    more information was asked for.
+    """
+
+    code = "enquiries.closed"
+    message_en = "This enquiry is not waiting for this. Nothing was recorded."
+    message_fr = "Cette demande de renseignements n'attend pas ceci. Rien n'a été enregistré."

@@ -104,7 +104,8 @@ def add_portal_pages(
     Add the demo portal's pages to *web*: home, the dashboard, an item and
     its actions, representatives (give, accept, refuse, revoke), "who
     touched my file", a representative's clients (act for one, stop), the
-    profile, and the application services' forms (a draft's steps, the
+    profile, enquiries (when the enquiries service is installed), and the
+    application services' forms (a draft's steps, the
     review, the client's signature, payment, submission and the receipt).
 
     Args:
@@ -127,6 +128,10 @@ def add_portal_pages(
 
         add_application_pages(web, applications)
     forms = frozenset(applications)
+    from ._enquiries import add_enquiry_pages
+
+    add_enquiry_pages(web)
+    enquiries_on = "enquiries" in door.services.service_ids
 
     def services() -> list[tuple[str, Any]]:
         return [(sid, door.services.manifest(sid).title) for sid in door.services.service_ids]
@@ -159,7 +164,7 @@ def add_portal_pages(
             language=req.language,
             correlation_id=req.correlation_id,
         )
-        return Page("demo/item.html", {"page": page})
+        return Page("demo/item.html", {"page": page, "enquiries_on": enquiries_on})
 
     @web.form("/account/items/{item_id}/actions", name="item_action")
     def item_action(req: PageRequest, item_id: str) -> Page:
@@ -295,7 +300,10 @@ def add_portal_pages(
     def clients(req: PageRequest) -> Page:
         actor = req.actor(as_representative=True)
         found = door.clients(actor, correlation_id=req.correlation_id)
-        return Page("demo/clients.html", {"clients": found, "names": directory})
+        return Page(
+            "demo/clients.html",
+            {"clients": found, "names": directory, "enquiries_on": enquiries_on},
+        )
 
     @web.form("/account/clients/act", name="act_for")
     def act_for(req: PageRequest) -> Redirect:

@@ -6,7 +6,8 @@ licence; the department registers an MP's office whose administrator
 invites two staff in different access groups; clients authorize some of
 them and have requests from others waiting; and, when the built-in
 application services are installed, a visitor visa the consultant prepared
-for Marie and a passport renewal Ahmed started.
+for Marie and a passport renewal Ahmed started; when enquiries are, the
+office's enquiry about Marie's tracked visa.
 """
 
 from __future__ import annotations
@@ -370,6 +371,32 @@ def _tracked(door: FrontDoor, marie: str) -> None:
     )
 
 
+def _enquiry(door: FrontDoor, staff: Actor, marie: str) -> None:
+    """
+    The MP office's east riding group asked about Marie's tracked visitor
+    visa (an open enquiry in the office's list), when the enquiries service
+    and the status tracker are installed.
+    """
+    from ircc_account.builtin import enquiries, status
+
+    if not {enquiries.SERVICE_ID, status.SERVICE_ID} <= set(door.services.service_ids):
+        return
+    with door.store.unit_of_work(write=False) as uow:
+        tracked = uow.items.for_account(marie, service_id=status.SERVICE_ID)
+    visa = next((i for i in tracked if i.reference == "V300765432"), None)
+    if visa is None:
+        return
+    enquiries.Enquiries(door).file(
+        staff,
+        marie,
+        visa.item_id,
+        enquiries.EnquiryRequest(
+            question="Ms. Tremblay asked our office when her visa will be decided; her "
+            "sister's wedding is in three months."
+        ),
+    )
+
+
 def _application_drafts(
     door: FrontDoor, accounts: Mapping[str, str], jean: Actor, ahmed: Actor
 ) -> None:
@@ -495,6 +522,7 @@ def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
         scopes=["view_status", "enquire"],
         coverage="account",
     )
+    _enquiry(door, actor("sam", rep=True), accounts["marie"])
     # Ahmed has two requests to answer: the consultant's, and the office's
     # for its west riding group.
     door.grants.request(

@@ -1,0 +1,112 @@
+"""
+Enquiries in the demo portal, on SQLite and PostgreSQL: the seed puts the
+MP office's enquiry about Marie's tracked visa in the office's list; its
+east riding staff member sees it (the west one does not), and Marie asks
+for urgent processing from the visa's page, the published criteria shown,
+the result saying which she meets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from ircc_account import FrontDoor, Keyring
+from ircc_account.builtin import enquiries, notes, status
+from ircc_account.demo._seed import seed
+from tests.web.conftest import (
+    CALLBACK,
+    Browser,
+    Idp,
+    Site,
+    browser,  # noqa: F401 (a fixture)
+    demo_plugins,
+    door_config,
+    idp,  # noqa: F401 (a fixture)
+    portal,
+    signed_in,
+    text,
+)
+
+
+@pytest.fixture
+def site(database_url: str, idp: Idp) -> Iterator[Site]:  # noqa: F811 (idp is a fixture)
+    """The demo portal over a seeded database, with the status tracker and enquiries."""
+    keyring = Keyring.generate()
+    door = FrontDoor.open(
+        door_config(database_url, idp, keyring=keyring),
+        plugins={
+            **demo_plugins(),
+            status.SERVICE_ID: status.plugin,
+            notes.SERVICE_ID: notes.plugin,
+            enquiries.SERVICE_ID: enquiries.plugin,
+        },
+    )
+    try:
+        with httpx.Client(verify=idp.tls.client_context) as http:
+            seeded = seed(door, http, CALLBACK)
+        yield Site(
+            door=door,
+            web=portal(door, seeded),
+            seeded=seeded,
+            idp=idp,
+            database_url=database_url,
+            keyring=keyring,
+        )
+    finally:
+        door.close()
+
+
+def _visa(site: Site) -> str:
+    with site.door.store.unit_of_work(write=False) as uow:
+        found = uow.items.for_account(site.seeded.accounts["marie"], service_id=status.SERVICE_ID)
+    return next(i.item_id for i in found if i.reference == "V300765432")
+
+
+def test_the_office_sees_its_seeded_enquiry_and_only_within_its_access_group(
+    site: Site,
+    browser: Callable[..., Browser],  # noqa: F811 (a fixture)
+) -> None:
+    """Sam (east riding group, which Marie authorized) lists the open enquiry; Pat (west) lists none."""
+    sam = signed_in(site, browser, "sam")
+    assert 'id="office-enquiries-link"' in sam.get("/account/clients").text
+    page = sam.get("/account/enquiries")
+    assert page.status_code == 200, page.text
+    assert 'id="office-enquiries"' in page.text and "Waiting for the department" in text(page)
+    pat = signed_in(site, browser, "pat")
+    assert 'id="office-enquiries"' not in pat.get("/account/enquiries").text
+
+
+def test_marie_requests_urgent_processing_from_the_visa_page(
+    site: Site,
+    browser: Callable[..., Browser],  # noqa: F811 (a fixture)
+) -> None:
+    """The form shows each category's published criteria; filed, the page says which she meets; her list shows it beside the office's."""
+    visa = _visa(site)
+    b = signed_in(site, browser, "marie")
+    assert 'id="enquire-link"' in b.get(f"/account/items/{visa}").text
+    form = b.get(f"/account/items/{visa}/enquire")
+    assert form.status_code == 200
+    assert "Someone's life or safety is at risk now." in text(form)
+    filed = b.post(
+        f"/account/items/{visa}/enquire",
+        {
+            "question": "My father is in intensive care in Montréal; I must go now.",
+            "category": "medical_emergency",
+            "criterion_medical_emergency_care": "yes",
+            "criterion_medical_emergency_how": "yes",
+        },
+    )
+    assert filed.status_code == 200, filed.text
+    words = text(filed)
+    assert "Meets: The client or a close family member needs urgent medical care." in words
+    assert "Does not meet: A doctor's letter describes the need and its urgency." in words
+    listed = text(b.get("/account/enquiries"))
+    assert "A medical emergency – Waiting for the department" in listed
+    assert "Question – Waiting for the department" in listed  # the office's, seeded
+    refused = b.post(
+        f"/account/items/{visa}/enquire", {"question": "Help", "category": "alien_invasion"}
+    )
+    assert refused.status_code == 400 and 'id="error-summary"' in refused.text
