@@ -197,6 +197,10 @@ ACTIONS: dict[str, Phrase] = {
                         "withdraw the access given to {grantee}",
                         "retiré l'accès donné à {grantee}", "retirer l'accès donné à {grantee}",
                         changes=True),
+    "grant.first_used": _p("acted on your file for the first time under the access you gave",
+                           "act on your file for the first time under the access you gave",
+                           "agi pour la première fois dans votre dossier avec l'accès que vous avez donné",
+                           "agir pour la première fois dans votre dossier avec l'accès que vous avez donné"),
     # Applications (the built-in application engine).
     "applications.sign": _p("signed an application made with {service}",
                             "sign an application made with {service}",

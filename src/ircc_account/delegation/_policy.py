@@ -351,11 +351,11 @@ class Policy:
         if durable_now:
             (recorder or self._record_now)(entry, on_behalf_of=_principal_id(actor))
             if decision.allowed and first_use and decision.grant_id is not None:
-                self._first_use_now(resource.client_id, decision.grant_id, now)
+                self._first_use_now(actor, resource.client_id, decision.grant_id, now)
             return decision
         self._audit.append(uow, entry, on_behalf_of=_principal_id(actor), keep=not decision.allowed)
         if decision.allowed and first_use and decision.grant_id is not None:
-            self._first_use(uow, resource.client_id, decision.grant_id, now)
+            self._first_use(uow, actor, resource.client_id, decision.grant_id, now)
         return decision
 
     def require(
@@ -694,11 +694,31 @@ class Policy:
         checked.add(key)
         return entry
 
-    def _first_use(self, uow: SqlUnit, client_id: str, grant_id: str, now: Any) -> None:
+    def _first_use(
+        self, uow: SqlUnit, actor: Actor, client_id: str, grant_id: str, now: Any
+    ) -> None:
         grant = _repo.mark_first_use(uow, grant_id, now)
         if grant is None:
             self._remember_used(grant_id)
             return
+        # A representative's first action under a grant is a security notice
+        # to the client: recorded in the unit that marks it, so whatever
+        # watches the log in the unit (the notifications outbox, SEC-85)
+        # commits with it.
+        self._audit.append(
+            uow,
+            AuditEntry(
+                occurred_at=now,
+                actor_id=actor.actor_id,
+                client_id=client_id,
+                capacity=actor.capacity,
+                action="grant.first_used",
+                decision=Decision.ALLOWED,
+                reason="first_use",
+                grant_id=grant_id,
+            ),
+            on_behalf_of=_principal_id(actor),
+        )
         events = self._events
 
         def notify() -> None:
@@ -707,16 +727,16 @@ class Policy:
 
         uow.on_commit(notify)
 
-    def _first_use_now(self, client_id: str, grant_id: str, now: Any) -> None:
+    def _first_use_now(self, actor: Actor, client_id: str, grant_id: str, now: Any) -> None:
         """
         Note a grant's first use from a read (once in the grant's life), in a
-        short unit of its own; its event follows the commit.
+        short unit of its own, with its audit entry; its event follows the commit.
         """
         unit = self._units
         if unit is None:
             return
         with unit() as uow:
-            self._first_use(uow, client_id, grant_id, now)
+            self._first_use(uow, actor, client_id, grant_id, now)
             uow.commit()
 
     def _remember_used(self, grant_id: str) -> None:
