@@ -43,7 +43,7 @@ from ._worker import PREFERENCES_KEY, SERVICE_ID, DeliveryWorker
 if TYPE_CHECKING:
     from ircc_account import FrontDoor
 
-__all__ = ["SERVICE_ID", "NotificationsService"]
+__all__ = ["SERVICE_ID", "NotificationsService", "choose_off"]
 
 _log = logging.getLogger("ircc_account.notify")
 #: The service action that sets which optional notices a client gets.
@@ -206,13 +206,14 @@ class NotificationsService:
     def ircc_perform_service_action(
         self, ctx: ServiceContext, action: str, payload: Mapping[str, str]
     ) -> ActionResult:
-        off = sorted(set(str(payload.get("off", "")).replace(",", " ").split()))
-        known = {k.value for k in NotificationKind}
-        for kind in off:
-            if kind not in known:
-                raise UnknownValue(field="off")
-            if NotificationKind(kind).mandatory:
-                raise NotificationMandatory(kind=kind)
+        try:
+            off = choose_off(str(payload.get("off", "")))
+        except (NotificationMandatory, UnknownValue) as refused:
+            # Bad input is the client's, not a fault of the service: no strike;
+            # nothing is written.
+            return ActionResult(
+                ok=False, message=BilingualText(refused.message("en"), refused.message("fr"))
+            )
         found = ctx.records.get(PREFERENCES_KEY)
         ctx.records.put(
             PREFERENCES_KEY, {"off": off}, version=None if found is None else found.version
@@ -230,6 +231,24 @@ class NotificationsService:
         # A change committed: its outbox row (if it owes one) is there now.
         if self.worker is not None:
             self.worker.wake()
+
+
+def choose_off(text: str) -> list[str]:
+    """
+    The kinds a client asks to switch off (space- or comma-separated), sorted.
+
+    Raises:
+        UnknownValue: not a notification kind (``field`` ``off``).
+        NotificationMandatory: a security notice, which cannot be switched off.
+    """
+    off = sorted(set(text.replace(",", " ").split()))
+    known = {k.value for k in NotificationKind}
+    for kind in off:
+        if kind not in known:
+            raise UnknownValue(field="off")
+        if NotificationKind(kind).mandatory:
+            raise NotificationMandatory(kind=kind)
+    return off
 
 
 def _templates(raw: Mapping[str, Any] | NotifyTemplates) -> NotifyTemplates:
