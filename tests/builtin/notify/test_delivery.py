@@ -23,7 +23,7 @@ from ircc_account.builtin.notify import (
     OutboxState,
     RetryPolicy,
 )
-from ircc_account.errors import NotFound
+from ircc_account.errors import DepartmentOnly, NotFound
 from tests.builtin.status.helpers import STAFF
 
 from .conftest import PORTAL, Notified
@@ -112,7 +112,7 @@ def test_refusals_and_reads_owe_nothing(notified: Notified) -> None:
     item = notified.application(client)
     notified.door.item(client, client.actor_id, item)
     bogus = status.Staff(actor=client, office="ndl", role=status.StaffRole.OFFICER)
-    with pytest.raises(Exception):  # noqa: B017 - DepartmentOnly, recorded and kept
+    with pytest.raises(DepartmentOnly):
         notified.desk.change_phase(bogus, item, status.Phase.ELIGIBILITY)
     assert notified.rows() == []
 
