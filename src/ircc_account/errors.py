@@ -40,8 +40,8 @@ The tree is shallow::
     ├── (built-in services: bad input from the department's side, all
     │   ValidationError, so also ValueError) UnknownPhase, EventOutOfOrder,
     │   RequirementAnswered, DueDateInPast, UnknownRequirement
-    ├── NotificationError      (GC Notify) NotifyTemplateMissing (also
-    │   ConfigurationError), NotifySendFailed, NotificationMandatory (also ValueError)
+    ├── NotificationError      (GC Notify) NotifyTemplateMissing, NotifySendFailed,
+    │   NotificationMandatory (also ValueError)
     └── ApplicationError       (the built-in application services)
         ├── AnswersInvalid, UnknownQuestion, DocumentRejected (DocumentTooLarge,
         │   DocumentTypeRefused, DocumentCorrupt, DocumentBomb, PhotoRejected,
@@ -1046,7 +1046,7 @@ class NotificationError(IrccAccountError):
     message_fr = "La notification n'a pas pu être traitée."
 
 
-class NotifyTemplateMissing(NotificationError, ConfigurationError):
+class NotifyTemplateMissing(NotificationError):
     """
     A notification kind has no GC Notify template in one language (found at
     start-up): ``params["kind"]`` and ``params["language"]`` say which.

@@ -192,7 +192,7 @@ class DeliveryWorker:
         except StorageError:
             self._again(message, "storage", retry_after=0)
             return
-        for account_id, email in sends:
+        for n, (account_id, email) in enumerate(sends, 1):
             try:
                 self.sender.send_email(email)
             except NotifySendFailed as failed:
@@ -206,9 +206,12 @@ class DeliveryWorker:
                     # again cannot help.
                     self._settle(message, OutboxState.DEAD_LETTERED, _code(status))
                 return
-            if not self._mark_sent(message, account_id):
-                return
             message = attrs.evolve(message, sent_to=(*message.sent_to, account_id))
+            if n == len(sends):
+                # The last recipient's mark and the row's end: one commit.
+                break
+            if not self._mark_sent(message):
+                return
         self._settle(message, OutboxState.SENT, None)
 
     def _plan(self, message: OutboxMessage) -> list[tuple[str, EmailMessage]]:
@@ -286,10 +289,10 @@ class DeliveryWorker:
         )
         return bool(result.rowcount == 1)
 
-    def _mark_sent(self, message: OutboxMessage, account_id: str) -> bool:
-        sent_to = " ".join((*message.sent_to, account_id))
+    def _mark_sent(self, message: OutboxMessage) -> bool:
+        """Record *message*'s ``sent_to`` (fenced); whether the lease still held."""
         with self.store.unit_of_work() as uow:
-            ok = self._fenced(uow, message, sent_to=sent_to)
+            ok = self._fenced(uow, message, sent_to=" ".join(message.sent_to))
             uow.commit()
         if not ok:
             _log.warning("notification %s: lease lost while sending", message.message_id)
@@ -297,7 +300,13 @@ class DeliveryWorker:
 
     def _settle(self, message: OutboxMessage, state: OutboxState, code: str | None) -> None:
         with self.store.unit_of_work() as uow:
-            ok = self._fenced(uow, message, state=state.value, last_error=code)
+            ok = self._fenced(
+                uow,
+                message,
+                state=state.value,
+                last_error=code,
+                sent_to=" ".join(message.sent_to),
+            )
             uow.commit()
         if ok and state is OutboxState.DEAD_LETTERED:
             _log.warning(
