@@ -99,7 +99,8 @@ class GcNotifySender:
     Args:
         api_key: The API key, from the portal's secret store (the library
             reads no environment variable). Never logged or shown.
-        base_url: GC Notify's API.
+        base_url: GC Notify's API: ``https://`` (plain HTTP only to
+            127.0.0.1 or localhost, for a local test server).
         timeout: Seconds for each request (keep it well under the worker's lease).
     """
 
@@ -149,8 +150,9 @@ class GcNotifySender:
             raise NotifySendFailed(
                 status=int(response.status_code), retry_after=_retry_after(response.headers)
             ) from None
-        except ValueError:
-            # A 2xx answer that is not JSON: it may or may not have been sent.
+        except Exception:
+            # A 2xx answer that is not JSON (the client's InvalidResponse): it
+            # may have been sent; retried, as any unclear outcome is.
             raise NotifySendFailed(status=502, retry_after=0) from None
         return str((answer or {}).get("id", ""))
 

@@ -261,11 +261,11 @@ class DeliveryWorker:
         if message.kind.mandatory and message.grant_id is not None:
             try:
                 grant = _repo.get_grant(uow, message.grant_id)
+                if grant.grantee_is_organisation:
+                    return _repo.get_organisation(uow, grant.grantee_id).name
+                return _repo.get_representative(uow, grant.grantee_id)[0].display_name
             except NotFound:
                 return ""
-            if grant.grantee_is_organisation:
-                return _repo.get_organisation(uow, grant.grantee_id).name
-            return _repo.get_representative(uow, grant.grantee_id)[0].display_name
         if message.item_id is not None:
             try:
                 title = uow.items.get(message.item_id).title
