@@ -299,6 +299,33 @@ class AuditLog:
         """
         self._observers = (*self._observers, observer)
 
+    def announce(self, uow: SqlUnit, entry: AuditEntry, *, reference: str) -> None:
+        """
+        Tell the in-unit observers (:meth:`watch`) of a change that has no
+        entry of its own in the log, in *uow*, before it commits: a grant's
+        first use, marked in the unit of the access that used it (that
+        access has its entry). The receipt the observers get carries
+        *reference* as its ``entry_id`` (unique for the change: it keys the
+        outbox row) and no position in the log. An observer that raises
+        rolls the unit back.
+
+        Args:
+            uow: The caller's unit of work, still open.
+            entry: What happened, as an allowed entry (not written).
+            reference: A unique, stable reference for the change.
+        """
+        if not self._observers:
+            return
+        receipt = AppendReceipt(
+            entry_id=reference, partition=entry.client_id or "", seq=0, entry_hash=b""
+        )
+        try:
+            for observer in self._observers:
+                observer(uow, entry, receipt)
+        except BaseException:
+            uow.rollback()
+            raise
+
     # --- appending --------------------------------------------------------------
 
     def prepare(
