@@ -40,6 +40,8 @@ The tree is shallow::
     ├── (built-in services: bad input from the department's side, all
     │   ValidationError, so also ValueError) UnknownPhase, EventOutOfOrder,
     │   RequirementAnswered, DueDateInPast, UnknownRequirement
+    ├── NotificationError      (GC Notify) NotifyTemplateMissing, NotifySendFailed,
+    │   NotificationMandatory (also ValueError)
     └── ApplicationError       (the built-in application services)
         ├── AnswersInvalid, UnknownQuestion, DocumentRejected (DocumentTooLarge,
         │   DocumentTypeRefused, DocumentCorrupt, DocumentBomb, PhotoRejected,
@@ -110,6 +112,10 @@ __all__ = [
     "NotAdministrator",
     "NotFound",
     "NotPrincipal",
+    "NotificationError",
+    "NotificationMandatory",
+    "NotifySendFailed",
+    "NotifyTemplateMissing",
     "OnboardingRefused",
     "OrganisationCycle",
     "OutOfRange",
@@ -1102,3 +1108,58 @@ class EnquiryClosed(ValidationError):
     code = "enquiries.closed"
     message_en = "This enquiry is not waiting for this. Nothing was recorded."
     message_fr = "Cette demande de renseignements n'attend pas ceci. Rien n'a été enregistré."
+
+
+# --- notifications ---------------------------------------------------------
+
+
+class NotificationError(IrccAccountError):
+    """Notifications through GC Notify (``ircc_account.builtin.notify``)."""
+
+    code = "notifications.error"
+    message_en = "The notification could not be handled."
+    message_fr = "La notification n'a pas pu être traitée."
+
+
+class NotifyTemplateMissing(NotificationError):
+    """
+    A notification kind has no GC Notify template in one language (found at
+    start-up): ``params["kind"]`` and ``params["language"]`` say which.
+    """
+
+    code = "notifications.template_missing"
+    message_en = (
+        "The GC Notify template for the notification {kind} in language {language} is missing."
+    )
+    message_fr = (
+        "Le gabarit GC Notify de la notification {kind} dans la langue {language} est manquant."
+    )
+
+
+class NotifySendFailed(NotificationError):
+    """
+    GC Notify did not take a message: ``params["status"]`` is the HTTP status
+    (0 when it could not be reached). Carries no response body, which can
+    echo the recipient's address.
+    """
+
+    code = "notifications.send_failed"
+    message_en = "GC Notify did not accept the message (status {status})."
+    message_fr = "GC Notify n'a pas accepté le message (statut {status})."
+
+
+class NotificationMandatory(NotificationError, ValueError):
+    """
+    A client tried to switch off a security notice (who may act for them):
+    ``params["kind"]`` names it; nothing was changed.
+    """
+
+    code = "notifications.mandatory"
+    message_en = (
+        "The notice {kind} tells you who can act for you and cannot be turned off. "
+        "Nothing was changed."
+    )
+    message_fr = (
+        "L'avis {kind} vous dit qui peut agir pour vous et ne peut pas être désactivé. "
+        "Rien n'a été modifié."
+    )

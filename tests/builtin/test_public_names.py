@@ -23,6 +23,7 @@ MODULES = {
     "ircc_account.builtin.applications": "applications.md",
     "ircc_account.builtin.trv": "trv.md",
     "ircc_account.builtin.passport": "passport.md",
+    "ircc_account.builtin.notify": "notifications.md",
 }
 
 

@@ -10,6 +10,7 @@ from ircc_account._storage import (
     _schema_audit,
     _schema_delegation,
     _schema_identity,
+    _schema_notify,
     _schema_status,
 )
 from ircc_account._storage._schema_base import metadata
@@ -17,4 +18,11 @@ from ircc_account._storage._schema_base import metadata
 __all__ = ["metadata"]
 
 #: The modules whose tables are on :data:`metadata`.
-TABLE_MODULES = (_schema, _schema_audit, _schema_delegation, _schema_identity, _schema_status)
+TABLE_MODULES = (
+    _schema,
+    _schema_audit,
+    _schema_delegation,
+    _schema_identity,
+    _schema_notify,
+    _schema_status,
+)

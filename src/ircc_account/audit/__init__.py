@@ -19,7 +19,7 @@ from ircc_account.audit._directory import (
 )
 from ircc_account.audit._export import export_client, verify_export
 from ircc_account.audit._group import GroupCommitAppender
-from ircc_account.audit._log import AuditAlerts, AuditLog, Checkpoint
+from ircc_account.audit._log import AuditAlerts, AuditLog, AuditObserver, Checkpoint
 from ircc_account.audit._logging import JsonLogFormatter
 from ircc_account.audit._records import AppendReceipt
 from ircc_account.audit._signer import CheckpointSigner
@@ -33,6 +33,7 @@ __all__ = [
     "AuditAlerts",
     "AuditEntry",
     "AuditLog",
+    "AuditObserver",
     "AuditSink",
     "Checkpoint",
     "CheckpointSigner",

@@ -20,7 +20,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ircc_account._clock import Clock, Randomness, SystemClock, SystemRandomness
-from ircc_account._model import AuditEntry, Capacity
+from ircc_account._model import AuditEntry, Capacity, Decision
 from ircc_account._storage import _schema_audit as t
 from ircc_account._storage import translate_errors
 from ircc_account._storage.ports import SqlStorage, SqlUnit
@@ -39,7 +39,7 @@ from ircc_account.audit._records import AppendReceipt, EntryIds, Pending, prepar
 from ircc_account.audit._signer import CheckpointSigner
 from ircc_account.errors import AuditClockSkew, Conflict, StorageUnavailable
 
-__all__ = ["AuditAlerts", "AuditLog", "Checkpoint"]
+__all__ = ["AuditAlerts", "AuditLog", "AuditObserver", "Checkpoint"]
 
 _log = logging.getLogger("ircc_account.audit")
 T = TypeVar("T")
@@ -60,6 +60,29 @@ class AuditAlerts(Protocol):
         Args:
             client_id: The client whose file it was.
             entry: The entry as written (identifiers only).
+        """
+        ...
+
+
+@runtime_checkable
+class AuditObserver(Protocol):
+    """
+    Called inside the unit of work, before it commits, for each allowed
+    entry appended in it: whatever the observer writes in *uow* (an outbox
+    row, SEC-85) commits with the change and its entry, or not at all.
+    """
+
+    def __call__(self, uow: SqlUnit, entry: AuditEntry, receipt: AppendReceipt) -> None:
+        """
+        *entry* (an allowed decision) was just written in *uow*.
+
+        Args:
+            uow: The caller's unit of work, still open.
+            entry: The entry as written (identifiers only).
+            receipt: Where it was written: its ``entry_id``, partition and sequence number.
+
+        Raises:
+            Exception: anything; the unit is then rolled back (fail closed).
         """
         ...
 
@@ -219,6 +242,8 @@ class AuditLog:
         clock: For checkpoint times and the skew check.
         randomness: For entry ids.
         alerts: Told, after commit, when a representative acts.
+        observers: Called in the unit, before commit, for each allowed entry
+            appended in a unit (see :meth:`watch`).
         checkpoint_every: Make a checkpoint after this many entries (per process).
         checkpoint_interval: ... or once this long has passed since the last one,
             at the next append.
@@ -235,6 +260,7 @@ class AuditLog:
         clock: Clock | None = None,
         randomness: Randomness | None = None,
         alerts: AuditAlerts | None = None,
+        observers: Sequence[AuditObserver] = (),
         checkpoint_every: int = 10_000,
         checkpoint_interval: dt.timedelta = dt.timedelta(seconds=60),
         max_clock_skew: dt.timedelta = dt.timedelta(seconds=5),
@@ -245,6 +271,7 @@ class AuditLog:
         self.randomness = randomness or SystemRandomness()
         self._entry_ids = EntryIds(self.randomness)
         self.alerts = alerts
+        self._observers: tuple[AuditObserver, ...] = tuple(observers)
         self.checkpoint_every = checkpoint_every
         self.checkpoint_interval = checkpoint_interval
         self._skew_us = int(max_clock_skew / dt.timedelta(microseconds=1))
@@ -258,6 +285,46 @@ class AuditLog:
 
     def __repr__(self) -> str:
         return f"AuditLog({self.store!r}, signer={self.signer!r})"
+
+    def watch(self, observer: AuditObserver) -> None:
+        """
+        Call *observer* for every allowed entry appended in a unit of work
+        from now on (:meth:`append` without *keep*), inside that unit and
+        before it commits, so what it writes commits with the change or not
+        at all (SEC-85). Refusals, kept entries written again after a
+        rollback, and own-transaction appends (:meth:`append_now`, reads)
+        are not observed. An observer that raises rolls the unit back.
+
+        Wire observers when the door is composed, before any request.
+        """
+        self._observers = (*self._observers, observer)
+
+    def announce(self, uow: SqlUnit, entry: AuditEntry, *, reference: str) -> None:
+        """
+        Tell the in-unit observers (:meth:`watch`) of a change that has no
+        entry of its own in the log, in *uow*, before it commits: a grant's
+        first use, marked in the unit of the access that used it (that
+        access has its entry). The receipt the observers get carries
+        *reference* as its ``entry_id`` (unique for the change: it keys the
+        outbox row) and no position in the log. An observer that raises
+        rolls the unit back.
+
+        Args:
+            uow: The caller's unit of work, still open.
+            entry: What happened, as an allowed entry (not written).
+            reference: A unique, stable reference for the change.
+        """
+        if not self._observers:
+            return
+        receipt = AppendReceipt(
+            entry_id=reference, partition=entry.client_id or "", seq=0, entry_hash=b""
+        )
+        try:
+            for observer in self._observers:
+                observer(uow, entry, receipt)
+        except BaseException:
+            uow.rollback()
+            raise
 
     # --- appending --------------------------------------------------------------
 
@@ -308,6 +375,9 @@ class AuditLog:
             (result,) = self._write(uow, [pending])
             if isinstance(result, AuditClockSkew):
                 raise result
+            if self._observers and not keep and pending.entry.decision is Decision.ALLOWED:
+                for observer in self._observers:
+                    observer(uow, pending.entry, result)
         except BaseException:
             uow.rollback()
             raise

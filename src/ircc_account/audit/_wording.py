@@ -197,6 +197,10 @@ ACTIONS: dict[str, Phrase] = {
                         "withdraw the access given to {grantee}",
                         "retiré l'accès donné à {grantee}", "retirer l'accès donné à {grantee}",
                         changes=True),
+    "grant.first_used": _p("acted on your file for the first time",
+                           "act on your file for the first time",
+                           "agi dans votre dossier pour la première fois",
+                           "agir dans votre dossier pour la première fois"),
     # Applications (the built-in application engine).
     "applications.sign": _p("signed an application made with {service}",
                             "sign an application made with {service}",

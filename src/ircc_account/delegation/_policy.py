@@ -351,11 +351,13 @@ class Policy:
         if durable_now:
             (recorder or self._record_now)(entry, on_behalf_of=_principal_id(actor))
             if decision.allowed and first_use and decision.grant_id is not None:
-                self._first_use_now(resource.client_id, decision.grant_id, now)
+                self._first_use_now(
+                    actor, resource.client_id, decision.grant_id, now, correlation_id
+                )
             return decision
         self._audit.append(uow, entry, on_behalf_of=_principal_id(actor), keep=not decision.allowed)
         if decision.allowed and first_use and decision.grant_id is not None:
-            self._first_use(uow, resource.client_id, decision.grant_id, now)
+            self._first_use(uow, actor, resource.client_id, decision.grant_id, now, correlation_id)
         return decision
 
     def require(
@@ -694,11 +696,41 @@ class Policy:
         checked.add(key)
         return entry
 
-    def _first_use(self, uow: SqlUnit, client_id: str, grant_id: str, now: Any) -> None:
+    def _first_use(
+        self,
+        uow: SqlUnit,
+        actor: Actor,
+        client_id: str,
+        grant_id: str,
+        now: Any,
+        correlation_id: str | None = None,
+    ) -> None:
         grant = _repo.mark_first_use(uow, grant_id, now)
         if grant is None:
             self._remember_used(grant_id)
             return
+        # A representative's first action under a grant is a security notice
+        # to the client: the in-unit observers of the audit log (the
+        # notifications outbox, SEC-85) are told in the unit that marks it,
+        # so what they write commits with the mark. It is not a line of its
+        # own in the client's history (the access itself is).
+        announce = getattr(self._audit, "announce", None)
+        if announce is not None:
+            announce(
+                uow,
+                AuditEntry(
+                    occurred_at=now,
+                    actor_id=actor.actor_id,
+                    client_id=client_id,
+                    capacity=actor.capacity,
+                    action="grant.first_used",
+                    decision=Decision.ALLOWED,
+                    reason="first_use",
+                    grant_id=grant_id,
+                    correlation_id=correlation_id,
+                ),
+                reference=f"first-use-{grant_id}",
+            )
         events = self._events
 
         def notify() -> None:
@@ -707,16 +739,23 @@ class Policy:
 
         uow.on_commit(notify)
 
-    def _first_use_now(self, client_id: str, grant_id: str, now: Any) -> None:
+    def _first_use_now(
+        self,
+        actor: Actor,
+        client_id: str,
+        grant_id: str,
+        now: Any,
+        correlation_id: str | None = None,
+    ) -> None:
         """
         Note a grant's first use from a read (once in the grant's life), in a
-        short unit of its own; its event follows the commit.
+        short unit of its own, with its audit entry; its event follows the commit.
         """
         unit = self._units
         if unit is None:
             return
         with unit() as uow:
-            self._first_use(uow, client_id, grant_id, now)
+            self._first_use(uow, actor, client_id, grant_id, now, correlation_id)
             uow.commit()
 
     def _remember_used(self, grant_id: str) -> None:
