@@ -20,6 +20,8 @@ SERVER_FAULTS = {
     "DecryptionFailed",
     "KeyNotFound",
     "PersonalDataErased",
+    "NotificationError",
+    "NotifyTemplateMissing",
 }
 
 

@@ -26,6 +26,8 @@ from ircc_account.errors import (
     IrccAccountError,
     NotAdministrator,
     NotFound,
+    NotificationMandatory,
+    NotifySendFailed,
     NotPrincipal,
     OnboardingRefused,
     PaidRepresentativeExists,
@@ -85,6 +87,9 @@ _STATUS: tuple[tuple[type[IrccAccountError], int], ...] = (
     (ApplicationError, 400),
     # A schema to upgrade or unsafe settings: the database is not usable yet.
     (StorageError, 503),
+    # Notifications: a security notice cannot be switched off; GC Notify is down.
+    (NotificationMandatory, 400),
+    (NotifySendFailed, 503),
 )
 
 
