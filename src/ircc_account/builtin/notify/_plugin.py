@@ -81,8 +81,11 @@ class NotificationsService:
     ) -> None:
         self._api_key = api_key
         self._given_sender = sender
+        self._given_templates = _templates(templates) if templates is not None else None
+        self._given_portal_url = portal_url
+        self._started = False
         self.sender: NotificationSender | None = sender
-        self.templates = _templates(templates) if templates is not None else None
+        self.templates = self._given_templates
         self.portal_url = portal_url
         self.retry = RetryPolicy()
         self.base_url = GC_NOTIFY_URL
@@ -113,11 +116,27 @@ class NotificationsService:
 
     @hookimpl
     def ircc_startup(self, settings: Mapping[str, Any]) -> None:
+        if self._started:
+            # One door at a time: its sender, outbox and worker are this door's.
+            raise ConfigurationError(reason="this service instance already serves a front door")
         try:
             self._configure(settings)
         except IrccAccountError as e:
             _log.error("notifications refused to start: code=%s", e.code)
+            self._reset()
             raise
+        self._started = True
+
+    def _reset(self) -> None:
+        """Back to what the constructor was given, for the next door."""
+        self.sender = self._given_sender
+        self.templates = self._given_templates
+        self.portal_url = self._given_portal_url
+        self.retry = RetryPolicy()
+        self.base_url = GC_NOTIFY_URL
+        self.worker = None
+        self.outbox = None
+        self._started = False
 
     def _configure(self, settings: Mapping[str, Any]) -> None:
         if self.templates is None and "templates" in settings:
@@ -143,10 +162,15 @@ class NotificationsService:
 
     @hookimpl
     def ircc_shutdown(self) -> None:
-        if self.worker is not None:
-            self.worker.stop(timeout=5.0)
-        if self.sender is not None:
-            self.sender.close()
+        try:
+            if self.worker is not None:
+                self.worker.stop(timeout=5.0)
+            if self.sender is not None:
+                self.sender.close()
+        finally:
+            # The entry point's object may serve another door later (tests,
+            # a portal reopening its door): nothing of this one carries over.
+            self._reset()
 
     def attach(
         self,
