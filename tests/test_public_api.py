@@ -46,11 +46,7 @@ PUBLIC_MODULES = [
     "ircc_account.identity",
     "ircc_account.services",
     "ircc_account.hookspecs",
-    "ircc_account.testing",
     "ircc_account.testing.strategies",
-    "ircc_account.testing.state_machines",
-    "ircc_account.testing.review",
-    "ircc_account.testing.fuzz",
     "ircc_account.web",
     "ircc_account.demo",
 ]

@@ -20,6 +20,7 @@ KIT_MODULES = [
     "ircc_account.testing",
     "ircc_account.testing.state_machines",
     "ircc_account.testing.review",
+    "ircc_account.testing.fuzz",
 ]
 
 
