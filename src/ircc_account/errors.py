@@ -39,7 +39,9 @@ The tree is shallow::
     │   │   AuditAppenderClosed
     ├── (built-in services: bad input from the department's side, all
     │   ValidationError, so also ValueError) UnknownPhase, EventOutOfOrder,
-    │   RequirementAnswered, DueDateInPast, UnknownRequirement
+    │   RequirementAnswered, DueDateInPast, UnknownRequirement; enquiries:
+    │   UnknownCategory, ReasonRequired, AnswerTooVague, EnquiryClosed
+    │   (ValidationError), EnquiryRefused (AuthorizationError)
     ├── NotificationError      (GC Notify) NotifyTemplateMissing, NotifySendFailed,
     │   NotificationMandatory (also ValueError)
     └── ApplicationError       (the built-in application services)
