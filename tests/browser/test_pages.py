@@ -2,14 +2,15 @@
 The demo's pages that no journey in ``test_journeys.py`` passes through,
 opened in the browser so axe-core checks them too: opening an account
 (with its mistakes), linking a second way to sign in, the step-up page,
-the profile, the not-found pages, and the development provider's own
-pages in English.
+the profile, the emails a person was sent, the not-found pages, and the
+development provider's own pages in English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from ircc_account.builtin import notify
 from ircc_account.demo import DemoSite
 
 from .conftest import Person
@@ -82,3 +83,19 @@ def test_the_step_up_and_not_found_pages(demo: DemoSite, people: Callable[..., P
     assert marie.has("main")
     marie.open(demo.provider_url + "/logout")
     assert marie.has("main")
+
+
+def test_a_client_reads_the_emails_she_was_sent(
+    demo: DemoSite, people: Callable[..., Person]
+) -> None:
+    """From her profile a client opens the emails the demo kept for her: the security notices of the access she gave, in her language."""
+    worker = notify.plugin.worker
+    assert worker is not None
+    worker.drain()  # what the seed owes, delivered now rather than at the worker's next round
+    marie = people("marie")
+    marie.sign_in("marie")
+    marie.click("#nav-profile")
+    marie.click("#messages-link")
+    assert marie.path == "/account/messages" and marie.has("#messages")
+    assert "Access to a file was given to Jean Roy" in marie.text("#messages")
+    marie.shot("messages")

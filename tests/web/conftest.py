@@ -125,7 +125,9 @@ def provider_door_config(
     )
 
 
-def portal(door: FrontDoor, seeded: Seeded | None, **options: Any) -> WebApp:
+def portal(
+    door: FrontDoor, seeded: Seeded | None, *, messages: Any = None, **options: Any
+) -> WebApp:
     """The demo portal's pages on the web front door, over *door*."""
     web = WebApp(
         door,
@@ -138,7 +140,12 @@ def portal(door: FrontDoor, seeded: Seeded | None, **options: Any) -> WebApp:
         templates=[jinja2.PackageLoader("ircc_account.demo", "templates")],
         catalogues=[Catalogue.from_package("ircc_account.demo", "demo")],
     )
-    add_portal_pages(web, people=PEOPLE, names={} if seeded is None else seeded.names)
+    add_portal_pages(
+        web,
+        people=PEOPLE,
+        names={} if seeded is None else seeded.names,
+        messages=messages,
+    )
     return web
 
 

@@ -25,6 +25,7 @@ from ircc_account.web import N_, Page, PageRequest, Redirect, WebApp
 
 if TYPE_CHECKING:
     from ircc_account.builtin.applications import ApplicationService
+    from ircc_account.builtin.notify import MemorySender
 
 __all__ = ["DemoPerson", "add_portal_pages"]
 
@@ -99,6 +100,7 @@ def add_portal_pages(
     names: Mapping[str, str] | None = None,
     provider: str = "dev",
     applications: Mapping[str, ApplicationService] | None = None,
+    messages: MemorySender | None = None,
 ) -> None:
     """
     Add the demo portal's pages to *web*: home, the dashboard, an item and
@@ -116,6 +118,8 @@ def add_portal_pages(
         applications: The application services registered on the door, by
             id; by default the built-in ones it registered (the visitor
             visa, passport renewal).
+        messages: The notifications service's sender, when it keeps what it
+            sends in memory: each person reads the emails sent to them.
     """
     door = web.door
     directory = dict(names or {})
@@ -132,6 +136,9 @@ def add_portal_pages(
 
     add_enquiry_pages(web)
     enquiries_on = "enquiries" in door.services.service_ids
+    from ._notices import add_message_pages
+
+    messages_on = add_message_pages(web, messages)
 
     def services() -> list[tuple[str, Any]]:
         return [(sid, door.services.manifest(sid).title) for sid in door.services.service_ids]
@@ -321,5 +328,10 @@ def add_portal_pages(
         principal = req.principal()
         return Page(
             "demo/profile.html",
-            {"principal": principal, "names": directory, "provider": provider},
+            {
+                "principal": principal,
+                "names": directory,
+                "provider": provider,
+                "messages_on": messages_on,
+            },
         )

@@ -40,6 +40,8 @@ import jinja2
 import uvicorn
 
 from ircc_account import AssuranceLevel, FrontDoor, FrontDoorConfig, KeyEncryptionKey, Keyring
+from ircc_account.builtin import notify
+from ircc_account.builtin.notify import MemorySender
 from ircc_account.delegation import Licence, LicenceStatus
 from ircc_account.devidp import (
     DevClient,
@@ -55,6 +57,7 @@ from ircc_account.services import ENTRY_POINT_GROUP, AllowedPlugin
 from ircc_account.services._allowlist import pin_refusal
 from ircc_account.web import N_, Catalogue, WebApp, WebConfig
 
+from ._notices import notification_settings
 from ._pages import DemoPerson, add_portal_pages
 from ._plugins import DemoMessages, DemoStatus
 from ._seed import PEOPLE, Seeded, dev_users, seed
@@ -346,10 +349,11 @@ def start_demo(config: DemoConfig) -> DemoSite:
             raise ConfigurationError(
                 reason="the development provider's port is taken; free it or use another folder"
             ) from None
-        door = _open_door(config, folder, keyring, provider_server.url, url, secret, tls)
+        sender = MemorySender()
+        door = _open_door(config, folder, keyring, provider_server.url, url, secret, tls, sender)
         try:
             seeded = _seeded(state, door, http, url, folder, provider_server.url)
-            web = _portal(door, url, seeded)
+            web = _portal(door, url, seeded, sender)
         except BaseException:
             door.close()
             provider_server.stop()
@@ -375,22 +379,28 @@ def start_demo(config: DemoConfig) -> DemoSite:
 _APPLICATION_SERVICES = ("trv", "passport-renewal")
 
 
-def _application_settings(
-    allowed: list[AllowedPlugin], folder: pathlib.Path
+def _builtin_settings(
+    allowed: list[AllowedPlugin], folder: pathlib.Path, url: str, sender: MemorySender
 ) -> dict[str, dict[str, Any]]:
     """
-    Settings for the built-in application services that will load (installed
-    and allowlisted): their sealed documents in the data folder. Only those:
-    settings for a service that is not registered are refused.
+    Settings for the built-in services that will load (installed and
+    allowlisted) and need some: the application services' sealed documents
+    in the data folder; the notifications service's templates and its
+    in-memory sender. Only those: settings for a service that is not
+    registered are refused.
     """
-    pins = {a.name: a for a in allowed if a.name in _APPLICATION_SERVICES}
+    wanted: dict[str, dict[str, Any]] = {
+        name: {"documents_folder": str(folder / "documents")} for name in _APPLICATION_SERVICES
+    }
+    wanted[notify.SERVICE_ID] = notification_settings(url, sender)
+    pins = {a.name: a for a in allowed if a.name in wanted}
     settings: dict[str, dict[str, Any]] = {}
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         pin, dist = pins.get(ep.name), ep.dist
         if pin is None or dist is None or ep.name in settings:
             continue
         if pin_refusal(pin, dist.name, dist.version, blocked=False) is None:
-            settings[ep.name] = {"documents_folder": str(folder / "documents")}
+            settings[ep.name] = wanted[ep.name]
     return settings
 
 
@@ -402,12 +412,13 @@ def _open_door(
     url: str,
     secret: str,
     tls: LocalTls,
+    sender: MemorySender,
 ) -> FrontDoor:
     allowed = [*(builtin_services() if config.builtin_services else []), *config.allowed_plugins]
     plugins: dict[str, object] = {}
     if config.demo_services:
         plugins = {DemoStatus.SERVICE_ID: DemoStatus(), DemoMessages.SERVICE_ID: DemoMessages()}
-    return FrontDoor.open(
+    door = FrontDoor.open(
         FrontDoorConfig(
             database_url=f"sqlite:///{folder / _DATABASE}",
             keyring=keyring,
@@ -427,10 +438,15 @@ def _open_door(
             ],
             provider_tls=tls.client_context,
             allowed_plugins=allowed,
-            plugin_settings=_application_settings(allowed, folder),
+            plugin_settings=_builtin_settings(allowed, folder, url, sender),
         ),
         plugins=plugins,
     )
+    if notify.SERVICE_ID in door.services.service_ids:
+        # The outbox watches the audit log from now on (the seed's changes
+        # included); the worker delivers to the in-memory sender.
+        notify.plugin.attach(door).start(interval=1.0)
+    return door
 
 
 def _seeded(
@@ -458,7 +474,7 @@ def _seeded(
     return seeded
 
 
-def _portal(door: FrontDoor, url: str, seeded: Seeded) -> WebApp:
+def _portal(door: FrontDoor, url: str, seeded: Seeded, sender: MemorySender) -> WebApp:
     web = WebApp(
         door,
         WebConfig(
@@ -470,7 +486,7 @@ def _portal(door: FrontDoor, url: str, seeded: Seeded) -> WebApp:
         templates=[jinja2.PackageLoader("ircc_account.demo", "templates")],
         catalogues=[Catalogue.from_package("ircc_account.demo", "demo")],
     )
-    add_portal_pages(web, people=PEOPLE, names=seeded.names)
+    add_portal_pages(web, people=PEOPLE, names=seeded.names, messages=sender)
     return web
 
 
