@@ -5,7 +5,8 @@ includes ``enquire`` asks a question or requests urgent processing (the
 published criteria shown beside each category), and sees the result; the
 enquiries page lists the file's enquiries with their answers and decisions,
 and, for an office's staff member, the office's open enquiries across its
-clients, late ones flagged.
+clients, late ones flagged, and a form to file one request about several
+of the office's clients' applications at once.
 """
 
 from __future__ import annotations
@@ -30,14 +31,19 @@ ENQUIRY_ERRORS = {
     "category": N_("Choose one of the categories shown."),
     "travel_date": N_("Enter the travel date, such as 2027-06-30."),
     "rule": N_("This request cannot be filed as it is."),
+    "targets": N_(
+        "Enter one application per line: the client's number, a comma, and the "
+        "application's identifier; 50 at most."
+    ),
 }
 
 
 def add_enquiry_pages(web: WebApp, filing: Enquiries | None = None) -> None:
     """
     Add the enquiry pages to *web* if its door has the enquiries service:
-    the form on an item (``/account/items/{id}/enquire``) and the list
-    (``/account/enquiries``).
+    the form on an item (``/account/items/{id}/enquire``), the list
+    (``/account/enquiries``) and, for an office's caseworker, one request
+    about several clients' applications (``/account/enquiries/several``).
     """
     door = web.door
     if SERVICE_ID not in door.services.service_ids:
@@ -68,8 +74,10 @@ def add_enquiry_pages(web: WebApp, filing: Enquiries | None = None) -> None:
     def enquire(req: PageRequest, item_id: str) -> Page:
         return form_page(req, item_id)
 
-    @web.form("/account/items/{item_id}/enquire", name="enquire_file")
-    def enquire_file(req: PageRequest, item_id: str) -> Page:
+    def read_request(
+        req: PageRequest,
+    ) -> tuple[dict[str, Any], dict[str, str], EnquiryRequest | None]:
+        """The form's values, its errors, and the request when it has none."""
         category = (req.form.get("category") or "").strip() or None
         values: dict[str, Any] = {
             "question": req.form.get("question", ""),
@@ -93,39 +101,90 @@ def add_enquiry_pages(web: WebApp, filing: Enquiries | None = None) -> None:
                 errors["travel_date"] = ENQUIRY_ERRORS["travel_date"]
         if category is not None and chosen is None:
             errors["category"] = ENQUIRY_ERRORS["category"]
-        if not errors:
+        if errors:
+            return values, errors, None
+        request = EnquiryRequest(
+            question=values["question"],
+            category=category,
+            attested=attested,
+            travel_date=travel,
+        )
+        return values, errors, request
+
+    def refused(error: ValidationError | DocumentRejected) -> dict[str, str]:
+        field = str(error.params.get("field", ""))
+        return {field if field in ENQUIRY_ERRORS else "rule": ENQUIRY_ERRORS.get(
+            field, ENQUIRY_ERRORS["rule"]
+        )}  # fmt: skip
+
+    @web.form("/account/items/{item_id}/enquire", name="enquire_file")
+    def enquire_file(req: PageRequest, item_id: str) -> Page:
+        values, errors, request = read_request(req)
+        if request is not None:
             try:
                 filed = filing.file(
-                    req.actor(),
-                    req.client_id,
-                    item_id,
-                    EnquiryRequest(
-                        question=values["question"],
-                        category=category,
-                        attested=attested,
-                        travel_date=travel,
-                    ),
+                    req.actor(), req.client_id, item_id, request,
                     correlation_id=req.correlation_id,
-                )
+                )  # fmt: skip
             except (ValidationError, DocumentRejected) as error:
-                field = str(error.params.get("field", ""))
-                errors[field if field in ENQUIRY_ERRORS else "rule"] = ENQUIRY_ERRORS.get(
-                    field, ENQUIRY_ERRORS["rule"]
-                )
+                errors = refused(error)
             else:
                 return Page("demo/enquiry_filed.html", {"enquiry": filed, "item_id": item_id})
         return form_page(req, item_id, errors=errors, values=values, status=400)
 
-    @web.page("/account/enquiries", name="enquiries")
-    def enquiries_page(req: PageRequest) -> Page:
+    def list_page(
+        req: PageRequest,
+        *,
+        errors: dict[str, str] | None = None,
+        values: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> Page:
         actor = req.actor()
         try:
             mine = filing.for_client(actor, req.client_id, correlation_id=req.correlation_id)
         except AuthorizationError:
             mine = ()
         office: tuple[Any, ...] = ()
+        staff = not req.acting and bool(req.principal().memberships)
         if not req.acting and req.principal().representative is not None:
             office = filing.office_list(
                 req.actor(as_representative=True), correlation_id=req.correlation_id
             )
-        return Page("demo/enquiries.html", {"mine": mine, "office": office})
+        return Page(
+            "demo/enquiries.html",
+            {"mine": mine, "office": office, "staff": staff, "categories": categories,
+             "errors": errors or {}, "values": values or {}},
+            status=status,
+        )  # fmt: skip
+
+    @web.form("/account/enquiries/several", name="enquire_several")
+    def enquire_several(req: PageRequest) -> Page:
+        """An office's caseworker files one request about several clients' applications."""
+        values, errors, request = read_request(req)
+        values["targets"] = req.form.get("targets", "")
+        targets: list[tuple[str, str]] = []
+        for line in values["targets"].splitlines():
+            parts = [p.strip() for p in line.replace(";", ",").split(",")]
+            if parts == [""]:
+                continue
+            if len(parts) != 2 or not all(parts):
+                errors["targets"] = ENQUIRY_ERRORS["targets"]
+                break
+            targets.append((parts[0], parts[1]))
+        if not targets:
+            errors["targets"] = ENQUIRY_ERRORS["targets"]
+        if request is not None and not errors:
+            try:
+                results = filing.file_many(
+                    req.actor(as_representative=True), targets, request,
+                    correlation_id=req.correlation_id,
+                )  # fmt: skip
+            except (ValidationError, DocumentRejected) as error:
+                errors = refused(error)  # more than 50 lines: "targets"
+            else:
+                return Page("demo/enquiries_filed.html", {"results": results})
+        return list_page(req, errors=errors, values=values, status=400)
+
+    @web.page("/account/enquiries", name="enquiries")
+    def enquiries_page(req: PageRequest) -> Page:
+        return list_page(req)

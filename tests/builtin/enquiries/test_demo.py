@@ -110,3 +110,40 @@ def test_marie_requests_urgent_processing_from_the_visa_page(
         f"/account/items/{visa}/enquire", {"question": "Help", "category": "alien_invasion"}
     )
     assert refused.status_code == 400 and 'id="error-summary"' in refused.text
+
+
+def _an_item_of(site: Site, username: str) -> str:
+    with site.door.store.unit_of_work(write=False) as uow:
+        return uow.items.for_account(site.seeded.accounts[username])[0].item_id
+
+
+def test_the_office_files_one_request_about_several_clients_applications(
+    site: Site,
+    browser: Callable[..., Browser],  # noqa: F811 (a fixture)
+) -> None:
+    """Sam's one urgent request names Marie's visa and an application of Ahmed's (who never authorized the east group): Marie's is filed, Ahmed's refused on its own line; a malformed list is a 400 with the error summary."""
+    marie, ahmed = site.seeded.accounts["marie"], site.seeded.accounts["ahmed"]
+    sam = signed_in(site, browser, "sam")
+    page = sam.get("/account/enquiries")
+    assert 'id="several-form"' in page.text
+    request = {
+        "question": "Both families must travel to a funeral abroad next week.",
+        "category": "family_emergency_travel",
+        "criterion_family_emergency_travel_family": "yes",
+    }
+    bad = sam.post("/account/enquiries/several", {**request, "targets": "just one column"})
+    assert bad.status_code == 400 and 'id="error-summary"' in bad.text
+    filed = sam.post(
+        "/account/enquiries/several",
+        {**request, "targets": f"{marie}, {_visa(site)}\n{ahmed}, {_an_item_of(site, 'ahmed')}\n"},
+    )
+    assert filed.status_code == 200, filed.text
+    rows = text(filed)
+    assert rows.count("Filed: the department answers by") == 1
+    assert rows.count("Refused: you may not ask about this application.") == 1
+    office = text(sam.get("/account/enquiries"))
+    assert "A family emergency" in office or "family emergency" in office.lower()
+    pat = signed_in(site, browser, "pat")
+    assert 'id="several-form"' in pat.get("/account/enquiries").text
+    marie_browser = signed_in(site, browser, "marie")
+    assert 'id="several-form"' not in marie_browser.get("/account/enquiries").text
