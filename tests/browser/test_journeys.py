@@ -3,7 +3,8 @@ The demo's journeys in a real browser, as people click through them: the
 client's, the representative's (with a refusal outside the grant), a
 revocation that takes effect on the representative's very next click, an
 MP office staff member in the wrong access group, the language toggle,
-and logout ending the session on the server.
+logout ending the session on the server, and an MP office's urgent request
+decided by the department and read, with its email, by the client.
 
 The journeys find things by the pages' stable ids, never by position, so
 the built-in services that land in the demo add tiles without breaking
@@ -286,3 +287,56 @@ def test_logout_ends_the_session_on_the_server(
     thief.open("/account", status=401)
     assert thief.has("#sign-in-again") and not thief.has("#dashboard-tiles")
     thief.shot("old-cookie-refused")
+
+
+def test_an_mp_office_requests_urgent_processing_and_everyone_reads_the_decision(
+    demo: DemoSite, people: Callable[..., Person]
+) -> None:
+    """Sam files one urgent request naming Marie's tracked visa from his office's enquiries page; the department decides it with its reason; Marie reads the decision and the email she was sent, and Sam the one he was sent."""
+    from ircc_account import Actor, Capacity
+    from ircc_account.builtin import enquiries, notify, status
+    from ircc_account.services import BilingualText
+
+    marie_id = demo.seeded.accounts["marie"]
+    with demo.door.store.unit_of_work(write=False) as uow:
+        found = uow.items.for_account(marie_id, service_id=status.SERVICE_ID)
+    visa = next(i.item_id for i in found if i.reference == "V300765432")
+
+    sam = people("sam")
+    sam.sign_in("sam")
+    sam.open("/account/enquiries")
+    sam.page.fill("#targets", f"{marie_id}, {visa}")
+    sam.page.fill("#question", "Ms. Tremblay's mother died in Lyon; the funeral is next week.")
+    sam.page.check("#category-family_emergency_travel")
+    sam.page.check("#criterion_family_emergency_travel_family")
+    sam.click("#several-submit")
+    assert "Filed: the department answers by" in sam.text("#several-results")
+    sam.shot("several-filed")
+
+    officer = status.Staff(
+        actor=Actor(actor_id="officer-4711", capacity=Capacity.OFFICER),
+        office="ndl",
+        role=status.StaffRole.OFFICER,
+    )
+    desk = enquiries.EnquiryDesk(demo.door)
+    (urgent,) = [e for e in desk.open_enquiries(officer) if e.category]
+    reason = BilingualText(
+        "Your file is being finished today so you can travel.",
+        "Votre dossier est terminé aujourd'hui pour que vous puissiez voyager.",
+    )
+    desk.decide(officer, marie_id, urgent.enquiry_id, granted=True, reason=reason)
+    worker = notify.plugin.worker
+    assert worker is not None
+    worker.drain()
+
+    marie = people("marie")
+    marie.sign_in("marie")
+    marie.open("/account/enquiries")
+    assert reason.en in marie.text("#file-enquiries")
+    marie.click("#nav-profile")
+    marie.click("#messages-link")
+    assert "An urgent request about" in marie.text("#messages")
+    marie.shot("urgent-decided-email")
+    sam.click("#nav-profile")
+    sam.click("#messages-link")
+    assert "An urgent request about" in sam.text("#messages")
