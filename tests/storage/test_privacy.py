@@ -131,7 +131,7 @@ def test_a_sealed_item_title_moved_to_another_item_does_not_decrypt(client: SqlS
 
 
 def test_erasure_leaves_no_index_link_or_clear_text(client: SqlStore) -> None:
-    """After erasure no blind index, credential, session, legacy file or plugin record of the person remains."""
+    """After erasure no blind index, credential, login link in a session, legacy file or plugin record of the person remains."""
     with client.unit_of_work() as uow:
         uow.accounts.erase_personal_data("acc-1")
         uow.commit()
@@ -139,14 +139,12 @@ def test_erasure_leaves_no_index_link_or_clear_text(client: SqlStore) -> None:
         account = c.execute(sa.select(t.accounts)).one()
         assert (account.uci_index, account.email_index) == (None, None)
         assert c.execute(sa.select(t.items.c.reference_index)).scalar_one() is None
-        for table in (
-            t.credentials,
-            t.legacy_files,
-            t.plugin_records,
-            t.account_keys,
-            ti.identity_sessions,
-        ):
+        for table in (t.credentials, t.legacy_files, t.plugin_records, t.account_keys):
             assert c.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
+        # The live session stays (its next request is refused and recorded),
+        # without what links it to the person's login.
+        session = c.execute(sa.select(ti.identity_sessions)).one()
+        assert (session.issuer, session.subject, session.provider_sid) == (None, None, None)
     stored = _clear_text(client)
     for secret in (REFERENCE, NAME, FILE_NUMBER, SUBJECT, "Visitor visa"):
         assert secret not in stored

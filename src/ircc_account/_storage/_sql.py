@@ -497,10 +497,27 @@ class _Accounts:
             ),
             "account",
         )
-        # Sessions too: a session row keeps the credential's issuer and
-        # subject, which would link the erased account to the person's login.
-        for table in (t.credentials, t.legacy_files, t.plugin_records, ti.identity_sessions):
+        for table in (t.credentials, t.legacy_files, t.plugin_records):
             uow.execute(table.delete().where(table.c.account_id == account_id), "account")
+        # A live session keeps its row, so its next request is refused and
+        # recorded once (SEC-38), but not the credential's issuer, subject
+        # and provider session id, which would link the erased account to
+        # the person's login; its tokens were sealed with the destroyed key.
+        s = ti.identity_sessions.c
+        uow.execute(
+            ti.identity_sessions.update()
+            .where(s.account_id == account_id)
+            .values(
+                issuer=None,
+                subject=None,
+                provider_sid=None,
+                pending_issuer=None,
+                pending_subject=None,
+                pending_sid=None,
+                tokens_ct=None,
+            ),
+            "session",
+        )
         uow.items.erase(account_id)
         uow._data_keys.pop(account_id, None)
 
