@@ -1,7 +1,7 @@
 """
 Notifications: outbox delivery to a local GC Notify server, beside the raw HTTP round trip.
 
-The server is the tests' GC Notify stand-in (``tests/builtin/notify/notify_server.py``:
+The server is the testing kit's GC Notify stand-in (``ircc_account.testing.NotifyServer``:
 ``http.server`` in a thread on 127.0.0.1, checking each request's JWT), in
 this process. Both sides use the same ``notifications-python-client``
 (through ``GcNotifySender``) and the same server.
@@ -33,14 +33,9 @@ import time
 
 from _harness import Measurement, Report, measure_interleaved
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.builtin.notify.notify_server import API_KEY, NotifyServer  # noqa: E402
-
-from ircc_account import Capacity, ContactDetails, Keyring, PersonalDetails  # noqa: E402
-from ircc_account.audit import AuditEntry, AuditLog, Decision  # noqa: E402
-from ircc_account.builtin.notify import (  # noqa: E402
+from ircc_account import Capacity, ContactDetails, Keyring, PersonalDetails
+from ircc_account.audit import AuditEntry, AuditLog, Decision
+from ircc_account.builtin.notify import (
     DeliveryWorker,
     EmailMessage,
     GcNotifySender,
@@ -48,9 +43,10 @@ from ircc_account.builtin.notify import (  # noqa: E402
     NotifyTemplates,
     Outbox,
 )
-from ircc_account.identity import ClientAccount  # noqa: E402
-from ircc_account.storage import open_store  # noqa: E402
-from ircc_account.testing._postgres import PostgresServer  # noqa: E402
+from ircc_account.identity import ClientAccount
+from ircc_account.storage import open_store
+from ircc_account.testing import NotifyServer
+from ircc_account.testing._postgres import PostgresServer
 
 TEMPLATES = NotifyTemplates.from_mapping(
     {k.value: {"en": f"tpl-{k.value}-en", "fr": f"tpl-{k.value}-fr"} for k in NotificationKind}
@@ -85,7 +81,7 @@ def _fill(store, audit: AuditLog, count: int, start: int) -> None:  # type: igno
 def _bench(report: Report, label: str, url: str, *, n: int, drained: int) -> None:
     server = NotifyServer().start()
     store = open_store(url, keyring=Keyring.generate())
-    sender = GcNotifySender(API_KEY, base_url=server.url)
+    sender = GcNotifySender(server.api_key, base_url=server.url)
     try:
         with store.unit_of_work() as uow:
             uow.accounts.add(

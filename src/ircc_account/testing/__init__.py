@@ -19,7 +19,8 @@ The security reviewer's and plugin author's kit (the ``testing`` extra).
 
 Importing this package starts nothing and needs only the base install; each
 name is imported when first used (the development provider needs the
-``web`` extra, :class:`PostgresServer` the PostgreSQL server binaries).
+``web`` extra, :class:`PostgresServer` the PostgreSQL server binaries,
+:class:`NotifyServer` the ``notify`` extra).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ircc_account.testing._notify import NotifyServer, ReceivedEmail
     from ircc_account.testing._people import LicencesInGoodStanding, People
     from ircc_account.testing._postgres import PostgresServer, PostgresServerError
     from ircc_account.testing._provider import ACR_MAP, TEST_USERS, LocalProvider
@@ -37,9 +39,11 @@ __all__ = [
     "TEST_USERS",
     "LicencesInGoodStanding",
     "LocalProvider",
+    "NotifyServer",
     "People",
     "PostgresServer",
     "PostgresServerError",
+    "ReceivedEmail",
 ]
 
 _HOMES = {
@@ -47,9 +51,11 @@ _HOMES = {
     "TEST_USERS": "_provider",
     "LicencesInGoodStanding": "_people",
     "LocalProvider": "_provider",
+    "NotifyServer": "_notify",
     "People": "_people",
     "PostgresServer": "_postgres",
     "PostgresServerError": "_postgres",
+    "ReceivedEmail": "_notify",
 }
 
 
