@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from ircc_account import FrontDoor, Keyring, hookimpl
@@ -137,3 +137,74 @@ def test_session_machine(
         dev_provider,
     )
     run_state_machine_as_test(machine, settings=RUN)
+
+
+# Each machine must be able to fail: pointed at a door with the bug it is
+# there to catch, it finds it (no shrinking: the first failure will do).
+BROKEN = settings(
+    max_examples=50,
+    stateful_step_count=10,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
+    database=None,
+    report_multiple_bugs=False,
+)
+
+
+def _broken(
+    open_door: Callable[..., FrontDoor], breaks: Callable[[FrontDoor], None]
+) -> Callable[..., FrontDoor]:
+    def open_broken(**options: Any) -> FrontDoor:
+        door = open_door(**options)
+        breaks(door)
+        return door
+
+    return open_broken
+
+
+def test_the_delegation_machine_finds_a_revocation_that_does_not_revoke(
+    new_url: Callable[[], str], doors: list[FrontDoor]
+) -> None:
+    """Against a door whose revocation does nothing, the delegation machine fails."""
+
+    def breaks(door: FrontDoor) -> None:
+        door.grants.revoke = lambda *args, **kwargs: None  # type: ignore[method-assign]
+
+    machine = DelegationMachine.against(_broken(_factory(new_url, doors), breaks))
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(machine, settings=BROKEN)
+
+
+def test_the_audit_log_machine_finds_a_history_that_hides_refusals(
+    new_url: Callable[[], str], doors: list[FrontDoor]
+) -> None:
+    """Against a door whose history leaves refusals out, the audit log machine fails."""
+
+    def breaks(door: FrontDoor) -> None:
+        history = door.history
+
+        def without_refusals(*args: Any, **kwargs: Any) -> list[Any]:
+            return [line for line in history(*args, **kwargs) if line.decision != "denied"]
+
+        door.history = without_refusals  # type: ignore[method-assign]
+
+    machine = AuditLogMachine.against(_broken(_factory(new_url, doors), breaks))
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(machine, settings=BROKEN)
+
+
+def test_the_session_machine_finds_a_logout_that_leaves_the_session_alive(
+    tmp_path: pathlib.Path, doors: list[FrontDoor], dev_provider: LocalProvider
+) -> None:
+    """Against a door whose logout ends nothing on the server, the session machine fails."""
+
+    def breaks(door: FrontDoor) -> None:
+        door.identity.logout = lambda *args, **kwargs: None  # type: ignore[method-assign]
+
+    factory = _factory(
+        lambda: f"sqlite:///{tmp_path / uuid.uuid4().hex}.sqlite", doors, provider=dev_provider
+    )
+    machine = SessionMachine.against_provider(_broken(factory, breaks), dev_provider)
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(machine, settings=BROKEN)
