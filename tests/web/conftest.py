@@ -7,6 +7,7 @@ TestClient.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
@@ -184,17 +185,31 @@ def demo_plugins() -> dict[str, object]:
     return {DemoStatus.SERVICE_ID: DemoStatus(), DemoMessages.SERVICE_ID: DemoMessages()}
 
 
-@pytest.fixture
-def site(database_url: str, idp: Idp) -> Iterator[Site]:
-    """The demo portal over a seeded database: clients, a consultant, an MP office."""
+@contextlib.contextmanager
+def seeded_site(
+    database_url: str,
+    idp: Idp,
+    *,
+    plugins: dict[str, object] | None = None,
+    messages: Any = None,
+    **config: Any,
+) -> Iterator[Site]:
+    """
+    The demo portal over a freshly seeded database: the demo's own services
+    and *plugins*; *config* goes to the door's configuration, *messages* to
+    the portal's pages.
+    """
     keyring = Keyring.generate()
-    door = FrontDoor.open(door_config(database_url, idp, keyring=keyring), plugins=demo_plugins())
+    door = FrontDoor.open(
+        door_config(database_url, idp, keyring=keyring, **config),
+        plugins={**demo_plugins(), **(plugins or {})},
+    )
     try:
         with httpx.Client(verify=idp.tls.client_context) as http:
             seeded = seed(door, http, CALLBACK)
         yield Site(
             door=door,
-            web=portal(door, seeded),
+            web=portal(door, seeded, messages=messages),
             seeded=seeded,
             idp=idp,
             database_url=database_url,
@@ -202,6 +217,13 @@ def site(database_url: str, idp: Idp) -> Iterator[Site]:
         )
     finally:
         door.close()
+
+
+@pytest.fixture
+def site(database_url: str, idp: Idp) -> Iterator[Site]:
+    """The demo portal over a seeded database: clients, a consultant, an MP office."""
+    with seeded_site(database_url, idp) as made:
+        yield made
 
 
 class Browser:

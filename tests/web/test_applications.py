@@ -11,22 +11,16 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
-from ircc_account import FrontDoor, Keyring
 from ircc_account.builtin.passport import plugin as passport
 from ircc_account.builtin.trv import plugin as trv
-from ircc_account.demo._seed import seed
 
 from .conftest import (
-    CALLBACK,
     Browser,
     Idp,
     Site,
-    demo_plugins,
-    door_config,
-    portal,
+    seeded_site,
     signed_in,
     text,
 )
@@ -39,33 +33,14 @@ def _day(days: int) -> str:
 @pytest.fixture
 def site(database_url: str, idp: Idp, tmp_path: object) -> Iterator[Site]:
     """The demo portal with the built-in visitor visa and passport renewal services."""
-    keyring = Keyring.generate()
     folder = f"{tmp_path}/documents"
-    door = FrontDoor.open(
-        door_config(
-            database_url,
-            idp,
-            keyring=keyring,
-            plugin_settings={
-                "trv": {"documents_folder": folder},
-                "passport-renewal": {"documents_folder": folder},
-            },
-        ),
-        plugins={**demo_plugins(), "trv": trv, "passport-renewal": passport},
-    )
-    try:
-        with httpx.Client(verify=idp.tls.client_context) as http:
-            seeded = seed(door, http, CALLBACK)
-        yield Site(
-            door=door,
-            web=portal(door, seeded),
-            seeded=seeded,
-            idp=idp,
-            database_url=database_url,
-            keyring=keyring,
-        )
-    finally:
-        door.close()
+    settings = {
+        "trv": {"documents_folder": folder},
+        "passport-renewal": {"documents_folder": folder},
+    }
+    plugins = {"trv": trv, "passport-renewal": passport}
+    with seeded_site(database_url, idp, plugins=plugins, plugin_settings=settings) as made:
+        yield made
 
 
 TRV_STEPS = {

@@ -10,25 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
-from ircc_account import Actor, Capacity, FrontDoor, Keyring
+from ircc_account import Actor, Capacity
 from ircc_account.builtin import enquiries, notes, notify, status
 from ircc_account.demo._notices import notification_settings
-from ircc_account.demo._seed import seed
 from ircc_account.services import BilingualText
 from tests.web.conftest import (
-    CALLBACK,
     ORIGIN,
     Browser,
     Idp,
     Site,
     browser,  # noqa: F401 (a fixture)
-    demo_plugins,
-    door_config,
     idp,  # noqa: F401 (a fixture)
-    portal,
+    seeded_site,
     signed_in,
     text,
 )
@@ -45,40 +40,17 @@ def site(database_url: str, idp: Idp) -> Iterator[tuple[Site, notify.DeliveryWor
     """The seeded demo portal with the tracker, notes, enquiries and notifications to memory."""
     sender = notify.MemorySender()
     service = notify.NotificationsService()
-    keyring = Keyring.generate()
-    door = FrontDoor.open(
-        door_config(
-            database_url,
-            idp,
-            keyring=keyring,
-            plugin_settings={"notifications": notification_settings(ORIGIN, sender)},
-        ),
-        plugins={
-            **demo_plugins(),
-            status.SERVICE_ID: status.plugin,
-            notes.SERVICE_ID: notes.plugin,
-            enquiries.SERVICE_ID: enquiries.plugin,
-            notify.SERVICE_ID: service,
-        },
-    )
-    try:
-        worker = service.attach(door)
-        with httpx.Client(verify=idp.tls.client_context) as http:
-            seeded = seed(door, http, CALLBACK)
-        worker.drain()
-        yield (
-            Site(
-                door=door,
-                web=portal(door, seeded, messages=sender),
-                seeded=seeded,
-                idp=idp,
-                database_url=database_url,
-                keyring=keyring,
-            ),
-            worker,
-        )
-    finally:
-        door.close()
+    plugins = {
+        status.SERVICE_ID: status.plugin,
+        notes.SERVICE_ID: notes.plugin,
+        enquiries.SERVICE_ID: enquiries.plugin,
+        notify.SERVICE_ID: service,
+    }
+    settings = {"notifications": notification_settings(ORIGIN, sender)}
+    with seeded_site(
+        database_url, idp, plugins=plugins, messages=sender, plugin_settings=settings
+    ) as made:
+        yield made, service.attach(made.door)
 
 
 def _visa(site: Site) -> str:

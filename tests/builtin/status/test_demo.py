@@ -9,23 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
-from ircc_account import FrontDoor, Keyring
 from ircc_account.builtin import notes, status
-from ircc_account.demo._seed import seed
 from ircc_account.services import ItemState
 from tests.web.conftest import (
-    CALLBACK,
     Browser,
     Idp,
     Site,
     browser,  # noqa: F401 (a fixture)
-    demo_plugins,
-    door_config,
     idp,  # noqa: F401 (a fixture)
-    portal,
+    seeded_site,
     signed_in,
     text,
 )
@@ -34,28 +28,9 @@ from tests.web.conftest import (
 @pytest.fixture
 def site(database_url: str, idp: Idp) -> Iterator[Site]:  # noqa: F811 (idp is a fixture)
     """The demo portal over a seeded database, the built-in services beside the demo's own."""
-    keyring = Keyring.generate()
-    door = FrontDoor.open(
-        door_config(database_url, idp, keyring=keyring),
-        plugins={
-            **demo_plugins(),
-            status.SERVICE_ID: status.plugin,
-            notes.SERVICE_ID: notes.plugin,
-        },
-    )
-    try:
-        with httpx.Client(verify=idp.tls.client_context) as http:
-            seeded = seed(door, http, CALLBACK)
-        yield Site(
-            door=door,
-            web=portal(door, seeded),
-            seeded=seeded,
-            idp=idp,
-            database_url=database_url,
-            keyring=keyring,
-        )
-    finally:
-        door.close()
+    plugins = {status.SERVICE_ID: status.plugin, notes.SERVICE_ID: notes.plugin}
+    with seeded_site(database_url, idp, plugins=plugins) as made:
+        yield made
 
 
 def _items(site: Site, service_id: str) -> list[str]:
