@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -201,3 +202,39 @@ def test_sec_89_several_postgresql_writers_share_the_head_cache_safely(
         _assert_linear(store, 12 * 50, signer)
     finally:
         store.close()
+
+
+def test_submit_many_async_queues_a_pages_entries_as_one_batch(
+    any_store: SqlStore, signer: CheckpointSigner
+) -> None:
+    """A page's entries reach the writer together (one transaction); a malformed one queues none; a closed appender refuses."""
+    from ircc_account.audit import _log
+    from ircc_account.errors import AuditAppenderClosed, ValidationError
+
+    log = AuditLog(any_store, signer=signer)
+    batches: list[int] = []
+    real = _log.AuditLog._write_batch
+
+    def counting(self: AuditLog, batch: Any, held: Any) -> Any:
+        batches.append(len(batch))
+        return real(self, batch, held)
+
+    appender = GroupCommitAppender(log)
+    try:
+        log._write_batch = counting.__get__(log)  # type: ignore[method-assign]
+        entries = [
+            (make_entry(occurred_at=log.clock.now(), item_id=f"i-{n}"), None) for n in range(5)
+        ]
+        futures = appender.submit_many_async(entries)
+        receipts = [f.result(timeout=10) for f in futures]
+        assert batches == [5]
+        assert sorted(r.seq for r in receipts) == [1, 2, 3, 4, 5]
+        bad = {"occurred_at": "yesterday", "actor_id": "x"}
+        with pytest.raises(ValidationError):
+            appender.submit_many_async([entries[0], (bad, None)])  # type: ignore[list-item]
+    finally:
+        appender.close()
+    assert sum(len(s) for s in _chains(any_store).values()) == 5
+    with pytest.raises(AuditAppenderClosed):
+        appender.submit_many_async(entries)
+    verify(any_store, public_keys=signer).raise_for_failure()

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from ircc_account import Capacity, FrontDoor
 from ircc_account.audit import verify_export
@@ -228,3 +230,30 @@ def test_a_client_reads_and_changes_their_own_language_and_grantees_have_names(
         door.set_preferred_language(jean.actor(as_representative=True), "en")
     with pytest.raises(UnknownValue):
         door.set_preferred_language(marie.actor(), "de")
+
+
+def test_an_item_page_records_its_view_and_its_services_reads_in_one_flush(
+    door: FrontDoor, browser: Callable[[str], Browser], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's own record and the timeline its plugin read reach the group commit together, and are in the history when the page returns."""
+    from ircc_account.audit import GroupCommitAppender
+
+    batches: list[list[str]] = []
+    real = GroupCommitAppender.submit_many_async
+
+    def spy(self: GroupCommitAppender, entries: Any) -> Any:
+        batches.append([e.action for e, _ in entries])
+        return real(self, entries)
+
+    monkeypatch.setattr(GroupCommitAppender, "submit_many_async", spy)
+    marie = browser("marie")
+    marie_id = marie.sign_up()
+    add_item(door, marie_id, "app-page")
+    page = door.item(marie.actor(), marie_id, "app-page")
+    assert page.item.item_id == "app-page"
+    assert batches == [["door.item.view", "service.timeline.read"]]
+    with door.store.engine.connect() as c:
+        query = sa.text("SELECT action FROM audit_entries WHERE client_id = :c")
+        logged = {a for (a,) in c.execute(query, {"c": marie_id})}
+        c.rollback()
+    assert {"door.item.view", "service.timeline.read"} <= logged

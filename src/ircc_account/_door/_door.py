@@ -14,8 +14,7 @@ the same policy and log: there is no second path.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from collections.abc import Mapping
 from typing import Any, Literal, NoReturn
 
 import attrs
@@ -35,7 +34,6 @@ from ircc_account._storage import open_store
 from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.audit import (
     ActorDirectory,
-    AuditEntry,
     AuditLog,
     GroupCommitAppender,
     HistoryPage,
@@ -65,6 +63,7 @@ from ircc_account.services import (
     AccountFacts,
     ActionResult,
     Dashboard,
+    PageRecords,
     RegistryEvents,
     ServiceRegistry,
 )
@@ -218,6 +217,7 @@ class FrontDoor:
                 clock=config.clock,
                 deadline=config.plugin_deadline,
                 settings=config.plugin_settings,
+                recorder=appender,
             )
             if discover and config.allowed_plugins:
                 registry.discover()
@@ -487,25 +487,26 @@ class FrontDoor:
             ServiceUnavailable: its service failed or is switched off.
         """
         correlation_id = correlation_id or self._correlation()
-        queued: list[Future[Any]] = []
-        item, scopes = self._open_item(
-            actor, client_id, item_id, correlation_id, "door.item.view", queue=queued
-        )
-        context = {
-            "actor": actor,
-            "client_id": client_id,
-            "scopes": scopes,
-            "language": language,
-            "correlation_id": correlation_id,
-        }
+        records = PageRecords(self._appender)
         try:
+            item, scopes = self._open_item(
+                actor, client_id, item_id, correlation_id, "door.item.view", records=records
+            )
+            context = {
+                "actor": actor,
+                "client_id": client_id,
+                "scopes": scopes,
+                "language": language,
+                "correlation_id": correlation_id,
+                "records": records,
+            }
             timeline = self.services.timeline(item.service_id, item_id, **context)
             actions = self.services.actions(item.service_id, item_id, **context)
         finally:
-            # The page's own record was queued with the plugin's: nothing is
-            # handed out (and no failure reported) before it is durable.
-            for record in queued:
-                record.result()
+            # The page's own record and its plugin's reads are written
+            # together: nothing is handed out (and no failure reported)
+            # before they are durable.
+            records.flush()
         return ItemPage(client_id=client_id, item=item, timeline=tuple(timeline), actions=actions)
 
     def perform(
@@ -812,15 +813,15 @@ class FrontDoor:
         record_as: str,
         *,
         record_allowed: bool = True,
-        queue: list[Future[Any]] | None = None,
+        records: PageRecords | None = None,
     ) -> tuple[ServiceItem, frozenset[str] | None]:
         """
         The stored item, if it is *client_id*'s, after the policy allowed
         *actor* to see it, with the scopes *actor* holds on its service.
 
-        With *queue*, an allowed decision's record is only queued for the
-        group commit (its future is appended): the caller waits for it
-        before handing out the page. A refusal is always durable first.
+        With *records*, an allowed decision's record is held there: the
+        caller flushes it before handing out the page. A refusal is always
+        durable first.
         """
         with self.store.unit_of_work(write=False) as uow:
             item: ServiceItem | None
@@ -846,11 +847,8 @@ class FrontDoor:
                     correlation_id=correlation_id,
                     record_as=record_as,
                     durable_now=True,
-                    recorder=None if queue is None else self._queue_record(queue),
+                    recorder=records,
                 )
-                if not decision.allowed:
-                    for record in queue or ():
-                        record.result()
             else:
                 decision = self.policy.decide(actor, Action.VIEW_STATUS, resource, uow=uow)
                 if not decision.allowed:
@@ -890,12 +888,6 @@ class FrontDoor:
             )
             uow.commit()
         raise AuthorizationError(reason="not_offered") from None
-
-    def _queue_record(self, queue: list[Future[Any]]) -> Callable[..., None]:
-        def record(entry: AuditEntry, *, on_behalf_of: str | None = None) -> None:
-            queue.append(self._appender.submit_async(entry, on_behalf_of=on_behalf_of))
-
-        return record
 
     def _require_own(
         self, actor: Actor, client_id: str, correlation_id: str | None, record_as: str

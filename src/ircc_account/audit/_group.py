@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -133,6 +133,38 @@ class GroupCommitAppender:
         future: Future[AppendReceipt] = Future()
         self._queue(self.log.prepare(entry, on_behalf_of=on_behalf_of), future)
         return future
+
+    def submit_many_async(
+        self, entries: Sequence[tuple[AuditEntry | Mapping[str, Any], str | None]]
+    ) -> list[Future[AppendReceipt]]:
+        """
+        Queue several ``(entry, on_behalf_of)`` pairs at once (one page's
+        accesses): they reach the writer together, so they share one flush
+        unless the batch limit splits them. Each future resolves once its
+        entry is committed and durable.
+
+        Raises:
+            ValidationError: an entry is malformed (nothing was queued).
+            AuditAppenderClosed: the appender is closed.
+        """
+        prepared = [self.log.prepare(e, on_behalf_of=obo) for e, obo in entries]
+        futures: list[Future[AppendReceipt]] = [Future() for _ in prepared]
+        with self._mutex:
+            jobs = self._jobs
+            for pending, future in zip(prepared, futures, strict=True):
+                while not self._closed and len(jobs) >= self.max_queue:
+                    self._room.wait()
+                if self._closed:
+                    for left in futures:
+                        if not left.done():
+                            left.set_exception(AuditAppenderClosed())
+                    if pending is prepared[0]:
+                        raise AuditAppenderClosed()
+                    return futures
+                jobs.append((pending, future))
+            if self._wake_at and len(jobs) >= self._wake_at:
+                self._work.notify()
+        return futures
 
     def _queue(self, pending: Pending, waiter: Future[AppendReceipt] | _Slot) -> None:
         with self._mutex:

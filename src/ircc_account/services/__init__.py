@@ -42,6 +42,7 @@ from ircc_account.services._manifest import (
     ServiceManifest,
     rollout_bucket,
 )
+from ircc_account.services._page import BatchRecorder, PageRecords
 from ircc_account.services._registry import ServiceRegistry
 from ircc_account.services._survey import PluginVerdict, survey
 from ircc_account.services._values import (
@@ -60,6 +61,7 @@ __all__ = [
     "ActionOffer",
     "ActionResult",
     "AllowedPlugin",
+    "BatchRecorder",
     "BilingualText",
     "BreakerState",
     "CircuitBreaker",
@@ -75,6 +77,7 @@ __all__ = [
     "LegacyFilesGate",
     "LegacyPortalClient",
     "LegacyStatus",
+    "PageRecords",
     "PluginRecord",
     "PluginVerdict",
     "RecordLimits",

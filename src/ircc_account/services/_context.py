@@ -58,6 +58,7 @@ from ircc_account.errors import (
     OutOfRange,
     PersonalDataErased,
 )
+from ircc_account.services._page import PageRecords
 from ircc_account.services._values import EventKind, ServiceEvent
 
 __all__ = [
@@ -87,8 +88,9 @@ class _Gatekeeper:
     Shared by one context's gates: store, policy, audit, restrictions. Not for plugins.
     """
 
-    __slots__ = ("actor", "client_id", "clock", "correlation_id", "limits", "plugin_actor",
-                 "policy", "publish", "restrict", "service_id", "store")  # fmt: skip
+    __slots__ = ("actor", "client_id", "clock", "correlation_id", "defer", "limits",
+                 "plugin_actor", "policy", "publish", "restrict", "service_id",
+                 "store")  # fmt: skip
 
     def __init__(
         self,
@@ -103,8 +105,12 @@ class _Gatekeeper:
         client_id: str,
         correlation_id: str | None,
         limits: RecordLimits,
+        defer: PageRecords | None = None,
     ) -> None:
         self.store = store
+        # A page's reads hold their records here until the page flushes them
+        # (one wait for all); without it, each read waits for its own.
+        self.defer = defer
         self.limits = limits
         self.policy = policy
         self.restrict = restrict
@@ -130,7 +136,9 @@ class _Gatekeeper:
         """
         Authorize one access in *uow* and record it once; raise on a refusal
         (whose record is kept even though the unit then rolls back). A read's
-        record is durable before this returns (its unit commits nothing).
+        record is durable before this returns (its unit commits nothing), or,
+        within a page, before the page hands anything out (the page waits
+        for its :class:`PageRecords`).
         """
         decision = self.policy.authorize(
             self.plugin_actor,
@@ -141,6 +149,9 @@ class _Gatekeeper:
             record_as=f"service.{what}",
             veto=self.restrict,
             durable_now=read,
+            # Within a page, allowed reads wait for the page's flush; the
+            # page writes a refusal at once (it is kept past the rollback).
+            recorder=self.defer if read else None,
         )
         if not decision.allowed:
             raise _recorded(AuthorizationError(reason=decision.reason))
@@ -639,9 +650,11 @@ def make_context(
     language: str = "en",
     correlation_id: str | None = None,
     limits: RecordLimits | None = None,
+    records: PageRecords | None = None,
 ) -> ServiceContext:
     """
-    Build a plugin's context (the registry does; plugins never do).
+    Build a plugin's context (the registry does; plugins never do). With
+    *records*, the allowed reads' records wait in it for the page's flush.
     """
     # The session reference stays with the front door (SEC-95).
     actor = attrs.evolve(actor, session_ref=None)
@@ -656,6 +669,7 @@ def make_context(
         client_id=client_id,
         correlation_id=correlation_id,
         limits=limits or RecordLimits(),
+        defer=records,
     )
     capability = _Capability()
     _KEEPERS[capability] = keeper

@@ -82,6 +82,7 @@ from ircc_account.services._outcomes import (
     hears,
     tile,
 )
+from ircc_account.services._page import BatchRecorder, PageRecords
 from ircc_account.services._pool import DaemonPool
 from ircc_account.services._values import (
     ActionOffer,
@@ -141,6 +142,10 @@ class ServiceRegistry:
             ``ircc_startup`` hook at :meth:`start` (URLs, timeouts; the
             library reads no environment, and neither should plugins).
         record_limits: What each plugin may keep per client in ``ctx.records``.
+        recorder: Writes a page's read records together
+            (``GroupCommitAppender`` fits; the front door passes its own), so
+            a dashboard's plugins share one durable flush. Without it each
+            read waits for its own record.
     """
 
     def __init__(
@@ -159,8 +164,11 @@ class ServiceRegistry:
         group: str = ENTRY_POINT_GROUP,
         settings: Mapping[str, Mapping[str, Any]] | None = None,
         record_limits: RecordLimits | None = None,
+        recorder: BatchRecorder | None = None,
     ) -> None:
         self._store = store
+        # With it, a page's reads share one durable flush (PageRecords).
+        self._recorder = recorder
         self._policy = policy
         self._allowed = {a.name: a for a in allowed}
         self._clock = clock or SystemClock()
@@ -630,6 +638,7 @@ class ServiceRegistry:
         scopes: Iterable[str] | None = None,
         language: str = "en",
         correlation_id: str | None = None,
+        records: PageRecords | None = None,
     ) -> ServiceContext:
         """
         Build the context a plugin gets for one request.
@@ -643,6 +652,8 @@ class ServiceRegistry:
                 themself, who holds every scope the manifest declares.
             language: ``en`` or ``fr``.
             correlation_id: Ties audit entries to the request.
+            records: The page's held read records (see :meth:`page_records`);
+                the caller flushes them before handing anything out.
 
         Raises:
             ServiceUnavailable: the registry is not started, or the service's
@@ -670,7 +681,17 @@ class ServiceRegistry:
             language=language,
             correlation_id=correlation_id,
             limits=self._record_limits,
+            records=records,
         )
+
+    def page_records(self) -> PageRecords | None:
+        """
+        A holder for one page's read records, to pass as ``records=`` to each
+        call the page makes and flush once before the page is handed out;
+        ``None`` when this registry has no batch recorder (each read then
+        waits for its own record).
+        """
+        return None if self._recorder is None else PageRecords(self._recorder)
 
     def dashboard(
         self,
@@ -681,10 +702,12 @@ class ServiceRegistry:
         scopes: Mapping[str, Iterable[str]] | None = None,
         language: str = "en",
         correlation_id: str | None = None,
+        records: PageRecords | None = None,
     ) -> Dashboard:
         """
         Assemble the client's dashboard: one tile per offered service, all
-        services called at once, each within the deadline.
+        services called at once, each within the deadline. The plugins'
+        reads are recorded together, in one flush, before it returns.
 
         Args:
             actor: Who asks.
@@ -695,14 +718,41 @@ class ServiceRegistry:
                 ``None`` for the client themself.
             language: ``en`` or ``fr``.
             correlation_id: Ties audit entries to the request.
+            records: The page's held read records, flushed by the caller;
+                by default the dashboard holds and flushes its own.
+
+        Raises:
+            AuditError, StorageError: the reads could not be recorded
+                (nothing is handed out).
         """
+        own = records is None
+        if own:
+            records = self.page_records()
+        try:
+            return self._dashboard(actor, client_id, facts, scopes, language, correlation_id,
+                                   records)  # fmt: skip
+        finally:
+            if own and records is not None:
+                records.flush()
+
+    def _dashboard(
+        self,
+        actor: Actor,
+        client_id: str,
+        facts: AccountFacts,
+        scopes: Mapping[str, Iterable[str]] | None,
+        language: str,
+        correlation_id: str | None,
+        records: PageRecords | None,
+    ) -> Dashboard:
         tiles: dict[str, Tile | None] = {}
         calls: list[tuple[_Plugin, str, Mapping[str, Any]]] = []
         for manifest in self.offered(client_id, facts):
             sid = manifest.service_id
             held = None if scopes is None else scopes.get(sid, ())
             ctx = self.context(sid, actor=actor, client_id=client_id, scopes=held,
-                               language=language, correlation_id=correlation_id)  # fmt: skip
+                               language=language, correlation_id=correlation_id,
+                               records=records)  # fmt: skip
             if "view_status" not in ctx.scopes:
                 continue
             if actor.assurance < manifest.assurance:
