@@ -278,6 +278,10 @@ def test_parallel_verification_finds_what_one_process_finds(
         return real(*args, **kw)
 
     monkeypatch.setattr(_verify, "_parallel", spy)
+    # Other tests' servers may still be running here, which makes the library
+    # decline to fork (see the next test); their threads are idle, and what
+    # is checked here is that the forked workers find what one process finds.
+    monkeypatch.setattr(_verify, "_can_fork", lambda: True)
     store, path = _build(template, tmp_path, [5, 3, 7, 2, 4, 6])
     keys = SIGNER.public_keys()
 
@@ -300,6 +304,22 @@ def test_parallel_verification_finds_what_one_process_finds(
         ("c-4", 2, "hash_mismatch"),
     ]
     store.close()
+
+
+def test_verification_does_not_fork_while_another_thread_runs() -> None:
+    """A forked worker would inherit any lock another thread holds: with a second thread alive, verification stays in one process."""
+    import threading
+
+    from ircc_account.audit import _verify
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert _verify._can_fork() is False
+    finally:
+        stop.set()
+        other.join()
 
 
 def _forge_first_entry(store: Any, client_id: str) -> None:
