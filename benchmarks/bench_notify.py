@@ -98,7 +98,7 @@ def _bench(report: Report, label: str, url: str, *, n: int, drained: int) -> Non
         audit = AuditLog(store)
         Outbox(store).attach(audit)
         portal = "https://account.example.test/"
-        one = DeliveryWorker(store, sender, TEMPLATES, portal_url=portal, batch_size=1)
+        one = DeliveryWorker(store, sender, TEMPLATES, portal_url=portal, batch_size=1, audit=audit)
         warmup = 50
         _fill(store, audit, n + warmup, 0)
         message = EmailMessage(
@@ -122,7 +122,7 @@ def _bench(report: Report, label: str, url: str, *, n: int, drained: int) -> Non
         report.add(ours)
         report.add(raw)
 
-        many = DeliveryWorker(store, sender, TEMPLATES, portal_url=portal)
+        many = DeliveryWorker(store, sender, TEMPLATES, portal_url=portal, audit=audit)
         _fill(store, audit, drained, n + warmup)
         t0 = time.perf_counter()
         assert many.drain() == drained

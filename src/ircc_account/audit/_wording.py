@@ -293,6 +293,18 @@ ACTIONS: dict[str, Phrase] = {
                              "read the enquiries about {item}",
                              "lu les demandes de renseignements sur {item}",
                              "lire les demandes de renseignements sur {item}", for_client=False),
+    # Notifications (the built-in notifications service's delivery worker).
+    "notify.send": _p("used your name and email address to send you a notice about {item}",
+                      "use your name and email address to send you a notice about {item}",
+                      "utilisé votre nom et votre adresse courriel pour vous envoyer un avis "
+                      "sur {item}",
+                      "utiliser votre nom et votre adresse courriel pour vous envoyer un avis "
+                      "sur {item}"),
+    "notify.send_representative": _p(
+        "sent one of your representatives a notice about {item}",
+        "send one of your representatives a notice about {item}",
+        "envoyé un avis sur {item} à l'une des personnes qui vous représentent",
+        "envoyer un avis sur {item} à l'une des personnes qui vous représentent"),
     # Dependants (SEC-54): an officer records who a minor's guardian is.
     "dependant.record": _p("recorded who your parent or guardian is",
                            "record who your parent or guardian is",

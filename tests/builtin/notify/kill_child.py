@@ -79,6 +79,7 @@ def main() -> None:
         TEMPLATES,
         portal_url="https://account.example.test/",
         lease=dt.timedelta(seconds=2),
+        audit=audit,
         batch_size=rng.choice([1, 3, 10]),
     )
     print("ready", flush=True)

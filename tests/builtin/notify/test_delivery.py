@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from ircc_account import Capacity
 from ircc_account.audit import AuditEntry, Decision
@@ -208,6 +209,7 @@ def test_a_wrong_api_key_is_refused_by_notify_and_dead_letters(notified: Notifie
         notified.service.templates,
         portal_url=PORTAL,
         clock=notified.clock,
+        audit=notified.door.audit,
     )
     worker.drain()
     (row,) = notified.rows()
@@ -227,6 +229,7 @@ def test_no_answer_is_retried(notified: Notified) -> None:
         notified.service.templates,
         portal_url=PORTAL,
         clock=notified.clock,
+        audit=notified.door.audit,
         retry=RetryPolicy(max_attempts=3),
     )
     worker.drain()
@@ -248,6 +251,7 @@ def test_two_workers_never_send_a_row_twice(notified: Notified) -> None:
             notified.service.templates,
             portal_url=PORTAL,
             clock=notified.clock,
+            audit=notified.door.audit,
             batch_size=3,
         )
         for _ in range(3)
@@ -276,3 +280,58 @@ def test_the_worker_thread_delivers_after_a_wake(notified: Notified) -> None:
     finally:
         assert notified.worker.stop(timeout=5.0)
     assert len(notified.to(client)) == 1
+
+
+def _notices_logged(notified: Notified, account_id: str) -> list[tuple[str, str | None, str, str]]:
+    """The notify.* entries in *account_id*'s log: (action, item, reason, correlation id)."""
+    with notified.door.store.engine.connect() as c:
+        rows = c.execute(
+            sa.text(
+                "SELECT action, item_id, reason, capacity, correlation_id FROM audit_entries"
+                " WHERE client_id = :c AND action LIKE 'notify.%' ORDER BY seq"
+            ),
+            {"c": account_id},
+        ).all()
+        c.rollback()
+    assert {r.capacity for r in rows} <= {"system"}
+    return [(r.action, r.item_id, r.reason, r.correlation_id) for r in rows]
+
+
+def test_each_use_of_contact_details_is_in_the_history(notified: Notified) -> None:
+    """Sending reads the recipients' names and addresses: the client's history says so, and that a representative was told; the representative's own history says so too (SEC-66)."""
+    client = notified.client()
+    item = notified.application(client)
+    rep = notified.representative(client)
+    notified.worker.drain()
+    notified.desk.change_phase(STAFF, item, status.Phase.ELIGIBILITY)
+    assert notified.worker.drain() == 1
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert rep.account_id is not None
+    to_client = f"{row.message_id}.{client.actor_id}"
+    to_rep = f"{row.message_id}.{rep.account_id}"
+    mine = [e for e in _notices_logged(notified, client.actor_id) if e[3] in (to_client, to_rep)]
+    assert sorted(mine) == sorted(
+        [
+            ("notify.send", item, "phase_changed", to_client),
+            ("notify.send_representative", item, "phase_changed", to_rep),
+        ]
+    )
+    theirs = [e for e in _notices_logged(notified, rep.account_id) if e[3] == to_rep]
+    assert theirs == [("notify.send", None, "phase_changed", to_rep)]
+    lines = [line.text for line in notified.door.history(client, client.actor_id, limit=100)]
+    assert any("used your name and email address to send you a notice about" in t for t in lines)
+    assert any("sent one of your representatives a notice about" in t for t in lines)
+
+
+def test_an_erased_client_s_details_are_neither_read_nor_recorded(notified: Notified) -> None:
+    """A row for an erased client is skipped before any contact details are read: nothing is recorded as used."""
+    client = notified.client()
+    item = notified.application(client)
+    notified.worker.drain()
+    before = _notices_logged(notified, client.actor_id)
+    notified.desk.change_phase(STAFF, item, status.Phase.ELIGIBILITY)
+    with notified.door.store.unit_of_work() as uow:
+        uow.accounts.erase_personal_data(client.actor_id)
+        uow.commit()
+    notified.worker.drain()
+    assert _notices_logged(notified, client.actor_id) == before

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from ircc_account import ContactDetails, PersonalDetails
 from ircc_account._storage import open_store
+from ircc_account.audit import AuditLog
 from ircc_account.builtin.notify import DeliveryWorker, GcNotifySender, OutboxState
 from ircc_account.identity import ClientAccount
 
@@ -66,6 +67,7 @@ def _check(url: str, server: NotifyServer, kills: int) -> dict[str, int]:
             TEMPLATES,
             portal_url="https://account.example.test/",
             clock=_Later(),
+            audit=AuditLog(store, clock=_Later()),
         )
         worker.drain()
         with store.engine.connect() as c:

@@ -204,6 +204,7 @@ class NotificationsService:
             randomness=randomness,
             retry=self.retry,
             lease=lease,
+            audit=door.audit,
         )
         return self.worker
 

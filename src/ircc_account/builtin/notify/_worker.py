@@ -30,9 +30,10 @@ import attrs
 import sqlalchemy as sa
 
 from ircc_account._clock import Clock, Randomness, SystemClock, SystemRandomness
-from ircc_account._model import ClientAccount, Language
+from ircc_account._model import AuditEntry, Capacity, ClientAccount, Decision, Language
 from ircc_account._storage._schema_notify import notify_outbox as _t
 from ircc_account._storage.ports import SqlStorage, SqlUnit
+from ircc_account.audit import AuditLog
 from ircc_account.delegation import _repo
 from ircc_account.errors import NotFound, NotifySendFailed, PersonalDataErased, StorageError
 
@@ -94,6 +95,9 @@ class DeliveryWorker:
         lease: How long a claimed row is the worker's; longer than a
             message's sends (the sender's timeout times its recipients).
         batch_size: Rows claimed at once.
+        audit: The door's audit log: each use of a recipient's contact
+            details is recorded in their history ("who touched my file"),
+            and for a representative, in the client's too.
     """
 
     def __init__(
@@ -108,8 +112,10 @@ class DeliveryWorker:
         retry: RetryPolicy | None = None,
         lease: dt.timedelta = dt.timedelta(minutes=5),
         batch_size: int = 20,
+        audit: AuditLog,
     ) -> None:
         self.store = store
+        self.audit = audit
         self.sender = sender
         self.templates = templates
         self.portal_url = portal_url
@@ -216,12 +222,14 @@ class DeliveryWorker:
 
     def _plan(self, message: OutboxMessage) -> list[tuple[str, EmailMessage]]:
         """
-        Resolve the recipients and decrypt their details, in one read-only
-        unit, now: who is still owed the message, and what to send them.
+        Resolve the recipients and decrypt their details, in one unit, now:
+        who is still owed the message, and what to send them. Each use of a
+        person's details is recorded in their history in the same unit, so
+        nothing leaves for GC Notify before its read is on record (SEC-66).
         """
         now = self.clock.now()
         sends: list[tuple[str, EmailMessage]] = []
-        with self.store.unit_of_work(write=False) as uow:
+        with self.store.unit_of_work() as uow:
             try:
                 client = uow.accounts.get(message.client_id)
             except (PersonalDataErased, NotFound):
@@ -239,7 +247,44 @@ class DeliveryWorker:
                 if message.kind.value in off:
                     continue
                 sends.append((account_id, self._email(uow, message, account)))
+            # On the audit log's clock, which judges its entries' times.
+            at = self.audit.clock.now()
+            for account_id, _ in sends:
+                self._record(uow, message, account_id, at)
+            uow.commit()
         return sends
+
+    def _record(
+        self, uow: SqlUnit, message: OutboxMessage, account_id: str, now: dt.datetime
+    ) -> None:
+        """
+        Record that the worker read *account_id*'s name, address and language
+        (and, for the client, the item's title) to send *message*; for a
+        representative, the client's history also says a notice about their
+        file went to one of their representatives.
+        """
+        own = account_id == message.client_id
+        entries = [(account_id, "notify.send", message.item_id if own else None)]
+        if not own:
+            entries.append((message.client_id, "notify.send_representative", message.item_id))
+        for partition, action, item_id in entries:
+            self.audit.append(
+                uow,
+                AuditEntry(
+                    occurred_at=now,
+                    actor_id=SERVICE_ID,
+                    capacity=Capacity.SYSTEM,
+                    action=action,
+                    client_id=partition,
+                    service_id=message.service_id if partition == message.client_id else None,
+                    item_id=item_id,
+                    grant_id=message.grant_id if partition == message.client_id else None,
+                    decision=Decision.ALLOWED,
+                    reason=message.kind.value,
+                    # One access per recipient: its own line in a history.
+                    correlation_id=f"{message.message_id}.{account_id}"[:128],
+                ),
+            )
 
     def _email(self, uow: SqlUnit, message: OutboxMessage, account: ClientAccount) -> EmailMessage:
         language = account.preferred_language
