@@ -340,3 +340,18 @@ def test_identifiers_are_plain_ascii_tokens(bad: str) -> None:
     """Identifiers refuse trailing newlines, spaces, non-ASCII and leading punctuation."""
     with pytest.raises(InvalidFormat):
         v.identifier("item_id", bad)
+
+
+def test_a_refusal_for_assurance_names_the_level_to_step_up_to() -> None:
+    """AuthorizationDecision.refusal() carries the reason, and the level only when a stronger sign-in is what is missing."""
+    from ircc_account.authz import AuthorizationDecision
+    from ircc_account.errors import AuthorizationError
+
+    weak = AuthorizationDecision(
+        allowed=False, reason="assurance", required_assurance=AssuranceLevel.MODERATE
+    ).refusal()
+    assert isinstance(weak, AuthorizationError)
+    assert weak.params == {"reason": "assurance", "level": 2}
+    plain = AuthorizationDecision(allowed=False, reason="no_grant").refusal()
+    assert plain.params == {"reason": "no_grant"}
+    assert weak.message("fr") != weak.message("en")

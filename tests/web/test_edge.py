@@ -16,6 +16,7 @@ import anyio
 import httpx
 import pytest
 from starlette.routing import Mount, Route
+from starlette.testclient import TestClient
 
 from ircc_account.identity import url_has_secrets
 from ircc_account.web import Page, PageRequest
@@ -323,3 +324,32 @@ def test_a_session_cookie_is_host_only_secure_and_httponly(
         assert parts[0].startswith("__Host-")
         assert {"Path=/", "Secure", "HttpOnly", "SameSite=Lax"} <= set(parts)
         assert not any(p.lower().startswith("domain") for p in parts)
+
+
+def test_a_refusal_for_a_weak_sign_in_offers_the_stronger_one(site: Site) -> None:
+    """A page the policy refused only for assurance answers with the step-up form at the level needed (401); any other refusal stays a 403 page with no such form."""
+    from ircc_account import AssuranceLevel
+    from ircc_account.authz import AuthorizationDecision
+
+    web = portal(site.door, site.seeded)
+    weak = AuthorizationDecision(
+        allowed=False, reason="assurance", required_assurance=AssuranceLevel.HIGH
+    )
+    plain = AuthorizationDecision(allowed=False, reason="no_grant")
+
+    @web.page("/weak", signed_in=False)
+    def refused_weak(req: PageRequest) -> Page:
+        raise weak.refusal()
+
+    @web.page("/plain", signed_in=False)
+    def refused_plain(req: PageRequest) -> Page:
+        raise plain.refusal()
+
+    with TestClient(web, base_url=ORIGIN, follow_redirects=False) as client:
+        answer = client.get("/weak")
+        assert answer.status_code == 401 and 'id="step-up-form"' in answer.text
+        assert 'name="level" value="3"' in answer.text
+        assert 'name="next" value="/weak"' in answer.text
+        assert "stronger sign-in" in answer.text
+        other = client.get("/plain")
+        assert other.status_code == 403 and 'id="step-up-form"' not in other.text

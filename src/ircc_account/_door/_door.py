@@ -802,7 +802,7 @@ class FrontDoor:
         )
         if decision is _NOT_FOUND:
             raise NotFound(kind="item")
-        raise AuthorizationError(reason=decision.reason)
+        raise decision.refusal()
 
     def _open_item(
         self,
@@ -863,7 +863,7 @@ class FrontDoor:
                         durable_now=True,
                     )
             if not decision.allowed:
-                raise AuthorizationError(reason=decision.reason)
+                raise decision.refusal()
             held = self.policy.scopes_held(
                 actor, client_id, uow=uow, service_ids=(item.service_id,)
             )

@@ -76,7 +76,7 @@ class GrantDesk:
                     record_as="door.grants.view",
                 )
                 if not decision.allowed:
-                    raise AuthorizationError(reason=decision.reason)
+                    raise decision.refusal()
                 found = self._delegation.grants_reaching(uow, actor, client_id)
             uow.commit()
         return found

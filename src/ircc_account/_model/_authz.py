@@ -15,6 +15,7 @@ import attrs
 from ircc_account._model import _validate as v
 from ircc_account._model._accounts import AssuranceLevel
 from ircc_account._model._audit import Capacity
+from ircc_account.errors import AuthorizationError
 
 __all__ = ["Action", "Actor", "AuthorizationDecision", "Resource"]
 
@@ -113,3 +114,13 @@ class AuthorizationDecision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    def refusal(self) -> AuthorizationError:
+        """
+        This refusal as the error to raise: ``params["reason"]``, and when
+        only a stronger sign-in is missing, ``params["level"]``, the
+        assurance level to step up to (a portal offers that sign-in).
+        """
+        if self.required_assurance is not None:
+            return AuthorizationError(reason=self.reason, level=int(self.required_assurance))
+        return AuthorizationError(reason=self.reason)

@@ -18,7 +18,6 @@ import attrs
 from ircc_account._model._authz import Actor
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy
-from ircc_account.errors import AuthorizationError
 
 __all__ = ["ActingContext", "ActingHook", "begin_acting_for", "stop_acting"]
 
@@ -89,7 +88,7 @@ def begin_acting_for(
     """
     decision = policy.reach(actor, client_id, uow=uow, correlation_id=correlation_id)
     if not decision.allowed:
-        raise AuthorizationError(reason=decision.reason)
+        raise decision.refusal()
     context = ActingContext(
         actor=actor,
         client_id=client_id,

@@ -54,7 +54,6 @@ from ircc_account._storage.ports import SqlUnit
 from ircc_account.authz import Veto
 from ircc_account.delegation import _repo
 from ircc_account.delegation._ports import AuditSink, DelegationEvents, NoEvents
-from ircc_account.errors import AuthorizationError
 
 __all__ = ["DENIAL_REASONS", "RESTRICTED_FIELDS", "Policy", "RecordNow", "scope_for"]
 
@@ -389,7 +388,7 @@ class Policy:
             veto=veto,
         )
         if not decision.allowed:
-            raise AuthorizationError(reason=decision.reason)
+            raise decision.refusal()
         return decision
 
     def decide(

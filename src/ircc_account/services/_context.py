@@ -51,7 +51,6 @@ from ircc_account._model._services import PluginRecord
 from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.authz import Authorizer
 from ircc_account.errors import (
-    AuthorizationError,
     FieldTooLong,
     InvalidFormat,
     NotFound,
@@ -154,7 +153,7 @@ class _Gatekeeper:
             recorder=self.defer if read else None,
         )
         if not decision.allowed:
-            raise _recorded(AuthorizationError(reason=decision.reason))
+            raise _recorded(decision.refusal())
 
     def not_found(
         self, uow: SqlUnit, action: Action, what: str, item_id: str, *, read: bool = False

@@ -638,6 +638,14 @@ class WebApp:
     def _error_page(self, request: PageRequest, error: IrccAccountError) -> Page:
         if isinstance(error, StepUpRequired):
             return self._step_up_page(request, error)
+        if (
+            isinstance(error, AuthorizationError)
+            and error.params.get("reason") == "assurance"
+            and isinstance(error.params.get("level"), int)
+        ):
+            # Refused only for a weak sign-in (the person holds what the page
+            # needs): offer the stronger sign-in rather than a dead end.
+            return self._stronger_page(request, int(error.params["level"]))
         status = status_for(error)
         if status >= 500:
             _log.warning(
@@ -676,6 +684,14 @@ class WebApp:
         return Page(
             "web/step_up.html",
             {"level": level, "max_age": max_age, "next": request.next_path(back)},
+            status=401,
+        )
+
+    def _stronger_page(self, request: PageRequest, level: int) -> Page:
+        back = request.form.get("next") if request.method == "POST" else request.path
+        return Page(
+            "web/step_up.html",
+            {"level": level, "max_age": None, "next": request.next_path(back), "stronger": True},
             status=401,
         )
 

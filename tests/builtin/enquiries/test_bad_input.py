@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ircc_account import Actor
+from ircc_account import Actor, AssuranceLevel
 from ircc_account.builtin.applications import FolderDocumentStore, UploadLimits
 from ircc_account.builtin.enquiries import Enquiries, EnquiryRequest, EnquiryState, Upload
 from ircc_account.builtin.status import Staff, StaffRole
@@ -270,4 +270,26 @@ def test_a_store_failing_midway_leaves_no_document_and_no_record(world: World) -
     with pytest.raises(OSError, match="went away"):
         filing.file(marie, marie.actor_id, item_id, request)
     assert store.writes == 2 and not list(world.documents.rglob("f-*"))
+    assert world.records(marie.actor_id) == 0
+
+
+def test_a_representative_signed_in_too_weakly_is_asked_to_step_up(world: World) -> None:
+    """A delegate whose grant covers the item but who signed in below the service's level gets the level to step up to; one outside the grant gets the plain refusal, which names none."""
+    marie = world.people.client()
+    item = world.application(marie)
+    weak = world.people.representative(
+        kind="family",
+        for_client=marie,
+        scopes=["view_status", "enquire"],
+        assurance=AssuranceLevel.LOW,
+    )
+    with pytest.raises(EnquiryRefused) as raised:
+        world.filing.file(weak, marie.actor_id, item, EnquiryRequest(question="Is it moving?"))
+    assert raised.value.params == {"reason": "assurance", "level": 2}
+    assert _denied(world, marie.actor_id, "enquiry.file") == ["assurance"]
+    stranger = world.people.client()
+    with pytest.raises(EnquiryRefused) as outside:
+        world.filing.file(weak, stranger.actor_id, world.application(stranger),
+                          EnquiryRequest(question="And this?"))  # fmt: skip
+    assert outside.value.params == {}
     assert world.records(marie.actor_id) == 0

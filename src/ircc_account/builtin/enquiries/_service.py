@@ -37,7 +37,6 @@ from ircc_account.builtin.applications import (
     inspect_upload,
 )
 from ircc_account.errors import (
-    AuthorizationError,
     ConfigurationError,
     DocumentRejected,
     EnquiryClosed,
@@ -258,7 +257,9 @@ class Enquiries:
         Raises:
             EnquiryRefused: the item is not one *actor* may enquire about
                 (another client's, unknown, or outside the grant: all alike;
-                the attempt is recorded).
+                the attempt is recorded). When only a stronger sign-in is
+                missing, ``params["reason"]`` is ``assurance`` and
+                ``params["level"]`` the level to step up to.
             UnknownCategory, UnknownValue, RequiredField, FieldTooLong,
             TooManyDocuments, DocumentRejected: bad input; nothing is
                 stored, and the refusal is recorded when the item is one
@@ -491,7 +492,7 @@ class Enquiries:
                 record_as="enquiry.read",
             )
             if not allowed.allowed:
-                raise AuthorizationError(reason=allowed.reason)
+                raise allowed.refusal()
             uow.commit()
         return tuple(sorted(shown, key=lambda e: e.filed_at, reverse=True))
 
@@ -659,6 +660,10 @@ class Enquiries:
                             decision, uow=uow, correlation_id=correlation_id, record_as=what,
                         )  # fmt: skip
                     self._log(uow, entries, decision)
+            if item is not None and decision.required_assurance is not None:
+                # Their grant covers the item; only a stronger sign-in is
+                # missing, and saying so reveals nothing they may not see.
+                raise EnquiryRefused(reason=decision.reason, level=int(decision.required_assurance))
             raise EnquiryRefused()
         return item, decision, entries
 
