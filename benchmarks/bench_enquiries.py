@@ -11,11 +11,12 @@ What is measured, interleaved so a change of load on the shared machine
 weighs on both alike:
 
 - **office list**: ``Enquiries.office_list(staff)``: the clients the staff
-  member reaches (the policy's ``clients_reached``), each client's sealed
-  enquiry records (one query with the client's wrapped key, unwrap,
-  decrypt, decode), the policy's decision on each enquiry's item, the late
-  flag, and one ``enquiry.list`` audit entry per client shown, committed
-  before the list is returned;
+  member reaches (the policy's ``clients_reached``, its cached decisions
+  checked in one statement), the sealed enquiry records of all of them (one
+  statement per 500 clients; each row opened with its own client's
+  unwrapped key, decrypted, decoded), the policy's decision on each
+  enquiry's item, the late flag, and one ``enquiry.list`` audit entry per
+  client shown, committed before the list is returned;
 - **raw query**: ``SELECT *`` of the same plugin records joined to their
   accounts' keys, for the service, on the DBAPI cursor of the same engine
   (no decryption, no decision, no audit entry): the floor.

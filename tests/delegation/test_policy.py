@@ -512,3 +512,53 @@ def test_an_unlicensed_firm_member_cannot_start_acting_or_see_clients(
         assert policy.clients_reached(lawyer, uow=uow) == ["client-1"]
         assert len(delegation.grants_reaching(uow, lawyer, "client-1")) == 1
         uow.commit()
+
+
+def test_a_list_across_clients_checks_its_cached_decisions_in_one_statement(
+    store: SqlStore, delegation: Delegation, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once cached, a representative's clients are checked with one versions statement, not one each; a client who revoked in another process since is found stale, read again and refused."""
+    from deleg_support import seed
+
+    from ircc_account.delegation import _repo
+
+    seed(store, delegation, clients=4)
+    # Another process's policy: it hears of the revocation only through the
+    # version counters in the database.
+    other = Policy(clock=clock, audit=RecordingSink())
+    grants = {}
+    for n in range(1, 5):
+        with store.unit_of_work() as uow:
+            grants[n] = delegation.grant(
+                uow,
+                client_actor(f"client-{n}", at=delegation._clock.now()),
+                grantee_id="rep-family",
+                scopes=["view_status"],
+                coverage="account",
+            )
+            uow.commit()
+    rep = rep_actor("rep-family")
+    everyone = [f"client-{n}" for n in range(1, 5)]
+    with store.unit_of_work(write=False) as uow:
+        assert other.clients_reached(rep, uow=uow) == everyone
+    reads: list[str] = []
+    real = _repo.decision_rows
+
+    def counting(uow: Any, client_id: str, *args: Any) -> Any:
+        reads.append(client_id)
+        return real(uow, client_id, *args)
+
+    monkeypatch.setattr(_repo, "decision_rows", counting)
+    with store.unit_of_work(write=False) as uow:
+        assert other.clients_reached(rep, uow=uow) == everyone
+        assert other.decide(rep, Action.VIEW_STATUS, Resource(client_id="client-2"), uow=uow)
+    assert reads == []
+    with store.unit_of_work() as uow:
+        now = delegation._clock.now()
+        delegation.revoke(uow, client_actor("client-3", at=now), grants[3].grant_id)
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        other._prime(uow, everyone, "rep-family")
+        assert not other.decide(rep, Action.VIEW_STATUS, Resource(client_id="client-3"), uow=uow)
+        assert other.decide(rep, Action.VIEW_STATUS, Resource(client_id="client-4"), uow=uow)
+    assert reads == ["client-3"]

@@ -297,3 +297,41 @@ def test_a_representatives_name_from_before_sealing_is_sealed_by_the_upgrade_job
     assert store.plaintext_rows_left() == 0
     assert REP_NAME not in _clear_text(store)
     assert _representative_name(store) == REP_NAME
+
+
+def test_records_of_many_clients_are_read_at_once_and_erased_ones_left_out(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """list_many gives each client's records (by key, opened with that client's key, filtered by prefix) across statements of a few clients each; an erased client and one with none are absent."""
+    from ircc_account._storage import _sql_items
+
+    monkeypatch.setattr(_sql_items, "_MANY", 2)  # three statements for five clients
+    for n in range(1, 6):
+        add_account(store, make_account(n))
+    with store.unit_of_work() as uow:
+        for n in (1, 2, 3, 5):
+            for key in ("enq:b", "enq:a", "other"):
+                value = f'{{"n":{n},"k":"{key}"}}'.encode()
+                uow.plugin_records.put(f"acc-{n}", "svc", key, value, version=None, now=NOW)
+        uow.plugin_records.put("acc-1", "elsewhere", "enq:z", b"{}", version=None, now=NOW)
+        uow.commit()
+    with store.unit_of_work() as uow:
+        uow.accounts.erase_personal_data("acc-3")
+        uow.commit()
+    with store.unit_of_work(write=False) as uow:
+        found = uow.plugin_records.list_many(
+            ["acc-5", "acc-1", "acc-2", "acc-3", "acc-4", "acc-1"], "svc", prefix="enq:"
+        )
+        each = {c: [(r.key, r.version, r.created_at, data) for r, data in found[c]] for c in found}
+        single = {
+            c: [
+                (r.key, r.version, r.created_at, data)
+                for r, data in uow.plugin_records.list(c, "svc")
+            ]
+            for c in ("acc-1", "acc-2", "acc-5")
+        }
+    assert sorted(each) == ["acc-1", "acc-2", "acc-5"]
+    for client_id, records in each.items():
+        assert [k for k, *_ in records] == ["enq:a", "enq:b"]
+        assert records == [r for r in single[client_id] if r[0].startswith("enq:")]
+    assert each["acc-5"][0][3] == b'{"n":5,"k":"enq:a"}'

@@ -124,6 +124,24 @@ _SELECT_RECORD = Prebuilt(
     _RECORD_WITH_KEY.where(*_OWNED, _r.record_key == sa.bindparam("record_key"))
 )
 _SELECT_RECORDS = Prebuilt(_RECORD_WITH_KEY.where(*_OWNED).order_by(_r.record_key))
+_RECORDS_MANY = (
+    sa.select(
+        _r.account_id,
+        _r.record_key,
+        _r.value_ct,
+        _r.version,
+        # Executed through SQLAlchemy (an IN list of any length): the instants
+        # as the integers the row opener expects, not Instant's datetimes.
+        sa.type_coerce(_r.created_at, sa.BigInteger()),
+        sa.type_coerce(_r.updated_at, sa.BigInteger()),
+        _k.kek_id,
+        _k.wrapped_key,
+    )
+    .select_from(t.plugin_records.outerjoin(t.account_keys, _k.account_id == _r.account_id))
+    .order_by(_r.account_id, _r.record_key)
+)
+#: Clients per statement in ``list_many`` (well under every driver's parameter limit).
+_MANY = 500
 _COUNT_RECORDS = Prebuilt(sa.select(sa.func.count()).select_from(t.plugin_records).where(*_OWNED))
 
 _KINDS = {m.value: m for m in ItemKind}
@@ -471,6 +489,28 @@ class _PluginRecords:
             _SELECT_RECORDS, "plugin record", account_id=account_id, service_id=service_id
         )
         return [self._open(account_id, service_id, r) for r in rows]
+
+    def list_many(
+        self, account_ids: Sequence[str], service_id: str, *, prefix: str = ""
+    ) -> dict[str, Sequence[tuple[PluginRecord, bytes]]]:
+        """
+        Each client's records of the plugin whose key starts with *prefix*,
+        by client and key; one statement per :data:`_MANY` clients. Erased
+        clients (no data key) and clients with none are left out.
+        """
+        found: dict[str, Any] = {}
+        wanted = sorted(set(account_ids))
+        for start in range(0, len(wanted), _MANY):
+            chunk = wanted[start : start + _MANY]
+            query = _RECORDS_MANY.where(_r.account_id.in_(chunk), _r.service_id == service_id)
+            if prefix:
+                query = query.where(_r.record_key.startswith(prefix, autoescape=True))
+            for row in self._uow.execute(query, "plugin record"):
+                account_id, rest = row[0], tuple[Any, ...](row[1:])
+                if rest[-1] is None:
+                    continue  # erased: only sealed bytes nobody can open are left
+                found.setdefault(account_id, []).append(self._open(account_id, service_id, rest))
+        return found
 
     def count(self, account_id: str, service_id: str) -> int:
         """How many records the plugin keeps for the client."""

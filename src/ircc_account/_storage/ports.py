@@ -331,6 +331,18 @@ class PluginRecordRepository(Protocol):
         """
         ...
 
+    def list_many(
+        self, account_ids: Sequence[str], service_id: str, *, prefix: str = ""
+    ) -> dict[str, Sequence[tuple[PluginRecord, bytes]]]:
+        """
+        The plugin's records (whose key starts with *prefix*) for each of
+        many clients, by client and key, in one statement per 500 clients
+        (a list across an office's clients, not one round trip per client).
+        A client with no such record, or whose personal data was erased, is
+        not in the answer.
+        """
+        ...
+
     def count(self, account_id: str, service_id: str) -> int:
         """
         How many records the plugin keeps for the client.

@@ -33,7 +33,7 @@ organisation ids validated when the pair's rows were read).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -541,7 +541,9 @@ class Policy:
         now = self._clock.now()
         _, at = self._instant(now)
         found = []
-        for client_id in _repo.candidate_clients(uow, actor.representative_id, now):
+        candidates = _repo.candidate_clients(uow, actor.representative_id, now)
+        self._prime(uow, candidates, actor.representative_id)
+        for client_id in candidates:
             entry = self._entry(uow, client_id, actor.representative_id, at)
             if entry.kind is None or entry.account_id != actor.account_id:
                 continue
@@ -665,19 +667,53 @@ class Policy:
 
     # --- the cache ------------------------------------------------------------------------
 
-    def _entry(self, uow: SqlUnit, client_id: str, rep_id: str, now: int) -> _Entry:
-        key = (client_id, rep_id)
+    def _checked_in(self, uow: SqlUnit) -> set[tuple[str, str]] | None:
+        """
+        The pairs whose cached entries were found current in *uow* (checked
+        once per unit), or ``None`` when *uow* changed delegation data (read
+        through, cache nothing).
+        """
         last = self._last
         if last is not None and last[2] == _repo.DIRTY_EPOCH and last[0]() is uow:
-            checked = last[1]
-        else:
-            epoch = _repo.DIRTY_EPOCH
-            if uow in _repo.DIRTY:
-                # This unit changed delegation data: read through, cache nothing.
-                return _compile(_repo.decision_rows(uow, client_id, rep_id, now))
-            found = self._checked.get(uow)
-            checked = self._checked.setdefault(uow, set()) if found is None else found
-            self._last = (weakref.ref(uow), checked, epoch)
+            return last[1]
+        epoch = _repo.DIRTY_EPOCH
+        if uow in _repo.DIRTY:
+            return None
+        found = self._checked.get(uow)
+        checked = self._checked.setdefault(uow, set()) if found is None else found
+        self._last = (weakref.ref(uow), checked, epoch)
+        return checked
+
+    def _prime(self, uow: SqlUnit, client_ids: Sequence[str], rep_id: str) -> None:
+        """
+        Check the cached entries of many (client, *rep_id*) pairs against
+        their version counters in one statement (per 500), instead of one
+        statement each: an office's list across its clients. A pair found
+        current counts as checked in *uow*; the others are read as usual.
+        """
+        checked = self._checked_in(uow)
+        if checked is None:
+            return
+        cached = [
+            (c, entry)
+            for c in client_ids
+            if (c, rep_id) not in checked and (entry := self._cache.get((c, rep_id))) is not None
+        ]
+        if len(cached) < 2:
+            return
+        keys = [_repo.client_key(c) for c, _ in cached]
+        found = _repo.versions_of(uow, [*keys, _repo.rep_key(rep_id), _repo.GLOBAL_KEY])
+        shared = (found.get(_repo.rep_key(rep_id), 0), found.get(_repo.GLOBAL_KEY, 0))
+        for (client_id, entry), key in zip(cached, keys, strict=True):
+            if entry.versions == (found.get(key, 0), *shared):
+                checked.add((client_id, rep_id))
+
+    def _entry(self, uow: SqlUnit, client_id: str, rep_id: str, now: int) -> _Entry:
+        key = (client_id, rep_id)
+        checked = self._checked_in(uow)
+        if checked is None:
+            # This unit changed delegation data: read through, cache nothing.
+            return _compile(_repo.decision_rows(uow, client_id, rep_id, now))
         entry = self._cache.get(key)
         if entry is not None:
             if key in checked:

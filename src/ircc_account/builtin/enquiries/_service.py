@@ -513,8 +513,11 @@ class Enquiries:
         shown: list[Enquiry] = []
         entries: list[AuditEntry] = []
         with self._door.store.unit_of_work(write=False) as uow:
-            for client_id in policy.clients_reached(actor, uow=uow):
-                rows = self._rows(uow, client_id)
+            reached = policy.clients_reached(actor, uow=uow)
+            # Every client's records in one statement (per 500 clients).
+            records = uow.plugin_records.list_many(reached, SERVICE_ID, prefix=KEY_PREFIX)
+            for client_id in reached:
+                rows = [decode(data) for _, data in records.get(client_id, ())]
                 mine = []
                 grant = None
                 for data in rows:
