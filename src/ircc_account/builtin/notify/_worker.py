@@ -264,27 +264,42 @@ class DeliveryWorker:
         file went to one of their representatives.
         """
         own = account_id == message.client_id
-        entries = [(account_id, "notify.send", message.item_id if own else None)]
+        self._note(uow, message, account_id, now, action="notify.send", client_id=account_id,
+                   item_id=message.item_id if own else None)  # fmt: skip
         if not own:
-            entries.append((message.client_id, "notify.send_representative", message.item_id))
-        for partition, action, item_id in entries:
-            self.audit.append(
-                uow,
-                AuditEntry(
-                    occurred_at=now,
-                    actor_id=SERVICE_ID,
-                    capacity=Capacity.SYSTEM,
-                    action=action,
-                    client_id=partition,
-                    service_id=message.service_id if partition == message.client_id else None,
-                    item_id=item_id,
-                    grant_id=message.grant_id if partition == message.client_id else None,
-                    decision=Decision.ALLOWED,
-                    reason=message.kind.value,
-                    # One access per recipient: its own line in a history.
-                    correlation_id=f"{message.message_id}.{account_id}"[:128],
-                ),
-            )
+            self._note(uow, message, account_id, now, action="notify.send_representative",
+                       client_id=message.client_id, item_id=message.item_id)  # fmt: skip
+
+    def _note(
+        self,
+        uow: SqlUnit,
+        message: OutboxMessage,
+        recipient: str,
+        now: dt.datetime,
+        *,
+        action: str,
+        client_id: str,
+        item_id: str | None,
+    ) -> None:
+        """One entry in *client_id*'s history about sending *message* to *recipient*."""
+        about_client = client_id == message.client_id
+        self.audit.append(
+            uow,
+            AuditEntry(
+                occurred_at=now,
+                actor_id=SERVICE_ID,
+                capacity=Capacity.SYSTEM,
+                action=action,
+                client_id=client_id,
+                service_id=message.service_id if about_client else None,
+                item_id=item_id,
+                grant_id=message.grant_id if about_client else None,
+                decision=Decision.ALLOWED,
+                reason=message.kind.value,
+                # One access per recipient: its own line in a history.
+                correlation_id=f"{message.message_id}.{recipient}"[:128],
+            ),
+        )
 
     def _email(self, uow: SqlUnit, message: OutboxMessage, account: ClientAccount) -> EmailMessage:
         language = account.preferred_language
