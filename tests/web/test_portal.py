@@ -279,6 +279,16 @@ def test_someone_who_is_no_representative_has_no_clients(
     assert answer.status_code == 403 and "not registered as a representative" in text(answer)
 
 
+def test_my_clients_is_in_the_menu_of_representatives_only(
+    site: Site, browser: Callable[..., Browser]
+) -> None:
+    """A plain client's menu has no "My clients" link; a consultant's and an MP office staff member's have it."""
+    assert 'id="nav-clients"' not in signed_in(site, browser, "ahmed").get("/account").text
+    for person in ("jean", "sam"):
+        home = signed_in(site, browser, person).get("/account")
+        assert home.status_code == 200 and 'id="nav-clients"' in home.text, person
+
+
 def test_the_profile_shows_the_numbers_people_exchange(
     site: Site, browser: Callable[..., Browser]
 ) -> None:

@@ -16,6 +16,7 @@ set from the account's preference.
 
 from __future__ import annotations
 
+import functools
 import logging
 import pathlib
 import traceback
@@ -626,6 +627,8 @@ class WebApp:
             "csrf_token": request.csrf_token,
             "signed_in": request.signed_in,
             "acting": request.acting,
+            # A read, so only for the templates that ask (a navigation bar).
+            "represents": functools.cache(request.represents),
             "home": self.config.home,
             "correlation_id": request.correlation_id,
             "current_path": request.path,

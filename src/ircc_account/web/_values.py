@@ -14,7 +14,7 @@ from typing import Any, Literal
 import attrs
 
 from ircc_account import Actor, FrontDoor, Principal
-from ircc_account.errors import SessionExpired
+from ircc_account.errors import IrccAccountError, SessionExpired
 from ircc_account.identity import IssuedSession, Session, safe_return_path
 
 __all__ = [
@@ -155,6 +155,22 @@ class PageRequest:
         if self.session is None:
             raise SessionExpired()
         return self.door.actor(self.session, as_representative=as_representative)
+
+    def represents(self) -> bool:
+        """
+        Whether the signed-in person is registered as a representative (or
+        an office's staff member): whether "my clients" means anything to
+        them. ``False`` when nobody is signed in, or when the store cannot
+        tell (it is down). One read of the store.
+        """
+        if not self.signed_in or self.session is None:
+            return False
+        try:
+            return self.door.principal(self.session).representative is not None
+        except IrccAccountError:
+            # Asked while drawing a page (an error page, say): the answer
+            # only shows or hides a link, and must not break the page.
+            return False
 
     def principal(self) -> Principal:
         """
