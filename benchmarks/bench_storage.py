@@ -1,5 +1,5 @@
 """
-Storage: account create and read, item and timeline reads, on SQLite and PostgreSQL, beside floors.
+Storage: accounts, items, timelines and representatives read and written, beside floors.
 
 The round trip is one unit of work that adds an account (data key generated and
 wrapped, personal data sealed, blind indexes computed, durable commit) and one
@@ -24,6 +24,10 @@ code of ours between the caller and the driver, measured in the same run:
   account's wrapped key, unwrap, decrypt, build. Their floor units run
   ``SELECT *`` of the same rows (items with the key row) on the DBAPI cursor
   in a unit from the same engine.
+- **a representative** is a whole read unit of one representative's record
+  (``get_representative``): the row, the representative's own account's
+  wrapped key, unwrap, decrypt the sealed display name (``0019_rep_names``),
+  build. Its floor unit runs ``SELECT *`` of the row with the key row.
 - **bare SELECT** is the floor this benchmark used to report: ``SELECT *`` from
   ``accounts`` alone on a connection with no unit around it (no checkout, no
   ``BEGIN``/``ROLLBACK`` per call, no key row). It is not comparable with a
@@ -177,6 +181,7 @@ def _bench(report: Report, label: str, url: str, n: int) -> None:
     in_unit.note = f"{ratio(in_unit, floor_select):.2f}× floor SELECT (p50)"
     create_m.note = "one fsync per commit"
     _bench_items(report, label, store, n)
+    _bench_representative(report, label, store, n)
     store.close()
 
 
@@ -267,6 +272,65 @@ def _bench_items(report: Report, label: str, store: Any, n: int) -> None:
     )
     items_m.note = f"{ratio(items_m, items_floor):.2f}× floor unit (p50)"
     events_m.note = f"{ratio(events_m, events_floor):.2f}× floor unit (p50)"
+
+
+_REP_FLOOR = (
+    "SELECT * FROM representatives LEFT OUTER JOIN account_keys "
+    "ON representatives.account_id = account_keys.account_id "
+    "WHERE representatives.representative_id = {mark}"
+)
+
+
+def _bench_representative(report: Report, label: str, store: Any, n: int) -> None:
+    """
+    A representative's record, as the directory and the notices read it: its
+    display name is sealed under the representative's own account's key
+    (``0019_rep_names``), so a read unwraps that key and decrypts the name.
+    """
+    from ircc_account.delegation import Representative, _repo
+
+    with store.unit_of_work() as uow:
+        _repo.add_representative(
+            uow,
+            Representative(
+                representative_id="rep-bench",
+                kind="family",
+                display_name="Jean Roy",
+                account_id="acc-1",
+                created_at=NOW,
+            ),
+            True,
+        )
+        uow.commit()
+    engine = store.engine
+    sql = _REP_FLOOR.format(mark="?" if engine.dialect.name == "sqlite" else "%s")
+
+    def read() -> None:
+        with store.unit_of_work(write=False) as uow:
+            rep, _ = _repo.get_representative(uow, "rep-bench")
+            assert rep.display_name == "Jean Roy"
+
+    def floor() -> None:
+        with engine.connect().execution_options(ircc_write=False) as conn:
+            conn.begin()
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.execute(sql, ("rep-bench",))
+            cursor.fetchall()
+            cursor.close()
+            conn.rollback()
+
+    ours, base = (
+        report.add(m)
+        for m in measure_interleaved(
+            [
+                (f"{label}: a representative (name sealed), a read unit", read),
+                (f"{label}: floor unit (SELECT * of the representative and key)", floor),
+            ],
+            n=n * 3,
+            warmup=50,
+        )
+    )
+    ours.note = f"{ratio(ours, base):.2f}× floor unit (p50)"
 
 
 def run(report: Report) -> None:

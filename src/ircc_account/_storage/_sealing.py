@@ -128,19 +128,21 @@ def representative_name(
     account_id: str,
     clear: str | None,
     sealed: bytes | None,
+    wrapped: WrappedDataKey | None = None,
 ) -> str:
     """
     A representative's name from its row: the sealed name opened; a row
     from before ``0019_rep_names`` not sealed yet gives its clear name; once
     the login account's personal data is erased, the representative's
-    identifier stands in for the name.
+    identifier stands in for the name. *wrapped* is the account's wrapped
+    data key when the caller read it with the row (saves a query).
     """
     if sealed is None:
         return clear if clear is not None else representative_id
     if not sealed:
         return representative_id
     try:
-        key = uow.data_key(account_id)
+        key = uow.data_key(account_id, wrapped)
     except PersonalDataErased:
         return representative_id
     name = open_sealed(

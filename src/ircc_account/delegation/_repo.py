@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ircc_account._crypto import WrappedDataKey
 from ircc_account._model._delegation import (
     ConsentEvidence,
     ConsentGrant,
@@ -260,6 +261,18 @@ def add_representative(uow: SqlUnit, rep: Representative, licence_valid: bool) -
     )
 
 
+#: A representative's row with its login account's wrapped data key (one
+#: query for what opening the sealed name needs).
+_REP_WITH_KEY = sa.select(
+    t.representatives, _schema.account_keys.c.kek_id, _schema.account_keys.c.wrapped_key
+).select_from(
+    t.representatives.outerjoin(
+        _schema.account_keys,
+        _schema.account_keys.c.account_id == t.representatives.c.account_id,
+    )
+)
+
+
 def _rep_from_row(uow: SqlUnit, row: Any) -> Representative:
     licence = None
     if row.licence_body is not None:
@@ -273,7 +286,16 @@ def _rep_from_row(uow: SqlUnit, row: Any) -> Representative:
         representative_id=row.representative_id,
         kind=RepresentativeKind(row.kind),
         display_name=representative_name(
-            uow, row.representative_id, row.account_id, row.display_name, row.display_name_ct
+            uow,
+            row.representative_id,
+            row.account_id,
+            row.display_name,
+            row.display_name_ct,
+            # Read with the row when the query joined the key (None: erased,
+            # or not joined; data_key then looks, and tells which).
+            None
+            if getattr(row, "wrapped_key", None) is None
+            else WrappedDataKey(kek_id=row.kek_id, blob=row.wrapped_key),
         ),
         account_id=row.account_id,
         licence=licence,
@@ -289,9 +311,7 @@ def get_representative(uow: SqlUnit, representative_id: str) -> tuple[Representa
         NotFound: no such representative.
     """
     row = uow.execute(
-        sa.select(t.representatives).where(
-            t.representatives.c.representative_id == representative_id
-        ),
+        _REP_WITH_KEY.where(t.representatives.c.representative_id == representative_id),
         "representative",
     ).first()
     if row is None:
@@ -319,7 +339,7 @@ def representative_for_account(uow: SqlUnit, account_id: str) -> tuple[Represent
     whether their licence was last confirmed valid; ``None`` if there is none.
     """
     row = uow.execute(
-        sa.select(t.representatives).where(t.representatives.c.account_id == account_id),
+        _REP_WITH_KEY.where(t.representatives.c.account_id == account_id),
         "representative",
     ).first()
     return None if row is None else (_rep_from_row(uow, row), bool(row.licence_valid))
