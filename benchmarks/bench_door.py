@@ -168,28 +168,22 @@ def _floor(
             cur.fetchall()
         raw.rollback()
 
+    def insert() -> None:
+        cur.execute(
+            f"INSERT INTO bench_records VALUES ({mark}, {mark})",  # noqa: S608
+            (f"{prefix}{next(counter)}", "x" * 400),
+        )
+
     def read_and_flush() -> None:
-        for sql, params in statements:
-            cur.execute(sql, params)
-            cur.fetchall()
-        raw.rollback()
+        read()
         for _ in range(records):
-            cur.execute(
-                f"INSERT INTO bench_records VALUES ({mark}, {mark})",  # noqa: S608
-                (f"{prefix}{next(counter)}", "x" * 400),
-            )
+            insert()
         raw.commit()
 
     def read_and_record() -> None:
-        for sql, params in statements:
-            cur.execute(sql, params)
-            cur.fetchall()
-        raw.rollback()
+        read()
         for _ in range(records):
-            cur.execute(
-                f"INSERT INTO bench_records VALUES ({mark}, {mark})",  # noqa: S608
-                (f"{prefix}{next(counter)}", "x" * 400),
-            )
+            insert()
             raw.commit()
 
     def close() -> None:

@@ -506,7 +506,8 @@ class _PluginRecords:
             if prefix:
                 query = query.where(_r.record_key.startswith(prefix, autoescape=True))
             for row in self._uow.execute(query, "plugin record"):
-                account_id, rest = row[0], tuple[Any, ...](row[1:])
+                account_id = row[0]
+                rest: tuple[Any, ...] = tuple(row[1:])
                 if rest[-1] is None:
                     continue  # erased: only sealed bytes nobody can open are left
                 found.setdefault(account_id, []).append(self._open(account_id, service_id, rest))
