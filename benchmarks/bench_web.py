@@ -184,15 +184,29 @@ def serve(path: str) -> None:
         "acting": False,
         "home": "/account",
         "correlation_id": "req-0",
+        # The real page asks the door once whether the person represents
+        # anyone (a client does not); the bare page has the answer already.
+        "represents": lambda: False,
     }
     levels = dict.fromkeys(SERVICES, 2)
 
     def bare_dashboard(_: Any) -> HTMLResponse:
-        values = {**common, "current_path": "/account", "board": board, "levels": levels}
+        values = {
+            **common,
+            "current_path": "/account",
+            "board": board,
+            "levels": levels,
+            "applications": frozenset(),  # the five services here have no forms
+        }
         return HTMLResponse(web.renderer.render("en", "demo/dashboard.html", values))
 
     def bare_item(_: Any) -> HTMLResponse:
-        values = {**common, "current_path": f"/account/items/{ITEM}", "page": page}
+        values = {
+            **common,
+            "current_path": f"/account/items/{ITEM}",
+            "page": page,
+            "enquiries_on": False,  # no enquiries service among the five
+        }
         return HTMLResponse(web.renderer.render("en", "demo/item.html", values))
 
     bare = Starlette(
