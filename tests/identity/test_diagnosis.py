@@ -29,6 +29,12 @@ IP = "198.51.100.7"
 LOGGER = "ircc_account.identity"
 
 
+@pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == LOGGER and r.levelno >= logging.WARNING]
 

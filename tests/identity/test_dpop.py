@@ -34,6 +34,12 @@ _PRIVATE = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 
 @pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
+@pytest.fixture
 def dpop_identity(
     store: SqlStore,
     op: LoopbackOP,
