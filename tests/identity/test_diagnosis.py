@@ -204,3 +204,33 @@ def test_a_disabled_account_login_is_refused_and_recorded_in_its_file(
         ("login.refused", account, Decision.DENIED)
     ]
     assert len(_sessions(store)) == sessions + 1  # only the pre-login session of _start
+
+
+@pytest.mark.parametrize(
+    ("metadata", "reason"),
+    [
+        ({"token_endpoint_auth_methods_supported": ["client_secret_basic"]}, "metadata.token_auth"),
+        ({"id_token_signing_alg_values_supported": ["RS256"]}, "metadata.algorithms"),
+    ],
+    ids=["no-common-auth-method", "no-common-algorithm"],
+)
+def test_a_login_refused_at_its_start_is_logged_and_recorded_once(
+    identity: Identity,
+    op: LoopbackOP,
+    store: SqlStore,
+    audit: RecordingAudit,
+    caplog: pytest.LogCaptureFixture,
+    metadata: dict[str, object],
+    reason: str,
+) -> None:
+    """A provider whose discovery shares no method or algorithm with the portal: one WARNING, one login.refused entry with the reason, no session."""
+    op.bad.metadata.update(metadata)
+    with caplog.at_level(logging.DEBUG), pytest.raises(IdentityError) as info:
+        identity.start_login(None, "a", client_key=IP)
+    assert info.value.reason == reason
+    assert len(_warnings(caplog)) == 1
+    assert [(e.action, e.decision, e.actor_id) for e in audit.entries] == [
+        ("login.refused", Decision.DENIED, "anonymous")
+    ]
+    assert audit.entries[0].reason == f"provider a: {reason}"
+    assert _sessions(store) == []

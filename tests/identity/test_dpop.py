@@ -153,13 +153,16 @@ def test_sec_22_a_bearer_answer_to_a_dpop_request_is_refused(
 
 
 def test_sec_22_a_provider_without_dpop_is_refused_when_dpop_is_on(
-    dpop_identity: Identity, op: LoopbackOP
+    dpop_identity: Identity, op: LoopbackOP, audit: RecordingAudit
 ) -> None:
-    """dpop=True and a provider whose discovery lists no DPoP algorithms: ProviderMetadataInvalid."""
+    """dpop=True and a provider whose discovery lists no DPoP algorithms: ProviderMetadataInvalid, recorded once as login.refused."""
     op.bad.metadata["dpop_signing_alg_values_supported"] = None
     with pytest.raises(ProviderMetadataInvalid) as info:
         dpop_identity.start_login(None, "a", client_key=IP)
     assert info.value.reason == "metadata.dpop"
+    assert [(e.action, e.reason) for e in audit.entries] == [
+        ("login.refused", "provider a: metadata.dpop")
+    ]
 
 
 def test_sec_22_authorization_headers_for_a_resource(
