@@ -207,12 +207,26 @@ def test_a_disabled_account_login_is_refused_and_recorded_in_its_file(
 
 
 @pytest.mark.parametrize(
-    ("metadata", "reason"),
+    ("misbehave", "reason"),
     [
-        ({"token_endpoint_auth_methods_supported": ["client_secret_basic"]}, "metadata.token_auth"),
-        ({"id_token_signing_alg_values_supported": ["RS256"]}, "metadata.algorithms"),
+        (
+            lambda op: op.bad.metadata.update(
+                token_endpoint_auth_methods_supported=["client_secret_basic"]
+            ),
+            "metadata.token_auth",
+        ),
+        (
+            lambda op: op.bad.metadata.update(id_token_signing_alg_values_supported=["RS256"]),
+            "metadata.algorithms",
+        ),
+        (
+            lambda op: op.bad.metadata.update(
+                pushed_authorization_request_endpoint=f"{op.issuer}/no-such-endpoint"
+            ),
+            "par.status",
+        ),
     ],
-    ids=["no-common-auth-method", "no-common-algorithm"],
+    ids=["no-common-auth-method", "no-common-algorithm", "par-refused"],
 )
 def test_a_login_refused_at_its_start_is_logged_and_recorded_once(
     identity: Identity,
@@ -220,11 +234,11 @@ def test_a_login_refused_at_its_start_is_logged_and_recorded_once(
     store: SqlStore,
     audit: RecordingAudit,
     caplog: pytest.LogCaptureFixture,
-    metadata: dict[str, object],
+    misbehave: object,
     reason: str,
 ) -> None:
-    """A provider whose discovery shares no method or algorithm with the portal: one WARNING, one login.refused entry with the reason, no session."""
-    op.bad.metadata.update(metadata)
+    """A provider whose discovery shares no method or algorithm with the portal, or that refuses the pushed request: one WARNING, one login.refused entry with the reason, no session."""
+    misbehave(op)  # type: ignore[operator]
     with caplog.at_level(logging.DEBUG), pytest.raises(IdentityError) as info:
         identity.start_login(None, "a", client_key=IP)
     assert info.value.reason == reason
