@@ -142,14 +142,26 @@ def test_sec_22_nonce_challenge_is_retried_once_only(
 
 
 def test_sec_22_a_bearer_answer_to_a_dpop_request_is_refused(
-    dpop_identity: Identity, browser: httpx.Client, op: LoopbackOP, audit: RecordingAudit
+    dpop_identity: Identity,
+    browser: httpx.Client,
+    op: LoopbackOP,
+    audit: RecordingAudit,
+    store: SqlStore,
 ) -> None:
-    """With DPoP on, a token response that is not DPoP-bound (token_type Bearer) is refused."""
+    """With DPoP on, a token response that is not DPoP-bound (token_type Bearer) is refused: one audit entry, no signed-in or pending session, no token stored."""
     op.bad.token_response["token_type"] = "Bearer"
     with pytest.raises(InvalidToken) as info:
         login(dpop_identity, browser)
     assert info.value.reason == "token_response.token_type"
     assert [e.action for e in audit.entries] == ["login.refused"]
+    s = identity_sessions.c
+    with store.engine.connect() as c:
+        rows = c.execute(sa.select(s.state, s.subject, s.pending_subject, s.tokens_ct)).all()
+    # Only the anonymous session the login started from: nobody signed in,
+    # no credential pending, no token kept.
+    assert [(r.state, r.subject, r.pending_subject, r.tokens_ct) for r in rows] == [
+        ("anonymous", None, None, None)
+    ]
 
 
 def test_sec_22_a_provider_without_dpop_is_refused_when_dpop_is_on(
