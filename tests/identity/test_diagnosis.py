@@ -29,6 +29,12 @@ IP = "198.51.100.7"
 LOGGER = "ircc_account.identity"
 
 
+@pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == LOGGER and r.levelno >= logging.WARNING]
 
@@ -198,3 +204,47 @@ def test_a_disabled_account_login_is_refused_and_recorded_in_its_file(
         ("login.refused", account, Decision.DENIED)
     ]
     assert len(_sessions(store)) == sessions + 1  # only the pre-login session of _start
+
+
+@pytest.mark.parametrize(
+    ("misbehave", "reason"),
+    [
+        (
+            lambda op: op.bad.metadata.update(
+                token_endpoint_auth_methods_supported=["client_secret_basic"]
+            ),
+            "metadata.token_auth",
+        ),
+        (
+            lambda op: op.bad.metadata.update(id_token_signing_alg_values_supported=["RS256"]),
+            "metadata.algorithms",
+        ),
+        (
+            lambda op: op.bad.metadata.update(
+                pushed_authorization_request_endpoint=f"{op.issuer}/no-such-endpoint"
+            ),
+            "par.status",
+        ),
+    ],
+    ids=["no-common-auth-method", "no-common-algorithm", "par-refused"],
+)
+def test_a_login_refused_at_its_start_is_logged_and_recorded_once(
+    identity: Identity,
+    op: LoopbackOP,
+    store: SqlStore,
+    audit: RecordingAudit,
+    caplog: pytest.LogCaptureFixture,
+    misbehave: object,
+    reason: str,
+) -> None:
+    """A provider whose discovery shares no method or algorithm with the portal, or that refuses the pushed request: one WARNING, one login.refused entry with the reason, no session."""
+    misbehave(op)  # type: ignore[operator]
+    with caplog.at_level(logging.DEBUG), pytest.raises(IdentityError) as info:
+        identity.start_login(None, "a", client_key=IP)
+    assert info.value.reason == reason
+    assert len(_warnings(caplog)) == 1
+    assert [(e.action, e.decision, e.actor_id) for e in audit.entries] == [
+        ("login.refused", Decision.DENIED, "anonymous")
+    ]
+    assert audit.entries[0].reason == f"provider a: {reason}"
+    assert _sessions(store) == []

@@ -34,6 +34,12 @@ _PRIVATE = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 
 @pytest.fixture
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
+@pytest.fixture
 def dpop_identity(
     store: SqlStore,
     op: LoopbackOP,
@@ -136,24 +142,39 @@ def test_sec_22_nonce_challenge_is_retried_once_only(
 
 
 def test_sec_22_a_bearer_answer_to_a_dpop_request_is_refused(
-    dpop_identity: Identity, browser: httpx.Client, op: LoopbackOP, audit: RecordingAudit
+    dpop_identity: Identity,
+    browser: httpx.Client,
+    op: LoopbackOP,
+    audit: RecordingAudit,
+    store: SqlStore,
 ) -> None:
-    """With DPoP on, a token response that is not DPoP-bound (token_type Bearer) is refused."""
+    """With DPoP on, a token response that is not DPoP-bound (token_type Bearer) is refused: one audit entry, no signed-in or pending session, no token stored."""
     op.bad.token_response["token_type"] = "Bearer"
     with pytest.raises(InvalidToken) as info:
         login(dpop_identity, browser)
     assert info.value.reason == "token_response.token_type"
     assert [e.action for e in audit.entries] == ["login.refused"]
+    s = identity_sessions.c
+    with store.engine.connect() as c:
+        rows = c.execute(sa.select(s.state, s.subject, s.pending_subject, s.tokens_ct)).all()
+    # Only the anonymous session the login started from: nobody signed in,
+    # no credential pending, no token kept.
+    assert [(r.state, r.subject, r.pending_subject, r.tokens_ct) for r in rows] == [
+        ("anonymous", None, None, None)
+    ]
 
 
 def test_sec_22_a_provider_without_dpop_is_refused_when_dpop_is_on(
-    dpop_identity: Identity, op: LoopbackOP
+    dpop_identity: Identity, op: LoopbackOP, audit: RecordingAudit
 ) -> None:
-    """dpop=True and a provider whose discovery lists no DPoP algorithms: ProviderMetadataInvalid."""
+    """dpop=True and a provider whose discovery lists no DPoP algorithms: ProviderMetadataInvalid, recorded once as login.refused."""
     op.bad.metadata["dpop_signing_alg_values_supported"] = None
     with pytest.raises(ProviderMetadataInvalid) as info:
         dpop_identity.start_login(None, "a", client_key=IP)
     assert info.value.reason == "metadata.dpop"
+    assert [(e.action, e.reason) for e in audit.entries] == [
+        ("login.refused", "provider a: metadata.dpop")
+    ]
 
 
 def test_sec_22_authorization_headers_for_a_resource(

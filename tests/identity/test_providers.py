@@ -162,13 +162,16 @@ def test_logout_token_algorithms_are_the_intersection_too(
     audit: RecordingAudit,
     client_key: ec.EllipticCurvePrivateKey,
 ) -> None:
-    """An ES256 logout token from a provider that advertises RS256 only is answered 400."""
+    """An ES256 logout token from a provider that advertises RS256 only is answered 400 and recorded once as refused."""
     op.bad.metadata["id_token_signing_alg_values_supported"] = ["RS256"]
     identity, _providers = build(client_auth=PrivateKeyJwt(key=client_key),
         algorithms=frozenset({"ES256", "RS256"}),
     )  # fmt: skip
     body = urllib.parse.urlencode({"logout_token": op.logout_token()})
     assert identity.handle_backchannel_logout(body, "application/x-www-form-urlencoded")[0] == 400
+    assert [(e.action, e.reason) for e in audit.entries] == [
+        ("logout.backchannel.refused", "provider a: alg.not_allowed")
+    ]
 
 
 def test_no_common_id_token_algorithm_is_refused_at_discovery(

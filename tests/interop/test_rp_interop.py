@@ -9,6 +9,7 @@ right after the first login, and a DPoP login.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import pathlib
 import urllib.parse
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from ircc_account._clock import SystemClock, SystemRandomness
 from ircc_account._crypto import Keyring
 from ircc_account._model import AssuranceLevel, ContactDetails, PersonalDetails
 from ircc_account._storage import SqlStore, open_store
@@ -29,6 +31,8 @@ from ircc_account.identity import (
     ProviderConfig,
     Providers,
 )
+from ircc_account.identity._client_auth import client_auth
+from ircc_account.identity._http import Response as HttpResponse
 from ircc_account.testing._oidc_provider import (
     LogoutReceiver,
     NodeOidcProvider,
@@ -233,7 +237,7 @@ def test_backchannel_logout_with_an_extra_form_field(
 def test_refresh_right_after_the_first_login(
     identity: Identity, browser: httpx.Client, oidc_provider: NodeOidcProvider
 ) -> None:
-    """Sign up, register, then at once refresh and log out: the first login's tokens were kept, and logout revokes them."""
+    """Sign up, register, then at once refresh and log out: the first login's tokens were kept, and logout revokes them at the provider."""
     cookie, claims = _first_login(identity, browser, oidc_provider)
     assert claims["email"] == "alice@example.test"
     _, issued = identity.register_account(
@@ -245,8 +249,41 @@ def test_refresh_right_after_the_first_login(
     before = identity.access_token(cookie)
     identity.refresh(cookie)
     assert identity.access_token(cookie) != before
+    refresh_token = _refresh_token(identity, cookie)
     out = identity.logout(cookie)
     assert out.url is not None and "id_token_hint=" in out.url
+    # Logout revoked the refresh token at oidc-provider (RFC 7009): it no
+    # longer refreshes there.
+    answer = _refresh_at_provider(identity, refresh_token)
+    assert answer.status == 400 and json.loads(answer.body)["error"] == "invalid_grant"
+
+
+def _refresh_token(identity: Identity, cookie: str) -> str:
+    # The session's current refresh token, read as the library reads it.
+    sessions = identity._session_manager
+    with identity.store.unit_of_work(write=False) as uow:
+        tokens = sessions.tokens(uow, sessions.require_row(uow, cookie))
+    assert tokens is not None and tokens.refresh_token is not None
+    return tokens.refresh_token
+
+
+def _refresh_at_provider(identity: Identity, refresh_token: str) -> HttpResponse:
+    # A refresh_token grant at the provider's token endpoint, authenticated
+    # as the library authenticates (client_secret_basic or private_key_jwt).
+    p = identity.providers.get("node")
+    md = p.metadata()
+    headers, form = client_auth(
+        p.config, md, now=SystemClock().now(), randomness=SystemRandomness()
+    )
+    channel = identity.providers.back_channel
+    return channel.request(
+        "POST",
+        md.token_endpoint,
+        provider="node",
+        max_bytes=channel.limits.max_response_bytes,
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token, **form},
+        headers=headers,
+    )
 
 
 def test_dpop_login(

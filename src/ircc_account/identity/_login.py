@@ -241,10 +241,12 @@ class Login:
             p = self._ctx.providers.get(provider)
             md = p.metadata()
         except IdentityError as exc:
-            # Discovery refused or unreachable: the operator sees why, once.
-            log_failure(
-                "login start", exc, provider=provider if isinstance(provider, str) else None
-            )
+            # Discovery refused or unreachable (no common client authentication
+            # method, no common algorithm, no DPoP where the portal asked for
+            # it): the operator sees why, once, and but for rate limiting the
+            # refusal is recorded once in the audit log, in a transaction of
+            # its own (nothing else was written).
+            self._refused_start(exc, provider if isinstance(provider, str) else None)
             raise
         cfg = p.config
         state, nonce = new_token(self._ctx.randomness), new_token(self._ctx.randomness)
@@ -278,7 +280,11 @@ class Login:
                 raise ConfigurationError(reason="ui_locales must be a few BCP 47 language tags")
             params["ui_locales"] = " ".join(ui_locales)
         if md.par_endpoint is not None:
-            url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
+            try:
+                url = self._push(p, md.par_endpoint, md.authorization_endpoint, params)
+            except IdentityError as exc:
+                self._refused_start(exc, provider)
+                raise
         else:
             url = add_query(md.authorization_endpoint, params)
         now = self._ctx.clock.now()
@@ -305,6 +311,11 @@ class Login:
             )
             uow.commit()
         return LoginRedirect(url=url, issued=issued)
+
+    def _refused_start(self, exc: IdentityError, provider: str | None) -> None:
+        log_failure("login start", exc, provider=provider)
+        if not isinstance(exc, RateLimited):
+            self._record_refusal(self._ctx.refusal("login.refused", exc, provider=provider))
 
     def _push(self, p: Provider, par: str, authz: str, params: Mapping[str, str]) -> str:
         # RFC 9126 §2.1: push every parameter with client authentication; the
