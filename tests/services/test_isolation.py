@@ -17,6 +17,7 @@ import textwrap
 import threading
 import time
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -77,6 +78,10 @@ def _children(path: str, obj: object) -> list[tuple[str, object]]:
         children += [(f"{path}.key", k) for k in list(obj.keys())]
     elif isinstance(obj, list | tuple | set | frozenset):
         children += [(f"{path}[]", v) for v in list(obj)]
+    if isinstance(obj, weakref.ReferenceType):
+        # A weak reference (a WeakMethod, a dictionary's key reference) leads
+        # to its referent by calling it with no arguments.
+        children.append((f"{path}()", obj()))
     if isinstance(obj, types.CellType):
         with contextlib.suppress(ValueError):
             children.append((f"{path}.cell_contents", obj.cell_contents))
@@ -97,7 +102,8 @@ def _reachable(root: object, *, limit: int = 200_000) -> Iterator[tuple[str, obj
     """
     Every object reachable from *root* by attributes (dir(), slots and
     __dict__, closure cells, __self__, __func__, __wrapped__, defaults),
-    container members and classes, but not through a module's globals.
+    weak references (called), container members and classes, but not
+    through a module's globals (importing the module is the path left).
     """
     seen: dict[int, object] = {}  # keeps each object alive, so no id is reused
     stack: list[tuple[str, object]] = [("ctx", root)]
@@ -151,7 +157,9 @@ def _client(door: FrontDoor, n: int = 1) -> Actor:
 def test_no_attribute_path_from_a_context_reaches_the_store_keyring_policy_or_audit(
     door: FrontDoor,
 ) -> None:
-    """Walking every attribute, closure, bound method and slot from a context finds no store, keyring, data key, policy, audit log or registry."""
+    """Walking every attribute, closure, bound method, slot and weak reference from a context finds no store, keyring, data key, policy, audit log, registry or gatekeeper table."""
+    from ircc_account.services import _context
+
     me = _client(door)
     ctx = door.services.context("kitchen-sink", actor=me, client_id=me.actor_id)
     kitchen_sink.new_item(ctx)  # the gates have been used
@@ -163,6 +171,7 @@ def test_no_attribute_path_from_a_context_reaches_the_store_keyring_policy_or_au
         id(door.audit),
         id(door.services),
         id(door),
+        id(_context._KEEPERS),
     }
     kinds = (SqlStore, Keyring, DataKey, Policy, AuditLog, ServiceRegistry, FrontDoor, sa.Engine)
     for path, obj in _reachable(ctx):
