@@ -416,6 +416,65 @@ def test_the_library_is_quiet_when_the_application_configures_no_logging() -> No
     assert done.stderr == ""
 
 
+@contextlib.contextmanager
+def _failing_portal() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server answering every GET with 503; yields its URL and the paths asked."""
+    import http.server
+
+    asked: list[str] = []
+
+    class Unavailable(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(503)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_legacy_retry_is_quiet_when_the_application_configures_no_logging() -> None:
+    """A legacy client retrying against a portal answering 503, with no logging configured, writes nothing to stderr."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from ircc_account.errors import LegacyUnavailable
+        from ircc_account.services import LegacyPortalClient
+
+        client = LegacyPortalClient(sys.argv[1], service_id="old", attempts=3, wait_initial=0.01)
+        try:
+            client.get_json("/api/v1/files/1")
+        except LegacyUnavailable:
+            pass
+        else:
+            raise SystemExit("a 503 was not unavailable")
+        client.close()
+        """
+    )
+    with _failing_portal() as (url, asked):
+        done = subprocess.run(
+            [sys.executable, "-c", script, url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert len(asked) == 3  # the first try and two retries
+    assert done.stderr == ""
+
+
 # --- closing ------------------------------------------------------------------------------
 
 
