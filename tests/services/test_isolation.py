@@ -119,10 +119,16 @@ def _reachable(root: object, *, limit: int = 200_000) -> Iterator[tuple[str, obj
 
 
 @pytest.fixture
-def door(tmp_path: pathlib.Path) -> Iterator[FrontDoor]:
-    """A front door over SQLite with the kitchen-sink service."""
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
+@pytest.fixture
+def door(database_url: str) -> Iterator[FrontDoor]:
+    """A front door with the kitchen-sink service, on SQLite and on PostgreSQL."""
     config = FrontDoorConfig(
-        database_url=f"sqlite:///{tmp_path / 'door.db'}",
+        database_url=database_url,
         keyring=Keyring.generate(),
         licence_verifier=Verifier(),
     )
