@@ -340,6 +340,27 @@ def test_a_gates_not_found_is_recorded_once(make_registry, new_client, store) ->
     assert [(r.action, r.item_id) for r in denied] == [("service.timeline.read", alices.item_id)]
 
 
+def test_a_malformed_item_id_is_the_callers_error_not_a_strike(door: FrontDoor) -> None:
+    """An item id that is no identifier is refused as InvalidFormat before the plugin is asked, however often, and the service stays on for everyone."""
+    from ircc_account.errors import InvalidFormat
+    from ircc_account.services import BreakerState
+
+    me = _client(door)
+    item = kitchen_sink.new_item(
+        door.services.context("kitchen-sink", actor=me, client_id=me.actor_id)
+    )
+    who = {"actor": me, "client_id": me.actor_id}
+    for bad in ("a b", "", "../x", "x" * 200):
+        with pytest.raises(InvalidFormat):
+            door.services.timeline("kitchen-sink", bad, **who)
+        with pytest.raises(InvalidFormat):
+            door.services.actions("kitchen-sink", bad, **who)
+        with pytest.raises(InvalidFormat):
+            door.services.perform("kitchen-sink", bad, "withdraw", {}, **who)
+    assert door.services.health()["kitchen-sink"] is BreakerState.CLOSED
+    assert door.services.timeline("kitchen-sink", item.item_id, **who)
+
+
 # --- logs -----------------------------------------------------------------------------------
 
 

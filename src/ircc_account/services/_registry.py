@@ -46,6 +46,7 @@ from ircc_account._model import (
     Capacity,
     Resource,
 )
+from ircc_account._model import _validate as v
 from ircc_account._model._authz import Action
 from ircc_account._storage.ports import SqlStorage
 from ircc_account.authz import Authorizer
@@ -108,6 +109,15 @@ _DASHBOARD = "dashboard"
 _NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 _HOOKS = frozenset(n for n in dir(hookspecs) if n.startswith("ircc_"))
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$", re.ASCII)
+
+
+def _item_id(item_id: object) -> str:
+    """
+    *item_id* if it is an identifier anyone could hold; else the caller's
+    :class:`~ircc_account.errors.InvalidFormat`, before any plugin is asked
+    (a malformed id is no strike against the service).
+    """
+    return v.identifier("item_id", item_id)
 
 
 @attrs.define
@@ -786,6 +796,8 @@ class ServiceRegistry:
         An item's timeline from its service (keyword arguments as for :meth:`context`).
 
         Raises:
+            InvalidFormat: *item_id* is not an identifier (the plugin is not
+                asked, and its circuit breaker is not struck).
             NotFound: the item is not this client's (the attempt is recorded,
                 naming the item).
             ServiceUnavailable: the plugin failed, hung or is degraded, or
@@ -793,6 +805,7 @@ class ServiceRegistry:
             ServiceNotAllowed: the client is outside the service's rollout.
             ServiceBadOutput: it returned malformed data.
         """
+        item_id = _item_id(item_id)
         plugin = self._plugin(service_id)
         ctx = self.context(service_id, **context)
         with self._not_found_recorded(ctx, item_id, Action.VIEW_STATUS, "timeline.read"):
@@ -809,15 +822,19 @@ class ServiceRegistry:
         scope the actor holds (keyword arguments as for :meth:`context`).
 
         Raises:
+            InvalidFormat: *item_id* is not an identifier (as for :meth:`timeline`).
             NotFound: the item is not this client's (recorded, naming the item).
             ServiceUnavailable: as for :meth:`timeline`.
             ServiceNotAllowed: the client is outside the service's rollout.
         """
+        item_id = _item_id(item_id)
         ctx = self.context(service_id, **context)
         with self._not_found_recorded(ctx, item_id, Action.VIEW_STATUS, "item.actions"):
             return self._actions(ctx, item_id)
 
     def _actions(self, ctx: ServiceContext, item_id: str) -> tuple[ActionOffer, ...]:
+        # Checked again here, as perform asks for the offers before it runs anything.
+        item_id = _item_id(item_id)
         plugin = self._plugin(ctx.service_id)
         if "ircc_item_actions" not in plugin.impls:
             return ()
