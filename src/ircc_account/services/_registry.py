@@ -433,7 +433,9 @@ class ServiceRegistry:
         """
         Change fields of a service's rollout at run time, without redeploying
         it; the fields not named keep their value (the salt, the allow and
-        deny lists), so raising the percentage only ever adds clients::
+        deny lists), so raising the percentage only ever adds clients. The
+        change is held in memory, for this registry (this process) only: a
+        portal with several workers applies it in each (``docs/plugins.md``)::
 
             registry.set_rollout("trv", percentage=20)   # was 10: nobody drops out
             registry.set_rollout("trv", killed=True)      # the kill switch
