@@ -587,5 +587,40 @@ def test_settings_for_an_unknown_service_or_a_failing_startup_refuse_start(make_
     def broken(settings: Any) -> None:
         raise RuntimeError("no base_url")
 
-    with pytest.raises(ServiceManifestInvalid, match="startup failed"):
+    with pytest.raises(ServiceManifestInvalid, match="ircc_startup") as refused:
         make_registry({"two": plugin("two", ircc_startup=broken)})
+    assert refused.value.params["cause"] == "service.unavailable"
+    assert isinstance(refused.value.__cause__, ServiceUnavailable)
+    assert isinstance(refused.value.__cause__.__cause__, RuntimeError)
+
+
+def test_a_missing_notify_template_in_the_settings_is_named_in_both_languages(
+    database_url: str,
+) -> None:
+    """FrontDoor.open with a Notify template missing from the host's settings refuses start-up naming the template error's code, in French with no English, chained to that error."""
+    from ircc_account.builtin.notify import MemorySender, NotificationsService
+    from ircc_account.errors import NotifyTemplateMissing, ServiceManifestInvalid
+
+    config = FrontDoorConfig(
+        database_url=database_url,
+        keyring=Keyring.generate(),
+        licence_verifier=Verifier(),
+        plugin_settings={
+            "notifications": {
+                "sender": MemorySender(),
+                "templates": {},
+                "portal_url": "https://portal.example",
+            }
+        },
+    )
+    with pytest.raises(ServiceManifestInvalid) as refused:
+        FrontDoor.open(config, plugins={"notifications": NotificationsService()})
+    error = refused.value
+    assert error.params["cause"] == "notifications.template_missing"
+    assert error.message("fr") == (
+        "Le module de service notifications a été refusé : "
+        "notifications.template_missing (ircc_startup)."
+    )
+    assert "notifications.template_missing" in error.message("en")
+    assert isinstance(error.__cause__, NotifyTemplateMissing)
+    assert error.__cause__.params["language"] in {"en", "fr"}

@@ -120,6 +120,16 @@ def _item_id(item_id: object) -> str:
     return v.identifier("item_id", item_id)
 
 
+def _startup_cause(error: IrccAccountError) -> IrccAccountError:
+    """
+    What made a plugin's ``ircc_startup`` fail: the library's typed error it
+    raised (a missing template, say), else the registry's own (unavailable,
+    timeout), which chains whatever was raised.
+    """
+    raised = error.__cause__
+    return raised if isinstance(raised, IrccAccountError) else error
+
+
 @attrs.define
 class _Plugin:
     name: str
@@ -344,7 +354,10 @@ class ServiceRegistry:
 
         Raises:
             ServiceManifestInvalid: a plugin implements an unknown hook, or
-                its ``ircc_startup`` failed.
+                its ``ircc_startup`` failed: then ``params["cause"]`` is the
+                stable code of what it raised (``"service.unavailable"`` for
+                an untyped exception, ``"service.timeout"`` if it hung),
+                named in the message, and that error is ``__cause__``.
             ConfigurationError: settings name a service that is not registered.
         """
         with self._lock:
@@ -365,13 +378,21 @@ class ServiceRegistry:
             outcomes = self._run(calls, logged=False)
             for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
                 if isinstance(outcome, Failed):
-                    error = ServiceManifestInvalid(service_id=plugin.name, reason="startup failed")
+                    cause = _startup_cause(outcome.error)
+                    # The reason is codes only, so the message is the same in
+                    # both languages: "notifications.template_missing (ircc_startup)".
+                    error = ServiceManifestInvalid(
+                        service_id=plugin.name,
+                        reason=f"{cause.code} (ircc_startup)",
+                        cause=cause.code,
+                    )
                     log.error(
-                        "service plugin refused: service_id=%s hook=ircc_startup code=%s",
+                        "service plugin refused: service_id=%s hook=ircc_startup code=%s cause=%s",
                         plugin.name,
                         error.code,
+                        cause.code,
                     )
-                    raise error
+                    raise error from cause
             self._started = True
             self._started_up = startup
 
