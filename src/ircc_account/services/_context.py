@@ -239,7 +239,12 @@ class _Capability:
         _KEEPERS[self._token] = keeper
 
     def __del__(self) -> None:
-        _KEEPERS.pop(self._token, None)
+        # Not contextlib.suppress: at interpreter exit, module globals (the
+        # table, contextlib) may be gone before the last capability.
+        try:  # noqa: SIM105
+            _KEEPERS.pop(self._token, None)
+        except Exception:  # noqa: S110
+            pass
 
     def __repr__(self) -> str:
         return "<capability>"
