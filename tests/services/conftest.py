@@ -1,6 +1,7 @@
 """
-Fixtures for the service tests: a real SQLite store and audit log, an
-owner-only policy, client accounts, and a registry factory.
+Fixtures for the service tests: a real store (SQLite, or both databases
+where a module overrides ``store`` with ``store_on_both``) and audit log, the
+real policy, client accounts, and a registry factory.
 """
 
 from __future__ import annotations
@@ -47,9 +48,21 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStore]:
     s.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def store_on_both(database_url: str) -> Iterator[SqlStore]:
+    """
+    A migrated store per test, once on SQLite and once on PostgreSQL: a
+    module whose storage-dependent tests must hold on both overrides
+    ``store`` with it.
+    """
+    s = open_store(database_url, keyring=Keyring.generate())
+    yield s
+    s.close()
+
+
+@pytest.fixture
 def audit(store: SqlStore) -> AuditLog:
-    """The real audit log, in the same store."""
+    """The real audit log, in the same store (per test, so a module may override ``store``)."""
     return AuditLog(store)
 
 

@@ -17,6 +17,7 @@ import textwrap
 import threading
 import time
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -77,6 +78,10 @@ def _children(path: str, obj: object) -> list[tuple[str, object]]:
         children += [(f"{path}.key", k) for k in list(obj.keys())]
     elif isinstance(obj, list | tuple | set | frozenset):
         children += [(f"{path}[]", v) for v in list(obj)]
+    if isinstance(obj, weakref.ReferenceType):
+        # A weak reference (a WeakMethod, a dictionary's key reference) leads
+        # to its referent by calling it with no arguments.
+        children.append((f"{path}()", obj()))
     if isinstance(obj, types.CellType):
         with contextlib.suppress(ValueError):
             children.append((f"{path}.cell_contents", obj.cell_contents))
@@ -97,7 +102,8 @@ def _reachable(root: object, *, limit: int = 200_000) -> Iterator[tuple[str, obj
     """
     Every object reachable from *root* by attributes (dir(), slots and
     __dict__, closure cells, __self__, __func__, __wrapped__, defaults),
-    container members and classes, but not through a module's globals.
+    weak references (called), container members and classes, but not
+    through a module's globals (importing the module is the path left).
     """
     seen: dict[int, object] = {}  # keeps each object alive, so no id is reused
     stack: list[tuple[str, object]] = [("ctx", root)]
@@ -113,10 +119,16 @@ def _reachable(root: object, *, limit: int = 200_000) -> Iterator[tuple[str, obj
 
 
 @pytest.fixture
-def door(tmp_path: pathlib.Path) -> Iterator[FrontDoor]:
-    """A front door over SQLite with the kitchen-sink service."""
+def store(store_on_both: SqlStore) -> SqlStore:
+    """These tests run on SQLite and on PostgreSQL."""
+    return store_on_both
+
+
+@pytest.fixture
+def door(database_url: str) -> Iterator[FrontDoor]:
+    """A front door with the kitchen-sink service, on SQLite and on PostgreSQL."""
     config = FrontDoorConfig(
-        database_url=f"sqlite:///{tmp_path / 'door.db'}",
+        database_url=database_url,
         keyring=Keyring.generate(),
         licence_verifier=Verifier(),
     )
@@ -151,7 +163,9 @@ def _client(door: FrontDoor, n: int = 1) -> Actor:
 def test_no_attribute_path_from_a_context_reaches_the_store_keyring_policy_or_audit(
     door: FrontDoor,
 ) -> None:
-    """Walking every attribute, closure, bound method and slot from a context finds no store, keyring, data key, policy, audit log or registry."""
+    """Walking every attribute, closure, bound method, slot and weak reference from a context finds no store, keyring, data key, policy, audit log, registry or gatekeeper table."""
+    from ircc_account.services import _context
+
     me = _client(door)
     ctx = door.services.context("kitchen-sink", actor=me, client_id=me.actor_id)
     kitchen_sink.new_item(ctx)  # the gates have been used
@@ -163,6 +177,7 @@ def test_no_attribute_path_from_a_context_reaches_the_store_keyring_policy_or_au
         id(door.audit),
         id(door.services),
         id(door),
+        id(_context._KEEPERS),
     }
     kinds = (SqlStore, Keyring, DataKey, Policy, AuditLog, ServiceRegistry, FrontDoor, sa.Engine)
     for path, obj in _reachable(ctx):
@@ -325,6 +340,27 @@ def test_a_gates_not_found_is_recorded_once(make_registry, new_client, store) ->
     assert [(r.action, r.item_id) for r in denied] == [("service.timeline.read", alices.item_id)]
 
 
+def test_a_malformed_item_id_is_the_callers_error_not_a_strike(door: FrontDoor) -> None:
+    """An item id that is no identifier is refused as InvalidFormat before the plugin is asked, however often, and the service stays on for everyone."""
+    from ircc_account.errors import InvalidFormat
+    from ircc_account.services import BreakerState
+
+    me = _client(door)
+    item = kitchen_sink.new_item(
+        door.services.context("kitchen-sink", actor=me, client_id=me.actor_id)
+    )
+    who = {"actor": me, "client_id": me.actor_id}
+    for bad in ("a b", "", "../x", "x" * 200):
+        with pytest.raises(InvalidFormat):
+            door.services.timeline("kitchen-sink", bad, **who)
+        with pytest.raises(InvalidFormat):
+            door.services.actions("kitchen-sink", bad, **who)
+        with pytest.raises(InvalidFormat):
+            door.services.perform("kitchen-sink", bad, "withdraw", {}, **who)
+    assert door.services.health()["kitchen-sink"] is BreakerState.CLOSED
+    assert door.services.timeline("kitchen-sink", item.item_id, **who)
+
+
 # --- logs -----------------------------------------------------------------------------------
 
 
@@ -404,6 +440,65 @@ def test_the_library_is_quiet_when_the_application_configures_no_logging() -> No
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+@contextlib.contextmanager
+def _failing_portal() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server answering every GET with 503; yields its URL and the paths asked."""
+    import http.server
+
+    asked: list[str] = []
+
+    class Unavailable(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(503)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_legacy_retry_is_quiet_when_the_application_configures_no_logging() -> None:
+    """A legacy client retrying against a portal answering 503, with no logging configured, writes nothing to stderr."""
+    script = textwrap.dedent(
+        """
+        import sys
+        from ircc_account.errors import LegacyUnavailable
+        from ircc_account.services import LegacyPortalClient
+
+        client = LegacyPortalClient(sys.argv[1], service_id="old", attempts=3, wait_initial=0.01)
+        try:
+            client.get_json("/api/v1/files/1")
+        except LegacyUnavailable:
+            pass
+        else:
+            raise SystemExit("a 503 was not unavailable")
+        client.close()
+        """
+    )
+    with _failing_portal() as (url, asked):
+        done = subprocess.run(
+            [sys.executable, "-c", script, url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert len(asked) == 3  # the first try and two retries
     assert done.stderr == ""
 
 
@@ -492,5 +587,40 @@ def test_settings_for_an_unknown_service_or_a_failing_startup_refuse_start(make_
     def broken(settings: Any) -> None:
         raise RuntimeError("no base_url")
 
-    with pytest.raises(ServiceManifestInvalid, match="startup failed"):
+    with pytest.raises(ServiceManifestInvalid, match="ircc_startup") as refused:
         make_registry({"two": plugin("two", ircc_startup=broken)})
+    assert refused.value.params["cause"] == "service.unavailable"
+    assert isinstance(refused.value.__cause__, ServiceUnavailable)
+    assert isinstance(refused.value.__cause__.__cause__, RuntimeError)
+
+
+def test_a_missing_notify_template_in_the_settings_is_named_in_both_languages(
+    database_url: str,
+) -> None:
+    """FrontDoor.open with a Notify template missing from the host's settings refuses start-up naming the template error's code, in French with no English, chained to that error."""
+    from ircc_account.builtin.notify import MemorySender, NotificationsService
+    from ircc_account.errors import NotifyTemplateMissing, ServiceManifestInvalid
+
+    config = FrontDoorConfig(
+        database_url=database_url,
+        keyring=Keyring.generate(),
+        licence_verifier=Verifier(),
+        plugin_settings={
+            "notifications": {
+                "sender": MemorySender(),
+                "templates": {},
+                "portal_url": "https://portal.example",
+            }
+        },
+    )
+    with pytest.raises(ServiceManifestInvalid) as refused:
+        FrontDoor.open(config, plugins={"notifications": NotificationsService()})
+    error = refused.value
+    assert error.params["cause"] == "notifications.template_missing"
+    assert error.message("fr") == (
+        "Le module de service notifications a été refusé : "
+        "notifications.template_missing (ircc_startup)."
+    )
+    assert "notifications.template_missing" in error.message("en")
+    assert isinstance(error.__cause__, NotifyTemplateMissing)
+    assert error.__cause__.params["language"] in {"en", "fr"}

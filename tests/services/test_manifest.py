@@ -58,6 +58,18 @@ def test_a_french_text_identical_to_the_english_is_refused(field: str) -> None:
         _manifest(**{field: {"en": "Study permit", "fr": "Study permit"}})
 
 
+@pytest.mark.parametrize(
+    "copy", ["study permit", "STUDY PERMIT", "Study  permit", " Study permit\n", "Study\tPermit"]
+)
+def test_a_french_text_differing_from_the_english_only_in_case_or_spacing_is_refused(
+    copy: str,
+) -> None:
+    """A copy of the English with other capitals or spaces is still untranslated: refused, naming the field; a real translation passes."""
+    with pytest.raises(InvalidFormat, match="title_fr"):
+        _manifest(title={"en": "Study permit", "fr": copy})
+    assert _manifest(title={"en": "Study permit", "fr": "Permis d'études"}).title.fr
+
+
 def test_manifest_scopes_are_shared_or_its_own() -> None:
     """Scopes are the shared ones or ``service_id:name`` of this service only."""
     assert _manifest(scopes={"act", "study-permit:upload"}).scopes == {"act", "study-permit:upload"}

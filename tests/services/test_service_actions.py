@@ -34,10 +34,10 @@ FACTS = AccountFacts(has_uci=True)
 
 
 @pytest.fixture
-def door(tmp_path: pathlib.Path) -> Iterator[FrontDoor]:
-    """A front door over SQLite with the kitchen-sink service, configured by settings."""
+def door(database_url: str) -> Iterator[FrontDoor]:
+    """A front door with the kitchen-sink service, configured by settings, on SQLite and on PostgreSQL."""
     config = FrontDoorConfig(
-        database_url=f"sqlite:///{tmp_path / 'door.db'}",
+        database_url=database_url,
         keyring=Keyring.generate(),
         licence_verifier=Verifier(),
         plugin_settings={"kitchen-sink": {"colour": "blue"}},

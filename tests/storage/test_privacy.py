@@ -150,6 +150,30 @@ def test_erasure_leaves_no_index_link_or_clear_text(client: SqlStore) -> None:
         assert secret not in stored
 
 
+def test_erasure_deletes_the_accounts_legacy_claim_counters(client: SqlStore) -> None:
+    """Erasure deletes the claim-attempt counters tied to the account: its own and its UCI's; another UCI's stays (it expires on its own)."""
+    ring = client.keyring
+    uci = make_account(1).uci
+    assert uci is not None
+    mine = {ti.claim_attempt_key(ring, account_id="acc-1"), ti.claim_attempt_key(ring, uci=uci)}
+    other = ti.claim_attempt_key(ring, uci="1999-0000")
+    with client.unit_of_work() as uow:
+        for key in (*mine, other):
+            uow.execute(
+                ti.identity_claim_attempts.insert().values(
+                    key_hash=key, window_start=NOW, failures=1, locked_until=None
+                ),
+                "claim attempts",
+            )
+        uow.commit()
+    with client.unit_of_work() as uow:
+        uow.accounts.erase_personal_data("acc-1")
+        uow.commit()
+    with client.engine.connect() as c:
+        left = set(c.execute(sa.select(ti.identity_claim_attempts.c.key_hash)).scalars())
+    assert left == {other}
+
+
 def test_erased_and_unknown_answer_the_same(client: SqlStore) -> None:
     """Lookups by UCI, email or item reference answer for an erased person exactly as for nobody."""
     account = make_account(1)

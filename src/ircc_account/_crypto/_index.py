@@ -88,6 +88,8 @@ NORMALIZERS: Mapping[str, Callable[[str], str]] = {
     "uci": normalize_uci,
     # "service id US reference": both plain identifiers, so the join is injective.
     "item_reference": _exact,
+    # A legacy claim's attempt counter: "account:<id>" or "uci:<digits>".
+    "claim": _exact,
 }
 
 

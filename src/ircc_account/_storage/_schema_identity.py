@@ -10,11 +10,15 @@ provider's tokens are sealed with the account's data key (SEC-21, SEC-33).
 
 from __future__ import annotations
 
+import unicodedata
+
 import sqlalchemy as sa
 
+from ircc_account._crypto import Keyring
 from ircc_account._storage._schema_base import ID, Instant, metadata
 
 __all__ = [
+    "claim_attempt_key",
     "identity_claim_attempts",
     "identity_logout_jtis",
     "identity_sessions",
@@ -92,7 +96,8 @@ identity_logout_jtis = sa.Table(
     sa.Column("expires_at", Instant(), nullable=False, index=True),
 )
 
-# Failed legacy-file claims per account and per target, keyed by a hash.
+# Failed legacy-file claims per account and per target person, keyed by
+# claim_attempt_key (a blind index: a UCI has too few values for a plain hash).
 identity_claim_attempts = sa.Table(
     "identity_claim_attempts",
     metadata,
@@ -101,3 +106,14 @@ identity_claim_attempts = sa.Table(
     sa.Column("failures", sa.Integer(), nullable=False),
     sa.Column("locked_until", Instant(), nullable=True),
 )
+
+
+def claim_attempt_key(keyring: Keyring, *, account_id: str | None = None, uci: str = "") -> bytes:
+    """
+    The key of a claim-attempt counter: the keyring's blind index (HMAC) of
+    the account, or of the UCI tried (its decimal digits, in ASCII).
+    """
+    if account_id is not None:
+        return keyring.blind_index("claim", f"account:{account_id}")
+    digits = "".join(str(unicodedata.decimal(c)) for c in uci if c.isdecimal())
+    return keyring.blind_index("claim", f"uci:{digits}")

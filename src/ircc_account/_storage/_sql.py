@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -480,6 +480,19 @@ class _Accounts:
         if not self._exists(account_id):
             raise NotFound(kind="account")
         uow = self._uow
+        # The account's legacy-claim counters: its own, and its UCI's (read
+        # while the key still opens it; an account erased before has none).
+        claim_keys = [ti.claim_attempt_key(uow.keyring, account_id=account_id)]
+        with suppress(PersonalDataErased):
+            uci = self.get(account_id).uci
+            if uci is not None:
+                claim_keys.append(ti.claim_attempt_key(uow.keyring, uci=uci))
+        uow.execute(
+            ti.identity_claim_attempts.delete().where(
+                ti.identity_claim_attempts.c.key_hash.in_(claim_keys)
+            ),
+            "claim attempts",
+        )
         # Crypto-shredding: every field sealed with this key is unreadable.
         uow.execute(
             t.account_keys.delete().where(t.account_keys.c.account_id == account_id),

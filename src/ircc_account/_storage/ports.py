@@ -111,7 +111,8 @@ class AccountRepository(Protocol):
         (crypto-shredding: every sealed field becomes unreadable), clear its
         blind indexes (UCI, email, item references: a lookup then answers as
         for a value nobody holds), and delete its credential links, legacy
-        file claims and plugin records, so the person can register again.
+        file claims and plugin records, so the person can register again,
+        and its (and its UCI's) failed legacy-claim counters.
         The account row (id, status ``disabled``) stays, as do ids elsewhere.
 
         Raises:

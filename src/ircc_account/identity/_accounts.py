@@ -6,7 +6,6 @@ claiming a legacy file with attempt limits.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Protocol
 
 import attrs
@@ -23,6 +22,7 @@ from ircc_account._model import (
     LinkedLegacyFile,
     PersonalDetails,
 )
+from ircc_account._storage._schema_identity import claim_attempt_key
 from ircc_account._storage._schema_identity import identity_claim_attempts as t_attempts
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.errors import ConfigurationError, IdentityError, LegacyClaimFailed, SessionExpired
@@ -76,10 +76,6 @@ class ClaimPolicy:
     max_failures: int = 5
     window: dt.timedelta = dt.timedelta(hours=24)
     lockout: dt.timedelta = dt.timedelta(hours=24)
-
-
-def _key(kind: str, value: str) -> bytes:
-    return hashlib.sha256(f"claim:{kind}:{value}".encode()).digest()
 
 
 class Accounts:
@@ -224,9 +220,11 @@ class Accounts:
             if row["state"] != SessionState.AUTHENTICATED.value or row["account_id"] is None:
                 raise SessionExpired()
             account_id: str = row["account_id"]
-            keys = [_key("account", account_id)]
+            # Keyed (a blind index), never a plain hash: a UCI has about 1e10
+            # values, so a hash of one is reversed by trying them all.
+            keys = [claim_attempt_key(self._ctx.store.keyring, account_id=account_id)]
             if not by_code:
-                keys.append(_key("uci", "".join(c for c in str(uci) if c.isdigit())))
+                keys.append(claim_attempt_key(self._ctx.store.keyring, uci=str(uci)))
             locked = self._locked(uow, keys, now)
         found: LegacyFileRef | None = None
         if not locked:
@@ -248,6 +246,7 @@ class Accounts:
         self, account_id: str, keys: list[bytes], found: LegacyFileRef | None, now: dt.datetime
     ) -> LinkedLegacyFile:
         with self._ctx.store.unit_of_work() as uow:
+            self._expire(uow, now)
             reason = "no match"
             if self._locked(uow, keys, now):
                 reason = "locked"
@@ -273,6 +272,21 @@ class Accounts:
             )
             uow.commit()
         raise LegacyClaimFailed()
+
+    def _expire(self, uow: SqlUnit, now: dt.datetime) -> None:
+        """
+        Delete the counters that no longer count: window over and not locked.
+        A counter therefore outlives its last failure by at most the window
+        plus the lockout (until the next claim, from any account, settles).
+        """
+        c = t_attempts.c
+        uow.execute(
+            t_attempts.delete().where(
+                c.window_start < now - self.claim_policy.window,
+                sa.or_(c.locked_until.is_(None), c.locked_until <= now),
+            ),
+            "claim attempts",
+        )
 
     def _locked(self, uow: SqlUnit, keys: list[bytes], now: dt.datetime) -> bool:
         rows = uow.execute(

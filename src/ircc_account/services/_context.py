@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -227,23 +226,38 @@ def _new_id(prefix: str) -> str:
 
 class _Capability:
     """
-    What a gate holds instead of its gatekeeper: an opaque token, the key
-    to :data:`_KEEPERS`. It has no attributes.
+    What a gate holds instead of its gatekeeper: an opaque random token, the
+    key to :data:`_KEEPERS`. It has no other attribute, no weak-reference
+    slot (a weak reference's callback would lead back to the table), and
+    when it goes its entry goes with it.
     """
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("_token",)
+
+    def __init__(self, keeper: _Gatekeeper) -> None:
+        self._token = secrets.token_hex(16)
+        _KEEPERS[self._token] = keeper
+
+    def __del__(self) -> None:
+        # Not contextlib.suppress: at interpreter exit, module globals (the
+        # table, contextlib) may be gone before the last capability.
+        try:  # noqa: SIM105
+            _KEEPERS.pop(self._token, None)
+        except Exception:  # noqa: S110
+            pass
 
     def __repr__(self) -> str:
         return "<capability>"
 
 
-#: Each live context's gatekeeper, by the token its gates hold; an entry goes
-#: when the token does (the context and its gates dropped).
-_KEEPERS: weakref.WeakKeyDictionary[_Capability, _Gatekeeper] = weakref.WeakKeyDictionary()
+#: Each live context's gatekeeper, by the random token its gates hold; an
+#: entry goes when the token's holder does (the context and its gates
+#: dropped). Only this module's globals lead here: no attribute does.
+_KEEPERS: dict[str, _Gatekeeper] = {}
 
 
 def _keeper(capability: _Capability) -> _Gatekeeper:
-    return _KEEPERS[capability]
+    return _KEEPERS[capability._token]
 
 
 class ItemsGate:
@@ -670,8 +684,7 @@ def make_context(
         limits=limits or RecordLimits(),
         defer=records,
     )
-    capability = _Capability()
-    _KEEPERS[capability] = keeper
+    capability = _Capability(keeper)
     return ServiceContext(
         service_id=service_id,
         actor=actor,

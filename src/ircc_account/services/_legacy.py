@@ -3,8 +3,8 @@ A base for plugins that wrap an existing HTTP system (a legacy portal).
 
 :class:`LegacyPortalClient` holds one shared httpx transport with
 timeouts, retries transient failures (connection errors, timeouts, 5xx) a
-bounded number of times with exponential backoff and jitter (stamina), all
-within one time budget per call that fits inside the registry's deadline,
+bounded number of times with exponential backoff and jitter, all within
+one time budget per call that fits inside the registry's deadline,
 and puts a :class:`CircuitBreaker` in front so a portal that is down is not
 hammered: while it is open, calls fail at once. Every failure surfaces as
 :class:`~ircc_account.errors.LegacyUnavailable` naming the service.
@@ -12,7 +12,9 @@ hammered: while it is open, calls fail at once. Every failure surfaces as
 Legacy URLs carry file numbers, which are personal data, so nothing here logs
 a URL at any level: requests go straight to the transport, past
 :class:`httpx.Client`'s own ``HTTP Request: GET <url>`` line (and the client
-reads no proxy settings from the environment).
+reads no proxy settings from the environment). The retries are a plain
+loop that logs nothing either: a retry library's own "retry scheduled"
+warning would reach stderr in an application that configured no logging.
 
 :class:`StatusMap` maps the legacy system's status codes onto our shared
 :class:`~ircc_account.services.ItemState` and timeline kinds.
@@ -22,13 +24,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json as json_module
+import random
 import time
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 import httpx
-import stamina
 
 from ircc_account._clock import Clock
 from ircc_account._model._services import BilingualText, ItemState, TimelineKind
@@ -156,6 +158,8 @@ class LegacyPortalClient:
         self._max_bytes = max_bytes
         self._transport = transport or httpx.HTTPTransport()
         self._closed = False
+        # Jitter only: not a secret, so not the system's random source.
+        self._jitter = random.Random()  # noqa: S311
         # Builds requests only (base URL, headers); they are sent on the transport.
         self._http = httpx.Client(
             base_url=base_url,
@@ -232,24 +236,31 @@ class LegacyPortalClient:
     ) -> _Answer:
         end = time.monotonic() + self._budget
         try:
-            for attempt in stamina.retry_context(
-                on=(httpx.TransportError, _ServerError),
-                attempts=attempts,
-                timeout=self._budget,
-                wait_initial=self._wait_initial,
-                wait_max=self._wait_max,
-                wait_jitter=self._wait_initial,
-            ):
-                with attempt:
-                    left = end - time.monotonic()
-                    if left <= 0 or self._closed:
-                        raise _OutOfTime()
+            for attempt in range(1, max(attempts, 1) + 1):
+                left = end - time.monotonic()
+                if left <= 0 or self._closed:
+                    raise _OutOfTime()
+                try:
                     answer = self._once(method, path, params, json, min(self._timeout, left))
-                    if answer.status >= 500:
-                        raise _ServerError(answer.status)
+                    if answer.status < 500:
+                        return answer
+                    failure: Exception = _ServerError(answer.status)
+                except httpx.TransportError as e:
+                    failure = e
+                if attempt >= attempts:
+                    raise failure
+                backoff = min(
+                    self._wait_max,
+                    self._wait_initial * 2 ** (attempt - 1)
+                    + self._jitter.uniform(0, self._wait_initial),
+                )
+                if time.monotonic() + backoff >= end:
+                    # No attempt could start after this wait: give up now.
+                    raise failure
+                time.sleep(backoff)
+            raise _OutOfTime()  # pragma: no cover (the loop returns or raises)
         except (httpx.HTTPError, _ServerError, _OutOfTime) as e:
             raise LegacyUnavailable(service_id=self.service_id) from e
-        return answer
 
     def _once(
         self,

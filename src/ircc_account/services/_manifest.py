@@ -228,12 +228,18 @@ def _bilingual(field: str) -> Callable[[Any], BilingualText]:
             # Say which text: "title_fr", not BilingualText's own "text_fr".
             language = str(e.params.get("field", "")).removeprefix("text_")
             raise type(e)(**{**e.params, "field": f"{field}_{language}"}) from None
-        if text.fr == text.en:
-            # An untranslated copy is not a French text.
+        if _plain(text.fr) == _plain(text.en):
+            # An untranslated copy is not a French text, whatever its case
+            # or spacing.
             raise InvalidFormat(field=f"{field}_fr")
         return text
 
     return convert
+
+
+def _plain(text: str) -> str:
+    """*text* case-folded, with each run of white space one space, stripped: to compare copies."""
+    return " ".join(text.casefold().split())
 
 
 def _rules(value: Iterable[EligibilityRule]) -> tuple[EligibilityRule, ...]:

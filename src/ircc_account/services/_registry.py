@@ -46,6 +46,7 @@ from ircc_account._model import (
     Capacity,
     Resource,
 )
+from ircc_account._model import _validate as v
 from ircc_account._model._authz import Action
 from ircc_account._storage.ports import SqlStorage
 from ircc_account.authz import Authorizer
@@ -108,6 +109,25 @@ _DASHBOARD = "dashboard"
 _NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 _HOOKS = frozenset(n for n in dir(hookspecs) if n.startswith("ircc_"))
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,62}$", re.ASCII)
+
+
+def _item_id(item_id: object) -> str:
+    """
+    *item_id* if it is an identifier anyone could hold; else the caller's
+    :class:`~ircc_account.errors.InvalidFormat`, before any plugin is asked
+    (a malformed id is no strike against the service).
+    """
+    return v.identifier("item_id", item_id)
+
+
+def _startup_cause(error: IrccAccountError) -> IrccAccountError:
+    """
+    What made a plugin's ``ircc_startup`` fail: the library's typed error it
+    raised (a missing template, say), else the registry's own (unavailable,
+    timeout), which chains whatever was raised.
+    """
+    raised = error.__cause__
+    return raised if isinstance(raised, IrccAccountError) else error
 
 
 @attrs.define
@@ -334,7 +354,10 @@ class ServiceRegistry:
 
         Raises:
             ServiceManifestInvalid: a plugin implements an unknown hook, or
-                its ``ircc_startup`` failed.
+                its ``ircc_startup`` failed: then ``params["cause"]`` is the
+                stable code of what it raised (``"service.unavailable"`` for
+                an untyped exception, ``"service.timeout"`` if it hung),
+                named in the message, and that error is ``__cause__``.
             ConfigurationError: settings name a service that is not registered.
         """
         with self._lock:
@@ -355,13 +378,21 @@ class ServiceRegistry:
             outcomes = self._run(calls, logged=False)
             for (plugin, _, _), outcome in zip(calls, outcomes, strict=True):
                 if isinstance(outcome, Failed):
-                    error = ServiceManifestInvalid(service_id=plugin.name, reason="startup failed")
+                    cause = _startup_cause(outcome.error)
+                    # The reason is codes only, so the message is the same in
+                    # both languages: "notifications.template_missing (ircc_startup)".
+                    error = ServiceManifestInvalid(
+                        service_id=plugin.name,
+                        reason=f"{cause.code} (ircc_startup)",
+                        cause=cause.code,
+                    )
                     log.error(
-                        "service plugin refused: service_id=%s hook=ircc_startup code=%s",
+                        "service plugin refused: service_id=%s hook=ircc_startup code=%s cause=%s",
                         plugin.name,
                         error.code,
+                        cause.code,
                     )
-                    raise error
+                    raise error from cause
             self._started = True
             self._started_up = startup
 
@@ -423,7 +454,9 @@ class ServiceRegistry:
         """
         Change fields of a service's rollout at run time, without redeploying
         it; the fields not named keep their value (the salt, the allow and
-        deny lists), so raising the percentage only ever adds clients::
+        deny lists), so raising the percentage only ever adds clients. The
+        change is held in memory, for this registry (this process) only: a
+        portal with several workers applies it in each (``docs/plugins.md``)::
 
             registry.set_rollout("trv", percentage=20)   # was 10: nobody drops out
             registry.set_rollout("trv", killed=True)      # the kill switch
@@ -786,6 +819,8 @@ class ServiceRegistry:
         An item's timeline from its service (keyword arguments as for :meth:`context`).
 
         Raises:
+            InvalidFormat: *item_id* is not an identifier (the plugin is not
+                asked, and its circuit breaker is not struck).
             NotFound: the item is not this client's (the attempt is recorded,
                 naming the item).
             ServiceUnavailable: the plugin failed, hung or is degraded, or
@@ -793,6 +828,7 @@ class ServiceRegistry:
             ServiceNotAllowed: the client is outside the service's rollout.
             ServiceBadOutput: it returned malformed data.
         """
+        item_id = _item_id(item_id)
         plugin = self._plugin(service_id)
         ctx = self.context(service_id, **context)
         with self._not_found_recorded(ctx, item_id, Action.VIEW_STATUS, "timeline.read"):
@@ -809,15 +845,19 @@ class ServiceRegistry:
         scope the actor holds (keyword arguments as for :meth:`context`).
 
         Raises:
+            InvalidFormat: *item_id* is not an identifier (as for :meth:`timeline`).
             NotFound: the item is not this client's (recorded, naming the item).
             ServiceUnavailable: as for :meth:`timeline`.
             ServiceNotAllowed: the client is outside the service's rollout.
         """
+        item_id = _item_id(item_id)
         ctx = self.context(service_id, **context)
         with self._not_found_recorded(ctx, item_id, Action.VIEW_STATUS, "item.actions"):
             return self._actions(ctx, item_id)
 
     def _actions(self, ctx: ServiceContext, item_id: str) -> tuple[ActionOffer, ...]:
+        # Checked again here, as perform asks for the offers before it runs anything.
+        item_id = _item_id(item_id)
         plugin = self._plugin(ctx.service_id)
         if "ircc_item_actions" not in plugin.impls:
             return ()
