@@ -61,6 +61,7 @@ from ircc_account.identity import (
 )
 from ircc_account.services import (
     AccountFacts,
+    ActionOffer,
     ActionResult,
     Dashboard,
     PageRecords,
@@ -523,6 +524,13 @@ class FrontDoor:
         """
         Do one of the actions an item's page offers *actor*, through its service.
 
+        The item's page offers only what *actor*'s grants allow on this very
+        item (a grant for another item gives nothing here). The offer's scope
+        is asked of the policy for the item and the decision recorded once
+        (``door.item.perform``, with the grant relied on and the correlation
+        id), before the service is called; a refusal is kept. An action not
+        on offer is refused and recorded (reason ``not_offered``).
+
         Raises:
             NotFound: no such item for this client.
             AuthorizationError: the action is not on offer to *actor* now
@@ -531,15 +539,33 @@ class FrontDoor:
             ServiceUnavailable: its service failed or is switched off.
         """
         correlation_id = correlation_id or self._correlation()
+        # Seeing the item is part of acting on it: only a refusal to see it
+        # is recorded here; an allowed perform is recorded once, below, as
+        # the policy's decision on the offer's scope.
         item, scopes = self._open_item(
             actor, client_id, item_id, correlation_id, "door.item.perform", record_allowed=False
         )
+        resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
+
+        def authorize(offer: ActionOffer) -> None:
+            with self.store.unit_of_work() as uow:
+                self.policy.require(
+                    actor,
+                    offer.scope,
+                    resource,
+                    uow=uow,
+                    correlation_id=correlation_id,
+                    record_as="door.item.perform",
+                )
+                uow.commit()
+
         try:
             return self.services.perform(
                 item.service_id,
                 item_id,
                 action,
                 payload or {},
+                authorize=authorize,
                 actor=actor,
                 client_id=client_id,
                 scopes=scopes,
@@ -547,7 +573,6 @@ class FrontDoor:
                 correlation_id=correlation_id,
             )
         except ServiceNotAllowed:
-            resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
             self._not_offered(actor, resource, correlation_id, "door.item.perform")
 
     def perform_service(
@@ -865,7 +890,7 @@ class FrontDoor:
             if not decision.allowed:
                 raise decision.refusal()
             held = self.policy.scopes_held(
-                actor, client_id, uow=uow, service_ids=(item.service_id,)
+                actor, client_id, uow=uow, service_ids=(item.service_id,), item_id=item_id
             )
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes

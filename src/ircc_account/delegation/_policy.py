@@ -486,7 +486,13 @@ class Policy:
         return decision
 
     def scopes_held(
-        self, actor: Actor, client_id: str, *, uow: SqlUnit, service_ids: Iterable[str]
+        self,
+        actor: Actor,
+        client_id: str,
+        *,
+        uow: SqlUnit,
+        service_ids: Iterable[str],
+        item_id: str | None = None,
     ) -> dict[str, frozenset[str]] | None:
         """
         The scopes *actor* may use right now on each of *service_ids* for
@@ -494,9 +500,15 @@ class Policy:
         and their organisations' for their access groups), with each
         representative kind's limits applied; services with none are left out.
 
+        Without *item_id* a grant for a single item counts for that item's
+        service (a dashboard shows its tile). With *item_id* (an item's page,
+        an action on it) a grant for a single item counts only when it names
+        *item_id*: a grant for another item gives nothing here.
+
         ``None`` means the client themself (every scope). Nothing is
         recorded: this only decides what a page offers (which tiles a
-        dashboard shows); every access behind it is authorized on its own.
+        dashboard shows, which actions an item's page offers); every access
+        behind it is authorized on its own.
         """
         if actor.capacity is Capacity.PLUGIN and actor.on_behalf_of is not None:
             actor = actor.on_behalf_of
@@ -518,8 +530,10 @@ class Policy:
                 targets = wanted
             elif g.coverage == "service":
                 targets = tuple(s for s in wanted if s == g.target)
+            elif g.target is None or (item_id is not None and g.target != item_id):
+                continue
             else:
-                service = None if g.target is None else _repo.item_service(uow, g.target, client_id)
+                service = _repo.item_service(uow, g.target, client_id)
                 targets = tuple(s for s in wanted if s == service)
             for sid in targets:
                 held.setdefault(sid, set()).update(
