@@ -245,3 +245,24 @@ def test_a_session_for_an_erased_account_is_refused_once(
     with pytest.raises(SessionExpired):
         door.identity.get_session(marie.cookie)
     assert len(_entries(door, marie_id)) == before + 1
+
+
+def test_switching_by_someone_who_is_no_representative_is_recorded_once(
+    door: FrontDoor, browser: Callable[[str], Browser]
+) -> None:
+    """A plain client's act_for is refused (not_representative), kept once in the target client's history, and the session is unchanged."""
+    marie, ahmed = browser("marie"), browser("ahmed")
+    marie_id = marie.sign_up()
+    ahmed.sign_up()
+    cookie = ahmed.cookie
+    before = len(_entries(door, marie_id))
+    with pytest.raises(AuthorizationError) as e:
+        door.act_for(cookie, marie_id)
+    _bilingual(e.value)
+    assert e.value.params["reason"] == "not_representative"
+    entries = _entries(door, marie_id)
+    assert len(entries) == before + 1
+    assert entries[0][:2] == ("acting.begin", Decision.DENIED)
+    line = door.history(marie.actor(), marie_id, refusals_only=True).records[0]
+    assert line.reason == "they are not registered as a representative"
+    assert door.identity.get_session(cookie).acting_for is None

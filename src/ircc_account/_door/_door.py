@@ -49,6 +49,7 @@ from ircc_account.errors import (
     ServiceNotAllowed,
     SessionExpired,
     UnknownValue,
+    ValidationError,
 )
 from ircc_account.identity import (
     Identity,
@@ -80,6 +81,7 @@ __all__ = ["FrontDoor"]
 
 _NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 _NOT_OFFERED = AuthorizationDecision(allowed=False, reason="not_offered")
+_NOT_REPRESENTATIVE = AuthorizationDecision(allowed=False, reason="not_representative")
 
 
 class FrontDoor:
@@ -356,22 +358,59 @@ class FrontDoor:
             SessionExpired: the session is not signed in.
             AuthorizationError: the session acts for someone else, or asks
                 for the representative, but the login is no representative
-                (``params["reason"] == "not_representative"``).
+                (``params["reason"] == "not_representative"``); when the
+                session acts for a client, the refusal is recorded once in
+                that client's history (``acting.begin``).
         """
         account_id = _signed_in(session)
         acting = session.acting_for is not None and session.acting_for != account_id
         if own or (not acting and not as_representative):
-            return Actor(
-                actor_id=account_id,
-                capacity=Capacity.CLIENT,
-                account_id=account_id,
-                assurance=session.assurance,
-                auth_time=session.last_authentication(),
-                session_ref=session.ref,
-            )
+            return self._own_actor(session, account_id)
+        return self._representative(session, account_id, session.acting_for if acting else None)
+
+    def _own_actor(self, session: Session, account_id: str) -> Actor:
+        return Actor(
+            actor_id=account_id,
+            capacity=Capacity.CLIENT,
+            account_id=account_id,
+            assurance=session.assurance,
+            auth_time=session.last_authentication(),
+            session_ref=session.ref,
+        )
+
+    def _representative(
+        self,
+        session: Session,
+        account_id: str,
+        client_id: str | None,
+        correlation_id: str | None = None,
+    ) -> Actor:
+        """
+        The representative *session*'s login is; if it is none, the refusal
+        is recorded in *client_id*'s history (when a client is concerned)
+        and raised.
+        """
         with self.store.unit_of_work(write=False) as uow:
             rep = self.delegation.representative_for_account(uow, account_id)
         if rep is None:
+            try:
+                resource = None if client_id is None else Resource(client_id=client_id)
+            except ValidationError:
+                resource = None  # Not an id any client holds: no history to write in.
+            if resource is not None:
+                # The person as themself tried to act for the client: one
+                # kept refusal, as a representative's refused switch is.
+                with self.store.unit_of_work() as uow:
+                    self.policy.record(
+                        self._own_actor(session, account_id),
+                        Action.VIEW_STATUS,
+                        resource,
+                        _NOT_REPRESENTATIVE,
+                        uow=uow,
+                        correlation_id=correlation_id or self._correlation(),
+                        record_as="acting.begin",
+                    )
+                    uow.commit()
             raise AuthorizationError(reason="not_representative")
         return Actor(
             actor_id=rep.representative_id,
@@ -402,14 +441,15 @@ class FrontDoor:
         """
         identity = self.identity
         session = identity.get_session(cookie)
-        actor = self.actor(session, as_representative=True)
+        correlation_id = correlation_id or self._correlation()
+        actor = self._representative(session, _signed_in(session), client_id, correlation_id)
         with self.store.unit_of_work() as uow:
             begin_acting_for(
                 self.policy,
                 actor,
                 client_id,
                 uow=uow,
-                correlation_id=correlation_id or self._correlation(),
+                correlation_id=correlation_id,
             )
             uow.commit()
         return identity.act_for(cookie, client_id)
