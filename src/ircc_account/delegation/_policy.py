@@ -84,7 +84,8 @@ RecordNow = Callable[..., object]
 #: * ``licence``: a paid representative's licence has lapsed or was withdrawn.
 #: * ``assurance``: the login is weaker than the service needs (step up).
 #: * ``field``: a field group no delegate reads (contact, banking, representatives).
-#: * ``capacity``: officers and system jobs are not authorized by this policy.
+#: * ``capacity``: officers and system jobs are not authorized by this policy;
+#:   a delegation token is for a representative only.
 #: * ``plugin``: a plugin acting for no one, or for grants or the profile.
 #: * ``not_found``: no such item for this client (the front door).
 #: * ``not_offered``: the action was not offered to this actor (the front door).
