@@ -30,6 +30,7 @@ from ircc_account._model import (
     Resource,
     ServiceItem,
 )
+from ircc_account._model import _validate as v
 from ircc_account._storage import open_store
 from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.audit import (
@@ -523,7 +524,8 @@ class FrontDoor:
         found" alike (SEC-50), and the attempt is recorded.
 
         Raises:
-            NotFound: no such item for this client.
+            NotFound: no such item for this client (a malformed id too: it is
+                recorded without the id, and the store is not asked).
             AuthorizationError: *actor* may not see it (``params["reason"]``).
             ServiceUnavailable: its service failed or is switched off.
         """
@@ -572,7 +574,7 @@ class FrontDoor:
         on offer is refused and recorded (reason ``not_offered``).
 
         Raises:
-            NotFound: no such item for this client.
+            NotFound: no such item for this client (or a malformed id).
             AuthorizationError: the action is not on offer to *actor* now
                 (reason ``not_offered``), or the policy refused it.
             ValidationError: a malformed payload.
@@ -847,7 +849,7 @@ class FrontDoor:
         correlation_id: str,
         record_as: str,
         decision: AuthorizationDecision | None = None,
-    ) -> None:
+    ) -> NoReturn:
         """
         Record a refusal (durably, on its own: *uow* only reads) and raise it.
         """
@@ -891,6 +893,21 @@ class FrontDoor:
         with self.store.unit_of_work(write=False) as uow:
             item: ServiceItem | None
             try:
+                v.identifier("item_id", item_id)
+            except ValidationError:
+                # Not an id any item has: "not found" as for any other id,
+                # recorded once without the id tried (it is not fit to store
+                # or show), and the store is never asked.
+                self._refuse(
+                    uow,
+                    actor,
+                    Action.VIEW_STATUS,
+                    Resource(client_id=client_id),
+                    correlation_id,
+                    record_as,
+                    _NOT_FOUND,
+                )
+            try:
                 item = uow.items.get(item_id)
             except (NotFound, PersonalDataErased):
                 item = None
@@ -901,7 +918,6 @@ class FrontDoor:
                 self._refuse(
                     uow, actor, Action.VIEW_STATUS, resource, correlation_id, record_as, _NOT_FOUND
                 )
-                raise AssertionError  # pragma: no cover (_refuse raises)
             resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
             if record_allowed:
                 decision = self.policy.authorize(
