@@ -357,20 +357,20 @@ def test_a_language_change_and_an_items_action_read_as_sentences(door: FrontDoor
     door.set_preferred_language(marie, "fr")
     door.perform(jean, MARIE, "app-marie", "withdraw")
     (acted,) = door.history(marie, MARIE, person=jean.actor_id)
-    # The door records the action through the service's gated write, made for Jean.
-    assert acted.action == "service.item.update" and acted.decision is Decision.ALLOWED
+    # The door records Jean's action once; the service's gated write for him
+    # is part of the same line.
+    assert acted.action == "door.item.perform" and acted.decision is Decision.ALLOWED
+    assert len(acted.entry_ids) == 2
     assert acted.text == (
-        "The service Application status, on behalf of your representative Jean Roy, changed "
-        "your application Visitor visa (V100000001), acting for you under the access you gave "
-        "them on 1 March 2026."
+        "Your representative Jean Roy acted on your application Visitor visa (V100000001), "
+        "acting for you under the access you gave them on 1 March 2026."
     )
     french = door.history(marie, MARIE, language="fr", limit=500)
     assert "Vous avez modifié votre langue de préférence." in [r.text for r in french]
-    (fr_acted,) = [r for r in french if r.action == "service.item.update"]
+    (fr_acted,) = [r for r in french if r.action == "door.item.perform"]
     assert fr_acted.text == (
-        "Le service État de la demande, pour le compte de votre représentant Jean Roy, a modifié "
-        "votre demande Visa de visiteur (V100000001), en agissant pour vous en vertu de l'accès "
-        "que vous lui avez donné le 1er mars 2026."
+        "Votre représentant Jean Roy a agi sur votre demande Visa de visiteur (V100000001), "
+        "en agissant pour vous en vertu de l'accès que vous lui avez donné le 1er mars 2026."
     )
     english = [r.text for r in door.history(marie, MARIE, person=MARIE, limit=500)]
     assert "You changed your preferred language." in english

@@ -562,3 +562,30 @@ def test_a_list_across_clients_checks_its_cached_decisions_in_one_statement(
         assert not other.decide(rep, Action.VIEW_STATUS, Resource(client_id="client-3"), uow=uow)
         assert other.decide(rep, Action.VIEW_STATUS, Resource(client_id="client-4"), uow=uow)
     assert reads == ["client-3"]
+
+
+def test_a_firms_grants_no_longer_reach_a_lawyer_whose_licence_lapsed(
+    seeded: SqlStore, delegation: Delegation, policy: Policy, clock: Any, verifier: Any
+) -> None:
+    """A lawyer past their licence's last day, or struck off, is shown none of the firm's grants, as the policy refuses them ('licence')."""
+    _firm_with_unlicensed_members(seeded, delegation)
+    lawyer = rep_actor("rep-lawyer")
+    with seeded.unit_of_work() as uow:
+        assert len(delegation.grants_reaching(uow, lawyer, "client-1")) == 1
+    # Past the licence's last day (2026-12-31); the firm's grant is still in force.
+    clock.set(dt.datetime(2027, 1, 1, 0, 0, 1, tzinfo=dt.UTC))
+    with seeded.unit_of_work() as uow:
+        assert [g.grantee_id for g in delegation.grants(uow, client_actor(at=clock.now()))] == [
+            "firm"
+        ]
+        assert delegation.grants_reaching(uow, lawyer, "client-1") == []
+        assert policy.reach(lawyer, "client-1", uow=uow).reason == "licence"
+    # Back within the licence's dates, but struck off by the licensing body.
+    clock.set(NOW)
+    verifier.answers["R500002"] = (False, dt.date(2026, 12, 31))
+    with seeded.unit_of_work() as uow:
+        delegation.refresh_licence(uow, "rep-lawyer")
+        uow.commit()
+    with seeded.unit_of_work() as uow:
+        assert delegation.grants_reaching(uow, lawyer, "client-1") == []
+        assert policy.reach(lawyer, "client-1", uow=uow).reason == "licence"

@@ -401,3 +401,70 @@ def test_members_that_are_not_keys_are_ignored(
     jwks = {"keys": [*junk, *issuer.jwks()["keys"]]}
     legacy = DelegationTokenVerifier(jwks=jwks, issuer=ISS, audience=AUD, clock=clock)
     assert legacy.verify(token).issuer == ISS
+
+
+def _kept(store: SqlStore, client_id: str) -> list[tuple[str, str, str | None]]:
+    """The client's audit entries as (action, decision, reason), oldest first."""
+    import sqlalchemy as sa
+
+    from ircc_account._storage._schema_audit import audit_entries as t
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.c.action, t.c.decision, t.c.reason)
+            .where(t.c.client_id == client_id)
+            .order_by(t.c.seq)
+        ).all()
+    return [(r.action, r.decision, r.reason) for r in rows]
+
+
+@pytest.fixture
+def audited(seeded: SqlStore, clock: Any) -> tuple[Policy, DelegationTokenIssuer]:
+    """A policy recording in the real audit log, and an issuer asking it."""
+    from ircc_account.audit import AuditLog
+
+    real = Policy(clock=clock, audit=AuditLog(seeded, clock=clock))
+    return real, DelegationTokenIssuer(
+        issuer=ISS, keys=[Ed25519PrivateKey.generate()], policy=real, clock=clock
+    )
+
+
+def test_the_client_themself_gets_no_token_and_the_refusal_is_kept_once(
+    seeded: SqlStore, audited: tuple[Policy, DelegationTokenIssuer]
+) -> None:
+    """The client on their own file is refused a token (reason capacity), and ``with uow:`` rolling back keeps exactly one denied entry."""
+    _, issuer = audited
+    before = _kept(seeded, "client-1")
+    with pytest.raises(AuthorizationError) as e, seeded.unit_of_work() as uow:
+        issuer.issue(client_actor(), Action.VIEW_STATUS, TRV, audience=AUD, uow=uow)
+        uow.commit()  # not reached
+    assert e.value.params == {"reason": "capacity"}
+    assert _kept(seeded, "client-1") == [*before, ("authz.view_status", "denied", "capacity")]
+
+
+def test_a_refused_token_carries_the_policys_reason_and_is_kept_once(
+    seeded: SqlStore, audited: tuple[Policy, DelegationTokenIssuer]
+) -> None:
+    """A representative without a grant is refused with the policy's reason, one kept entry past the rollback."""
+    _, issuer = audited
+    before = _kept(seeded, "client-1")
+    with pytest.raises(AuthorizationError) as e, seeded.unit_of_work() as uow:
+        issuer.issue(rep_actor("rep-family"), Action.VIEW_STATUS, TRV, audience=AUD, uow=uow)
+        uow.commit()  # not reached
+    assert e.value.params == {"reason": "no_grant"}
+    assert _kept(seeded, "client-1") == [*before, ("authz.view_status", "denied", "no_grant")]
+
+
+def test_a_refused_switch_inside_with_uow_is_kept_once(
+    seeded: SqlStore, audited: tuple[Policy, DelegationTokenIssuer]
+) -> None:
+    """begin_acting_for refused inside ``with uow:`` rolls the unit back and keeps exactly one entry."""
+    from ircc_account.delegation import begin_acting_for
+
+    policy, _ = audited
+    before = _kept(seeded, "client-1")
+    with pytest.raises(AuthorizationError) as e, seeded.unit_of_work() as uow:
+        begin_acting_for(policy, rep_actor("rep-family"), "client-1", uow=uow)
+        uow.commit()  # not reached
+    assert e.value.params == {"reason": "no_grant"}
+    assert _kept(seeded, "client-1") == [*before, ("acting.begin", "denied", "no_grant")]

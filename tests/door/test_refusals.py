@@ -245,3 +245,57 @@ def test_a_session_for_an_erased_account_is_refused_once(
     with pytest.raises(SessionExpired):
         door.identity.get_session(marie.cookie)
     assert len(_entries(door, marie_id)) == before + 1
+
+
+def test_switching_by_someone_who_is_no_representative_is_recorded_once(
+    door: FrontDoor, browser: Callable[[str], Browser]
+) -> None:
+    """A plain client's act_for is refused (not_representative), kept once in the target client's history, and the session is unchanged."""
+    marie, ahmed = browser("marie"), browser("ahmed")
+    marie_id = marie.sign_up()
+    ahmed.sign_up()
+    cookie = ahmed.cookie
+    before = len(_entries(door, marie_id))
+    with pytest.raises(AuthorizationError) as e:
+        door.act_for(cookie, marie_id)
+    _bilingual(e.value)
+    assert e.value.params["reason"] == "not_representative"
+    entries = _entries(door, marie_id)
+    assert len(entries) == before + 1
+    assert entries[0][:2] == ("acting.begin", Decision.DENIED)
+    line = door.history(marie.actor(), marie_id, refusals_only=True).records[0]
+    assert line.reason == "they are not registered as a representative"
+    assert door.identity.get_session(cookie).acting_for is None
+
+
+@pytest.mark.parametrize("forged", ["' OR 1=1 --", "a" * 300, "app-\x00-1", ""])
+def test_a_malformed_item_id_is_not_found_recorded_once_without_the_id(
+    door: FrontDoor, browser: Callable[[str], Browser], forged: str
+) -> None:
+    """A malformed item id (injection, 300 characters, a NUL byte) is 'not found' on both databases, recorded once, without the id."""
+    import sqlalchemy as sa
+
+    from ircc_account._storage._schema_audit import audit_entries as t
+
+    marie = browser("marie")
+    marie_id = marie.sign_up()
+    add_item(door, marie_id, "app-1")
+    for attempt, call in enumerate(
+        (
+            lambda: door.item(marie.actor(), marie_id, forged, correlation_id="req-bad-0"),
+            lambda: door.perform(
+                marie.actor(), marie_id, forged, "ask", correlation_id="req-bad-1"
+            ),
+        )
+    ):
+        with pytest.raises(NotFound) as e:
+            call()
+        _bilingual(e.value)
+        with door.store.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.action, t.c.decision, t.c.reason, t.c.item_id, t.c.client_id).where(
+                    t.c.correlation_id == f"req-bad-{attempt}"
+                )
+            ).all()
+        action = ("door.item.view", "door.item.perform")[attempt]
+        assert [tuple(r) for r in rows] == [(action, "denied", "not_found", None, marie_id)]

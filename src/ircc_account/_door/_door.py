@@ -30,6 +30,7 @@ from ircc_account._model import (
     Resource,
     ServiceItem,
 )
+from ircc_account._model import _validate as v
 from ircc_account._storage import open_store
 from ircc_account._storage.ports import SqlStorage, SqlUnit
 from ircc_account.audit import (
@@ -49,6 +50,7 @@ from ircc_account.errors import (
     ServiceNotAllowed,
     SessionExpired,
     UnknownValue,
+    ValidationError,
 )
 from ircc_account.identity import (
     Identity,
@@ -61,6 +63,7 @@ from ircc_account.identity import (
 )
 from ircc_account.services import (
     AccountFacts,
+    ActionOffer,
     ActionResult,
     Dashboard,
     PageRecords,
@@ -79,6 +82,7 @@ __all__ = ["FrontDoor"]
 
 _NOT_FOUND = AuthorizationDecision(allowed=False, reason="not_found")
 _NOT_OFFERED = AuthorizationDecision(allowed=False, reason="not_offered")
+_NOT_REPRESENTATIVE = AuthorizationDecision(allowed=False, reason="not_representative")
 
 
 class FrontDoor:
@@ -355,22 +359,59 @@ class FrontDoor:
             SessionExpired: the session is not signed in.
             AuthorizationError: the session acts for someone else, or asks
                 for the representative, but the login is no representative
-                (``params["reason"] == "not_representative"``).
+                (``params["reason"] == "not_representative"``); when the
+                session acts for a client, the refusal is recorded once in
+                that client's history (``acting.begin``).
         """
         account_id = _signed_in(session)
         acting = session.acting_for is not None and session.acting_for != account_id
         if own or (not acting and not as_representative):
-            return Actor(
-                actor_id=account_id,
-                capacity=Capacity.CLIENT,
-                account_id=account_id,
-                assurance=session.assurance,
-                auth_time=session.last_authentication(),
-                session_ref=session.ref,
-            )
+            return self._own_actor(session, account_id)
+        return self._representative(session, account_id, session.acting_for if acting else None)
+
+    def _own_actor(self, session: Session, account_id: str) -> Actor:
+        return Actor(
+            actor_id=account_id,
+            capacity=Capacity.CLIENT,
+            account_id=account_id,
+            assurance=session.assurance,
+            auth_time=session.last_authentication(),
+            session_ref=session.ref,
+        )
+
+    def _representative(
+        self,
+        session: Session,
+        account_id: str,
+        client_id: str | None,
+        correlation_id: str | None = None,
+    ) -> Actor:
+        """
+        The representative *session*'s login is; if it is none, the refusal
+        is recorded in *client_id*'s history (when a client is concerned)
+        and raised.
+        """
         with self.store.unit_of_work(write=False) as uow:
             rep = self.delegation.representative_for_account(uow, account_id)
         if rep is None:
+            try:
+                resource = None if client_id is None else Resource(client_id=client_id)
+            except ValidationError:
+                resource = None  # Not an id any client holds: no history to write in.
+            if resource is not None:
+                # The person as themself tried to act for the client: one
+                # kept refusal, as a representative's refused switch is.
+                with self.store.unit_of_work() as uow:
+                    self.policy.record(
+                        self._own_actor(session, account_id),
+                        Action.VIEW_STATUS,
+                        resource,
+                        _NOT_REPRESENTATIVE,
+                        uow=uow,
+                        correlation_id=correlation_id or self._correlation(),
+                        record_as="acting.begin",
+                    )
+                    uow.commit()
             raise AuthorizationError(reason="not_representative")
         return Actor(
             actor_id=rep.representative_id,
@@ -401,14 +442,15 @@ class FrontDoor:
         """
         identity = self.identity
         session = identity.get_session(cookie)
-        actor = self.actor(session, as_representative=True)
+        correlation_id = correlation_id or self._correlation()
+        actor = self._representative(session, _signed_in(session), client_id, correlation_id)
         with self.store.unit_of_work() as uow:
             begin_acting_for(
                 self.policy,
                 actor,
                 client_id,
                 uow=uow,
-                correlation_id=correlation_id or self._correlation(),
+                correlation_id=correlation_id,
             )
             uow.commit()
         return identity.act_for(cookie, client_id)
@@ -482,7 +524,8 @@ class FrontDoor:
         found" alike (SEC-50), and the attempt is recorded.
 
         Raises:
-            NotFound: no such item for this client.
+            NotFound: no such item for this client (a malformed id too: it is
+                recorded without the id, and the store is not asked).
             AuthorizationError: *actor* may not see it (``params["reason"]``).
             ServiceUnavailable: its service failed or is switched off.
         """
@@ -523,23 +566,48 @@ class FrontDoor:
         """
         Do one of the actions an item's page offers *actor*, through its service.
 
+        The item's page offers only what *actor*'s grants allow on this very
+        item (a grant for another item gives nothing here). The offer's scope
+        is asked of the policy for the item and the decision recorded once
+        (``door.item.perform``, with the grant relied on and the correlation
+        id), before the service is called; a refusal is kept. An action not
+        on offer is refused and recorded (reason ``not_offered``).
+
         Raises:
-            NotFound: no such item for this client.
+            NotFound: no such item for this client (or a malformed id).
             AuthorizationError: the action is not on offer to *actor* now
                 (reason ``not_offered``), or the policy refused it.
             ValidationError: a malformed payload.
             ServiceUnavailable: its service failed or is switched off.
         """
         correlation_id = correlation_id or self._correlation()
+        # Seeing the item is part of acting on it: only a refusal to see it
+        # is recorded here; an allowed perform is recorded once, below, as
+        # the policy's decision on the offer's scope.
         item, scopes = self._open_item(
             actor, client_id, item_id, correlation_id, "door.item.perform", record_allowed=False
         )
+        resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
+
+        def authorize(offer: ActionOffer) -> None:
+            with self.store.unit_of_work() as uow:
+                self.policy.require(
+                    actor,
+                    offer.scope,
+                    resource,
+                    uow=uow,
+                    correlation_id=correlation_id,
+                    record_as="door.item.perform",
+                )
+                uow.commit()
+
         try:
             return self.services.perform(
                 item.service_id,
                 item_id,
                 action,
                 payload or {},
+                authorize=authorize,
                 actor=actor,
                 client_id=client_id,
                 scopes=scopes,
@@ -547,7 +615,6 @@ class FrontDoor:
                 correlation_id=correlation_id,
             )
         except ServiceNotAllowed:
-            resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
             self._not_offered(actor, resource, correlation_id, "door.item.perform")
 
     def perform_service(
@@ -782,7 +849,7 @@ class FrontDoor:
         correlation_id: str,
         record_as: str,
         decision: AuthorizationDecision | None = None,
-    ) -> None:
+    ) -> NoReturn:
         """
         Record a refusal (durably, on its own: *uow* only reads) and raise it.
         """
@@ -826,6 +893,21 @@ class FrontDoor:
         with self.store.unit_of_work(write=False) as uow:
             item: ServiceItem | None
             try:
+                v.identifier("item_id", item_id)
+            except ValidationError:
+                # Not an id any item has: "not found" as for any other id,
+                # recorded once without the id tried (it is not fit to store
+                # or show), and the store is never asked.
+                self._refuse(
+                    uow,
+                    actor,
+                    Action.VIEW_STATUS,
+                    Resource(client_id=client_id),
+                    correlation_id,
+                    record_as,
+                    _NOT_FOUND,
+                )
+            try:
                 item = uow.items.get(item_id)
             except (NotFound, PersonalDataErased):
                 item = None
@@ -836,7 +918,6 @@ class FrontDoor:
                 self._refuse(
                     uow, actor, Action.VIEW_STATUS, resource, correlation_id, record_as, _NOT_FOUND
                 )
-                raise AssertionError  # pragma: no cover (_refuse raises)
             resource = Resource(client_id=client_id, service_id=item.service_id, item_id=item_id)
             if record_allowed:
                 decision = self.policy.authorize(
@@ -865,7 +946,7 @@ class FrontDoor:
             if not decision.allowed:
                 raise decision.refusal()
             held = self.policy.scopes_held(
-                actor, client_id, uow=uow, service_ids=(item.service_id,)
+                actor, client_id, uow=uow, service_ids=(item.service_id,), item_id=item_id
             )
         scopes = None if held is None else held.get(item.service_id, frozenset())
         return item, scopes

@@ -875,7 +875,9 @@ class Delegation:
         *actor*: given to them, or to an organisation above one of their
         current memberships for one of their access groups (administrators:
         the grants with no access group; a law firm's or consultancy's grants
-        reach its licensed members only). Oldest first.
+        reach its licensed members only, while their licence is in force:
+        confirmed by the licensing body and not past its last day). Oldest
+        first.
         """
         if actor.capacity is not Capacity.REPRESENTATIVE or actor.representative_id is None:
             return []
@@ -898,8 +900,14 @@ class Delegation:
                 _repo.get_organisation(uow, g.grantee_id).kind in _PAID_ORGS
             ):
                 if licensed is None:
-                    rep, _ = _repo.get_representative(uow, actor.representative_id)
-                    licensed = rep.kind.is_paid
+                    rep, confirmed = _repo.get_representative(uow, actor.representative_id)
+                    licence = rep.licence
+                    licensed = (
+                        rep.kind.is_paid
+                        and confirmed
+                        and licence is not None
+                        and now.astimezone(dt.UTC).date() <= licence.expires_on
+                    )
                 if not licensed:
                     continue
             for m in reach.get(g.grantee_id, ()):

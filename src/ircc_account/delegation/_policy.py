@@ -84,7 +84,8 @@ RecordNow = Callable[..., object]
 #: * ``licence``: a paid representative's licence has lapsed or was withdrawn.
 #: * ``assurance``: the login is weaker than the service needs (step up).
 #: * ``field``: a field group no delegate reads (contact, banking, representatives).
-#: * ``capacity``: officers and system jobs are not authorized by this policy.
+#: * ``capacity``: officers and system jobs are not authorized by this policy;
+#:   a delegation token is for a representative only.
 #: * ``plugin``: a plugin acting for no one, or for grants or the profile.
 #: * ``not_found``: no such item for this client (the front door).
 #: * ``not_offered``: the action was not offered to this actor (the front door).
@@ -486,7 +487,13 @@ class Policy:
         return decision
 
     def scopes_held(
-        self, actor: Actor, client_id: str, *, uow: SqlUnit, service_ids: Iterable[str]
+        self,
+        actor: Actor,
+        client_id: str,
+        *,
+        uow: SqlUnit,
+        service_ids: Iterable[str],
+        item_id: str | None = None,
     ) -> dict[str, frozenset[str]] | None:
         """
         The scopes *actor* may use right now on each of *service_ids* for
@@ -494,9 +501,15 @@ class Policy:
         and their organisations' for their access groups), with each
         representative kind's limits applied; services with none are left out.
 
+        Without *item_id* a grant for a single item counts for that item's
+        service (a dashboard shows its tile). With *item_id* (an item's page,
+        an action on it) a grant for a single item counts only when it names
+        *item_id*: a grant for another item gives nothing here.
+
         ``None`` means the client themself (every scope). Nothing is
         recorded: this only decides what a page offers (which tiles a
-        dashboard shows); every access behind it is authorized on its own.
+        dashboard shows, which actions an item's page offers); every access
+        behind it is authorized on its own.
         """
         if actor.capacity is Capacity.PLUGIN and actor.on_behalf_of is not None:
             actor = actor.on_behalf_of
@@ -518,8 +531,10 @@ class Policy:
                 targets = wanted
             elif g.coverage == "service":
                 targets = tuple(s for s in wanted if s == g.target)
+            elif g.target is None or (item_id is not None and g.target != item_id):
+                continue
             else:
-                service = None if g.target is None else _repo.item_service(uow, g.target, client_id)
+                service = _repo.item_service(uow, g.target, client_id)
                 targets = tuple(s for s in wanted if s == service)
             for sid in targets:
                 held.setdefault(sid, set()).update(

@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ircc_account._clock import Clock, Randomness, SystemRandomness
-from ircc_account._model._authz import Action, Actor, Resource
+from ircc_account._model import Action, Actor, AuthorizationDecision, Capacity, Resource
 from ircc_account._storage.ports import SqlUnit
 from ircc_account.delegation._policy import Policy, scope_for
 from ircc_account.delegation._ports import ReplayStore
@@ -56,6 +56,9 @@ __all__ = [
     "DelegationTokenIssuer",
     "DelegationTokenVerifier",
 ]
+
+#: Why a delegation token is refused to anyone but a representative.
+_NOT_DELEGATE = AuthorizationDecision(allowed=False, reason="capacity")
 
 #: The JOSE ``typ`` header of a delegation token (RFC 8725 §3.11: explicit typing).
 TOKEN_TYPE = "ircc-delegation+jwt"  # noqa: S105 (a media type, not a secret)
@@ -216,14 +219,27 @@ class DelegationTokenIssuer:
         """
         Authorize, then mint a token saying *actor* acts for the resource's client.
 
+        The decision is recorded once in *uow* (``authz.<action>``); a
+        refusal's record is kept even if *uow* then rolls back.
+
         Raises:
-            AuthorizationError: the policy denied the request (no token is minted).
+            AuthorizationError: no token is minted: the policy denied the
+                request (``params["reason"]`` is its reason), or *actor* is no
+                representative (the client on their own file, a service, an
+                officer: reason ``capacity``), as tokens exist only for
+                delegates acting under a grant.
         """
+        if actor.capacity is not Capacity.REPRESENTATIVE:
+            self._policy.record(actor, action, resource, _NOT_DELEGATE, uow=uow)
+            raise _NOT_DELEGATE.refusal()
         decision = self._policy.authorize(actor, action, resource, uow=uow)
         scope = scope_for(action)
-        if not decision.allowed or scope is None or decision.grant_id is None:
-            # Tokens exist only for delegates acting under a grant.
-            raise AuthorizationError()
+        if not decision.allowed:
+            raise decision.refusal()
+        if scope is None or decision.grant_id is None:  # pragma: no cover
+            # Unreachable: the policy allows a representative only under a
+            # grant, for an action with a scope.
+            raise AuthorizationError(reason="capacity")
         now = self._clock.now()
         iat = int(now.timestamp())
         claims: dict[str, Any] = {

@@ -870,10 +870,29 @@ class ServiceRegistry:
         return tuple(o for o in offers if o.scope in ctx.scopes)
 
     def perform(
-        self, service_id: str, item_id: str, action: str, payload: Mapping[str, Any], **context: Any
+        self,
+        service_id: str,
+        item_id: str,
+        action: str,
+        payload: Mapping[str, Any],
+        *,
+        authorize: Callable[[ActionOffer], object] | None = None,
+        **context: Any,
     ) -> ActionResult:
         """
-        Do an action, only if the service offers it to this actor right now.
+        Do an action on an item, only if the service offers it to this actor
+        right now (``ircc_perform_action``).
+
+        Args:
+            service_id: The item's service.
+            item_id: The item.
+            action: The offered action's name.
+            payload: The client's form fields.
+            authorize: Called with the offer before the plugin is: the front
+                door asks the policy for the offer's scope on the item there
+                and records the access once; raise to refuse. Without it the
+                offer (filtered by the context's scopes) is the only check.
+            **context: As for :meth:`context`.
 
         Raises:
             ValidationError: a malformed payload.
@@ -887,8 +906,11 @@ class ServiceRegistry:
         fields = _checks.check_payload(payload)
         ctx = self.context(service_id, **context)
         with self._not_found_recorded(ctx, item_id, Action.ACT, "item.perform"):
-            if action not in {o.action for o in self._actions(ctx, item_id)}:
+            offer = next((o for o in self._actions(ctx, item_id) if o.action == action), None)
+            if offer is None:
                 raise ServiceNotAllowed(service_id=service_id)
+            if authorize is not None:
+                authorize(offer)
             return self._call(
                 self._plugins[service_id],
                 "ircc_perform_action",
