@@ -17,7 +17,7 @@ from ircc_account.builtin import notes, status
 from ircc_account.builtin.applications import Payment
 from ircc_account.builtin.notes import Criterion, NoteReason, Outcome
 from ircc_account.builtin.status import Phase, Requirement, RequirementState, Staff
-from ircc_account.errors import AuthorizationError, NotFound
+from ircc_account.errors import AuthorizationError, Conflict, DepartmentOnly, NotFound
 from ircc_account.services import BilingualText, ItemKind, ItemState, ServiceItem
 
 from ..conftest import Portal
@@ -138,3 +138,40 @@ def test_the_desk_refuses_an_item_the_tracker_does_not_follow(portal: Portal) ->
         assert uow.items.get(item.item_id) == item
         assert [e.kind.value for e in uow.timeline.for_item(item.item_id)] == []
     assert portal.door.item(me, me.actor_id, item.item_id).actions == ()
+
+
+def test_the_department_follows_an_application_submitted_before_its_record(
+    portal: Portal,
+) -> None:
+    """StatusDesk.follow starts tracking another service's application without a tracker record (received at its creation); a second follow is a Conflict, a non-officer is refused."""
+    me = portal.client()
+    created = portal.clock.now()
+    item = ServiceItem(
+        item_id="trv-000000000000000000000002",
+        account_id=me.actor_id,
+        service_id="trv",
+        kind=ItemKind.APPLICATION,
+        reference="V000000002",
+        state=ItemState.SUBMITTED,
+        title=BilingualText("Visitor visa", "Visa de visiteur"),
+        created_at=created,
+        updated_at=created,
+    )
+    with portal.door.store.unit_of_work() as uow:
+        uow.items.add(item)
+        uow.commit()
+    desk = status.StatusDesk(portal.door)
+    portal.clock.advance(dt.timedelta(days=20))
+    clerk = Staff(actor=me, office="vo-dakar")
+    with pytest.raises(DepartmentOnly):
+        desk.follow(clerk, item.item_id, program="visitor-visa")
+    assert desk.follow(OFFICER, item.item_id, program="visitor-visa") == item
+    with pytest.raises(Conflict):
+        desk.follow(OFFICER, item.item_id, program="visitor-visa")
+    desk.change_phase(OFFICER, item.item_id, Phase.ELIGIBILITY)
+    page = status.status_page(portal.door, me, me.actor_id, item.item_id)
+    assert [(s.phase, s.entered_at) for s in page.steps] == [
+        (Phase.RECEIVED, created),
+        (Phase.ELIGIBILITY, portal.clock.now()),
+    ]
+    assert page.page.item.state is ItemState.IN_PROGRESS

@@ -214,11 +214,12 @@ class StatusDesk(DeskBase):
     client and their review, waits on third parties, documents received,
     comments released to the client.
 
-    It works on the applications it opened (:meth:`open`) and on those
-    another service submitted and asked it to follow: an application
-    service (``trv``, ``passport-renewal``) keeps the tracker's record of
-    each application it submits in its own records, and the desk reads and
-    writes that record there, beside the item.
+    It works on the applications it opened (:meth:`open`) and on those of
+    another service it follows: an application service (``trv``,
+    ``passport-renewal``) keeps the tracker's record of each application it
+    submits in its own records, and the desk reads and writes that record
+    there, beside the item (:meth:`follow` writes one for an application
+    that has none).
 
     The department's own systems authenticate and authorize their staff;
     this library checks only that ``staff.actor`` is an officer
@@ -328,6 +329,57 @@ class StatusDesk(DeskBase):
                 summary=_moved(Phase.RECEIVED.label),
             )
         )
+        return item
+
+    def follow(self, staff: Staff, item_id: str, *, program: str) -> ServiceItem:
+        """
+        Start following an application another service holds that has no
+        tracker record yet (one submitted before its service wrote one, or
+        by a service not on the application engine): its record, in phase
+        "received" at ``staff.office`` from the item's creation, kept in the
+        records of the item's service like a submission's.
+
+        Args:
+            staff: Who records it.
+            item_id: The other service's application item.
+            program: What similar applications share for estimates: an identifier.
+
+        Raises:
+            DepartmentOnly: *staff* is not an officer (recorded).
+            NotFound: no such application item.
+            Conflict: the tracker already follows it (or opened it).
+            ValidationError: a malformed program.
+        """
+        from ircc_account._model import _validate as v
+        from ircc_account.errors import Conflict
+
+        program = v.identifier("program", program)
+        with self._door.store.unit_of_work() as uow:
+            item: ServiceItem | None
+            try:
+                item = uow.items.get(item_id)
+            except (NotFound, PersonalDataErased):
+                item = None
+            if item is not None and item.kind is not ItemKind.APPLICATION:
+                item = None
+            self._check_officer(uow, staff, item, "status.follow")
+            if item is None:
+                raise NotFound(kind="item")
+            if self._tracks(uow, item):
+                raise Conflict(kind="record")
+            at = micros(item.created_at)
+            record = TrackerRecord.received(program, staff.office, at)
+            record.touched(staff.office, staff.role, "follow", at)
+            uow.plugin_records.put(
+                item.account_id,
+                item.service_id,
+                key_of(item.item_id),
+                record.encode(),
+                version=None,
+                now=self._clock.now(),
+            )
+            self._audit(uow, staff, item, "status.follow")
+            uow.commit()
         return item
 
     def change_phase(
