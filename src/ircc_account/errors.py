@@ -814,11 +814,20 @@ class UnknownPhase(ValidationError):
 
 
 class EventOutOfOrder(ValidationError):
-    """An event dated before the last event already recorded for the item."""
+    """
+    An event's date is out of order: before the last event already recorded
+    for the item, or in the future.
+    """
 
     code = "status.out_of_order"
-    message_en = "This event is dated before the last event already recorded for the application."
-    message_fr = "Cet événement est daté d'avant le dernier événement déjà inscrit pour la demande."
+    message_en = (
+        "This event's date is out of order: it is before the last event already recorded "
+        "for the application, or in the future."
+    )
+    message_fr = (
+        "La date de cet événement est hors d'ordre : elle précède le dernier événement déjà "
+        "inscrit pour la demande, ou elle est dans le futur."
+    )
 
 
 class RequirementAnswered(ValidationError):
@@ -830,19 +839,23 @@ class RequirementAnswered(ValidationError):
 
 
 class DueDateInPast(ValidationError):
-    """A requirement whose due date is not after today."""
+    """A requirement whose due date is not after the day it is asked (today, unless dated)."""
 
     code = "status.due_in_past"
-    message_en = "The due date must be after today."
-    message_fr = "La date d'échéance doit être postérieure à aujourd'hui."
+    message_en = "The due date must be after the day the request is made."
+    message_fr = "La date d'échéance doit être postérieure au jour où la demande est faite."
 
 
 class UnknownRequirement(ValidationError):
-    """A decision note or response names a requirement the application does not have."""
+    """
+    A requirement or wait the application does not have: named by a
+    response, a review, a decision note's reason, or the end of a wait
+    (``params["field"]`` is ``requirement`` or ``wait``).
+    """
 
     code = "notes.unknown_requirement"
-    message_en = "The note refers to a requirement this application does not have."
-    message_fr = "La note renvoie à une exigence que cette demande ne comporte pas."
+    message_en = "The application has no requirement or wait by that identifier."
+    message_fr = "La demande ne comporte aucune exigence ni attente portant cet identifiant."
 
 
 # --- applications (the built-in TRV and passport renewal services) ------------

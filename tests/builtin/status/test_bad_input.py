@@ -80,6 +80,16 @@ CASES: list[tuple[str, type[IrccAccountError], Callable[[World, str, str], objec
         DueDateInPast,
         lambda w, i, r: w.desk.request(STAFF, i, Requirement(title=DOC, due=dt.date.today())),
     ),
+    (
+        "due before it was asked",
+        DueDateInPast,
+        lambda w, i, r: w.desk.request(
+            STAFF,
+            i,
+            Requirement(title=DOC, due=dt.date.today() - dt.timedelta(days=10)),
+            at=dt.datetime.now(dt.UTC) - dt.timedelta(days=10),
+        ),
+    ),
     ("unknown requirement", UnknownRequirement, lambda w, i, r: w.desk.respond(STAFF, i, "req-99")),
     ("unknown wait", UnknownRequirement, lambda w, i, r: w.desk.wait_over(STAFF, i, "wait-9")),
 ]
@@ -110,3 +120,17 @@ def test_bad_input_is_a_typed_bilingual_error_and_writes_nothing(
     assert _snapshot(world, marie.actor_id, item_id) == before
     time.sleep(0.2)  # Events go out on the registry's pool after commit.
     assert len(world.listener.events) == told
+
+
+def test_each_message_is_true_for_every_case_it_is_raised_for() -> None:
+    """EventOutOfOrder names both a date before the latest event and one in the future; UnknownRequirement names a requirement or a wait (not a note); DueDateInPast names the day the request is made; in English and French."""
+    late = EventOutOfOrder()
+    assert "before" in late.message("en") and "future" in late.message("en")
+    assert "précède" in late.message("fr") and "futur" in late.message("fr")
+    for field in ("requirement", "wait"):
+        unknown = UnknownRequirement(field=field)
+        assert "wait" in unknown.message("en") and "requirement" in unknown.message("en")
+        assert "attente" in unknown.message("fr") and "exigence" in unknown.message("fr")
+        assert "note" not in unknown.message("en").lower()
+    due = DueDateInPast(field="due")
+    assert "request is made" in due.message("en") and "demande est faite" in due.message("fr")

@@ -1,8 +1,10 @@
 """
-Both built-in services install through their entry points: the package,
+The built-in status tracker, decision notes, visitor visa and passport
+renewal services install through their entry points: the package,
 pip-installed into a fresh virtual environment, publishes them under
-``ircc_account.services``, and the registry discovers and starts them
-from the allowlist alone; the demo portal allowlists both.
+``ircc_account.services``, and the registry discovers and starts them from
+the allowlist alone (the application services with a document folder in
+their settings); the demo portal allowlists all four.
 """
 
 from __future__ import annotations
@@ -30,18 +32,22 @@ CHECK = textwrap.dedent(
 
     version = sys.argv[1]
     dist = importlib.metadata.distribution("ircc-account")
-    mine = {"status-tracker", "decision-notes"}
+    mine = {"status-tracker", "decision-notes", "trv", "passport-renewal"}
     print(sorted(e.name for e in dist.entry_points if e.group == "ircc_account.services" and e.name in mine))
-    db = pathlib.Path(tempfile.mkdtemp()) / "a.db"
-    store = open_store(f"sqlite:///{db}", keyring=Keyring.generate())
+    folder = pathlib.Path(tempfile.mkdtemp())
+    store = open_store(f"sqlite:///{folder / 'a.db'}", keyring=Keyring.generate())
+    documents = {"documents_folder": str(folder / "documents")}
     registry = ServiceRegistry(
         store=store, policy=Policy(clock=SystemClock(), audit=AuditLog(store)),
-        allowed=[AllowedPlugin("status-tracker", "ircc-account", version),
-                 AllowedPlugin("decision-notes", "ircc-account", version)],
+        allowed=[AllowedPlugin(name, "ircc-account", version) for name in sorted(mine)],
+        settings={"trv": documents, "passport-renewal": documents},
     )
     print(sorted(registry.discover()))
     registry.start()
-    print(registry.manifest("status-tracker").title.fr, "|", registry.manifest("decision-notes").title.fr)
+    print(" | ".join(registry.manifest(name).title.fr for name in sorted(mine)))
+    from ircc_account.builtin import passport as passport_pkg, trv as trv_pkg
+    for service in (trv_pkg.plugin, passport_pkg.plugin):  # started with their document store
+        print(service.service_id, service.program, type(service.documents.store).__name__)
     registry.close()
     store.close()
     from ircc_account.demo import builtin_services
@@ -51,8 +57,8 @@ CHECK = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_both_services_install_through_their_entry_points(tmp_path: pathlib.Path) -> None:
-    """pip install of the package in a fresh venv; its entry points name both services, the registry discovers them, and the demo allowlists both."""
+def test_the_builtin_services_install_through_their_entry_points(tmp_path: pathlib.Path) -> None:
+    """pip install of the package in a fresh venv; its entry points name the tracker, notes, visitor visa and passport renewal, the registry discovers and starts them, and the demo allowlists them."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     env = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", env], check=True)
@@ -80,8 +86,11 @@ def test_both_services_install_through_their_entry_points(tmp_path: pathlib.Path
         check=True, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=clean,
     ).stdout.splitlines()  # fmt: skip
     assert out == [
-        "['decision-notes', 'status-tracker']",
-        "['decision-notes', 'status-tracker']",
-        "État des demandes | Notes de décision",
-        "[('decision-notes', 'ircc-account', True), ('status-tracker', 'ircc-account', True)]",
+        "['decision-notes', 'passport-renewal', 'status-tracker', 'trv']",
+        "['decision-notes', 'passport-renewal', 'status-tracker', 'trv']",
+        "Notes de décision | Renouvellement de passeport | État des demandes | Visa de visiteur",
+        "trv visitor-visa FolderDocumentStore",
+        "passport-renewal passport-renewal FolderDocumentStore",
+        "[('decision-notes', 'ircc-account', True), ('passport-renewal', 'ircc-account', True),"
+        " ('status-tracker', 'ircc-account', True), ('trv', 'ircc-account', True)]",
     ]

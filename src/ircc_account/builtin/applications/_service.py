@@ -32,6 +32,7 @@ from typing import Any
 import attrs
 
 from ircc_account import AssuranceLevel, Capacity, Randomness, SystemRandomness
+from ircc_account._model import _validate as v
 from ircc_account.errors import (
     ApplicationIncomplete,
     ApplicationIneligible,
@@ -65,6 +66,8 @@ from ircc_account.services import (
     TimelineKind,
 )
 
+from ..status._plugin import offers, respond
+from ..status._record import TrackerRecord, key_of, micros
 from ._answers import apply_answers
 from ._documents import FolderDocumentStore, SealedDocuments
 from ._drafts import (
@@ -88,6 +91,8 @@ __all__ = ["ApplicationService", "Review"]
 _DRAFT_ID = re.compile(r"d-[0-9a-f]{24}")
 _KEY_RECORD = "documents.key"
 _START = "start"
+#: The office a submitted application is received at, in the tracker's first phase.
+RECEIVED_ONLINE = "online"
 
 
 @attrs.frozen(kw_only=True)
@@ -137,6 +142,9 @@ class ApplicationService:
         number_prefix: The application number's first letters (``V``).
         document_number: The question whose answer is the item's travel
             document number (kept encrypted), if any.
+        program: What its submitted applications share with similar ones
+            in the status tracker's estimates (``visitor-visa``): an
+            identifier; the service id by default.
         assurance: The login assurance the service needs.
         version: The plugin's version.
         randomness: Where ids and application numbers come from.
@@ -151,6 +159,7 @@ class ApplicationService:
         counters: Mapping[str, Counter] | None = None,
         number_prefix: str = "A",
         document_number: str | None = None,
+        program: str | None = None,
         assurance: AssuranceLevel = AssuranceLevel.MODERATE,
         version: str = "1.0.0",
         randomness: Randomness | None = None,
@@ -165,6 +174,7 @@ class ApplicationService:
         self._description = description
         self._prefix = number_prefix
         self._document_number = document_number
+        self.program = v.identifier("program", program or self.service_id)
         self._assurance = assurance
         self._version = version
         self._randomness = randomness or SystemRandomness()
@@ -215,6 +225,23 @@ class ApplicationService:
     @hookimpl
     def ircc_item_timeline(self, ctx: ServiceContext, item_id: str) -> Sequence[TimelineEvent]:
         return list(ctx.timeline.list(item_id))
+
+    @hookimpl
+    def ircc_item_actions(self, ctx: ServiceContext, item_id: str) -> Sequence[ActionOffer]:
+        # A submitted application is followed by the status tracker: what an
+        # officer asked for is answered here, on the item's own page.
+        if "act" not in ctx.scopes:
+            return []
+        found = ctx.records.get(key_of(item_id))
+        if found is None or not TrackerRecord.looks_like(found.value):
+            return []
+        return offers(TrackerRecord.decode(found.value))
+
+    @hookimpl
+    def ircc_perform_action(
+        self, ctx: ServiceContext, item_id: str, action: str, payload: Mapping[str, str]
+    ) -> ActionResult:
+        return respond(ctx, item_id, action, payload)
 
     @hookimpl
     def ircc_service_actions(self, ctx: ServiceContext) -> Sequence[ActionOffer]:
@@ -512,7 +539,10 @@ class ApplicationService:
         Submit a signed application (``act``): the client's signature must
         hold over exactly what is submitted, and *payment* must be the fees.
         The draft becomes immutable and an item the status tracker follows
-        is created.
+        is created: the item, and the tracker's record of it (phase
+        "received") in this service's records, where the status tracker's
+        desk and page find it and the item's page offers the answers to
+        what officers ask for.
 
         Raises:
             SignatureRequired: unsigned, or the signature does not hold.
@@ -634,11 +664,22 @@ class ApplicationService:
                     en=f"Application {number} submitted.", fr=f"Demande {number} soumise."
                 ),
             )
+        self._follow(ctx, item, receipt.submitted_at)
         done = attrs.evolve(draft, receipt=attrs.evolve(receipt, item_id=item.item_id))
         record = ctx.records.put(
             record_key(draft.draft_id), draft_to_json(self.form, done), version=draft.version
         )
         return draft_from_record(self.form, record)
+
+    def _follow(self, ctx: ServiceContext, item: ServiceItem, at: dt.datetime) -> None:
+        """
+        Have the status tracker follow *item*: its record (phase "received"
+        at submission), kept in this service's own records beside the
+        draft, where the department's desk and the status page find it.
+        """
+        record = TrackerRecord.received(self.program, RECEIVED_ONLINE, micros(at))
+        with contextlib.suppress(Conflict):  # Finishing again after a crash: it is there.
+            ctx.records.put(key_of(item.item_id), record.data)
 
     def _document_number_of(self, draft: Draft) -> str | None:
         if self._document_number is None:

@@ -65,7 +65,8 @@ class NotesDesk(DeskBase):
 
         Args:
             staff: The officer who decided.
-            application_id: The status tracker's item.
+            application_id: The status tracker's item, or an application it
+                follows (submitted through an application service).
             outcome: Refused, or approved with conditions.
             reasons: The reasons, each tied to a criterion or to one of the
                 application's requirements. Withheld passages keep only
@@ -95,14 +96,20 @@ class NotesDesk(DeskBase):
                 application = uow.items.get(application_id)
             except (NotFound, PersonalDataErased):
                 application = None
-            if application is not None and application.service_id != TRACKER_ID:
-                application = None
+            found = None
+            if application is not None:
+                # The tracker's record is kept by the application's service
+                # (the tracker's own, or the service that submitted it).
+                found = uow.plugin_records.get(
+                    application.account_id, application.service_id, key_of(application.item_id)
+                )
+                if application.service_id != TRACKER_ID and (
+                    found is None or not TrackerRecord.looks_like(found[1])
+                ):
+                    application = None
             self._check_officer(uow, staff, application, "notes.decision")
             if application is None:
                 raise NotFound(kind="item")
-            found = uow.plugin_records.get(
-                application.account_id, TRACKER_ID, key_of(application.item_id)
-            )
             tracker = TrackerRecord.decode(found[1]) if found else TrackerRecord.new("unknown")
             now = self._clock.now()
             data = {

@@ -116,7 +116,7 @@ class DeskBase:
     @contextmanager
     def _work(self, staff: Staff, item_id: str, what: str) -> Iterator[_Work]:
         """
-        One desk call's unit: the item (this service's, else "not found"),
+        One desk call's unit: the item (one this desk works on, else "not found"),
         the officer check (a refusal recorded), the audit entry; commits if
         the block ends normally, then publishes the events it collected.
         """
@@ -126,7 +126,7 @@ class DeskBase:
                 item = uow.items.get(item_id)
             except (NotFound, PersonalDataErased):
                 item = None
-            if item is not None and item.service_id != self.service_id:
+            if item is not None and not self._tracks(uow, item):
                 item = None
             self._check_officer(uow, staff, item, what)
             if item is None:
@@ -138,9 +138,14 @@ class DeskBase:
         for event in work.events:
             self._door.services.publish(event)
 
-    def _read(self, work: _Work, service_id: str | None = None) -> tuple[Any, int]:
+    def _tracks(self, uow: SqlUnit, item: ServiceItem) -> bool:
+        """Whether this desk works on *item*: by default, its own service's items."""
+        return item.service_id == self.service_id
+
+    def _read(self, work: _Work) -> tuple[Any, int]:
+        """The item's record, kept in the records of the item's own service."""
         found = work.uow.plugin_records.get(
-            work.item.account_id, service_id or self.service_id, key_of(work.item.item_id)
+            work.item.account_id, work.item.service_id, key_of(work.item.item_id)
         )
         if found is None:
             raise NotFound(kind="record")
@@ -149,7 +154,7 @@ class DeskBase:
     def _write(self, work: _Work, data: bytes, version: int | None) -> None:
         work.uow.plugin_records.put(
             work.item.account_id,
-            self.service_id,
+            work.item.service_id,
             key_of(work.item.item_id),
             data,
             version=version,
@@ -209,6 +214,13 @@ class StatusDesk(DeskBase):
     client and their review, waits on third parties, documents received,
     comments released to the client.
 
+    It works on the applications it opened (:meth:`open`) and on those of
+    another service it follows: an application service (``trv``,
+    ``passport-renewal``) keeps the tracker's record of each application it
+    submits in its own records, and the desk reads and writes that record
+    there, beside the item (:meth:`follow` writes one for an application
+    that has none).
+
     The department's own systems authenticate and authorize their staff;
     this library checks only that ``staff.actor`` is an officer
     (``Capacity.OFFICER``, else :class:`~ircc_account.errors.DepartmentOnly`,
@@ -224,6 +236,17 @@ class StatusDesk(DeskBase):
     def __init__(self, door: FrontDoor, *, estimates: EstimateBook | None = None) -> None:
         super().__init__(door)
         self.estimates = estimates or EstimateBook()
+
+    def _tracks(self, uow: SqlUnit, item: ServiceItem) -> bool:
+        """
+        The tracker's own items, and an item of another service it follows:
+        one whose service keeps a tracker record for it (an application
+        service writes it on submission).
+        """
+        if item.service_id == self.service_id:
+            return True
+        found = uow.plugin_records.get(item.account_id, item.service_id, key_of(item.item_id))
+        return found is not None and TrackerRecord.looks_like(found[1])
 
     def open(
         self,
@@ -308,6 +331,57 @@ class StatusDesk(DeskBase):
         )
         return item
 
+    def follow(self, staff: Staff, item_id: str, *, program: str) -> ServiceItem:
+        """
+        Start following an application another service holds that has no
+        tracker record yet (one submitted before its service wrote one, or
+        by a service not on the application engine): its record, in phase
+        "received" at ``staff.office`` from the item's creation, kept in the
+        records of the item's service like a submission's.
+
+        Args:
+            staff: Who records it.
+            item_id: The other service's application item.
+            program: What similar applications share for estimates: an identifier.
+
+        Raises:
+            DepartmentOnly: *staff* is not an officer (recorded).
+            NotFound: no such application item.
+            Conflict: the tracker already follows it (or opened it).
+            ValidationError: a malformed program.
+        """
+        from ircc_account._model import _validate as v
+        from ircc_account.errors import Conflict
+
+        program = v.identifier("program", program)
+        with self._door.store.unit_of_work() as uow:
+            item: ServiceItem | None
+            try:
+                item = uow.items.get(item_id)
+            except (NotFound, PersonalDataErased):
+                item = None
+            if item is not None and item.kind is not ItemKind.APPLICATION:
+                item = None
+            self._check_officer(uow, staff, item, "status.follow")
+            if item is None:
+                raise NotFound(kind="item")
+            if self._tracks(uow, item):
+                raise Conflict(kind="record")
+            at = micros(item.created_at)
+            record = TrackerRecord.received(program, staff.office, at)
+            record.touched(staff.office, staff.role, "follow", at)
+            uow.plugin_records.put(
+                item.account_id,
+                item.service_id,
+                key_of(item.item_id),
+                record.encode(),
+                version=None,
+                now=self._clock.now(),
+            )
+            self._audit(uow, staff, item, "status.follow")
+            uow.commit()
+        return item
+
     def change_phase(
         self,
         staff: Staff,
@@ -368,20 +442,23 @@ class StatusDesk(DeskBase):
         self, staff: Staff, item_id: str, requirement: Requirement, *, at: dt.datetime | None = None
     ) -> str:
         """
-        Ask the client for something (a document, biometrics), due after today.
-        *at* (now by default) may not be before the item's latest event.
+        Ask the client for something (a document, biometrics), due after the
+        day it is asked: *at*, now by default (not before the item's latest
+        event). A request recorded late (a legacy feed's, with its own date)
+        may already be past due: it is recorded as asked, and the page shows
+        it overdue while it stays unanswered.
 
         Returns:
             The requirement's id (``req-1``), which the client responds to.
 
         Raises:
-            DueDateInPast: the due date is today or earlier.
+            DueDateInPast: the due date is not after the day it is asked.
             EventOutOfOrder: *at* is before the latest event, or in the future.
             DepartmentOnly: *staff* is not an officer (recorded).
             NotFound: no such tracked item.
         """
         with self._work(staff, item_id, "status.request") as work:
-            if requirement.due <= work.now.date():
+            if requirement.due <= (at or work.now).astimezone(dt.UTC).date():
                 raise DueDateInPast(field="due")
             data, version = self._read(work)
             record = TrackerRecord.decode(data)

@@ -4,7 +4,9 @@ read through the adapter base (:class:`~ircc_account.services.LegacyPortalClient
 timeouts, bounded retries, a breaker, no URL in logs), mapped onto the
 tracker's phases and requirements and recorded through the desk. A status
 nobody mapped is recorded as "in progress" with its raw label kept for
-staff: never dropped, never guessed.
+staff: never dropped, never guessed. A request already past due when it is
+recorded keeps the legacy system's dates and shows overdue; it never holds
+back the statuses after it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ircc_account.errors import ServiceBadOutput
+from ircc_account.errors import OutOfRange, ServiceBadOutput
 from ircc_account.services import BilingualText, LegacyPortalClient
 
 from ._desk import StatusDesk
@@ -32,12 +34,19 @@ class LegacyRequirement:
     Attributes:
         title: What is missing.
         details: Its sub-requirements.
-        due_in: How long the client has from the status's date.
+        due_in: How long the client has from the status's date: a day or more.
+            A request the feed records after that (an old status, a first
+            sync) keeps its due date, and the page shows it overdue.
     """
 
     title: BilingualText
     details: tuple[BilingualText, ...] = ()
-    due_in: dt.timedelta = dt.timedelta(days=30)
+    due_in: dt.timedelta = attrs.field(default=dt.timedelta(days=30))
+
+    @due_in.validator
+    def _a_day_or_more(self, _: object, value: dt.timedelta) -> None:
+        if not isinstance(value, dt.timedelta) or value < dt.timedelta(days=1):
+            raise OutOfRange(field="due_in")
 
 
 class LegacyStatusFeed:
@@ -72,7 +81,9 @@ class LegacyStatusFeed:
     def sync(self, item_id: str, file_number: str) -> int:
         """
         Record the statuses of *file_number* newer than the item's latest
-        event, oldest first.
+        event, oldest first, each with its own date. A request status is
+        recorded as asked on its date, due ``due_in`` later, even when that
+        due date has passed (then it shows overdue until answered).
 
         Returns:
             How many statuses were recorded.

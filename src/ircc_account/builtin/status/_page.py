@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING
 import attrs
 
 from ircc_account import Actor
-from ircc_account.errors import NotFound
 from ircc_account.services import ServiceContext
 
 from ._estimates import EstimateBook, chart_svg
 from ._plugin import read_record
 from ._values import (
-    SERVICE_ID,
     Comment,
     Document,
     Estimate,
@@ -119,20 +117,22 @@ def status_page(
     """
     A tracked application's page for *actor* (the client, or a
     representative whose grant lets them see its status): ``door.item``
-    (authorized and recorded), then the tracker's record through the
-    plugin's gates (recorded too), and the estimate (department-wide
-    counts, no client data).
+    (authorized and recorded), then the tracker's record through the gates
+    of the item's service (recorded too: the tracker's own, or the
+    application service whose submission it follows), and the estimate
+    (department-wide counts, no client data).
 
     Raises:
         NotFound: no such tracked item for this client (recorded).
         AuthorizationError: *actor* may not see it (recorded).
     """
     page = door.item(actor, client_id, item_id, language=language, correlation_id=correlation_id)
-    if page.item.service_id != SERVICE_ID:
-        raise NotFound(kind="item")
+    # The tracker's record is kept by the item's own service: the tracker's,
+    # or the application service that submitted it and asked it followed.
     ctx = service_context(
-        door, actor, client_id, SERVICE_ID, language=language, correlation_id=correlation_id
-    )
+        door, actor, client_id, page.item.service_id, language=language,
+        correlation_id=correlation_id,
+    )  # fmt: skip
     record = read_record(ctx, item_id)
     steps = record.steps()
     estimate = None
@@ -147,7 +147,7 @@ def status_page(
     return StatusPage(
         page=page,
         steps=steps,
-        requirements=record.requirements(),
+        requirements=record.requirements(ctx.clock.now().date()),
         waits=record.waits(),
         documents=record.documents(),
         touches=record.touches(),

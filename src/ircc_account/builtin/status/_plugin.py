@@ -81,44 +81,64 @@ class StatusTracker:
     def ircc_item_actions(self, ctx: ServiceContext, item_id: str) -> Sequence[ActionOffer]:
         if "act" not in ctx.scopes:
             return []
-        record = read_record(ctx, item_id)
-        return [
-            ActionOffer(
-                action=f"respond:{r.requirement_id}",
-                label=BilingualText(f"Send: {r.title.en}", f"Envoyer : {r.title.fr}"),
-                scope="act",
-            )
-            for r in record.requirements()
-            if r.state is RequirementState.REQUESTED
-        ]
+        return offers(read_record(ctx, item_id))
 
     @hookimpl
     def ircc_perform_action(
         self, ctx: ServiceContext, item_id: str, action: str, payload: Mapping[str, str]
     ) -> ActionResult:
-        requirement_id = action.removeprefix("respond:")
-        found = ctx.records.get(key_of(item_id))
-        if found is None:
-            raise NotFound(kind="item")
-        record = TrackerRecord.decode(found.value)
-        message = str(payload.get("message", ""))[:MAX_MESSAGE]
-        was = answer(record, requirement_id, micros(ctx.clock.now()), response=message or None)
-        ctx.records.put(key_of(item_id), record.data, version=found.version)
-        title = BilingualText(was["title"]["en"], was["title"]["fr"])
-        sent = BilingualText(f"You sent: {title.en}", f"Vous avez envoyé : {title.fr}")
-        if record.waiting_on_client():
-            ctx.timeline.append(item_id, kind=TimelineKind.DOCUMENT_RECEIVED, summary=sent)
-            item = ctx.items.get(item_id)
-        else:
-            state = state_of(record.current_phase(), waiting_on_client=False)
-            item = ctx.items.set_state(item_id, state, summary=sent)
-        return ActionResult(
-            ok=True,
-            message=BilingualText(
-                "Thank you: we received your answer.", "Merci : nous avons reçu votre réponse."
-            ),
-            item=item,
+        return respond(ctx, item_id, action, payload)
+
+
+def offers(record: TrackerRecord) -> list[ActionOffer]:
+    """The ``respond:<requirement>`` actions on an item: one per open request (scope ``act``)."""
+    return [
+        ActionOffer(
+            action=f"respond:{r.requirement_id}",
+            label=BilingualText(f"Send: {r.title.en}", f"Envoyer : {r.title.fr}"),
+            scope="act",
         )
+        for r in record.requirements()
+        if r.state is RequirementState.REQUESTED
+    ]
+
+
+def respond(
+    ctx: ServiceContext, item_id: str, action: str, payload: Mapping[str, str]
+) -> ActionResult:
+    """
+    The client's answer to a request (``respond:<requirement>``), through
+    *ctx*'s gates: the tracker's record (in *ctx*'s service's records), the
+    item's state or a timeline event. Shared by the tracker and the services
+    whose submitted applications it follows.
+
+    Raises:
+        NotFound: the item has no tracker record.
+        UnknownRequirement, RequirementAnswered: as for the desk's ``respond``.
+    """
+    requirement_id = action.removeprefix("respond:")
+    found = ctx.records.get(key_of(item_id))
+    if found is None:
+        raise NotFound(kind="item")
+    record = TrackerRecord.decode(found.value)
+    message = str(payload.get("message", ""))[:MAX_MESSAGE]
+    was = answer(record, requirement_id, micros(ctx.clock.now()), response=message or None)
+    ctx.records.put(key_of(item_id), record.data, version=found.version)
+    title = BilingualText(was["title"]["en"], was["title"]["fr"])
+    sent = BilingualText(f"You sent: {title.en}", f"Vous avez envoyé : {title.fr}")
+    if record.waiting_on_client():
+        ctx.timeline.append(item_id, kind=TimelineKind.DOCUMENT_RECEIVED, summary=sent)
+        item = ctx.items.get(item_id)
+    else:
+        state = state_of(record.current_phase(), waiting_on_client=False)
+        item = ctx.items.set_state(item_id, state, summary=sent)
+    return ActionResult(
+        ok=True,
+        message=BilingualText(
+            "Thank you: we received your answer.", "Merci : nous avons reçu votre réponse."
+        ),
+        item=item,
+    )
 
 
 #: The plugin object the entry point names.

@@ -87,9 +87,26 @@ class TrackerRecord:
         )
 
     @classmethod
+    def received(cls, program: str, office: str, at: int) -> TrackerRecord:
+        """A record for an item of *program* received at *office* at *at* (microseconds)."""
+        record = cls.new(program)
+        record.enter(Phase.RECEIVED, office, at)
+        record.data["last_at"] = at
+        return record
+
+    @classmethod
     def decode(cls, value: Any) -> TrackerRecord:
         """A record from the JSON value stored."""
         return cls(value if isinstance(value, dict) else json.loads(value))
+
+    @staticmethod
+    def looks_like(value: Any) -> bool:
+        """Whether *value* (as stored) is a tracker record, not some other record under the key."""
+        try:
+            data = value if isinstance(value, dict) else json.loads(value)
+        except (TypeError, ValueError):
+            return False
+        return isinstance(data, dict) and data.get("v") == FORMAT and "phases" in data
 
     def encode(self) -> bytes:
         """The record as UTF-8 JSON."""
@@ -151,8 +168,8 @@ class TrackerRecord:
         """Each phase step's raw legacy label, for staff (``None`` where there was none)."""
         return tuple(p.get("label") for p in self.data["phases"])
 
-    def requirements(self) -> tuple[RequirementView, ...]:
-        """What was asked of the client, oldest first."""
+    def requirements(self, today: dt.date | None = None) -> tuple[RequirementView, ...]:
+        """What was asked of the client, oldest first (overdue ones flagged, given *today*)."""
         return tuple(
             RequirementView(
                 requirement_id=r["id"],
@@ -163,6 +180,11 @@ class TrackerRecord:
                 reason=None if r.get("reason") is None else _bilingual(r["reason"]),
                 requested_at=from_micros(r["requested_at"]),
                 answered_at=None if r.get("answered_at") is None else from_micros(r["answered_at"]),
+                overdue=(
+                    today is not None
+                    and r["state"] == RequirementState.REQUESTED
+                    and dt.date.fromisoformat(r["due"]) < today
+                ),
             )
             for r in self.data["requirements"]
         )

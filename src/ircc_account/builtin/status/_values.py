@@ -224,7 +224,7 @@ class Requirement:
         details: Its sub-requirements, each a sentence ("from each country
             you lived in for 6 months or more since age 18", "translated
             into English or French by a certified translator").
-        due: The date it is due; after today.
+        due: The date it is due; after the day it is asked.
     """
 
     title: BilingualText = attrs.field(validator=_bilingual)
@@ -271,6 +271,8 @@ class RequirementView:
         reason: Why it was rejected, if it was.
         requested_at: When it was asked for.
         answered_at: When the client answered, if they did.
+        overdue: Still unanswered and its due date has passed (on the day
+            the page was read). It can still be answered.
     """
 
     requirement_id: str
@@ -281,6 +283,7 @@ class RequirementView:
     reason: BilingualText | None
     requested_at: dt.datetime
     answered_at: dt.datetime | None
+    overdue: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -76,7 +76,8 @@ class TrvService(ApplicationService):
     """
     The visitor visa (temporary resident visa) application, as a service
     plugin: service id ``trv``, application numbers ``V`` and nine digits,
-    the passport number kept (encrypted) on the submitted item.
+    the passport number kept (encrypted) on the submitted item, which the
+    status tracker follows as a ``visitor-visa`` application.
 
     Args:
         biometrics: The biometrics rule.
@@ -101,5 +102,6 @@ class TrvService(ApplicationService):
             },
             number_prefix="V",
             document_number="passport_number",
+            program="visitor-visa",
             randomness=randomness,
         )
