@@ -162,8 +162,17 @@ def add_portal_pages(
             "demo/dashboard.html", {"board": board, "levels": levels, "applications": forms}
         )
 
+    from ._tracked import tracked_item_page
+
+    show_tracked = tracked_item_page(web)
+
     @web.page("/account/items/{item_id}", name="item")
     def item(req: PageRequest, item_id: str) -> Page:
+        # The status tracker's and the decision notes' items show their
+        # service's own page; each access goes through the door either way.
+        tracked = show_tracked(req, item_id, enquiries_on=enquiries_on)
+        if tracked is not None:
+            return tracked
         page = door.item(
             req.actor(),
             req.client_id,
