@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
+import sqlalchemy as sa
 
 from ircc_account import Actor, Capacity
 from ircc_account.builtin import notes, status
@@ -165,6 +166,19 @@ def test_the_tracked_visa_shows_the_trackers_own_page(
     assert "Certificat de police" in _section(french, "requirements-heading")
     assert "Un médecin désigné" in _section(french, "waits-heading")
     assert "Jours restants pour la moitié des demandes semblables" in french
+    # Two page views, each one recorded access to the item (door.item), not two.
+    assert _item_views(site, visa) == 2
+
+
+def _item_views(site: Site, item_id: str) -> int:
+    """How many times the audit log recorded the door's item page for *item_id*."""
+    from ircc_account._storage._schema_audit import audit_entries as t
+
+    with site.door.store.engine.connect() as conn:
+        query = sa.select(sa.func.count()).where(
+            t.c.action == "door.item.view", t.c.item_id == item_id
+        )
+        return int(conn.execute(query).scalar_one())
 
 
 def test_without_enough_similar_decisions_the_page_says_there_is_no_estimate(
@@ -194,6 +208,7 @@ def test_the_decision_shows_its_reasons_and_withheld_markers_never_the_passage(
     assert "The proof of funds does not cover the first year's tuition." in reasons
     assert "[Withheld: Privacy Act, section 26: information about another person]" in reasons
     assert "Request a review" in text(page) and "Refused" in _section(page.text, "item-summary")
+    assert _item_views(site, decision) == 1
     # A decision whose officer drafted the withheld passage: it never reaches the page.
     secret = "Informant Zebulon Quaxley reported the sponsor"
     officer = status.Staff(
