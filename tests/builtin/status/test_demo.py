@@ -260,3 +260,18 @@ def test_a_representative_without_the_notes_scope_sees_the_decision_without_its_
     assert page.status_code == 200 and 'id="notes-not-granted"' in page.text
     assert "Purpose of visit" not in page.text and 'id="reasons"' not in page.text
     assert len(site.refusals("marie")) == before
+
+
+def test_the_demos_department_counts_give_the_tracked_visa_an_estimate(
+    site: Site,
+    browser: Callable[..., Browser],  # noqa: F811 (a fixture)
+) -> None:
+    """The counts the demo adds when it first starts (60 similar visas decided, no client data) are enough for the seeded visa's page to show an estimate and its chart."""
+    from ircc_account.demo._counts import add_department_counts
+
+    visa, _ = _items(site, status.SERVICE_ID)
+    assert add_department_counts(site.door) == 60
+    page = signed_in(site, browser, "marie").get(f"/account/items/{visa}")
+    assert 'id="estimate-text"' in page.text and '<figure id="estimate-chart">' in page.text
+    found = re.search(r"From (\d+) similar applications decided recently", text(page))
+    assert found is not None and 20 <= int(found.group(1)) <= 60
