@@ -104,7 +104,8 @@ def add_portal_pages(
 ) -> None:
     """
     Add the demo portal's pages to *web*: home, the dashboard, an item and
-    its actions, representatives (give, accept, refuse, revoke), "who
+    its actions (the status tracker's and decision notes' items on their
+    service's own page), representatives (give, accept, refuse, revoke), "who
     touched my file", a representative's clients (act for one, stop), the
     profile, enquiries (when the enquiries service is installed), and the
     application services' forms (a draft's steps, the

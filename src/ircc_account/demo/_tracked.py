@@ -19,6 +19,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ircc_account import Actor
 from ircc_account.delegation import Scope
 from ircc_account.errors import NotFound, PersonalDataErased
 from ircc_account.web import Page, PageRequest, WebApp
@@ -57,7 +58,7 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
             return None
         return found.service_id
 
-    def may_read_notes(req: PageRequest) -> bool:
+    def may_read_notes(actor: Actor, client_id: str) -> bool:
         """
         Whether the actor holds ``view_decision_notes`` here (the client
         does): decides only whether the page tries to show the notes, which
@@ -65,19 +66,20 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
         """
         with door.store.unit_of_work(write=False) as uow:
             held = door.policy.scopes_held(
-                req.actor(), req.client_id, uow=uow, service_ids=(notes.SERVICE_ID,)
+                actor, client_id, uow=uow, service_ids=(notes.SERVICE_ID,)
             )
         wanted = Scope.VIEW_DECISION_NOTES.value
         return held is None or wanted in held.get(notes.SERVICE_ID, frozenset())
 
     def show(req: PageRequest, item_id: str, *, enquiries_on: bool) -> Page | None:
+        actor = req.actor()
         service_id = service_of(req.client_id, item_id)
         if service_id is None:
             return None
         common: dict[str, Any] = {"enquiries_on": enquiries_on}
         if service_id == status.SERVICE_ID:
             tracked = status.status_page(
-                door, req.actor(), req.client_id, item_id,
+                door, actor, req.client_id, item_id,
                 language=req.language, correlation_id=req.correlation_id,
             )  # fmt: skip
             estimate = tracked.estimate
@@ -95,14 +97,14 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
                 "demo/tracked_item.html",
                 {**common, "page": tracked.page, "tracked": tracked, "chart": chart},
             )
-        if not may_read_notes(req):
+        if not may_read_notes(actor, req.client_id):
             page = door.item(
-                req.actor(), req.client_id, item_id,
+                actor, req.client_id, item_id,
                 language=req.language, correlation_id=req.correlation_id,
             )  # fmt: skip
             return Page("demo/item.html", {**common, "page": page, "notes_not_granted": True})
         decision = notes.notes_page(
-            door, req.actor(), req.client_id, item_id,
+            door, actor, req.client_id, item_id,
             language=req.language, correlation_id=req.correlation_id,
         )  # fmt: skip
 
