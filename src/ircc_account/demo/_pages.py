@@ -171,11 +171,12 @@ def add_portal_pages(
     def item(req: PageRequest, item_id: str) -> Page:
         # The status tracker's and the decision notes' items show their
         # service's own page; each access goes through the door either way.
-        tracked = show_tracked(req, item_id, enquiries_on=enquiries_on)
+        actor = req.actor()
+        tracked = show_tracked(req, actor, item_id, enquiries_on=enquiries_on)
         if tracked is not None:
             return tracked
         page = door.item(
-            req.actor(),
+            actor,
             req.client_id,
             item_id,
             language=req.language,

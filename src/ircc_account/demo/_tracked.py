@@ -39,7 +39,7 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
 
     services = {status.SERVICE_ID, notes.SERVICE_ID} & installed
     if not services:
-        return lambda req, item_id, **_: None
+        return lambda req, actor, item_id, **_: None
 
     def service_of(client_id: str, item_id: str) -> str | None:
         """
@@ -71,8 +71,7 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
         wanted = Scope.VIEW_DECISION_NOTES.value
         return held is None or wanted in held.get(notes.SERVICE_ID, frozenset())
 
-    def show(req: PageRequest, item_id: str, *, enquiries_on: bool) -> Page | None:
-        actor = req.actor()
+    def show(req: PageRequest, actor: Actor, item_id: str, *, enquiries_on: bool) -> Page | None:
         service_id = service_of(req.client_id, item_id)
         if service_id is None:
             return None
