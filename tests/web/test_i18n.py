@@ -178,3 +178,14 @@ def test_the_providers_other_pages_are_in_both_languages() -> None:
     error = error_page("invalid_request", "bad <id_token_hint>")
     assert "Sign-in error" in error and "Erreur de connexion" in error
     assert "&lt;id_token_hint&gt;" in error
+
+
+def test_the_providers_warning_is_in_each_language_its_page_is_in() -> None:
+    """The "never for real accounts" warning is French on the French sign-in page, and in both languages (each marked) on the bilingual signed-out and error pages."""
+    warning_en = "Development sign-in service: never for real accounts."
+    warning_fr = "Service de connexion de développement : jamais pour de vrais comptes."
+    french = login_page([("ui_locales", "fr")], USERS, ["urn:ircc:loa:2"])
+    assert warning_fr in french and warning_en not in french
+    for page in (signed_out_page(), error_page("invalid_request", "unknown or used")):
+        assert f"<p lang='en'><strong>{warning_en}</strong></p>" in page
+        assert f"<p lang='fr'><strong>{warning_fr}</strong></p>" in page

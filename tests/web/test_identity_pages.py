@@ -140,11 +140,13 @@ def test_a_replayed_callback_is_refused_and_signs_nobody_in(
 def test_a_forged_or_malformed_callback_is_a_clear_400(
     site: Site, browser: Callable[[], Browser], query: str
 ) -> None:
-    """A callback with no, unknown, duplicated or error parameters is a 400 page with no-referrer and no-store, and no session."""
+    """A callback with no, unknown, duplicated or error parameters is a 400 page with no-referrer (no page-level relaxation, no form) and no-store, and no session."""
     b = browser()
     answer = b.get(f"/login/callback{query}")
     assert answer.status_code == 400
     assert answer.headers["referrer-policy"] == "no-referrer"
+    # Its address may carry the code and state: the page keeps no-referrer.
+    assert '<meta name="referrer"' not in answer.text and "<form" not in answer.text
     assert answer.headers["cache-control"] == "no-store"
     assert SESSION not in answer.headers.get("set-cookie", "")
     assert 'src="http' not in answer.text and 'href="http' not in answer.text

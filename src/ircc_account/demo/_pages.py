@@ -104,7 +104,8 @@ def add_portal_pages(
 ) -> None:
     """
     Add the demo portal's pages to *web*: home, the dashboard, an item and
-    its actions, representatives (give, accept, refuse, revoke), "who
+    its actions (the status tracker's and decision notes' items on their
+    service's own page), representatives (give, accept, refuse, revoke), "who
     touched my file", a representative's clients (act for one, stop), the
     profile, enquiries (when the enquiries service is installed), and the
     application services' forms (a draft's steps, the
@@ -162,10 +163,20 @@ def add_portal_pages(
             "demo/dashboard.html", {"board": board, "levels": levels, "applications": forms}
         )
 
+    from ._tracked import tracked_item_page
+
+    show_tracked = tracked_item_page(web)
+
     @web.page("/account/items/{item_id}", name="item")
     def item(req: PageRequest, item_id: str) -> Page:
+        # The status tracker's and the decision notes' items show their
+        # service's own page; each access goes through the door either way.
+        actor = req.actor()
+        tracked = show_tracked(req, actor, item_id, enquiries_on=enquiries_on)
+        if tracked is not None:
+            return tracked
         page = door.item(
-            req.actor(),
+            actor,
             req.client_id,
             item_id,
             language=req.language,

@@ -57,6 +57,7 @@ from ircc_account.services import ENTRY_POINT_GROUP, AllowedPlugin
 from ircc_account.services._allowlist import pin_refusal
 from ircc_account.web import N_, Catalogue, WebApp, WebConfig
 
+from ._counts import add_department_counts
 from ._notices import notification_settings
 from ._pages import DemoPerson, add_portal_pages
 from ._plugins import DemoMessages, DemoStatus
@@ -465,6 +466,8 @@ def _seeded(
             names=found["names"],
         )
     seeded = seed(door, http, f"{url}/login/callback")
+    # The department's counts the tracked visa's estimate reads (no client data).
+    add_department_counts(door)
     state = {
         "format": "ircc-account-demo/1",
         "provider_port": int(provider_url.rsplit(":", 1)[1]),

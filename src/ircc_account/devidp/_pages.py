@@ -5,7 +5,8 @@ test user, signed out, errors.
 The sign-in page speaks the language the relying party asked for in
 ``ui_locales`` (OpenID Connect Core §3.1.2.1), and has a button to switch;
 the signed-out and error pages, which know nothing of the request, are in
-both languages, one after the other. Every string comes from the
+both languages, one after the other (the warning that it is no real
+sign-in service included). Every string comes from the
 ``devidp`` message catalogue (French, read with Babel); every value is
 escaped; the pages load nothing from elsewhere.
 """
@@ -73,8 +74,12 @@ def _head(language: str, title: str, *, bilingual: bool = False) -> str:
     )
 
 
-def _notice(language: str) -> str:
-    return f"<header><p><strong>{_(language, _WARNING)}</strong></p></header>"
+def _notice(*languages: str) -> str:
+    """The warning that this is no real sign-in service, in each of *languages*."""
+    lines = "".join(
+        f"<p lang='{lang}'><strong>{_(lang, _WARNING)}</strong></p>" for lang in languages
+    )
+    return f"<header>{lines}</header>"
 
 
 _TAIL = "</body></html>"
@@ -137,7 +142,10 @@ def login_page(
 
 
 def signed_out_page() -> str:
-    """The page shown after logout when no return address was given, in both languages."""
+    """
+    The page shown after logout when no return address was given, in both
+    languages (its warning too).
+    """
     sections = "".join(
         f"<section lang='{lang}'><h{1 if lang == 'en' else 2}>{_(lang, _TITLE_SIGNED_OUT)}"
         f"</h{1 if lang == 'en' else 2}><p>{_(lang, _SIGNED_OUT)}</p></section>"
@@ -145,7 +153,7 @@ def signed_out_page() -> str:
     )
     return (
         _head("en", _TITLE_SIGNED_OUT, bilingual=True)
-        + _notice("en")
+        + _notice(*_LANGUAGES)
         + f"<main>{sections}</main>"
         + _TAIL
     )
@@ -154,7 +162,7 @@ def signed_out_page() -> str:
 def error_page(error: str, description: str) -> str:
     """
     A page for errors that must not be redirected to an unverified address,
-    in both languages. The OAuth error code and its description are the
+    in both languages (its warning too). The OAuth error code and its description are the
     protocol's own words and are shown as they are.
 
     Args:
@@ -169,7 +177,7 @@ def error_page(error: str, description: str) -> str:
     )
     return (
         _head("en", _TITLE_ERROR, bilingual=True)
-        + _notice("en")
+        + _notice(*_LANGUAGES)
         + f"<main>{sections}{detail}</main>"
         + _TAIL
     )
