@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from ircc_account.builtin.passport import plugin as passport
+from ircc_account.builtin.status import plugin as status_tracker
 from ircc_account.builtin.trv import plugin as trv
 
 from .conftest import (
@@ -32,13 +33,13 @@ def _day(days: int) -> str:
 
 @pytest.fixture
 def site(database_url: str, idp: Idp, tmp_path: object) -> Iterator[Site]:
-    """The demo portal with the built-in visitor visa and passport renewal services."""
+    """The demo portal with the built-in visitor visa and passport renewal services, and the status tracker that follows what they submit."""
     folder = f"{tmp_path}/documents"
     settings = {
         "trv": {"documents_folder": folder},
         "passport-renewal": {"documents_folder": folder},
     }
-    plugins = {"trv": trv, "passport-renewal": passport}
+    plugins = {"trv": trv, "passport-renewal": passport, "status-tracker": status_tracker}
     with seeded_site(database_url, idp, plugins=plugins, plugin_settings=settings) as made:
         yield made
 
@@ -269,7 +270,18 @@ def test_the_consultant_prepares_a_visitor_visa_and_the_client_signs_and_submits
     assert total is not None and total.group(1) == "18500"
     receipt = marie.follow(marie.post(f"{path}/submit", {"amount": total.group(1)}))
     words = text(receipt)
-    assert re.search(r"Your application number is V\d{9}", words) and "Jean Roy, RCIC" in words
+    number = re.search(r"Your application number is (V\d{9})", words)
+    assert number is not None and "Jean Roy, RCIC" in words
+    # The submitted application is followed by the status tracker: its page
+    # on the dashboard shows where it stands, received online.
+    board = marie.get("/account")
+    pages = [
+        marie.get(f"/account/items/{i}")
+        for i in re.findall(r'href="/account/items/([^"/]+)"', board.text)
+    ]
+    mine = [p for p in pages if number.group(1) in text(p)]
+    assert len(mine) == 1, [text(p)[:200] for p in pages]
+    assert 'id="current-phase"' in mine[0].text and "Received" in text(mine[0])
 
 
 def test_a_question_an_answer_brings_up_is_asked_on_the_same_step_in_french(

@@ -54,19 +54,29 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
                 found = uow.items.get(item_id)
             except (NotFound, PersonalDataErased):
                 return None
-        if found.account_id != client_id or found.service_id not in services:
-            return None
-        return found.service_id
+            if found.account_id != client_id:
+                return None
+            if found.service_id in services:
+                return found.service_id
+            if status.SERVICE_ID not in services:
+                return None
+            # An application submitted through another service (a visitor
+            # visa, a passport renewal) that the tracker follows: its
+            # service keeps the tracker's record for it.
+            kept = uow.plugin_records.get(client_id, found.service_id, f"item:{item_id}")
+        if kept is not None and status.TrackerRecord.looks_like(kept[1]):
+            return status.SERVICE_ID
+        return None
 
-    def may_read_notes(actor: Actor, client_id: str) -> bool:
+    def may_read_notes(actor: Actor, client_id: str, item_id: str) -> bool:
         """
-        Whether the actor holds ``view_decision_notes`` here (the client
-        does): decides only whether the page tries to show the notes, which
-        ``notes_page`` then authorizes and records on its own.
+        Whether the actor holds ``view_decision_notes`` on this item (the
+        client does): decides only whether the page tries to show the notes,
+        which ``notes_page`` then authorizes and records on its own.
         """
         with door.store.unit_of_work(write=False) as uow:
             held = door.policy.scopes_held(
-                actor, client_id, uow=uow, service_ids=(notes.SERVICE_ID,)
+                actor, client_id, uow=uow, service_ids=(notes.SERVICE_ID,), item_id=item_id
             )
         wanted = Scope.VIEW_DECISION_NOTES.value
         return held is None or wanted in held.get(notes.SERVICE_ID, frozenset())
@@ -96,7 +106,7 @@ def tracked_item_page(web: WebApp) -> Callable[..., Page | None]:
                 "demo/tracked_item.html",
                 {**common, "page": tracked.page, "tracked": tracked, "chart": chart},
             )
-        if not may_read_notes(actor, req.client_id):
+        if not may_read_notes(actor, req.client_id, item_id):
             page = door.item(
                 actor, req.client_id, item_id,
                 language=req.language, correlation_id=req.correlation_id,
