@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 
+from ircc_account.builtin import status
 from ircc_account.builtin.enquiries import (
     CRITERIA,
     Category,
@@ -20,9 +21,9 @@ from ircc_account.builtin.enquiries import (
     Upload,
 )
 from ircc_account.errors import EnquiryRefused
-from ircc_account.services import BilingualText
+from ircc_account.services import BilingualText, ItemKind, ItemState, ServiceItem
 
-from .conftest import PDF, STAFF, World, png
+from .conftest import PDF, STAFF, VISA, World, png
 
 DOING = BilingualText(
     "An officer is checking your travel history with our partners.",
@@ -203,3 +204,33 @@ def test_who_touched_my_file_reads_the_enquiry_steps_in_both_languages(world: Wo
     assert "decided a request for urgent processing of" in english
     assert "demandé le traitement urgent d" in french
     assert "rendu une décision sur la demande de traitement urgent d" in french
+
+
+def test_an_answer_reads_the_phase_of_an_application_the_tracker_follows(world: World) -> None:
+    """An enquiry about an application of another service that the tracker follows (its record kept in that service's records) is answered with the tracker's phase; the officer need not state it."""
+    marie = world.people.client()
+    now = world.clock.now()
+    item = ServiceItem(
+        item_id="trv-000000000000000000000007",
+        account_id=marie.actor_id,
+        service_id="trv",
+        kind=ItemKind.APPLICATION,
+        reference="V000000007",
+        state=ItemState.SUBMITTED,
+        title=VISA,
+        created_at=now,
+        updated_at=now,
+    )
+    with world.door.store.unit_of_work() as uow:
+        uow.items.add(item)
+        uow.commit()
+    world.status_desk.follow(STAFF, item.item_id, program="visitor-visa")
+    world.status_desk.change_phase(STAFF, item.item_id, status.Phase.ELIGIBILITY)
+    filed = world.filing.file(
+        marie, marie.actor_id, item.item_id, EnquiryRequest(question="Where is my visa?")
+    )
+    answered = world.desk.answer(
+        STAFF, marie.actor_id, filed.enquiry_id, doing=DOING, client_must=MUST
+    )
+    assert answered.answer is not None
+    assert answered.answer.phase.en == "Reviewing eligibility"

@@ -369,9 +369,20 @@ class EnquiryDesk:
         )  # fmt: skip
 
     def _phase(self, work: _Work) -> BilingualText | None:
-        """The status tracker's current phase of the item, if it tracks it."""
-        found = work.uow.plugin_records.get(work.client_id, STATUS_ID, f"item:{work.data['item']}")
-        if found is None:
+        """
+        The status tracker's current phase of the item, if it tracks it:
+        the tracker keeps its record in the records of the item's own
+        service (its own items', or an application's submitted through
+        another service, docs/services/status.md).
+        """
+        item_id = work.data["item"]
+        try:
+            item = work.uow.items.get(item_id)
+        except (NotFound, PersonalDataErased):
+            return None
+        service_id = STATUS_ID if item is None else item.service_id
+        found = work.uow.plugin_records.get(work.client_id, service_id, f"item:{item_id}")
+        if found is None or not TrackerRecord.looks_like(found[1]):
             return None
         steps = TrackerRecord.decode(decode(found[1])).steps()
         return steps[-1].label if steps else None
