@@ -94,7 +94,10 @@ def _client_class() -> type[Any]:
 class GcNotifySender:
     """
     Sends through GC Notify with ``notifications-python-client`` (one client
-    per thread: the client is not thread-safe).
+    per thread: the client is not thread-safe). Its HTTP sessions ignore the
+    process's environment (``HTTP(S)_PROXY``, ``REQUESTS_CA_BUNDLE``,
+    ``~/.netrc``): requests go straight to *base_url*, verified against the
+    CA bundle ``requests`` ships (``certifi``).
 
     Args:
         api_key: The API key, from the portal's secret store (the library
@@ -127,6 +130,10 @@ class GcNotifySender:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._cls(self._api_key, base_url=self.base_url, timeout=self.timeout)
+            # The library reads no environment: no proxy variables, no CA
+            # bundle variables, and no ~/.netrc (whose entry would replace
+            # the Bearer token with the file's password).
+            client.request_session.trust_env = False
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
