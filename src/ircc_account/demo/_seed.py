@@ -432,7 +432,8 @@ def _enquiries(door: FrontDoor, sam: Actor, marie: str, elodie: Actor) -> None:
             question="Ms. Tremblay and her sister Ms. Bouchard must travel to Lyon next week: "
             "their mother is gravely ill.",
             category=enquiries.Category.FAMILY_EMERGENCY_TRAVEL,
-            attested={"family", "soon"},
+            # mypy leaves the frozenset converter's type variable unsolved.
+            attested={"family", "soon"},  # type: ignore[arg-type]
             travel_date=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=8),
         ),
     )
