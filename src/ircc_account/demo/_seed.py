@@ -7,7 +7,9 @@ invites two staff in different access groups; clients authorize some of
 them and have requests from others waiting; and, when the built-in
 application services are installed, a visitor visa the consultant prepared
 for Marie and a passport renewal Ahmed started; when enquiries are, the
-office's enquiry about Marie's tracked visa.
+office's open enquiry about Marie's tracked visa, its urgent request for
+Marie and Élodie (who both authorized its east riding group), decided by
+the department with reasons, and Élodie's own question, answered.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = ["PEOPLE", "Seeded", "dev_users", "seed"]
 PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("marie", "Marie", "Tremblay", N_("Client with three applications"), "1988-02-11"),
     DemoPerson("ahmed", "Ahmed", "Haddad", N_("Client with two requests to answer"), "1979-06-03"),
+    DemoPerson("elodie", "Élodie", "Bouchard", N_("Client who reads French"), "1990-05-17"),
     DemoPerson("lucie", "Lucie", "Gagnon", N_("New here: opens an account")),
     DemoPerson("jean", "Jean", "Roy", N_("Licensed immigration consultant"), "1975-09-30"),
     DemoPerson("olivia", "Olivia", "Chen", N_("Administrator of an MP's office"), "1982-12-01"),
@@ -259,13 +262,14 @@ def _applications(door: FrontDoor, marie: str, ahmed: str) -> None:
     )
 
 
-def _tracked(door: FrontDoor, marie: str) -> None:
+def _tracked(door: FrontDoor, marie: str, elodie: str) -> None:
     """
-    Marie's files in the built-in status tracker and decision notes, as the
-    department's systems put them there (through the services' desks), when
-    those services are installed and allowlisted: a visitor visa in
-    processing with a request to answer and a wait on a panel physician,
-    and a refused study permit with the officer's reasons, one passage withheld.
+    Marie's and Élodie's files in the built-in status tracker and decision
+    notes, as the department's systems put them there (through the
+    services' desks), when those services are installed and allowlisted:
+    Marie's visitor visa in processing with a request to answer and a wait
+    on a panel physician, and her refused study permit with the officer's
+    reasons, one passage withheld; Élodie's work permit in processing.
     """
     from ircc_account.builtin import notes, status
 
@@ -321,6 +325,15 @@ def _tracked(door: FrontDoor, marie: str) -> None:
             "Vos données biométriques ont été reçues; merci.",
         ),
     )
+    permit = desk.open(
+        staff,
+        elodie,
+        program="work-permit",
+        reference="W100765432",
+        title=BilingualText("Work permit (tracked)", "Permis de travail (suivi)"),
+        received_at=today - dt.timedelta(days=25),
+    ).item_id
+    desk.change_phase(staff, permit, status.Phase.ELIGIBILITY, at=today - dt.timedelta(days=15))
     if notes.SERVICE_ID not in door.services.service_ids:
         return
     study = desk.open(
@@ -371,28 +384,100 @@ def _tracked(door: FrontDoor, marie: str) -> None:
     )
 
 
-def _enquiry(door: FrontDoor, staff: Actor, marie: str) -> None:
+def _tracked_item(door: FrontDoor, client_id: str, reference: str) -> str | None:
+    """The status tracker's item *reference* in *client_id*'s file, if seeded."""
+    from ircc_account.builtin import status
+
+    with door.store.unit_of_work(write=False) as uow:
+        tracked = uow.items.for_account(client_id, service_id=status.SERVICE_ID)
+    return next((i.item_id for i in tracked if i.reference == reference), None)
+
+
+def _enquiries(door: FrontDoor, sam: Actor, marie: str, elodie: Actor) -> None:
     """
-    The MP office's east riding group asked about Marie's tracked visitor
-    visa (an open enquiry in the office's list), when the enquiries service
-    and the status tracker are installed.
+    When the enquiries service and the status tracker are installed: the MP
+    office's east riding group asked about Marie's tracked visitor visa (an
+    open enquiry in the office's list); it requested urgent processing for
+    Marie and Élodie at once, and the department decided both with their
+    reasons (granted for Marie, refused for Élodie); and Élodie asked about
+    her work permit herself and the department answered. With the
+    notifications service, each decision and answer is emailed to the
+    client, her representatives and the office's caseworker, each in their
+    own language.
     """
     from ircc_account.builtin import enquiries, status
 
     if not {enquiries.SERVICE_ID, status.SERVICE_ID} <= set(door.services.service_ids):
         return
-    with door.store.unit_of_work(write=False) as uow:
-        tracked = uow.items.for_account(marie, service_id=status.SERVICE_ID)
-    visa = next((i for i in tracked if i.reference == "V300765432"), None)
-    if visa is None:
+    visa = _tracked_item(door, marie, "V300765432")
+    permit = _tracked_item(door, elodie.actor_id, "W100765432")
+    if visa is None or permit is None:
         return
-    enquiries.Enquiries(door).file(
-        staff,
+    filing = enquiries.Enquiries(door)
+    filing.file(
+        sam,
         marie,
-        visa.item_id,
+        visa,
         enquiries.EnquiryRequest(
             question="Ms. Tremblay asked our office when her visa will be decided; her "
             "sister's wedding is in three months."
+        ),
+    )
+    staff = status.Staff(actor=OFFICER, office="ndl", role=status.StaffRole.OFFICER)
+    desk = enquiries.EnquiryDesk(door)
+    filed = filing.file_many(
+        sam,
+        [(marie, visa), (elodie.actor_id, permit)],
+        enquiries.EnquiryRequest(
+            question="Ms. Tremblay and her sister Ms. Bouchard must travel to Lyon next week: "
+            "their mother is gravely ill.",
+            category=enquiries.Category.FAMILY_EMERGENCY_TRAVEL,
+            # mypy leaves the frozenset converter's type variable unsolved.
+            attested={"family", "soon"},  # type: ignore[arg-type]
+            travel_date=dt.datetime.now(dt.UTC).date() + dt.timedelta(days=8),
+        ),
+    )
+    reasons = {
+        marie: BilingualText(
+            "The family emergency and the travel date are shown; your visa will be decided "
+            "before you travel.",
+            "L'urgence familiale et la date du voyage sont établies; votre visa sera tranché "
+            "avant votre départ.",
+        ),
+        elodie.actor_id: BilingualText(
+            "A work permit is not needed to travel abroad; nothing here can be sped up.",
+            "Un permis de travail n'est pas nécessaire pour voyager à l'étranger; rien ici ne "
+            "peut être accéléré.",
+        ),
+    }
+    for one in filed:
+        if one.enquiry is not None:
+            desk.decide(
+                staff,
+                one.client_id,
+                one.enquiry.enquiry_id,
+                granted=one.client_id == marie,
+                reason=reasons[one.client_id],
+            )
+    asked = filing.file(
+        elodie,
+        elodie.actor_id,
+        permit,
+        enquiries.EnquiryRequest(
+            question="Quand ma demande de permis de travail sera-t-elle traitée?"
+        ),
+    )
+    desk.answer(
+        staff,
+        elodie.actor_id,
+        asked.enquiry_id,
+        doing=BilingualText(
+            "An officer is checking your job offer with the employer this month.",
+            "Un agent vérifie votre offre d'emploi auprès de l'employeur ce mois-ci.",
+        ),
+        client_must=BilingualText(
+            "Nothing for now; keep your passport valid and watch this account.",
+            "Rien pour l'instant; gardez votre passeport valide et surveillez ce compte.",
         ),
     )
 
@@ -481,7 +566,9 @@ def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
         return door.actor(door.identity.get_session(cookies[username]), as_representative=rep)
 
     _applications(door, accounts["marie"], accounts["ahmed"])
-    _tracked(door, accounts["marie"])
+    # Élodie reads French: her pages and her emails are in French.
+    door.set_preferred_language(actor("elodie"), "fr")
+    _tracked(door, accounts["marie"], accounts["elodie"])
     consultant = door.onboarding.register_representative(
         actor("jean"),
         kind="consultant",
@@ -522,7 +609,17 @@ def seed(door: FrontDoor, http: httpx.Client, callback: str) -> Seeded:
         scopes=["view_status", "enquire"],
         coverage="account",
     )
-    _enquiry(door, actor("sam", rep=True), accounts["marie"])
+    # Élodie, Marie's sister, authorizes the same group, so its caseworker
+    # can ask about both sisters' files at once.
+    door.grants.give(
+        actor("elodie"),
+        grantee_id=OFFICE_ID,
+        grantee_is_organisation=True,
+        access_group="riding-east",
+        scopes=["view_status", "enquire"],
+        coverage="account",
+    )
+    _enquiries(door, actor("sam", rep=True), accounts["marie"], actor("elodie"))
     # Ahmed has two requests to answer: the consultant's, and the office's
     # for its west riding group.
     door.grants.request(

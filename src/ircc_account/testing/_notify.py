@@ -2,18 +2,22 @@
 A server that speaks the GC Notify API on 127.0.0.1, for testing a portal's
 notifications wiring against the real ``notifications-python-client``
 rather than a patched function: it checks each request's JWT against its
-API key as GC Notify does, answers ``POST /v2/notifications/email`` like
-GC Notify, keeps what it accepted, and can be scripted to answer 429 (with
-``Retry-After``), 5xx or 400 next.
+API key as GC Notify does, answers ``POST /v2/notifications/email`` and
+``GET /v2/notifications`` (the list, filtered by ``reference``) like GC
+Notify, keeps what it accepted, and can be scripted to answer 429 (with
+``Retry-After``), 5xx or 400 next, or to accept a message and lose its
+answer.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import http.server
 import json
 import socket
 import threading
+import urllib.parse
 import uuid
 from typing import Any
 
@@ -54,6 +58,8 @@ class NotifyServer:
         received: Every email it accepted, in order.
         requests: How many requests it answered.
         refused_tokens: How many it refused for a bad or missing token.
+        lookups: Each list request it answered: the ``reference`` asked
+            for (``None`` if none) and how many notifications matched.
 
     Args:
         service_id: The GC Notify service id the key names.
@@ -66,7 +72,10 @@ class NotifyServer:
         self.received: list[ReceivedEmail] = []
         self.requests = 0
         self.refused_tokens = 0
-        self._script: collections.deque[tuple[int, dict[str, str], Any]] = collections.deque()
+        self.lookups: list[tuple[str | None, int]] = []
+        #: What GET /v2/notifications lists: (id, created_at, email), in order.
+        self._notifications: list[tuple[str, str, ReceivedEmail]] = []
+        self._script: collections.deque[tuple[int, dict[str, str], Any, bool]] = collections.deque()
         self._lock = threading.Lock()
         server = self
 
@@ -85,9 +94,16 @@ class NotifyServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, headers, answer = server.answer(
-                    self.path, self.headers.get("Authorization", ""), body
+                self._reply(*server.answer(self.path, self.headers.get("Authorization", ""), body))
+
+            def do_GET(self) -> None:
+                self._reply(
+                    *server.answer(
+                        self.path, self.headers.get("Authorization", ""), b"", method="GET"
+                    )
                 )
+
+            def _reply(self, status: int, headers: dict[str, str], answer: Any) -> None:
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -122,21 +138,31 @@ class NotifyServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def script(self, *answers: tuple[int, dict[str, str]]) -> None:
-        """Answer the next requests (with a valid token) with these statuses and headers."""
+    def script(self, *answers: tuple[int, dict[str, str]], accepted: bool = False) -> None:
+        """
+        Answer the next requests (with a valid token: sends and lookups
+        alike) with these statuses and headers. With *accepted*, a send so
+        answered is accepted all the same (kept, and listed by reference):
+        GC Notify took it, but its answer was lost on the way back (a
+        gateway's 502 or 504, a connection cut). A 2xx status answers as
+        usual (to script a later request only).
+        """
         with self._lock:
             for status, headers in answers:
-                self._script.append((status, headers, _error_body(status)))
+                self._script.append((status, headers, _error_body(status), accepted))
 
     def references(self) -> list[str]:
         """The references of every accepted email, in order."""
         with self._lock:
             return [r.reference or "" for r in self.received]
 
-    def answer(self, path: str, authorization: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+    def answer(
+        self, path: str, authorization: str, body: bytes, *, method: str = "POST"
+    ) -> tuple[int, dict[str, str], Any]:
         """
-        The status, headers and JSON body GC Notify would answer a POST to
-        *path* with (the request handler calls it; a test may too).
+        The status, headers and JSON body GC Notify would answer a POST (or
+        with *method* ``GET``, a GET) to *path* with (the request handler
+        calls it; a test may too).
         """
         from notifications_python_client.authentication import (
             decode_jwt_token,
@@ -154,15 +180,26 @@ class NotifyServer:
             with self._lock:
                 self.refused_tokens += 1
             return 403, {}, _error_body(403)
+        if method == "GET":
+            return self._list(path)
         if path != "/v2/notifications/email":
             return 404, {}, _error_body(404)
         data = json.loads(body or b"{}")
         if not data.get("email_address") or not data.get("template_id"):
             return 400, {}, _error_body(400)
+        email = ReceivedEmail(
+            email_address=data["email_address"],
+            template_id=data["template_id"],
+            personalisation=dict(data.get("personalisation") or {}),
+            reference=data.get("reference"),
+        )
+        notification_id = str(uuid.uuid4())
         with self._lock:
-            if self._script:
-                status, headers, answer = self._script.popleft()
-                if status == 400:
+            if self._script and self._script[0][0] >= 300:
+                status, headers, answer, accepted = self._script.popleft()
+                if accepted:
+                    self._keep(notification_id, email)
+                elif status == 400:
                     # GC Notify echoes the bad address in its message.
                     answer = {
                         "errors": [
@@ -177,15 +214,9 @@ class NotifyServer:
                         "status_code": 400,
                     }
                 return status, headers, answer
-            self.received.append(
-                ReceivedEmail(
-                    email_address=data["email_address"],
-                    template_id=data["template_id"],
-                    personalisation=dict(data.get("personalisation") or {}),
-                    reference=data.get("reference"),
-                )
-            )
-        notification_id = str(uuid.uuid4())
+            if self._script:
+                self._script.popleft()  # a 2xx: answered as usual
+            self._keep(notification_id, email)
         return (
             201,
             {},
@@ -202,6 +233,86 @@ class NotifyServer:
                 "scheduled_for": None,
             },
         )
+
+    def _keep(self, notification_id: str, email: ReceivedEmail) -> None:
+        """Keep an accepted email (the lock held)."""
+        self.received.append(email)
+        created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self._notifications.append((notification_id, created, email))
+
+    def _list(self, path: str) -> tuple[int, dict[str, str], Any]:
+        """
+        ``GET /v2/notifications``: the service's notifications, newest first,
+        250 a page, filtered by ``reference`` (exactly), ``template_type``
+        and ``status`` and paged by ``older_than`` as GC Notify does; any
+        other parameter is a 400.
+        """
+        parts = urllib.parse.urlsplit(path)
+        if parts.path != "/v2/notifications":
+            return 404, {}, _error_body(404)
+        query = urllib.parse.parse_qs(parts.query)
+        if set(query) - {"reference", "template_type", "status", "older_than", "include_jobs"}:
+            return 400, {}, _error_body(400)
+        reference = query.get("reference", [None])[-1]
+        with self._lock:
+            if self._script:
+                status, headers, answer, _ = self._script.popleft()
+                if status >= 300:
+                    return status, headers, answer
+            found = list(reversed(self._notifications))
+            if "older_than" in query:
+                ids = [n[0] for n in found]
+                older = query["older_than"][-1]
+                found = found[ids.index(older) + 1 :] if older in ids else []
+            found = [
+                n
+                for n in found
+                if (reference is None or n[2].reference == reference)
+                and "email" in query.get("template_type", ["email"])
+                and "sending" in query.get("status", ["sending"])
+            ][:250]
+            self.lookups.append((reference, len(found)))
+        links = {"current": f"{self.url}{path}"}
+        if found:
+            links["next"] = f"{self.url}/v2/notifications?older_than={found[-1][0]}" + (
+                "" if reference is None else f"&reference={urllib.parse.quote(reference)}"
+            )
+        return 200, {}, {"notifications": [self._serialise(*n) for n in found], "links": links}
+
+    def _serialise(
+        self, notification_id: str, created: str, email: ReceivedEmail
+    ) -> dict[str, Any]:
+        """One notification as GC Notify lists it."""
+        return {
+            "id": notification_id,
+            "reference": email.reference,
+            "email_address": email.email_address,
+            "phone_number": None,
+            "line_1": None,
+            "line_2": None,
+            "line_3": None,
+            "line_4": None,
+            "line_5": None,
+            "line_6": None,
+            "postcode": None,
+            "type": "email",
+            "status": "sending",
+            "status_description": "In transit",
+            "provider_response": None,
+            "template": {
+                "id": email.template_id,
+                "version": 1,
+                "uri": f"{self.url}/v2/template/{email.template_id}",
+            },
+            "body": "...",
+            "subject": "Update",
+            "created_at": created,
+            "created_by_name": None,
+            "sent_at": None,
+            "completed_at": None,
+            "scheduled_for": None,
+            "postage": None,
+        }
 
 
 class _Server(http.server.ThreadingHTTPServer):

@@ -1,6 +1,6 @@
 """
 Fixtures for the notifications service: a local GC Notify server, a front
-door with the status tracker, decision notes and notifications (the API key
+door with the status tracker, decision notes, enquiries and notifications (the API key
 handed over through the host's settings, as from a secret store), its
 outbox attached and a worker on an advanceable clock, on SQLite and
 PostgreSQL.
@@ -26,7 +26,7 @@ from ircc_account import (
     Language,
     PersonalDetails,
 )
-from ircc_account.builtin import notes, status
+from ircc_account.builtin import enquiries, notes, status
 from ircc_account.builtin.notify import (
     DeliveryWorker,
     NotificationKind,
@@ -79,6 +79,8 @@ class Notified:
     door: FrontDoor
     desk: status.StatusDesk
     notes_desk: notes.NotesDesk
+    filing: enquiries.Enquiries
+    enquiry_desk: enquiries.EnquiryDesk
     server: NotifyServer
     service: NotificationsService
     worker: DeliveryWorker
@@ -204,6 +206,7 @@ def notified(database_url: str, server: NotifyServer) -> Iterator[Notified]:
     plugins = {
         status.SERVICE_ID: status.plugin,
         notes.SERVICE_ID: notes.plugin,
+        enquiries.SERVICE_ID: enquiries.plugin,
         "notifications": service,
     }
     with FrontDoor.open(config, plugins=plugins) as door:
@@ -212,6 +215,8 @@ def notified(database_url: str, server: NotifyServer) -> Iterator[Notified]:
             door=door,
             desk=status.StatusDesk(door),
             notes_desk=notes.NotesDesk(door),
+            filing=enquiries.Enquiries(door),
+            enquiry_desk=enquiries.EnquiryDesk(door),
             server=server,
             service=service,
             worker=worker,

@@ -335,3 +335,67 @@ def test_an_erased_client_s_details_are_neither_read_nor_recorded(notified: Noti
         uow.commit()
     notified.worker.drain()
     assert _notices_logged(notified, client.actor_id) == before
+
+
+def test_a_message_gc_notify_took_is_not_sent_again(notified: Notified) -> None:
+    """When GC Notify took a message but its answer was lost (504), the retry finds it by its reference and marks it sent instead of sending it again; the client's details are read once."""
+    client = notified.client()
+    item = notified.application(client)
+    notified.worker.drain()
+    notified.server.script((504, {}), accepted=True)
+    notified.desk.change_phase(STAFF, item, status.Phase.ELIGIBILITY)
+    notified.worker.drain()
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert (row.state, row.last_error) == (OutboxState.RETRYING, "http_504")
+    assert len(notified.to(client)) == 1
+    notified.clock.advance(dt.timedelta(hours=1))
+    assert notified.worker.drain() == 1
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert (row.state, row.attempts) == (OutboxState.SENT, 2)
+    assert row.sent_to == (client.actor_id,)
+    assert len(notified.to(client)) == 1
+    assert notified.server.lookups == [(f"{row.idempotency_key}.{client.actor_id}", 1)]
+    sends = [e for e in _notices_logged(notified, client.actor_id) if e[1] == item]
+    assert len(sends) == 1
+
+
+def test_each_recipient_is_looked_up_and_only_the_missing_one_sent(notified: Notified) -> None:
+    """With a client and a representative, a retry after a lost answer sends to neither again: the client was marked sent, the representative's message is found by its reference."""
+    client = notified.client()
+    item = notified.application(client)
+    rep = notified.representative(client, language="fr")
+    notified.worker.drain()
+    # The client (sent to first) gets theirs; the representative's is taken, its answer lost.
+    notified.server.script((201, {}), (502, {}), accepted=True)
+    notified.desk.change_phase(STAFF, item, status.Phase.ELIGIBILITY)
+    notified.worker.drain()
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert (row.state, row.sent_to) == (OutboxState.RETRYING, (client.actor_id,))
+    notified.clock.advance(dt.timedelta(hours=1))
+    notified.worker.drain()
+    phase = [r for r in notified.server.received if r.template_id.startswith("tpl-phase")]
+    assert sorted(r.email_address for r in phase) == sorted(
+        [notified.email(client), notified.email(rep)]
+    )
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert row.state is OutboxState.SENT
+
+
+def test_a_failed_lookup_is_retried_and_sends_nothing_meanwhile(notified: Notified) -> None:
+    """When GC Notify cannot answer the lookup (500), the row waits for a retry and nothing is sent; then it is sent once."""
+    client = notified.client()
+    item = notified.application(client)
+    notified.worker.drain()
+    notified.server.script((500, {}), (500, {}))  # the send, then the retry's lookup
+    notified.desk.change_phase(STAFF, item, status.Phase.ELIGIBILITY)
+    notified.worker.drain()
+    notified.clock.advance(dt.timedelta(hours=1))
+    notified.worker.drain()
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert (row.state, row.attempts, row.last_error) == (OutboxState.RETRYING, 2, "http_500")
+    assert notified.to(client) == []
+    notified.clock.advance(dt.timedelta(hours=1))
+    notified.worker.drain()
+    assert len(notified.to(client)) == 1
+    (row,) = [r for r in notified.rows() if r.kind is NotificationKind.PHASE_CHANGED]
+    assert row.state is OutboxState.SENT

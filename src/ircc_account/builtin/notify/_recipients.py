@@ -1,7 +1,10 @@
 """
 Who hears of a change, resolved when the worker sends, never stored: the
 client; for a change to an item, each representative whose grant in force
-covers it; for a change to a grant, its grantee. An organisation's grant
+covers it (a service-wide grant covers the item's own service: an enquiry
+about a tracked application reaches the grants on the status tracker, as
+the policy decides who may enquire); for a change to a grant, its grantee.
+An organisation's grant
 (an MP's or Senator's office) reaches its current members in the grant's
 access group (with no group, its administrators), as the policy's
 ``grants_reaching`` does.
@@ -38,8 +41,9 @@ def recipient_accounts(uow: SqlUnit, message: OutboxMessage, now: dt.datetime) -
         if grant is not None and grant.client_account_id == message.client_id:
             found += _grantee_accounts(uow, grant, now)
     else:
+        service_id = _service_of(uow, message)
         for grant in _repo.grants_of_client(uow, message.client_id):
-            if _in_force(grant, now) and _covers(grant, message):
+            if _in_force(grant, now) and _covers(grant, service_id, message.item_id):
                 found += _grantee_accounts(uow, grant, now)
     return list(dict.fromkeys(found))
 
@@ -52,12 +56,24 @@ def _in_force(grant: ConsentGrant, now: dt.datetime) -> bool:
     )
 
 
-def _covers(grant: ConsentGrant, message: OutboxMessage) -> bool:
+def _service_of(uow: SqlUnit, message: OutboxMessage) -> str | None:
+    """
+    The service of the item *message* is about (an enquiry's entry names the
+    enquiries service, its item another); the entry's own service when it
+    names no item, or one no longer found among the client's items.
+    """
+    if message.item_id is None:
+        return message.service_id
+    found = _repo.item_service(uow, message.item_id, message.client_id)
+    return message.service_id if found is None else found
+
+
+def _covers(grant: ConsentGrant, service_id: str | None, item_id: str | None) -> bool:
     if grant.coverage is GrantCoverage.ACCOUNT:
         return True
     if grant.coverage is GrantCoverage.SERVICE:
-        return grant.target is not None and grant.target == message.service_id
-    return grant.target is not None and grant.target == message.item_id
+        return grant.target is not None and grant.target == service_id
+    return grant.target is not None and grant.target == item_id
 
 
 def _grantee_accounts(uow: SqlUnit, grant: ConsentGrant, now: dt.datetime) -> list[str]:

@@ -7,7 +7,7 @@ development and the demo portal.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -31,8 +31,10 @@ class EmailMessage:
         template_id: The GC Notify template (in the recipient's language).
         personalisation: The template's fields (name, label, link), nothing more.
         reference: The outbox row's idempotency key and the recipient's
-            account id, so a message sent twice (a crash between the send
-            and its mark) can be recognised in GC Notify.
+            account id: before sending a message it may have sent already
+            (a crash between the send and its mark, an answer lost), the
+            worker asks GC Notify for this reference
+            (:meth:`NotificationSender.was_sent`).
     """
 
     email_address: str = attrs.field(repr=False)
@@ -44,7 +46,8 @@ class EmailMessage:
 @runtime_checkable
 class NotificationSender(Protocol):
     """
-    Sends one message. The delivery worker calls it outside any database
+    Sends one message, and tells whether the provider already took one with
+    a given reference. The delivery worker calls it outside any database
     transaction, from one thread at a time per sender.
     """
 
@@ -57,6 +60,19 @@ class NotificationSender(Protocol):
                 (``params["status"]``: the HTTP status, 0 for no answer;
                 ``params["retry_after"]``: seconds the provider asked to
                 wait, 0 if it did not say).
+        """
+        ...
+
+    def was_sent(self, reference: str) -> bool:
+        """
+        Whether the provider already took a message with *reference* (the
+        worker asks before sending a message again that an earlier attempt
+        may have sent: a row claimed again after its lease ended, or
+        retried).
+
+        Raises:
+            NotifySendFailed: the provider could not tell (same ``params``
+                as :meth:`send_email`).
         """
         ...
 
@@ -94,7 +110,10 @@ def _client_class() -> type[Any]:
 class GcNotifySender:
     """
     Sends through GC Notify with ``notifications-python-client`` (one client
-    per thread: the client is not thread-safe).
+    per thread: the client is not thread-safe). Its HTTP sessions ignore the
+    process's environment (``HTTP(S)_PROXY``, ``REQUESTS_CA_BUNDLE``,
+    ``~/.netrc``): requests go straight to *base_url*, verified against the
+    CA bundle ``requests`` ships (``certifi``).
 
     Args:
         api_key: The API key, from the portal's secret store (the library
@@ -127,6 +146,10 @@ class GcNotifySender:
         client = getattr(self._local, "client", None)
         if client is None:
             client = self._cls(self._api_key, base_url=self.base_url, timeout=self.timeout)
+            # The library reads no environment: no proxy variables, no CA
+            # bundle variables, and no ~/.netrc (whose entry would replace
+            # the Bearer token with the file's password).
+            client.request_session.trust_env = False
             self._local.client = client
             with self._lock:
                 self._clients.append(client)
@@ -134,15 +157,37 @@ class GcNotifySender:
 
     def send_email(self, message: EmailMessage) -> str:
         """Send *message* through GC Notify; see :meth:`NotificationSender.send_email`."""
-        import requests
-
-        try:
-            answer = self._client().send_email_notification(
+        answer = self._call(
+            lambda client: client.send_email_notification(
                 email_address=message.email_address,
                 template_id=message.template_id,
                 personalisation=dict(message.personalisation),
                 reference=message.reference,
             )
+        )
+        return str((answer or {}).get("id", ""))
+
+    def was_sent(self, reference: str) -> bool:
+        """
+        Whether GC Notify holds a notification with *reference*:
+        ``GET /v2/notifications?reference=`` (the client's
+        ``get_all_notifications``), which lists the service's notifications
+        within its data retention (7 days by default); see
+        :meth:`NotificationSender.was_sent`.
+        """
+        answer = self._call(lambda client: client.get_all_notifications(reference=reference))
+        found = (answer or {}).get("notifications") if isinstance(answer, dict) else None
+        if not isinstance(found, list):
+            # A 2xx answer that is not GC Notify's list: it cannot tell.
+            raise NotifySendFailed(status=502, retry_after=0)
+        return any(isinstance(n, dict) and n.get("reference") == reference for n in found)
+
+    def _call(self, call: Callable[[Any], Any]) -> Any:
+        """*call* with this thread's client, its failures as :class:`NotifySendFailed`."""
+        import requests
+
+        try:
+            return call(self._client())
         except requests.RequestException as e:
             response = e.response
             if response is None:
@@ -154,7 +199,6 @@ class GcNotifySender:
             # A 2xx answer that is not JSON (the client's InvalidResponse): it
             # may have been sent; retried, as any unclear outcome is.
             raise NotifySendFailed(status=502, retry_after=0) from None
-        return str((answer or {}).get("id", ""))
 
     def close(self) -> None:
         """Close every thread's HTTP session."""
@@ -185,6 +229,11 @@ class MemorySender:
         with self._lock:
             self.sent.append(message)
             return f"memory-{len(self.sent)}"
+
+    def was_sent(self, reference: str) -> bool:
+        """Whether a message with *reference* was kept."""
+        with self._lock:
+            return any(m.reference == reference for m in self.sent)
 
     def close(self) -> None:
         """Nothing to close."""

@@ -11,11 +11,15 @@ counted), then commits. Sending happens outside any transaction. Every
 later write is fenced on the claimed ``attempts``, so a worker whose lease
 ran out (and whose row another worker took) changes nothing.
 
-Delivery is at least once, per recipient: a recipient is marked sent in its
-own commit right after GC Notify took the message, so a crash between the
-two sends that one message again when the lease ends. GC Notify has no
-server-side idempotency; the ``reference`` (the row's idempotency key and
-the recipient) lets such a duplicate be found in GC Notify's records.
+Each recipient is marked sent in its own commit right after GC Notify took
+the message. A crash between the two (or an answer lost on the way back)
+leaves a message that may have been sent: so before sending a row it
+claims again (after a lease ended, or a failure), the worker asks GC Notify
+for each remaining recipient's ``reference`` (the row's idempotency key and
+the recipient, :meth:`NotificationSender.was_sent`), and marks sent those
+GC Notify already holds instead of sending them again. GC Notify's lookup
+by reference is the idempotency check; ``docs/services/notifications.md``
+says what window remains.
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ def preferences_off(uow: SqlUnit, account_id: str) -> frozenset[str]:
         for k in off
         if k in NotificationKind.__members__.values() and not NotificationKind(k).mandatory
     )
+
+
+def _reference(message: OutboxMessage, account_id: str) -> str:
+    """The GC Notify reference of *message* to *account_id*."""
+    return f"{message.idempotency_key}.{account_id}"[:128]
 
 
 def _retryable(status: int) -> bool:
@@ -190,6 +199,19 @@ class DeliveryWorker:
         if message.attempts > self.retry.max_attempts:
             self._settle(message, OutboxState.DEAD_LETTERED, "attempts")
             return
+        if message.attempts >= 2 or message.last_error is not None:
+            # An earlier attempt may have sent some of it.
+            try:
+                found = self._already_sent(message)
+            except StorageError:
+                self._again(message, "storage", retry_after=0)
+                return
+            except NotifySendFailed as failed:
+                self._failed(message, failed)
+                return
+            if found is None:
+                return
+            message = found
         try:
             sends = self._plan(message)
         except _Skip:
@@ -202,15 +224,7 @@ class DeliveryWorker:
             try:
                 self.sender.send_email(email)
             except NotifySendFailed as failed:
-                status = int(failed.params.get("status", 0))
-                if _retryable(status):
-                    self._again(
-                        message, _code(status), retry_after=int(failed.params.get("retry_after", 0))
-                    )
-                else:
-                    # 400, 403 (a bad template or address, a bad key): trying
-                    # again cannot help.
-                    self._settle(message, OutboxState.DEAD_LETTERED, _code(status))
+                self._failed(message, failed)
                 return
             message = attrs.evolve(message, sent_to=(*message.sent_to, account_id))
             if n == len(sends):
@@ -219,6 +233,39 @@ class DeliveryWorker:
             if not self._mark_sent(message):
                 return
         self._settle(message, OutboxState.SENT, None)
+
+    def _failed(self, message: OutboxMessage, failed: NotifySendFailed) -> None:
+        """Retry later what may succeed then; dead-letter what cannot."""
+        status = int(failed.params.get("status", 0))
+        if _retryable(status):
+            self._again(
+                message, _code(status), retry_after=int(failed.params.get("retry_after", 0))
+            )
+        else:
+            # 400, 403 (a bad template or address, a bad key): trying
+            # again cannot help.
+            self._settle(message, OutboxState.DEAD_LETTERED, _code(status))
+
+    def _already_sent(self, message: OutboxMessage) -> OutboxMessage | None:
+        """
+        Ask the sender, for each recipient not yet marked sent, whether it
+        already holds their message (by its reference; no personal data is
+        read for it); mark those found sent (fenced). Returns the message
+        with them in ``sent_to``, or ``None`` if the lease was lost.
+        """
+        with self.store.unit_of_work(write=False) as uow:
+            recipients = recipient_accounts(uow, message, self.clock.now())
+        found = [
+            account_id
+            for account_id in recipients
+            if account_id not in message.sent_to
+            and self.sender.was_sent(_reference(message, account_id))
+        ]
+        if not found:
+            return message
+        _log.info("notification %s: %d already sent", message.message_id, len(found))
+        message = attrs.evolve(message, sent_to=(*message.sent_to, *found))
+        return message if self._mark_sent(message) else None
 
     def _plan(self, message: OutboxMessage) -> list[tuple[str, EmailMessage]]:
         """
@@ -313,7 +360,7 @@ class DeliveryWorker:
                 "label": self._label(uow, message, language),
                 "link": self.portal_url,
             },
-            reference=f"{message.idempotency_key}.{account.account_id}"[:128],
+            reference=_reference(message, account.account_id),
         )
 
     def _label(self, uow: SqlUnit, message: OutboxMessage, language: Language) -> str:
