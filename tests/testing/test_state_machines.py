@@ -208,3 +208,21 @@ def test_the_session_machine_finds_a_logout_that_leaves_the_session_alive(
     machine = SessionMachine.against_provider(_broken(factory, breaks), dev_provider)
     with pytest.raises(AssertionError):
         run_state_machine_as_test(machine, settings=BROKEN)
+
+
+def test_the_machines_read_a_history_longer_than_a_page(
+    new_url: Callable[[], str], doors: list[FrontDoor]
+) -> None:
+    """Past the 50 lines of a history page, a stranger's refusal still counts as kept once and the history still grows: the machines read every page (a reviewer's longer runs failed here)."""
+    machine = AuditLogMachine.against(_factory(new_url, doors))()
+    try:
+        for _ in range(30):
+            machine.client_reads_their_file(0)
+            machine.stranger_is_refused(0)
+        before = len(machine._history(0))
+        assert before > 50
+        machine.stranger_is_refused(0)
+        machine.the_log_verifies_and_histories_only_grow()
+        assert machine.seen[0] > before
+    finally:
+        machine.teardown()
