@@ -134,7 +134,10 @@ def test_every_allowlisted_plugin_starts(
             review_config.blocked_plugins,
             deadline=review_config.plugin_deadline,
         )
-        reasons = {v.name: v.reason for v in verdicts if v.name in absent}
+        reasons: dict[str, str] = {}
+        for verdict in verdicts:
+            if verdict.name in absent and verdict.reason:
+                reasons.setdefault(verdict.name, verdict.reason)
         why = [
             f"{name} ({reasons.get(name) or 'did not start with its settings'})" for name in absent
         ]
