@@ -404,6 +404,72 @@ def test_audit_verify_fails_a_chain_forged_for_a_new_client(
     assert "  c-forged seq 1: head_mismatch" in out.splitlines()
 
 
+def _files(folder: pathlib.Path) -> dict[str, bytes]:
+    """Every file under *folder*, by relative path, with its bytes."""
+    return {str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*") if f.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("keys", "export", "says"),
+    [
+        pytest.param(
+            '{"cli-bad": "not hex at all"}', None, "holds a key that is not hex", id="non-hex"
+        ),
+        pytest.param('["00ff"]', None, 'must be {"key id": "hex public key"}', id="list"),
+        pytest.param(
+            '{"cli-bad": "' + "ab" * 16 + '"}',
+            None,
+            "is not a 32-byte Ed25519 public key",
+            id="short-key",
+        ),
+        pytest.param(
+            '{"cli-bad": "' + "ab" * 33 + '"}',
+            None,
+            "is not a 32-byte Ed25519 public key",
+            id="long-key",
+        ),
+        pytest.param('{"cli-bad": "ab', None, "is not JSON", id="cut-keys"),
+        pytest.param(None, "cut", "is not JSON", id="cut-export"),
+    ],
+)
+def test_audit_verify_refuses_a_bad_keys_or_export_file_in_one_line(
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    keys: str | None,
+    export: str | None,
+    says: str,
+) -> None:
+    """A keys file that is not hex, a list, a key of the wrong length, or a cut-off file: exit 2, one line on stderr, nothing written."""
+    from ircc_account.audit import AuditLog
+
+    from .audit.conftest import make_entry
+
+    url = f"sqlite:///{tmp_path / 'account.db'}"
+    signer = CheckpointSigner.generate("cli-bad")
+    store = open_store(url, keyring=keyring(OLD))
+    try:
+        log = AuditLog(store, signer=signer)
+        log.append_now(make_entry(occurred_at=dt.datetime.now(dt.UTC)))
+        log.checkpoint()
+        whole = json.dumps(export_client(store, "c-1", public_keys=signer.public_keys()))
+    finally:
+        store.close()
+    good_keys = json.dumps({k: v.hex() for k, v in signer.public_keys().items()})
+    (tmp_path / "keys.json").write_text(good_keys if keys is None else keys)
+    (tmp_path / "export.json").write_text(whole[: len(whole) // 2] if export else whole)
+    before = _files(tmp_path)
+    runs = [["--export", str(tmp_path / "export.json")]]
+    if export is None:
+        runs.append(["--database", url, "--quiet"])
+    for source in runs:
+        status = main(["audit", "verify", *source, "--keys", str(tmp_path / "keys.json")])
+        out, err = capsys.readouterr()
+        assert status == 2, (source, out, err)
+        assert out == "" and err.count("\n") == 1 and says in err, err
+        assert "Traceback" not in err
+    assert _files(tmp_path) == before
+
+
 def test_audit_verify_refuses_a_missing_or_unmigrated_database(
     database_url: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

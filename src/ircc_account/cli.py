@@ -179,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _new_plugin(args: argparse.Namespace) -> int:
     from ircc_account._cli._output import CliError, escape
-    from ircc_account.testing._template import PluginNames, write_plugin
+    from ircc_account.testing import PluginNames, write_plugin
 
     try:
         names = PluginNames(args.name)

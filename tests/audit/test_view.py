@@ -9,9 +9,11 @@ import io
 import json
 import logging
 import random
+from collections.abc import Callable
 
 import pytest
 
+from ircc_account import FrontDoor
 from ircc_account._clock import FrozenClock
 from ircc_account._model import BilingualText, Capacity, Decision
 from ircc_account._storage import SqlStore
@@ -290,3 +292,22 @@ def test_cli_verifies_a_database_and_an_export(
     assert (
         main(["audit", "verify", "--database", url]) == 1
     )  # no published keys: checkpoints cannot pass
+
+
+def test_the_client_view_names_representatives_from_the_store_by_default(
+    make_front_door: Callable[..., FrontDoor], database_url: str
+) -> None:
+    """Read without a directory, the history names a representative by their display name from the store, not by id."""
+    from ircc_account.testing import People
+
+    door = make_front_door(database_url=database_url)
+    people = People(door)
+    client = people.client()
+    rep = people.representative(for_client=client, display_name="Jean Roy")
+    door.grants.of(rep, client.actor_id)
+    lines = who_touched_my_file(door.store, client.actor_id)
+    viewed = next(r for r in lines if r.capacity is Capacity.REPRESENTATIVE)
+    assert viewed.who == "Your representative Jean Roy", viewed.who
+    assert "rep-" not in viewed.text
+    french = who_touched_my_file(door.store, client.actor_id, language="fr")
+    assert any(r.who == "Votre représentant Jean Roy" for r in french)

@@ -5,8 +5,10 @@ group, and a whole run against the demo's own data folder.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -16,22 +18,12 @@ import pytest
 from ircc_account.testing.review import GROUPS, ReviewConfigError, load_review_config
 from ircc_account.testing.review._plugin import summary_lines
 
-DEMO_REVIEW = """\
-[store]
-database_url = "sqlite:///demo-data/account.db"
-keyring = "demo-data/keyring.json"
-
-[plugins.code]
-demo-status = "ircc_account.demo:DemoStatus"
-demo-messages = "ircc_account.demo:DemoMessages"
-
-[[providers]]
-name = "dev"
-issuer = "https://127.0.0.1:9000"
-client_id = "demo-portal"
-redirect_uri = "https://127.0.0.1:8443/login/callback"
-client_auth = "client_secret"
-"""
+#: The demo's deployment as the review tutorial describes it (the same text).
+DEMO_REVIEW = re.search(
+    r"```toml\n(.*?)```",
+    (pathlib.Path(__file__).parents[2] / "docs" / "tutorial-review.md").read_text(encoding="utf-8"),
+    re.S,
+).group(1)  # type: ignore[union-attr]
 
 
 def _free_port() -> int:
@@ -135,6 +127,37 @@ def test_the_review_passes_on_the_demo_and_fails_a_bad_provider(demo_folder: pat
     assert "test_each_provider_is_one_the_relying_party_accepts" in failed.stdout
 
 
+def test_the_tutorials_allowlist_pins_the_installed_distribution() -> None:
+    """The review tutorial allowlists the demo's built-in services except notifications, pinned to the installed version."""
+    from ircc_account.demo import builtin_services
+
+    allowed = re.findall(r'"([a-z-]+)=ircc-account==([^"]+)"', DEMO_REVIEW)
+    assert {version for _, version in allowed} == {importlib.metadata.version("ircc-account")}
+    expected = {p.name for p in builtin_services()} - {"notifications"}
+    assert {name for name, _ in allowed} == expected
+
+
+@pytest.mark.slow
+def test_the_review_fails_an_allowlisted_plugin_that_did_not_start(
+    demo_folder: pathlib.Path,
+) -> None:
+    """An allowlisted plugin pinned to another version, or not installed, fails group J with the reason plugins list gives."""
+    wrong = re.sub(
+        r'"enquiries=ircc-account==[^"]+"',
+        '"enquiries=ircc-account==9.9.9",\n  "nosuch=ircc-nosuch==1.0"',
+        DEMO_REVIEW,
+    )
+    assert wrong != DEMO_REVIEW
+    run = _review(demo_folder, wrong, "--examples", "1", "-k", "allowlisted_plugin")
+    out = run.stdout
+    assert run.returncode == 1, out[-4000:] + run.stderr[-2000:]
+    assert "FAIL  J. Plugin isolation" in out, out[-4000:]
+    failure = next(
+        line for line in out.splitlines() if "FAIL test_every_allowlisted_plugin_starts:" in line
+    )
+    assert "enquiries (" in failure and "nosuch (not installed)" in failure, failure
+
+
 def test_a_bad_configuration_exits_2(tmp_path: pathlib.Path) -> None:
     """ircc-account review with a configuration it cannot read exits 2 with one line on stderr."""
     run = _review(tmp_path, "[stor]\n")
@@ -181,7 +204,7 @@ def _keyring_file(path: pathlib.Path) -> object:
 def test_the_store_checks_read_a_postgresql_deployment(
     tmp_path: pathlib.Path, postgres_url: str
 ) -> None:
-    """On a PostgreSQL store the audit log, data keys and personal-data checks run; the SQLite-only ones skip with a reason."""
+    """On a PostgreSQL store the audit log, append-only, data keys and personal-data checks run; the SQLite-only ones skip with a reason."""
     from ircc_account import FrontDoor, FrontDoorConfig
     from ircc_account.testing import LicencesInGoodStanding, People
 
@@ -200,9 +223,51 @@ def test_the_store_checks_read_a_postgresql_deployment(
     finally:
         door.close()
     config = f'[store]\ndatabase_url = "{postgres_url}"\nkeyring = "keyring.json"\n'
-    run = _review(tmp_path, config, "-k", "store and not personal_data")
+    run = _review(tmp_path, config, "-k", "store")
     out = run.stdout
     assert run.returncode == 0, out[-4000:]
+    assert "SEC-63 pass test_audit_rows_cannot_be_changed_through_the_apps_connection" in out
     assert "SEC-64 pass test_the_audit_log_verifies" in out, out[-4000:]
+    assert "SEC-71 pass test_personal_data_is_sealed_and_indexed_with_a_key" in out, out[-4000:]
     assert "SEC-74 pass test_every_data_key_opens_with_the_keyring" in out, out[-4000:]
     assert "skip test_a_backup_restores_whole: PostgreSQL" in out, out[-4000:]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_append_only_check_fails_a_postgresql_store_without_its_trigger(
+    tmp_path: pathlib.Path, postgres_url: str
+) -> None:
+    """On a PostgreSQL store whose audit table lost its append-only trigger, the SEC-63 check fails and no row changes."""
+    import sqlalchemy as sa
+
+    from ircc_account import FrontDoor, FrontDoorConfig
+    from ircc_account.testing import LicencesInGoodStanding, People
+
+    keyring = _keyring_file(tmp_path / "keyring.json")
+    door = FrontDoor.open(
+        FrontDoorConfig(
+            database_url=postgres_url,
+            keyring=keyring,  # type: ignore[arg-type]
+            licence_verifier=LicencesInGoodStanding(),
+        )
+    )
+    try:
+        client = People(door).client()
+        door.history(client, client.actor_id)  # the reading is recorded in the audit log
+    finally:
+        door.close()
+    engine = sa.create_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TRIGGER audit_entries_append_only ON audit_entries"))
+            before = conn.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar_one()
+        config = f'[store]\ndatabase_url = "{postgres_url}"\nkeyring = "keyring.json"\n'
+        run = _review(tmp_path, config, "-k", "audit_rows")
+        assert run.returncode == 1, run.stdout[-4000:]
+        assert "FAIL  F. Audit and logging" in run.stdout, run.stdout[-4000:]
+        with engine.connect() as conn:
+            after = conn.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar_one()
+        assert before == after > 0
+    finally:
+        engine.dispose()

@@ -24,6 +24,9 @@ __all__ = ["audit_verify", "db_upgrade", "keys_rotate", "plugins_list"]
 #: Failures listed by ``audit verify`` before ``... and N more``.
 MAX_FAILURES = 20
 
+#: The length of a raw Ed25519 public key (what checkpoints are signed with).
+_PUBLIC_KEY_BYTES = 32
+
 
 def _json_file(path: str, what: str) -> Any:
     try:
@@ -42,9 +45,16 @@ def _load_keys(path: str | None) -> dict[str, bytes] | None:
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise CliError(f'the keys file {escape(path)} must be {{"key id": "hex public key"}}')
     try:
-        return {str(k): bytes.fromhex(v) for k, v in raw.items()}
+        keys = {str(k): bytes.fromhex(v) for k, v in raw.items()}
     except ValueError:
         raise CliError(f"the keys file {escape(path)} holds a key that is not hex") from None
+    if any(len(key) != _PUBLIC_KEY_BYTES for key in keys.values()):
+        # A mistyped key is the operator's file, not a forged signature: refuse it as such.
+        raise CliError(
+            f"the keys file {escape(path)} holds a key that is not a "
+            f"{_PUBLIC_KEY_BYTES}-byte Ed25519 public key"
+        )
+    return keys
 
 
 def audit_verify(args: argparse.Namespace) -> int:

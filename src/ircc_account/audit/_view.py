@@ -24,7 +24,7 @@ from ircc_account._model import BilingualText, Capacity, Decision
 from ircc_account._model import _validate as v
 from ircc_account._storage import _schema_audit as t
 from ircc_account._storage.ports import SqlStorage
-from ircc_account.audit._directory import ActorDirectory, DefaultActorDirectory
+from ircc_account.audit._directory import ActorDirectory, DefaultActorDirectory, StoreDirectory
 from ircc_account.audit._wording import Phrase, action_phrase, french, long_date, reason_words
 from ircc_account.errors import InvalidFormat, OutOfRange, UnknownValue
 
@@ -147,9 +147,10 @@ def who_touched_my_file(
         page: The :attr:`HistoryPage.next_page` of the previous page, with
             the same filters; ``None`` for the newest.
         language: ``"en"`` or ``"fr"``.
-        directory: Names actors, items and grants; by default
-            :class:`DefaultActorDirectory` (identifiers only). The front door
-            passes a :class:`StoreDirectory`.
+        directory: Names actors, items and grants; by default a
+            :class:`StoreDirectory` on *store* (names from the store; services
+            by id, since it has no registry). The front door passes one with
+            its service registry.
         officer_names: Let *directory* describe officers too. By default officers
             are shown by role and office only, whatever the directory would say.
         before_reading: Called once the arguments are found well-formed and
@@ -185,7 +186,7 @@ def who_touched_my_file(
         return conds
 
     groups, next_page = _read_page(store, matching, limit, before)
-    namer = _Namer(client_id, directory or DefaultActorDirectory(), officer_names, language)
+    namer = _Namer(client_id, directory or StoreDirectory(store), officer_names, language)
     records: list[AccessRecord] = []
     for entries in groups:
         by_person: dict[str, list[Any]] = {}

@@ -15,7 +15,9 @@ The security reviewer's and plugin author's kit (the ``testing`` extra).
 * :mod:`ircc_account.testing.fuzz`: fuzzing harnesses for the callback,
   token and application-answer parsers
   (``python -m ircc_account.testing.fuzz TARGET``).
-* The helpers below, which the fixtures are built from.
+* The helpers below, which the fixtures are built from, and
+  :func:`write_plugin`, the new plugin package ``ircc-account new-plugin``
+  writes.
 
 Importing this package starts nothing and needs only the base install; each
 name is imported when first used (the development provider needs the
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from ircc_account.testing._people import LicencesInGoodStanding, People
     from ircc_account.testing._postgres import PostgresServer, PostgresServerError
     from ircc_account.testing._provider import ACR_MAP, TEST_USERS, LocalProvider
+    from ircc_account.testing._template import PluginNames, write_plugin
 
 __all__ = [
     "ACR_MAP",
@@ -41,9 +44,11 @@ __all__ = [
     "LocalProvider",
     "NotifyServer",
     "People",
+    "PluginNames",
     "PostgresServer",
     "PostgresServerError",
     "ReceivedEmail",
+    "write_plugin",
 ]
 
 _HOMES = {
@@ -53,9 +58,11 @@ _HOMES = {
     "LocalProvider": "_provider",
     "NotifyServer": "_notify",
     "People": "_people",
+    "PluginNames": "_template",
     "PostgresServer": "_postgres",
     "PostgresServerError": "_postgres",
     "ReceivedEmail": "_notify",
+    "write_plugin": "_template",
 }
 
 

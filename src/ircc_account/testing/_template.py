@@ -31,6 +31,10 @@ class PluginNames:
         module: The Python package (``ircc_`` and the id, with underscores).
         distribution: The distribution (``ircc-`` and the id).
         title: A placeholder title for the manifest (the id, capitalised).
+
+    Raises:
+        ValueError: *service_id* is not 2 to 63 lowercase letters, digits and
+            single hyphens, starting with a letter.
     """
 
     def __init__(self, service_id: str) -> None:

@@ -243,7 +243,8 @@ def deployment_copy_url(review_config: ReviewConfig) -> Iterator[str]:
     """
     The deployment's store to read: for SQLite, a consistent copy taken with
     the backup API (so nothing the review does touches the deployment's
-    file); for PostgreSQL, the store itself, only ever read.
+    file); for PostgreSQL, the store itself, read (the append-only check's
+    UPDATE and DELETE match no row and are rolled back).
     """
     if not review_config.is_sqlite:
         yield review_config.database_url

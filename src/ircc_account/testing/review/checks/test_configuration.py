@@ -14,6 +14,7 @@ import pytest
 from ircc_account._door import FrontDoor
 from ircc_account.errors import ConfigurationError
 from ircc_account.identity import ClientSecret, ProviderConfig, SessionPolicy
+from ircc_account.services import survey
 from ircc_account.testing.review import ProviderSettings, ReviewConfig
 
 #: The leeway the library documents as enough (SEC-10 refuses 60 s ahead).
@@ -111,3 +112,33 @@ def test_the_deployments_plugins_start(
     door = open_scratch_door()
     missing = sorted(set(review_config.code_plugins) - set(door.services.service_ids))
     assert not missing, f"plugins that did not start: {missing}"
+
+
+@pytest.mark.sec("SEC-92", "SEC-97")
+def test_every_allowlisted_plugin_starts(
+    review_config: ReviewConfig, open_scratch_door: Callable[..., FrontDoor]
+) -> None:
+    """
+    Every plugin the allowlist names is offered by the door on a scratch database; one that
+    is not installed, is another distribution or version than the pinned one, or fails to
+    start is reported with the reason ``ircc-account plugins list`` gives.
+    """
+    if not review_config.allowed_plugins:
+        pytest.skip("the configuration allowlists no plugin")
+    door = open_scratch_door()
+    offered = set(door.services.service_ids)
+    absent = sorted({entry.name for entry in review_config.allowed_plugins} - offered)
+    if absent:
+        verdicts = survey(
+            review_config.allowed_plugins,
+            review_config.blocked_plugins,
+            deadline=review_config.plugin_deadline,
+        )
+        reasons: dict[str, str] = {}
+        for verdict in verdicts:
+            if verdict.name in absent and verdict.reason:
+                reasons.setdefault(verdict.name, verdict.reason)
+        why = [
+            f"{name} ({reasons.get(name) or 'did not start with its settings'})" for name in absent
+        ]
+        pytest.fail(f"allowlisted plugins that did not start: {'; '.join(why)}")

@@ -27,27 +27,60 @@ def test_the_audit_log_verifies(deployment_store: SqlStore) -> None:
     assert report.ok, f"the audit log does not verify: {report.first_failure}"
 
 
+#: The SQLSTATE PostgreSQL gives for the append-only trigger and for a revoked privilege.
+_INSUFFICIENT_PRIVILEGE = "42501"
+
+
 @pytest.mark.sec("SEC-63")
 def test_audit_rows_cannot_be_changed_through_the_apps_connection(
     review_config: ReviewConfig, deployment_store: SqlStore
 ) -> None:
     """
-    An UPDATE or DELETE of an audit entry through the store's own connection fails (on the
-    copy).
+    An UPDATE or DELETE of the audit entries through the store's own connection is refused
+    (SQLite: on the copy, row by row; PostgreSQL: statements that match no row, rolled back).
     """
-    if not review_config.is_sqlite:
-        pytest.skip("PostgreSQL: run this against a restored backup (scratch_database_url)")
-    with deployment_store.engine.connect() as conn:
+    if review_config.is_sqlite:
+        _refused_on_the_sqlite_copy(deployment_store.engine)
+    else:
+        _refused_on_postgresql(deployment_store.engine)
+
+
+def _refused_on_the_sqlite_copy(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
         if conn.execute(sa.text("SELECT count(*) FROM audit_entries")).scalar_one() == 0:
             pytest.skip("the audit log is empty")
     for statement in (
-        "UPDATE audit_entries SET event = 'x'",
+        "UPDATE audit_entries SET action = action",
         "DELETE FROM audit_entries",
     ):
-        with deployment_store.engine.connect() as conn:
-            with pytest.raises(sa.exc.DatabaseError):
+        with engine.connect() as conn:
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"):
                 conn.execute(sa.text(statement))
             conn.rollback()
+
+
+def _refused_on_postgresql(engine: sa.Engine) -> None:
+    # The store is the live deployment's: each statement matches no row (the
+    # append-only trigger is per statement, so it still fires), waits for no
+    # lock, and its transaction is always rolled back. Without the trigger
+    # the statements would change nothing and this check fails.
+    for statement in (
+        "UPDATE audit_entries SET action = action WHERE false",
+        "DELETE FROM audit_entries WHERE false",
+    ):
+        with engine.connect() as conn:
+            try:
+                conn.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+                conn.execute(sa.text("SET LOCAL statement_timeout = '5s'"))
+                try:
+                    conn.execute(sa.text(statement))
+                except sa.exc.DatabaseError as e:
+                    sqlstate = getattr(e.orig, "sqlstate", None)
+                    assert sqlstate == _INSUFFICIENT_PRIVILEGE, f"{statement}: {sqlstate}"
+                else:
+                    pytest.fail(f"the application's connection may run {statement.split()[0]}")
+            finally:
+                conn.rollback()
 
 
 @pytest.mark.sec("SEC-86", "SEC-88")
