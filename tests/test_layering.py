@@ -49,9 +49,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     # for a background job.
     ("ircc_account.builtin.notify._recipients", "ircc_account.delegation._repo"): "no actor",
     ("ircc_account.builtin.notify._worker", "ircc_account.delegation._repo"): "no actor",
-    # Debt: the demo decides which built-in services get settings with the
-    # allowlist's own pin check; ircc_account.services publishes no name for it.
-    ("ircc_account.demo._run", "ircc_account.services._allowlist"): "no public pin check",
 }
 
 

@@ -141,8 +141,10 @@ def test_the_survey_and_discovery_agree(install, make_registry) -> None:
 def test_pin_refusal(
     pin: AllowedPlugin | None, distribution: str, version: str, blocked: bool, refusal: str | None
 ) -> None:
-    """Names compare canonically, versions exactly, and a block outranks the allowlist."""
+    """Names compare canonically, versions exactly, and a block outranks the allowlist; an entry admits exactly what it does not refuse."""
     assert pin_refusal(pin, distribution, version, blocked=blocked) == refusal
+    if pin is not None and not blocked:
+        assert pin.admits(distribution, version) is (refusal is None)
 
 
 def test_the_survey_registry_has_nothing_to_call() -> None:

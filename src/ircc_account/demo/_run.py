@@ -54,7 +54,6 @@ from ircc_account.errors import ConfigurationError
 from ircc_account.hazmat.jose import b64url_encode
 from ircc_account.identity import ClientSecret, ProviderConfig
 from ircc_account.services import ENTRY_POINT_GROUP, AllowedPlugin
-from ircc_account.services._allowlist import pin_refusal
 from ircc_account.web import N_, Catalogue, WebApp, WebConfig
 
 from ._counts import add_department_counts
@@ -400,7 +399,7 @@ def _builtin_settings(
         pin, dist = pins.get(ep.name), ep.dist
         if pin is None or dist is None or ep.name in settings:
             continue
-        if pin_refusal(pin, dist.name, dist.version, blocked=False) is None:
+        if pin.admits(dist.name, dist.version):
             settings[ep.name] = wanted[ep.name]
     return settings
 

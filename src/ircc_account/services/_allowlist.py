@@ -33,6 +33,14 @@ class AllowedPlugin:
     distribution: str
     version: str
 
+    def admits(self, distribution: str, version: str | None) -> bool:
+        """
+        Whether this entry lets *distribution* at *version* provide its entry
+        point: the same decision the registry takes before importing one
+        (names compared as packaging normalizes them, the version exactly).
+        """
+        return pin_refusal(self, distribution, version, blocked=False) is None
+
 
 def pin_refusal(
     pin: AllowedPlugin | None, distribution: str, version: str | None, *, blocked: bool
