@@ -24,6 +24,8 @@ class Measurement:
     p99_us: float
     n: int
     note: str = ""
+    #: Set by :func:`measure_interleaved` only.
+    p90_us: float = 0.0
 
 
 @dataclass
@@ -123,6 +125,7 @@ def measure_interleaved(
                 p50_us=statistics.median(mine) / 1e3,
                 p99_us=mine[min(len(mine) - 1, int(len(mine) * 0.99))] / 1e3,
                 n=n,
+                p90_us=mine[min(len(mine) - 1, int(len(mine) * 0.9))] / 1e3,
             )
         )
     return results

@@ -6,7 +6,7 @@ the DBAPI cursor, and JSON values sealed under an account's data key.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ __all__ = [
     "INSTANT",
     "FetchingUnit",
     "Prebuilt",
+    "decode_sealed",
     "open_sealed",
     "representative_name",
     "seal",
@@ -34,6 +35,7 @@ class FetchingUnit(Protocol):
     """
 
     keyring: Keyring
+    connection: sa.Connection
 
     def execute(self, statement: sa.Executable, kind: str, **params: Any) -> sa.CursorResult[Any]:
         """Execute *statement*, translating driver errors."""
@@ -96,11 +98,33 @@ def seal(
 def open_sealed(
     key: DataKey, table: str, column: str, record_id: str, account_id: str, blob: bytes
 ) -> Any:
-    plain = key.decrypt_field(blob, table, column, record_id, account_id)
+    return decode_sealed(key.decrypt_field(blob, table, column, record_id, account_id))
+
+
+#: json.loads's own scanner, called without its Python wrapper (what seal
+#: writes has no surrounding whitespace). Stateless between calls.
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def decode_sealed(plain: bytes) -> Any:
+    """
+    The JSON value of a decrypted payload, exactly as ``json.loads`` gives it.
+
+    Raises:
+        DecryptionFailed: not UTF-8, or not JSON.
+    """
     try:
         # A str goes straight to the C scanner; bytes would first be sniffed for UTF-16/32.
-        return json.loads(plain.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError included
+        text = plain.decode("utf-8")
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
+        # Whitespace around the value, or something after it: as json.loads decides.
+        return json.loads(text)
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         raise DecryptionFailed() from None
 
 
