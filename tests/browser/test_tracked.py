@@ -69,4 +69,5 @@ def test_marie_reads_her_tracked_visa_and_her_decision_then_asks_about_the_visa(
     assert marie.has("#enquiry-filed")
     marie.shot("enquiry-filed")
     marie.click("#to-enquiries")
-    assert marie.page.locator("li.enquiry").count() == 2  # the seeded one and hers
+    # The office's seeded question and its urgent request for both sisters, and hers.
+    assert marie.page.locator("li.enquiry").count() == 3
