@@ -161,7 +161,7 @@ def test_client_sees_their_items_through_the_plugin(door: FrontDoor) -> None:
 
 
 def test_sec_96_plugin_reads_under_a_grant_show_in_who_touched_my_file(door: FrontDoor) -> None:
-    """A representative's view, read by a plugin, appears in the client's history naming both."""
+    """A representative's view, read by a plugin, appears in the client's history naming both (by name, from the store)."""
     _grant_view_status(door)
     board = door.dashboard(SISTER, "client-1")
     assert [i.item_id for t in board.tiles for i in t.items] == ["app-1"]
@@ -169,11 +169,11 @@ def test_sec_96_plugin_reads_under_a_grant_show_in_who_touched_my_file(door: Fro
     plugin_reads = [r for r in records if r.capacity is Capacity.PLUGIN]
     assert plugin_reads
     assert all(
-        r.who == "The service status, on behalf of your representative rep-sister"
+        r.who == "The service status, on behalf of your representative Sister"
         for r in plugin_reads
     )
     french = who_touched_my_file(door.store, "client-1", language="fr")
-    assert any("pour le compte de votre représentant rep-sister" in r.who for r in french)
+    assert any("pour le compte de votre représentant Sister" in r.who for r in french)
     assert verify(door.store, public_keys={}).ok
 
 
