@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from ircc_account import FrontDoor, Keyring, hookimpl
+from ircc_account.audit import HistoryPage
 from ircc_account.services import (
     BilingualText,
     Rollout,
@@ -184,8 +185,10 @@ def test_the_audit_log_machine_finds_a_history_that_hides_refusals(
     def breaks(door: FrontDoor) -> None:
         history = door.history
 
-        def without_refusals(*args: Any, **kwargs: Any) -> list[Any]:
-            return [line for line in history(*args, **kwargs) if line.decision != "denied"]
+        def without_refusals(*args: Any, **kwargs: Any) -> HistoryPage:
+            page = history(*args, **kwargs)
+            kept = tuple(line for line in page if line.decision != "denied")
+            return HistoryPage(records=kept, next_page=page.next_page)
 
         door.history = without_refusals  # type: ignore[method-assign]
 
