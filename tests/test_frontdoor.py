@@ -169,8 +169,7 @@ def test_sec_96_plugin_reads_under_a_grant_show_in_who_touched_my_file(door: Fro
     plugin_reads = [r for r in records if r.capacity is Capacity.PLUGIN]
     assert plugin_reads
     assert all(
-        r.who == "The service status, on behalf of your representative Sister"
-        for r in plugin_reads
+        r.who == "The service status, on behalf of your representative Sister" for r in plugin_reads
     )
     french = who_touched_my_file(door.store, "client-1", language="fr")
     assert any("pour le compte de votre représentant Sister" in r.who for r in french)
